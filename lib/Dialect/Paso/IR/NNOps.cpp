@@ -1,0 +1,335 @@
+//===- NNOps.cpp - neural-network paso ops --------------------------------===//
+//
+// Shape inference of convolution, pooling, normalisation, softmax and the
+// matmul family. Every rule here is also what the verifier enforces.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeUtils.h"
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+using namespace mlir::paso::detail;
+
+/// Checks the per-spatial-dim attribute lengths shared by conv and pools.
+static LogicalResult checkWindowAttrs(std::optional<Location> loc,
+                                      int64_t spatialRank,
+                                      ArrayRef<int64_t> strides,
+                                      ArrayRef<int64_t> pads,
+                                      ArrayRef<int64_t> dilations) {
+  if (static_cast<int64_t>(strides.size()) != spatialRank ||
+      static_cast<int64_t>(dilations.size()) != spatialRank ||
+      static_cast<int64_t>(pads.size()) != 2 * spatialRank)
+    return inferError(loc, "expected " + Twine(spatialRank) +
+                               " strides and dilations and " +
+                               Twine(2 * spatialRank) + " pads, got " +
+                               Twine(strides.size()) + ", " +
+                               Twine(dilations.size()) + " and " +
+                               Twine(pads.size()));
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return inferError(loc, "strides and dilations must be positive");
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return inferError(loc, "pads must be non-negative");
+  return success();
+}
+
+/// Output spatial dims of a sliding window; fails when a dim would be empty.
+static LogicalResult
+windowOutputShape(std::optional<Location> loc, ArrayRef<int64_t> inShape,
+                  ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                  bool ceilMode, SmallVectorImpl<int64_t> &outShape) {
+  int64_t spatialRank = kernel.size();
+  for (int64_t i = 0; i < spatialRank; ++i) {
+    int64_t in = inShape[2 + i];
+    int64_t out =
+        slidingWindowSize(in, kernel[i], strides[i], pads[i],
+                          pads[spatialRank + i], dilations[i], ceilMode);
+    if (!ShapedType::isDynamic(out) && out < 1)
+      return inferError(loc, "window of size " + Twine(kernel[i]) +
+                                 " does not fit spatial dim " + Twine(i) +
+                                 " of size " + Twine(in) + " with pads " +
+                                 Twine(pads[i]) + "+" +
+                                 Twine(pads[spatialRank + i]));
+    outShape.push_back(out);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConvOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  RankedTensorType filterType = rankedType(adaptor.getFilter());
+  int64_t rank = inputType.getRank();
+  if (rank < 3)
+    return inferError(loc, "input must have rank >= 3 (N, C, spatial...), "
+                           "got " + shapeString(inputType.getShape()));
+  if (filterType.getRank() != rank)
+    return inferError(loc, "filter rank " + Twine(filterType.getRank()) +
+                               " differs from input rank " + Twine(rank));
+  if (filterType.getElementType() != inputType.getElementType())
+    return inferError(loc, "filter element type differs from input");
+  int64_t spatialRank = rank - 2;
+  if (failed(checkWindowAttrs(loc, spatialRank, adaptor.getStrides(),
+                              adaptor.getPads(), adaptor.getDilations())))
+    return failure();
+  int64_t group = static_cast<int64_t>(adaptor.getGroup());
+  if (group < 1)
+    return inferError(loc, "group must be positive");
+  int64_t channels = inputType.getDimSize(1);
+  int64_t filterChannels = filterType.getDimSize(1);
+  int64_t outChannels = filterType.getDimSize(0);
+  if (!ShapedType::isDynamic(channels) &&
+      !ShapedType::isDynamic(filterChannels) &&
+      channels != filterChannels * group)
+    return inferError(loc, "input has " + Twine(channels) +
+                               " channels but filter expects " +
+                               Twine(filterChannels) + " x group " +
+                               Twine(group));
+  if (!ShapedType::isDynamic(outChannels) && outChannels % group != 0)
+    return inferError(loc, "output channels " + Twine(outChannels) +
+                               " are not divisible by group " + Twine(group));
+  if (Value bias = adaptor.getBias()) {
+    RankedTensorType biasType = rankedType(bias);
+    if (biasType.getRank() != 1 || biasType.getDimSize(0) != outChannels)
+      return inferError(loc, "bias shape " +
+                                 shapeString(biasType.getShape()) +
+                                 " does not match " + Twine(outChannels) +
+                                 " output channels");
+  }
+  SmallVector<int64_t> shape{inputType.getDimSize(0), outChannels};
+  if (failed(windowOutputShape(loc, inputType.getShape(),
+                               filterType.getShape().drop_front(2),
+                               adaptor.getStrides(), adaptor.getPads(),
+                               adaptor.getDilations(), /*ceilMode=*/false,
+                               shape)))
+    return failure();
+  types.push_back(inputType.clone(shape));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+template <typename AdaptorT>
+static LogicalResult inferPool(std::optional<Location> loc, AdaptorT adaptor,
+                               SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  int64_t rank = inputType.getRank();
+  if (rank < 3)
+    return inferError(loc, "input must have rank >= 3 (N, C, spatial...), "
+                           "got " + shapeString(inputType.getShape()));
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape();
+  if (static_cast<int64_t>(kernel.size()) != rank - 2 ||
+      llvm::any_of(kernel, [](int64_t k) { return k < 1; }))
+    return inferError(loc, "kernel_shape needs " + Twine(rank - 2) +
+                               " positive sizes");
+  if (failed(checkWindowAttrs(loc, rank - 2, adaptor.getStrides(),
+                              adaptor.getPads(), adaptor.getDilations())))
+    return failure();
+  SmallVector<int64_t> shape{inputType.getDimSize(0), inputType.getDimSize(1)};
+  if (failed(windowOutputShape(loc, inputType.getShape(), kernel,
+                               adaptor.getStrides(), adaptor.getPads(),
+                               adaptor.getDilations(), adaptor.getCeilMode(),
+                               shape)))
+    return failure();
+  types.push_back(inputType.clone(shape));
+  return success();
+}
+
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferPool(loc, adaptor, types);
+}
+
+LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferPool(loc, adaptor, types);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  if (inputType.getRank() < 2)
+    return inferError(loc, "input must have rank >= 2 (N, C, ...)");
+  int64_t channels = inputType.getDimSize(1);
+  for (Value param : {adaptor.getScale(), adaptor.getBias(), adaptor.getMean(),
+                      adaptor.getVariance()}) {
+    RankedTensorType type = rankedType(param);
+    if (type.getRank() != 1 || type.getDimSize(0) != channels)
+      return inferError(loc, "per-channel operand of shape " +
+                                 shapeString(type.getShape()) +
+                                 " does not match " + Twine(channels) +
+                                 " channels");
+  }
+  types.push_back(inputType);
+  return success();
+}
+
+/// Checks that `param` broadcasts onto the trailing dims from `axis`.
+static LogicalResult checkNormParam(std::optional<Location> loc, Value param,
+                                    ArrayRef<int64_t> normalized,
+                                    StringRef name) {
+  ArrayRef<int64_t> shape = rankedType(param).getShape();
+  SmallVector<int64_t> broadcast;
+  if (shape.size() > normalized.size() ||
+      !broadcastShapePair(shape, normalized, broadcast) ||
+      ArrayRef<int64_t>(broadcast) != normalized)
+    return inferError(loc, name + " shape " + shapeString(shape) +
+                               " does not broadcast to the normalised shape " +
+                               shapeString(normalized));
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  if (failed(checkAxis(loc, axis, inputType.getRank())))
+    return failure();
+  ArrayRef<int64_t> normalized = inputType.getShape().drop_front(axis);
+  if (failed(checkNormParam(loc, adaptor.getScale(), normalized, "scale")))
+    return failure();
+  if (adaptor.getBias() &&
+      failed(checkNormParam(loc, adaptor.getBias(), normalized, "bias")))
+    return failure();
+  types.push_back(inputType);
+  return success();
+}
+
+LogicalResult LRNOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  if (inputType.getRank() < 3)
+    return inferError(loc, "input must have rank >= 3 (N, C, spatial...)");
+  if (static_cast<int64_t>(adaptor.getSize()) < 1)
+    return inferError(loc, "size must be positive");
+  types.push_back(inputType);
+  return success();
+}
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  if (failed(checkAxis(loc, static_cast<int64_t>(adaptor.getAxis()),
+                       inputType.getRank())))
+    return failure();
+  types.push_back(inputType);
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  if (failed(checkAxis(loc, static_cast<int64_t>(adaptor.getAxis()),
+                       inputType.getRank())))
+    return failure();
+  types.push_back(inputType);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul and Gemm
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  RankedTensorType lhsType = rankedType(adaptor.getLhs());
+  RankedTensorType rhsType = rankedType(adaptor.getRhs());
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return inferError(loc, "operand element types differ");
+  if (lhsType.getRank() == 0 || rhsType.getRank() == 0)
+    return inferError(loc, "operands must have rank >= 1");
+  SmallVector<int64_t> lhs(lhsType.getShape()), rhs(rhsType.getShape());
+  bool lhsVector = lhs.size() == 1, rhsVector = rhs.size() == 1;
+  if (lhsVector)
+    lhs.insert(lhs.begin(), 1);
+  if (rhsVector)
+    rhs.push_back(1);
+  int64_t m = lhs[lhs.size() - 2], k = lhs.back();
+  int64_t k2 = rhs[rhs.size() - 2], n = rhs.back();
+  if (!dimsAgree(k, k2))
+    return inferError(loc, "contracting dims differ: " +
+                               shapeString(lhsType.getShape()) + " x " +
+                               shapeString(rhsType.getShape()));
+  SmallVector<int64_t> batch;
+  if (!broadcastShapePair(ArrayRef<int64_t>(lhs).drop_back(2),
+                          ArrayRef<int64_t>(rhs).drop_back(2), batch))
+    return inferError(loc, "batch dims do not broadcast: " +
+                               shapeString(lhsType.getShape()) + " x " +
+                               shapeString(rhsType.getShape()));
+  if (!lhsVector)
+    batch.push_back(m);
+  if (!rhsVector)
+    batch.push_back(n);
+  types.push_back(RankedTensorType::get(batch, lhsType.getElementType()));
+  return success();
+}
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  RankedTensorType aType = rankedType(adaptor.getA());
+  RankedTensorType bType = rankedType(adaptor.getB());
+  if (aType.getRank() != 2 || bType.getRank() != 2)
+    return inferError(loc, "A and B must be matrices, got " +
+                               shapeString(aType.getShape()) + " and " +
+                               shapeString(bType.getShape()));
+  if (aType.getElementType() != bType.getElementType())
+    return inferError(loc, "operand element types differ");
+  int64_t m = aType.getDimSize(adaptor.getTransA() ? 1 : 0);
+  int64_t k = aType.getDimSize(adaptor.getTransA() ? 0 : 1);
+  int64_t k2 = bType.getDimSize(adaptor.getTransB() ? 1 : 0);
+  int64_t n = bType.getDimSize(adaptor.getTransB() ? 0 : 1);
+  if (!dimsAgree(k, k2))
+    return inferError(loc, "contracting dims differ: " + Twine(k) + " vs " +
+                               Twine(k2));
+  SmallVector<int64_t> shape{m, n};
+  if (Value c = adaptor.getC()) {
+    ArrayRef<int64_t> cShape = rankedType(c).getShape();
+    SmallVector<int64_t> broadcast;
+    if (cShape.size() > 2 || !broadcastShapePair(cShape, shape, broadcast) ||
+        ArrayRef<int64_t>(broadcast) != ArrayRef<int64_t>(shape))
+      return inferError(loc, "C shape " + shapeString(cShape) +
+                                 " does not broadcast to " +
+                                 shapeString(shape));
+  }
+  types.push_back(RankedTensorType::get(shape, aType.getElementType()));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "paso/Dialect/Paso/IR/PasoNNOps.cpp.inc"
