@@ -1,0 +1,45 @@
+//===- Compiler.h - ONNX file to the requested stage ------------*- C++ -*-===//
+//
+// The user-facing compilation behind `paso-opt model.onnx -target=T -o F`:
+// import, run the pipeline up to the requested `--emit` stage, write the
+// result. Tools and bindings call this rather than chaining stages.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_PIPELINES_COMPILER_H
+#define PASO_PIPELINES_COMPILER_H
+
+#include "paso/Import/OnnxImporter.h"
+#include "paso/Pipelines/Pipelines.h"
+#include "paso/Target/TargetDescription.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+
+namespace mlir::paso {
+
+struct CompileOptions {
+  std::string inputPath;
+  /// "-" writes to stdout.
+  std::string outputPath = "-";
+  TargetDescription target;
+  EmitStage stage = EmitStage::Paso;
+  OnnxImportOptions import;
+  /// How textual IR is printed (resource blobs elided unless asked).
+  OpPrintingFlags printing;
+};
+
+/// Compiles `options.inputPath`. Diagnostics go to `context`'s handler;
+/// returns failure after any error.
+LogicalResult compileOnnxModel(MLIRContext &context,
+                               const CompileOptions &options);
+
+/// Installs a handler printing `TOOL: error: FILE: node 'n' (Op): message`
+/// for the lifetime of the returned object.
+std::unique_ptr<ScopedDiagnosticHandler>
+installOnnxDiagnosticHandler(MLIRContext &context, llvm::StringRef toolName,
+                             llvm::StringRef inputPath);
+
+} // namespace mlir::paso
+
+#endif // PASO_PIPELINES_COMPILER_H

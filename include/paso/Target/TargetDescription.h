@@ -1,0 +1,54 @@
+//===- TargetDescription.h - hardware targets as data -----------*- C++ -*-===//
+//
+// A target is a description, not code: the LLVM triple, CPU and features to
+// generate code for, plus the numbers the cost model reasons with (vector
+// width, cores, caches, peak throughput per precision, memory bandwidth).
+// Built-in targets live in BuiltinTargets.def; `host` is detected.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_TARGET_TARGETDESCRIPTION_H
+#define PASO_TARGET_TARGETDESCRIPTION_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::paso {
+
+struct TargetDescription {
+  std::string name;
+  std::string summary;
+  std::string triple;
+  std::string cpu;
+  /// LLVM feature string, e.g. "+neon,+dotprod".
+  std::string features;
+  unsigned vectorBits = 128;
+  unsigned cores = 1;
+  uint64_t l1dBytes = 0, l2Bytes = 0, l3Bytes = 0;
+  /// Peak throughput of all cores in GFLOP/s (GOP/s for int8); 0 = no
+  /// native support for that precision.
+  double peakGflopsF32 = 0, peakGflopsF16 = 0, peakGopsI8 = 0;
+  double memoryGBps = 0;
+  /// Off-CPU accelerator ("cuda:sm_87", "edgetpu"), empty when none.
+  std::string accelerator;
+};
+
+/// The built-in targets, `host` first (detected on first use).
+llvm::ArrayRef<TargetDescription> getBuiltinTargets();
+
+/// The built-in target called `name`, or nullopt.
+std::optional<TargetDescription> lookupTarget(llvm::StringRef name);
+
+/// Comma-separated names of all built-in targets, for error messages.
+std::string listTargetNames();
+
+/// Prints every target with its parameters as a table.
+void printTargets(llvm::raw_ostream &os);
+
+} // namespace mlir::paso
+
+#endif // PASO_TARGET_TARGETDESCRIPTION_H

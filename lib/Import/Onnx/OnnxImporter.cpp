@@ -1,0 +1,414 @@
+//===- OnnxImporter.cpp - ONNX ModelProto to the paso dialect -------------===//
+//
+// Reads and validates the model file, then imports its main graph: inputs
+// (with static shapes), initializers, nodes in order, outputs. Unsupported
+// ops are collected over the whole graph first so one error lists them all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Import/OnnxImporter.h"
+
+#include "NodeImporter.h"
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::paso;
+using namespace mlir::paso::onnx_import;
+
+/// Prefix of the op-type part of a node location, `onnx.Conv`.
+static constexpr llvm::StringLiteral kOpTypePrefix = "onnx.";
+
+void mlir::paso::registerOnnxImportDialects(DialectRegistry &registry) {
+  registry.insert<PasoDialect, func::FuncDialect>();
+}
+
+llvm::Expected<std::pair<std::string, SmallVector<int64_t>>>
+mlir::paso::parseInputShape(StringRef text) {
+  size_t colon = text.rfind(':');
+  if (colon == StringRef::npos || colon == 0)
+    return llvm::createStringError(
+        "--input-shape expects NAME:DIMS such as data:1x3x224x224, got '" +
+        text + "'");
+  std::string name = text.take_front(colon).str();
+  SmallVector<int64_t> dims;
+  SmallVector<StringRef> parts;
+  text.drop_front(colon + 1).split(parts, 'x');
+  for (StringRef part : parts) {
+    int64_t dim = 0;
+    if (part.getAsInteger(10, dim) || dim < 0)
+      return llvm::createStringError("--input-shape '" + text +
+                                     "': bad dim '" + part + "'");
+    dims.push_back(dim);
+  }
+  return std::make_pair(name, dims);
+}
+
+std::string mlir::paso::describeOnnxLocation(Location loc) {
+  auto nameLoc = dyn_cast<NameLoc>(loc);
+  if (!nameLoc)
+    return "";
+  auto typeLoc = dyn_cast<NameLoc>(nameLoc.getChildLoc());
+  if (!typeLoc || !typeLoc.getName().strref().starts_with(kOpTypePrefix))
+    return "";
+  return ("node '" + nameLoc.getName().strref() + "' (" +
+          typeLoc.getName().strref().drop_front(kOpTypePrefix.size()) + ")")
+      .str();
+}
+
+namespace {
+
+/// Imports one ModelProto.
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext &context, StringRef path,
+                const OnnxImportOptions &options)
+      : context(context), path(path), options(options),
+        fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
+    modelDir = llvm::sys::path::parent_path(path).str();
+  }
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  LogicalResult load();
+  LogicalResult checkVersions();
+  LogicalResult checkSupported();
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &info);
+  LogicalResult checkOutput(const onnx::ValueInfoProto &info, Value value);
+  Location nodeLocation(const onnx::NodeProto &node, int index);
+  void setModuleAttributes(ModuleOp module,
+                           ArrayRef<const onnx::ValueInfoProto *> inputs);
+
+  MLIRContext &context;
+  StringRef path;
+  const OnnxImportOptions &options;
+  Location fileLoc;
+  std::string modelDir;
+  onnx::ModelProto model;
+  int64_t opset = 0;
+};
+
+} // namespace
+
+LogicalResult ModelImporter::load() {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError(fileLoc) << "cannot open '" << path
+                              << "': " << buffer.getError().message();
+  StringRef bytes = (*buffer)->getBuffer();
+  google::protobuf::io::ArrayInputStream stream(bytes.data(), bytes.size());
+  google::protobuf::io::CodedInputStream coded(&stream);
+  coded.SetTotalBytesLimit(std::numeric_limits<int>::max());
+  if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    return emitError(fileLoc)
+           << "'" << path
+           << "' is not a valid ONNX model: protobuf parsing failed (the file "
+              "is truncated or not an ONNX file)";
+  if (model.ir_version() <= 0 || !model.has_graph())
+    return emitError(fileLoc) << "'" << path
+                              << "' is not an ONNX model: it has no "
+                                 "ir_version or no graph";
+  return success();
+}
+
+LogicalResult ModelImporter::checkVersions() {
+  if (model.ir_version() > kMaxOnnxIrVersion)
+    return emitError(fileLoc) << "ONNX IR version " << model.ir_version()
+                              << " is newer than the newest supported ("
+                              << kMaxOnnxIrVersion << ")";
+  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx")
+      opset = entry.version();
+  if (opset == 0)
+    return emitError(fileLoc) << "the model imports no default-domain opset";
+  if (opset > kMaxOnnxOpset)
+    return emitError(fileLoc) << "opset " << opset
+                              << " is newer than the newest supported ("
+                              << kMaxOnnxOpset << ")";
+  if (opset < kMinOnnxOpset)
+    return emitError(fileLoc) << "opset " << opset
+                              << " is older than the oldest supported ("
+                              << kMinOnnxOpset << ")";
+  return success();
+}
+
+Location ModelImporter::nodeLocation(const onnx::NodeProto &node, int index) {
+  std::string name =
+      node.name().empty() ? "#" + std::to_string(index) : node.name();
+  Location typeLoc = NameLoc::get(StringAttr::get(
+      &context, (kOpTypePrefix + node.op_type()).str()));
+  return NameLoc::get(StringAttr::get(&context, name), typeLoc);
+}
+
+LogicalResult ModelImporter::checkSupported() {
+  SmallVector<std::string> unsupported;
+  for (auto [index, node] : llvm::enumerate(model.graph().node())) {
+    std::string where = describeOnnxLocation(nodeLocation(node, index));
+    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+      unsupported.push_back(where + " from domain '" + node.domain() + "'");
+      continue;
+    }
+    if (lookupConverter(node.op_type(), opset))
+      continue;
+    std::optional<int64_t> oldest = oldestSupportedOpset(node.op_type());
+    unsupported.push_back(
+        where + (oldest ? " (supported from opset " + std::to_string(*oldest) +
+                              ", the model uses " + std::to_string(opset) + ")"
+                        : std::string()));
+  }
+  if (unsupported.empty())
+    return success();
+  InFlightDiagnostic diag = emitError(fileLoc);
+  diag << unsupported.size() << " node(s) use unsupported ops:";
+  for (const std::string &entry : unsupported)
+    diag << "\n  " << entry;
+  return diag;
+}
+
+FailureOr<RankedTensorType>
+ModelImporter::inputType(const onnx::ValueInfoProto &info) {
+  Location loc = NameLoc::get(StringAttr::get(&context, info.name()), fileLoc);
+  if (!info.type().has_tensor_type())
+    return emitError(loc) << "input '" << info.name()
+                          << "' is not a tensor (sequences, maps and optionals "
+                             "are not supported)";
+  const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+  Type element = convertElementType(&context, tensor.elem_type());
+  if (!element)
+    return emitError(loc) << "input '" << info.name() << "' has element type "
+                          << onnxTypeName(tensor.elem_type())
+                          << ", which is not supported";
+  auto override = options.inputShapes.find(info.name());
+  if (override != options.inputShapes.end()) {
+    if (tensor.has_shape() &&
+        static_cast<size_t>(tensor.shape().dim_size()) !=
+            override->second.size())
+      return emitError(loc) << "--input-shape gives input '" << info.name()
+                            << "' rank " << override->second.size()
+                            << " but the model declares rank "
+                            << tensor.shape().dim_size();
+    return RankedTensorType::get(override->second, element);
+  }
+  if (!tensor.has_shape())
+    return emitError(loc) << "input '" << info.name()
+                          << "' has no shape; give one with --input-shape="
+                          << info.name() << ":DIMS";
+  SmallVector<int64_t> shape;
+  for (auto [d, dim] : llvm::enumerate(tensor.shape().dim())) {
+    if (dim.has_dim_value() && dim.dim_value() > 0) {
+      shape.push_back(dim.dim_value());
+      continue;
+    }
+    std::string symbol =
+        dim.has_dim_param() ? "'" + dim.dim_param() + "'" : "unnamed";
+    if (d == 0) {
+      emitRemark(loc) << "input '" << info.name() << "' dim 0 ("
+                      << symbol
+                      << ") is symbolic; using batch size 1 (override with "
+                         "--input-shape)";
+      shape.push_back(1);
+      continue;
+    }
+    return emitError(loc) << "input '" << info.name() << "' dim " << d << " ("
+                          << symbol
+                          << ") is symbolic; give a static shape with "
+                             "--input-shape="
+                          << info.name() << ":DIMS";
+  }
+  return RankedTensorType::get(shape, element);
+}
+
+LogicalResult ModelImporter::checkOutput(const onnx::ValueInfoProto &info,
+                                         Value value) {
+  if (!info.type().has_tensor_type())
+    return success();
+  const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+  auto type = cast<RankedTensorType>(value.getType());
+  Location loc = NameLoc::get(StringAttr::get(&context, info.name()), fileLoc);
+  Type declared = convertElementType(&context, tensor.elem_type());
+  if (tensor.elem_type() != 0 && declared != type.getElementType())
+    return emitError(loc) << "output '" << info.name() << "' is declared as "
+                          << onnxTypeName(tensor.elem_type())
+                          << " but computes " << type.getElementType();
+  if (!tensor.has_shape())
+    return success();
+  bool agrees = tensor.shape().dim_size() == type.getRank();
+  for (int d = 0; agrees && d < tensor.shape().dim_size(); ++d) {
+    const auto &dim = tensor.shape().dim(d);
+    if (dim.has_dim_value() && dim.dim_value() > 0 &&
+        dim.dim_value() != type.getDimSize(d))
+      agrees = false;
+  }
+  if (agrees)
+    return success();
+  std::string declaredShape;
+  for (int d = 0; d < tensor.shape().dim_size(); ++d) {
+    const auto &dim = tensor.shape().dim(d);
+    declaredShape += (d ? "x" : "") + (dim.has_dim_value()
+                                           ? std::to_string(dim.dim_value())
+                                           : std::string("?"));
+  }
+  std::string computed;
+  llvm::raw_string_ostream os(computed);
+  llvm::interleave(type.getShape(), os, "x");
+  return emitError(loc) << "output '" << info.name() << "' is declared as "
+                        << declaredShape << " but the graph computes "
+                        << computed;
+}
+
+void ModelImporter::setModuleAttributes(
+    ModuleOp module, ArrayRef<const onnx::ValueInfoProto *> inputs) {
+  Builder b(&context);
+  SmallVector<NamedAttribute> opsets;
+  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
+    opsets.push_back(b.getNamedAttr(
+        entry.domain().empty() ? "ai.onnx" : entry.domain(),
+        b.getI64IntegerAttr(entry.version())));
+  SmallVector<Attribute> inputNames, outputNames;
+  for (const onnx::ValueInfoProto *info : inputs)
+    inputNames.push_back(b.getStringAttr(info->name()));
+  for (const onnx::ValueInfoProto &info : model.graph().output())
+    outputNames.push_back(b.getStringAttr(info.name()));
+  module->setAttr("paso.onnx.ir_version", b.getI64IntegerAttr(model.ir_version()));
+  module->setAttr("paso.onnx.producer",
+                  b.getStringAttr(model.producer_name() +
+                                  (model.producer_version().empty()
+                                       ? ""
+                                       : " " + model.producer_version())));
+  module->setAttr("paso.onnx.opsets", b.getDictionaryAttr(opsets));
+  module->setAttr("paso.onnx.graph_name",
+                  b.getStringAttr(model.graph().name()));
+  module->setAttr("paso.onnx.input_names", b.getArrayAttr(inputNames));
+  module->setAttr("paso.onnx.output_names", b.getArrayAttr(outputNames));
+  if (model.metadata_props_size() > 0) {
+    SmallVector<NamedAttribute> props;
+    for (const onnx::StringStringEntryProto &entry : model.metadata_props())
+      props.push_back(
+          b.getNamedAttr(entry.key(), b.getStringAttr(entry.value())));
+    module->setAttr("paso.onnx.metadata", b.getDictionaryAttr(props));
+  }
+}
+
+OwningOpRef<ModuleOp> ModelImporter::run() {
+  if (failed(load()) || failed(checkVersions()) || failed(checkSupported()))
+    return {};
+  const onnx::GraphProto &graph = model.graph();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  OpBuilder builder(&context);
+  ValueMap values;
+  MissingOutputMap missingOutputs;
+
+  // Inputs: graph inputs that are not initializers (IR < 4 lists both).
+  llvm::StringSet<> initializerNames;
+  for (const onnx::TensorProto &init : graph.initializer())
+    initializerNames.insert(init.name());
+  SmallVector<const onnx::ValueInfoProto *> inputs;
+  SmallVector<Type> inputTypes;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initializerNames.contains(info.name()))
+      continue;
+    FailureOr<RankedTensorType> type = inputType(info);
+    if (failed(type))
+      return {};
+    inputs.push_back(&info);
+    inputTypes.push_back(*type);
+  }
+  for (const auto &entry : options.inputShapes)
+    if (llvm::none_of(inputs, [&](const onnx::ValueInfoProto *info) {
+          return info->name() == entry.getKey();
+        })) {
+      emitError(fileLoc) << "--input-shape names '" << entry.getKey()
+                         << "', which is not an input of the model";
+      return {};
+    }
+
+  setModuleAttributes(*module, inputs);
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, "main",
+                                   builder.getFunctionType(inputTypes, {}));
+  Block *body = func.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  for (auto [i, info] : llvm::enumerate(inputs)) {
+    BlockArgument arg = body->getArgument(i);
+    arg.setLoc(NameLoc::get(builder.getStringAttr(info->name())));
+    func.setArgAttr(i, "paso.name", builder.getStringAttr(info->name()));
+    values[info->name()] = arg;
+  }
+
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(init.name()));
+    FailureOr<ElementsAttr> value =
+        convertTensor(init, &context, modelDir, loc);
+    if (failed(value))
+      return {};
+    values[init.name()] = ConstantOp::create(builder, loc, *value);
+  }
+
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    Location loc = nodeLocation(node, index);
+    for (const std::string &input : node.input()) {
+      auto missing = missingOutputs.find(input);
+      if (missing != missingOutputs.end()) {
+        emitError(loc) << "input '" << input << "' is " << missing->second
+                       << ", which the importer does not support";
+        return {};
+      }
+      if (!input.empty() && !values.count(input)) {
+        emitError(loc) << "input '" << input
+                       << "' is not defined by an earlier node, an "
+                          "initializer or a graph input (the graph is not "
+                          "topologically sorted, or the file is truncated)";
+        return {};
+      }
+    }
+    NodeImporter importer(node, opset, loc, builder, values, missingOutputs,
+                          modelDir);
+    if (failed(lookupConverter(node.op_type(), opset)->convert(importer)))
+      return {};
+  }
+
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &info : graph.output()) {
+    Value value = values.lookup(info.name());
+    if (missingOutputs.count(info.name())) {
+      emitError(fileLoc) << "graph output '" << info.name() << "' is "
+                         << missingOutputs.lookup(info.name())
+                         << ", which the importer does not support";
+      return {};
+    }
+    if (!value) {
+      emitError(fileLoc) << "graph output '" << info.name()
+                         << "' is not computed by any node";
+      return {};
+    }
+    if (failed(checkOutput(info, value)))
+      return {};
+    results.push_back(value);
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setType(builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
+  for (auto [i, info] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "paso.name", builder.getStringAttr(info.name()));
+  return module;
+}
+
+OwningOpRef<ModuleOp>
+mlir::paso::importOnnxModel(StringRef path, MLIRContext &context,
+                            const OnnxImportOptions &options) {
+  context.loadDialect<PasoDialect, func::FuncDialect>();
+  return ModelImporter(context, path, options).run();
+}

@@ -1,0 +1,72 @@
+//===- Pipelines.cpp - paso-opt's stages and pass pipelines ---------------===//
+
+#include "paso/Pipelines/Pipelines.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Import/OnnxImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+namespace {
+struct StageName {
+  EmitStage stage;
+  llvm::StringLiteral name;
+};
+} // namespace
+
+static constexpr StageName kStages[] = {
+    {EmitStage::OnnxMlir, "onnx-mlir"}, {EmitStage::Paso, "paso"},
+    {EmitStage::Linalg, "linalg"},      {EmitStage::Llvm, "llvm"},
+    {EmitStage::Asm, "asm"},            {EmitStage::Obj, "obj"},
+    {EmitStage::So, "so"},              {EmitStage::TFLite, "tflite"},
+    {EmitStage::Ptx, "ptx"},
+};
+
+std::optional<EmitStage> mlir::paso::parseEmitStage(llvm::StringRef name) {
+  for (const StageName &entry : kStages)
+    if (entry.name == name)
+      return entry.stage;
+  return std::nullopt;
+}
+
+llvm::StringRef mlir::paso::emitStageName(EmitStage stage) {
+  for (const StageName &entry : kStages)
+    if (entry.stage == stage)
+      return entry.name;
+  llvm_unreachable("every stage has a name");
+}
+
+std::string mlir::paso::listEmitStages() {
+  return llvm::join(llvm::map_range(kStages,
+                                    [](const StageName &entry) {
+                                      return entry.name.str();
+                                    }),
+                    ", ");
+}
+
+bool mlir::paso::isEmitStageAvailable(EmitStage stage) {
+  return stage == EmitStage::OnnxMlir || stage == EmitStage::Paso;
+}
+
+void mlir::paso::registerPasoDialects(DialectRegistry &registry) {
+  registerOnnxImportDialects(registry);
+}
+
+void mlir::paso::registerPasoPasses() {
+  registerCanonicalizerPass();
+  registerCSEPass();
+  registerSymbolDCEPass();
+  registerInlinerPass();
+}
+
+void mlir::paso::buildGraphCleanupPipeline(OpPassManager &pm) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(createCanonicalizerPass());
+  funcPm.addPass(createCSEPass());
+}
