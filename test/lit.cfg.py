@@ -23,7 +23,7 @@ if not os.path.exists(python):
     lit_config.fatal(
         f"{python} is missing; run third_party/bootstrap.sh to create .venv")
 utils = os.path.join(config.paso_src_root, "test", "Utils")
-config.substitutions.append(("%python", python))
+config.substitutions.append(("%venv-python", python))
 config.substitutions.append(
     ("%onnx-text", f"{python} {os.path.join(utils, 'onnx_text.py')}"))
 config.substitutions.append(("%paso_src", config.paso_src_root))

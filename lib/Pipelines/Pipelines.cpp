@@ -9,6 +9,8 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::paso;
@@ -50,6 +52,18 @@ std::string mlir::paso::listEmitStages() {
                     ", ");
 }
 
+std::optional<EmitStage> mlir::paso::emitStageForOutput(llvm::StringRef path) {
+  llvm::StringRef extension = llvm::sys::path::extension(path);
+  return llvm::StringSwitch<std::optional<EmitStage>>(extension)
+      .Case(".so", EmitStage::So)
+      .Case(".o", EmitStage::Obj)
+      .Case(".s", EmitStage::Asm)
+      .Case(".ll", EmitStage::Llvm)
+      .Case(".tflite", EmitStage::TFLite)
+      .Case(".ptx", EmitStage::Ptx)
+      .Default(std::nullopt);
+}
+
 bool mlir::paso::isEmitStageAvailable(EmitStage stage) {
   return stage == EmitStage::OnnxMlir || stage == EmitStage::Paso;
 }
@@ -59,10 +73,8 @@ void mlir::paso::registerPasoDialects(DialectRegistry &registry) {
 }
 
 void mlir::paso::registerPasoPasses() {
-  registerCanonicalizerPass();
-  registerCSEPass();
-  registerSymbolDCEPass();
-  registerInlinerPass();
+  // canonicalize, cse, print-op-stats, symbol-dce, ...
+  registerTransformsPasses();
 }
 
 void mlir::paso::buildGraphCleanupPipeline(OpPassManager &pm) {

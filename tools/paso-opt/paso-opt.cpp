@@ -33,8 +33,9 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     emitName("emit",
              cl::desc("Stage to stop at and print: onnx-mlir (as imported), "
-                      "paso (imported and canonicalised; the default), linalg, "
-                      "llvm, asm, obj, so, tflite, ptx"),
+                      "paso (imported and canonicalised), linalg, llvm, asm, "
+                      "obj, so, tflite, ptx. Default: implied by the -o "
+                      "extension (.so, .o, .s, .ll, .tflite, .ptx), else paso"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(pasoCategory));
 
 static cl::list<std::string>
@@ -46,6 +47,12 @@ static cl::list<std::string>
 static cl::opt<bool> printTargetsFlag(
     "print-targets", cl::desc("List the built-in targets with their "
                               "parameters and exit"),
+    cl::cat(pasoCategory));
+
+static cl::opt<bool> printOnnxOpsFlag(
+    "print-onnx-ops",
+    cl::desc("List the ONNX ops the importer converts, with their opsets, "
+             "and exit"),
     cl::cat(pasoCategory));
 
 static bool hasOnnxExtension(StringRef path) {
@@ -80,6 +87,10 @@ int main(int argc, char **argv) {
     printTargets(llvm::outs());
     return 0;
   }
+  if (printOnnxOpsFlag) {
+    printSupportedOnnxOps(llvm::outs());
+    return 0;
+  }
   std::optional<TargetDescription> target = lookupTarget(targetName);
   if (!target) {
     llvm::errs() << "paso-opt: error: unknown target '" << targetName
@@ -91,6 +102,9 @@ int main(int argc, char **argv) {
                               registry));
 
   std::optional<EmitStage> stage = parseEmitStage(emitName);
+  if (!optionGiven("emit"))
+    if (std::optional<EmitStage> implied = emitStageForOutput(outputFilename))
+      stage = implied;
   if (!stage) {
     llvm::errs() << "paso-opt: error: unknown --emit value '" << emitName
                  << "'; valid values: " << listEmitStages() << "\n";

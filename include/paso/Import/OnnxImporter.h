@@ -47,6 +47,10 @@ OwningOpRef<ModuleOp> importOnnxModel(llvm::StringRef path,
 /// then names the input, output or tensor).
 std::string describeOnnxLocation(Location loc);
 
+/// Prints the supported ONNX ops, one per line with the opsets each
+/// converter covers, as a Markdown table (docs/onnx-ops.md is this output).
+void printSupportedOnnxOps(llvm::raw_ostream &os);
+
 /// Registers the dialects the imported IR uses.
 void registerOnnxImportDialects(DialectRegistry &registry);
 

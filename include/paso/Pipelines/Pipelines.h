@@ -26,6 +26,9 @@ std::optional<EmitStage> parseEmitStage(llvm::StringRef name);
 llvm::StringRef emitStageName(EmitStage stage);
 /// All `--emit` spellings, comma separated, for help and errors.
 std::string listEmitStages();
+/// The stage an output file name implies (`model.so` -> so, `x.ll` -> llvm);
+/// nullopt for names that imply none (`-`, `.mlir`).
+std::optional<EmitStage> emitStageForOutput(llvm::StringRef path);
 /// True when this build can produce `stage`.
 bool isEmitStageAvailable(EmitStage stage);
 

@@ -212,6 +212,8 @@ const OpConverter *lookupConverter(StringRef opType, int64_t opset) {
   return best;
 }
 
+ArrayRef<OpConverter> getOpConverters() { return allConverters(); }
+
 std::optional<int64_t> oldestSupportedOpset(StringRef opType) {
   for (const OpConverter &converter : allConverters())
     if (converter.opType == opType)

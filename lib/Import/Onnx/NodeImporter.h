@@ -179,6 +179,8 @@ void appendMathConverters(SmallVectorImpl<OpConverter> &converters);
 void appendNNConverters(SmallVectorImpl<OpConverter> &converters);
 void appendTensorConverters(SmallVectorImpl<OpConverter> &converters);
 
+/// All converters, sorted by op type then version.
+ArrayRef<OpConverter> getOpConverters();
 /// The converter for `opType` at `opset`, or null.
 const OpConverter *lookupConverter(llvm::StringRef opType, int64_t opset);
 /// The oldest opset any converter of `opType` handles, or nullopt.

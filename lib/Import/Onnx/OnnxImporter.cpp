@@ -68,6 +68,21 @@ std::string mlir::paso::describeOnnxLocation(Location loc) {
       .str();
 }
 
+void mlir::paso::printSupportedOnnxOps(llvm::raw_ostream &os) {
+  os << "| ONNX op | opsets |\n|---|---|\n";
+  ArrayRef<OpConverter> converters = getOpConverters();
+  for (size_t i = 0; i < converters.size(); ++i) {
+    const OpConverter &converter = converters[i];
+    if (i > 0 && converters[i - 1].opType == converter.opType)
+      continue;
+    // Converters for one op type are sorted by version; the oldest bounds
+    // the range (the newest runs to kMaxOnnxOpset).
+    os << "| " << converter.opType << " | "
+       << std::max(converter.sinceVersion, kMinOnnxOpset) << "-"
+       << kMaxOnnxOpset << " |\n";
+  }
+}
+
 namespace {
 
 /// Imports one ModelProto.
@@ -316,6 +331,15 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   llvm::StringSet<> initializerNames;
   for (const onnx::TensorProto &init : graph.initializer())
     initializerNames.insert(init.name());
+  for (const auto &entry : options.inputShapes)
+    if (llvm::none_of(graph.input(), [&](const onnx::ValueInfoProto &info) {
+          return info.name() == entry.getKey() &&
+                 !initializerNames.contains(info.name());
+        })) {
+      emitError(fileLoc) << "--input-shape names '" << entry.getKey()
+                         << "', which is not an input of the model";
+      return {};
+    }
   SmallVector<const onnx::ValueInfoProto *> inputs;
   SmallVector<Type> inputTypes;
   for (const onnx::ValueInfoProto &info : graph.input()) {
@@ -327,14 +351,6 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     inputs.push_back(&info);
     inputTypes.push_back(*type);
   }
-  for (const auto &entry : options.inputShapes)
-    if (llvm::none_of(inputs, [&](const onnx::ValueInfoProto *info) {
-          return info->name() == entry.getKey();
-        })) {
-      emitError(fileLoc) << "--input-shape names '" << entry.getKey()
-                         << "', which is not an input of the model";
-      return {};
-    }
 
   setModuleAttributes(*module, inputs);
   builder.setInsertionPointToEnd(module->getBody());
