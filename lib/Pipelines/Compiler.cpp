@@ -6,6 +6,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "paso/Target/CPU/CpuBackend.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
@@ -38,21 +42,99 @@ mlir::paso::installOnnxDiagnosticHandler(MLIRContext &context,
       });
 }
 
+/// Runs `build`'s passes on `module`, honouring the MLIR pass-manager
+/// command-line options (--mlir-print-ir-after-all, timing, ...).
+static LogicalResult runPasses(ModuleOp module,
+                               function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+/// model.h beside model.so.
+static LogicalResult writeModelHeader(StringRef soPath,
+                                      const ModelInterface &interface,
+                                      Location loc) {
+  SmallString<256> headerPath(soPath);
+  llvm::sys::path::replace_extension(headerPath, "h");
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> header =
+      openOutputFile(headerPath, &error);
+  if (!header)
+    return emitError(loc) << "cannot write '" << headerPath << "': " << error;
+  header->os() << generateModelHeader(interface);
+  header->keep();
+  return success();
+}
+
+/// Object code for `stage` (asm, obj or so) from LLVM IR.
+static LogicalResult emitCode(llvm::Module &llvmModule,
+                              const CompileOptions &options,
+                              const ModelInterface &interface, Location loc) {
+  if (options.stage != EmitStage::So) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(options.outputPath, &error);
+    if (!output)
+      return emitError(loc) << "cannot write '" << options.outputPath
+                            << "': " << error;
+    if (failed(emitMachineCode(llvmModule, options.target, options.optLevel,
+                               options.stage == EmitStage::Asm, output->os(),
+                               loc)))
+      return failure();
+    output->keep();
+    return success();
+  }
+  SmallString<128> objectPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "paso-model", "o", objectPath))
+    return emitError(loc) << "cannot create a temporary object file: "
+                          << ec.message();
+  llvm::FileRemover removeObject(objectPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream object(objectPath, ec);
+    if (ec)
+      return emitError(loc) << "cannot write '" << objectPath
+                            << "': " << ec.message();
+    if (failed(emitMachineCode(llvmModule, options.target, options.optLevel,
+                               /*assembly=*/false, object, loc)))
+      return failure();
+  }
+  if (failed(linkSharedObject(objectPath, options.outputPath, options.target,
+                              loc)))
+    return failure();
+  return writeModelHeader(options.outputPath, interface, loc);
+}
+
+/// Fails early when `path`'s directory cannot take the output.
+static LogicalResult checkWritable(StringRef path, Location loc) {
+  if (path == "-")
+    return success();
+  StringRef dir = llvm::sys::path::parent_path(path);
+  if (dir.empty())
+    dir = ".";
+  if (!llvm::sys::fs::is_directory(dir))
+    return emitError(loc) << "cannot write '" << path
+                          << "': No such file or directory";
+  if (llvm::sys::fs::access(dir, llvm::sys::fs::AccessMode::Write))
+    return emitError(loc) << "cannot write '" << path
+                          << "': Permission denied";
+  return success();
+}
+
 LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                                            const CompileOptions &options) {
   Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
   if (!isEmitStageAvailable(options.stage))
     return emitError(fileLoc)
            << "--emit=" << emitStageName(options.stage)
-           << " is not available in this build yet; available: onnx-mlir, "
-              "paso";
-  // Open the output before the (long) compilation so a bad path fails fast.
-  std::string errorMessage;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(options.outputPath, &errorMessage);
-  if (!output)
-    return emitError(fileLoc) << "cannot write '" << options.outputPath
-                              << "': " << errorMessage;
+           << " is not available in this build yet; available: "
+           << listAvailableEmitStages();
+  if (failed(checkWritable(options.outputPath, fileLoc)))
+    return failure();
 
   OwningOpRef<ModuleOp> module =
       importOnnxModel(options.inputPath, context, options.import);
@@ -61,15 +143,55 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   module->getOperation()->setAttr(
       "paso.target", StringAttr::get(&context, options.target.name));
 
-  if (options.stage != EmitStage::OnnxMlir) {
-    PassManager pm(&context);
-    if (failed(applyPassManagerCLOptions(pm)))
-      return failure();
-    buildGraphCleanupPipeline(pm);
-    if (failed(pm.run(*module)))
-      return failure();
+  auto print = [&](Operation *op) -> LogicalResult {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(options.outputPath, &error);
+    if (!output)
+      return emitError(fileLoc) << "cannot write '" << options.outputPath
+                                << "': " << error;
+    op->print(output->os(), options.printing);
+    output->keep();
+    return success();
+  };
+  if (options.stage == EmitStage::OnnxMlir)
+    return print(*module);
+  if (options.optLevel > 0 &&
+      failed(runPasses(*module, buildGraphCleanupPipeline)))
+    return failure();
+  if (options.stage == EmitStage::Paso)
+    return print(*module);
+
+  FailureOr<ModelInterface> interface = describeModelInterface(*module);
+  if (failed(interface))
+    return failure();
+  if (failed(runPasses(*module, [&](OpPassManager &pm) {
+        buildLowerToLinalgPipeline(pm, options.optLevel);
+      })))
+    return failure();
+  if (options.stage == EmitStage::Linalg)
+    return print(*module);
+
+  if (failed(prepareEntryFunction(*module)) ||
+      failed(runPasses(*module, [&](OpPassManager &pm) {
+        buildCpuLoweringPipeline(pm, options.optLevel);
+      })))
+    return failure();
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule = translateToLLVMIR(
+      *module, llvmContext, *interface, options.target, options.optLevel);
+  if (failed(llvmModule))
+    return failure();
+  if (options.stage == EmitStage::Llvm) {
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(options.outputPath, &error);
+    if (!output)
+      return emitError(fileLoc) << "cannot write '" << options.outputPath
+                                << "': " << error;
+    (*llvmModule)->print(output->os(), nullptr);
+    output->keep();
+    return success();
   }
-  module->print(output->os(), options.printing);
-  output->keep();
-  return success();
+  return emitCode(**llvmModule, options, *interface, fileLoc);
 }

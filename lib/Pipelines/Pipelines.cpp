@@ -2,10 +2,16 @@
 
 #include "paso/Pipelines/Pipelines.h"
 
+#include "paso/Conversion/Passes.h"
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Target/CPU/CpuBackend.h"
 #include "paso/Import/OnnxImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -65,16 +71,42 @@ std::optional<EmitStage> mlir::paso::emitStageForOutput(llvm::StringRef path) {
 }
 
 bool mlir::paso::isEmitStageAvailable(EmitStage stage) {
-  return stage == EmitStage::OnnxMlir || stage == EmitStage::Paso;
+  return stage != EmitStage::TFLite && stage != EmitStage::Ptx;
+}
+
+std::string mlir::paso::listAvailableEmitStages() {
+  std::vector<std::string> names;
+  for (const StageName &entry : kStages)
+    if (isEmitStageAvailable(entry.stage))
+      names.push_back(entry.name.str());
+  return llvm::join(names, ", ");
 }
 
 void mlir::paso::registerPasoDialects(DialectRegistry &registry) {
   registerOnnxImportDialects(registry);
+  // Lowering crosses linalg, tensor, bufferization, memref, scf and LLVM;
+  // their interface models (bufferization, inlining, translation) come with
+  // the upstream registration functions.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
 }
 
 void mlir::paso::registerPasoPasses() {
-  // canonicalize, cse, print-op-stats, symbol-dce, ...
-  registerTransformsPasses();
+  // Every upstream pass, so any of them runs alone on .mlir input and the
+  // CPU pipeline (a textual pipeline) can name them.
+  registerAllPasses();
+  registerPasoConversionPasses();
+  registerPasoCPUPasses();
+}
+
+void mlir::paso::buildLowerToLinalgPipeline(OpPassManager &pm,
+                                            unsigned optLevel) {
+  pm.addPass(createConvertPasoToLinalgPass());
+  if (optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
 }
 
 void mlir::paso::buildGraphCleanupPipeline(OpPassManager &pm) {

@@ -1,7 +1,16 @@
 """PASO: ahead-of-time compiler for ONNX models on edge devices.
 
-The Python package grows with the compiler; today it holds the model suite
-(`paso.model_suite`) that tests and benchmarks compile.
+    import paso
+    so = paso.compile("model.onnx", target="host", output="model.so")
+    model = paso.load(so)
+    outputs = model.run({"input": array})
+
+`paso.model_suite` writes the model suite the tests and benchmarks use.
 """
 
+from .compiler import CompileError, compile, find_paso_opt
+from .runtime import Model, PasoError, TensorInfo, load
+
 __version__ = "0.1.0"
+__all__ = ["compile", "load", "Model", "TensorInfo", "CompileError",
+           "PasoError", "find_paso_opt"]

@@ -44,6 +44,12 @@ static cl::list<std::string>
                          "data:1x3x224x224 (repeatable)"),
                 cl::value_desc("name:dims"), cl::cat(pasoCategory));
 
+static cl::opt<unsigned>
+    optLevel("O", cl::Prefix, cl::ZeroOrMore,
+             cl::desc("Optimisation level: -O0 is the straight lowering for "
+                      "debugging, -O2/-O3 (default 3) optimise"),
+             cl::init(3), cl::cat(pasoCategory));
+
 static cl::opt<bool> printTargetsFlag(
     "print-targets", cl::desc("List the built-in targets with their "
                               "parameters and exit"),
@@ -115,6 +121,12 @@ int main(int argc, char **argv) {
   options.outputPath = outputFilename;
   options.target = *target;
   options.stage = *stage;
+  if (optLevel > 3) {
+    llvm::errs() << "paso-opt: error: -O" << optLevel
+                 << " is not an optimisation level; use -O0 to -O3\n";
+    return 1;
+  }
+  options.optLevel = optLevel;
   for (const std::string &text : inputShapes) {
     auto parsed = parseInputShape(text);
     if (!parsed) {

@@ -27,9 +27,12 @@ struct CompileOptions {
   OnnxImportOptions import;
   /// How textual IR is printed (resource blobs elided unless asked).
   OpPrintingFlags printing;
+  /// 0: straight lowering, no graph or LLVM optimisation; 1-3 as in clang.
+  unsigned optLevel = 3;
 };
 
-/// Compiles `options.inputPath`. Diagnostics go to `context`'s handler;
+/// Compiles `options.inputPath`; for `--emit=so` also writes model.h next
+/// to the shared object. Diagnostics go to `context`'s handler;
 /// returns failure after any error.
 LogicalResult compileOnnxModel(MLIRContext &context,
                                const CompileOptions &options);

@@ -31,6 +31,8 @@ std::string listEmitStages();
 std::optional<EmitStage> emitStageForOutput(llvm::StringRef path);
 /// True when this build can produce `stage`.
 bool isEmitStageAvailable(EmitStage stage);
+/// The available `--emit` spellings, comma separated.
+std::string listAvailableEmitStages();
 
 /// Registers every dialect that paso-opt reads or writes.
 void registerPasoDialects(DialectRegistry &registry);
@@ -40,6 +42,9 @@ void registerPasoPasses();
 
 /// Clean-up run right after import: folding, canonicalisation, CSE.
 void buildGraphCleanupPipeline(OpPassManager &pm);
+
+/// paso to linalg on tensors (plus clean-up above -O0).
+void buildLowerToLinalgPipeline(OpPassManager &pm, unsigned optLevel);
 
 } // namespace mlir::paso
 

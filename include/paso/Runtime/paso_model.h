@@ -1,0 +1,92 @@
+/*===- paso_model.h - C ABI of a model compiled by PASO ---------*- C -*-===*\
+ *
+ * Every model.so built by paso-opt exports exactly these functions. The ABI
+ * is stable within a PASO_ABI_VERSION; see docs/c-abi.md. A model has no
+ * global mutable state: each context owns the scratch memory ("arena") of
+ * one inference, so threads with separate contexts may run the same model
+ * at once.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef PASO_RUNTIME_PASO_MODEL_H
+#define PASO_RUNTIME_PASO_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PASO_ABI_VERSION 1
+
+typedef enum paso_status {
+  PASO_OK = 0,
+  PASO_ERROR_NULL_ARGUMENT = 1, /* a required pointer was NULL */
+  PASO_ERROR_BAD_SIZE = 2,      /* a buffer size differs from byte_size */
+  PASO_ERROR_OUT_OF_MEMORY = 3  /* the context's arena could not be made */
+} paso_status;
+
+/* Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum paso_dtype {
+  PASO_FLOAT32 = 1,
+  PASO_UINT8 = 2,
+  PASO_INT8 = 3,
+  PASO_UINT16 = 4,
+  PASO_INT16 = 5,
+  PASO_INT32 = 6,
+  PASO_INT64 = 7,
+  PASO_BOOL = 9, /* one byte per element, 0 or 1 */
+  PASO_FLOAT16 = 10,
+  PASO_FLOAT64 = 11,
+  PASO_UINT32 = 12,
+  PASO_UINT64 = 13,
+  PASO_BFLOAT16 = 16
+} paso_dtype;
+
+/* Describes one model input or output. Buffers are dense, row-major. */
+typedef struct paso_tensor_info {
+  const char *name;     /* the ONNX value name */
+  paso_dtype dtype;
+  int32_t rank;
+  const int64_t *shape; /* rank entries, all static */
+  size_t byte_size;     /* bytes of a dense buffer of this tensor */
+} paso_tensor_info;
+
+typedef struct paso_context paso_context;
+
+/* PASO_ABI_VERSION of the model. */
+uint32_t paso_abi_version(void);
+/* The ONNX graph name and the target the model was compiled for. */
+const char *paso_model_name(void);
+const char *paso_target_name(void);
+
+int32_t paso_num_inputs(void);
+int32_t paso_num_outputs(void);
+/* NULL when index is out of range. */
+const paso_tensor_info *paso_input_info(int32_t index);
+const paso_tensor_info *paso_output_info(int32_t index);
+
+/* Bytes of scratch memory each context allocates (known at compile time). */
+size_t paso_arena_size(void);
+
+/* Creates a context; *context is NULL on failure. */
+paso_status paso_context_create(paso_context **context);
+/* Destroys a context; NULL is ignored. */
+void paso_context_destroy(paso_context *context);
+
+/* Runs one inference. inputs[i] holds input_sizes[i] bytes for input i and
+ * outputs[i] receives output_sizes[i] bytes for output i; every size must
+ * equal the tensor's byte_size. Output buffers must not overlap inputs. */
+paso_status paso_run(paso_context *context, const void *const *inputs,
+                     const size_t *input_sizes, void *const *outputs,
+                     const size_t *output_sizes);
+
+/* A static English description of a status. */
+const char *paso_status_string(paso_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PASO_RUNTIME_PASO_MODEL_H */

@@ -1,0 +1,86 @@
+//===- CpuBackend.h - CPU code generation to a shared object ----*- C++ -*-===//
+//
+// From linalg-on-tensors to model.so: bufferisation into one static arena,
+// lowering to the LLVM dialect, LLVM IR with the model's C ABI tables and the
+// embedded runtime, an object file from LLVM's TargetMachine for the
+// target's triple/cpu/features, and an in-process lld link.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_TARGET_CPU_CPUBACKEND_H
+#define PASO_TARGET_CPU_CPUBACKEND_H
+
+#include "paso/Target/TargetDescription.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::paso {
+
+#define GEN_PASS_DECL
+#include "paso/Target/CPU/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "paso/Target/CPU/Passes.h.inc"
+
+/// The inputs and outputs a compiled model exposes through its C ABI.
+struct ModelInterface {
+  struct Tensor {
+    std::string name;
+    /// ONNX TensorProto data type number (the ABI's paso_dtype).
+    int dtype = 0;
+    std::vector<int64_t> shape;
+    uint64_t byteSize = 0;
+  };
+  std::string modelName;
+  std::string targetName;
+  std::vector<Tensor> inputs, outputs;
+};
+
+/// Reads the interface from `@main` while it is still on tensors.
+FailureOr<ModelInterface> describeModelInterface(ModuleOp module);
+
+/// Name of the model's entry function in generated code (the ABI's
+/// paso_model_invoke_ calls it).
+constexpr llvm::StringLiteral kModelEntryName = "paso_model_main_";
+
+/// Renames `@main` to kModelEntryName, marks its inputs read-only for
+/// bufferisation and drops the paso attributes the interface was read from.
+LogicalResult prepareEntryFunction(ModuleOp module);
+
+/// Bufferises linalg-on-tensors into the static arena and lowers everything
+/// to the LLVM dialect. `optLevel` 0 keeps the straight lowering.
+void buildCpuLoweringPipeline(OpPassManager &pm, unsigned optLevel);
+
+/// Translates the LLVM-dialect module to LLVM IR for `target`, adds the ABI
+/// tables and entry point, links the runtime and hides everything but the
+/// ABI. Runs LLVM's optimisation pipeline at `optLevel`.
+FailureOr<std::unique_ptr<llvm::Module>>
+translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                  const ModelInterface &interface,
+                  const TargetDescription &target, unsigned optLevel);
+
+/// Writes `module` as an object file (or assembly) for `target`.
+LogicalResult emitMachineCode(llvm::Module &module,
+                              const TargetDescription &target,
+                              unsigned optLevel, bool assembly,
+                              llvm::raw_pwrite_stream &os, Location loc);
+
+/// Links `objectPath` into the shared object `outputPath` with lld,
+/// in-process; DT_NEEDED only for libc/libm when the target's are found.
+LogicalResult linkSharedObject(llvm::StringRef objectPath,
+                               llvm::StringRef outputPath,
+                               const TargetDescription &target, Location loc);
+
+/// The text of model.h: the C ABI plus this model's tensors.
+std::string generateModelHeader(const ModelInterface &interface);
+
+} // namespace mlir::paso
+
+#endif // PASO_TARGET_CPU_CPUBACKEND_H

@@ -1,0 +1,24 @@
+//===- Passes.td - CPU code generation passes --------------*- tablegen -*-===//
+
+#ifndef PASO_TARGET_CPU_PASSES_TD
+#define PASO_TARGET_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PasoPlanArenaPass : Pass<"paso-plan-arena", "ModuleOp"> {
+  let summary = "Place every intermediate buffer in one static arena";
+  let description = [{
+    Runs on bufferised IR. Every `memref.alloc` of static shape in a public
+    function becomes a `memref.view` at a fixed, 64-byte aligned offset of a
+    single `memref<?xi8>` arena appended as the function's last argument, and
+    its `memref.dealloc` is removed. The arena size is recorded as the
+    function attribute `paso.arena_size`, so the runtime allocates the arena
+    once per context and a compiled model never calls `malloc` while
+    running. Buffers are placed one after another; liveness-based reuse is a
+    later refinement of the same plan.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // PASO_TARGET_CPU_PASSES_TD

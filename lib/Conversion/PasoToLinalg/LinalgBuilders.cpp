@@ -1,0 +1,200 @@
+//===- LinalgBuilders.cpp - shared builders for paso lowering -------------===//
+
+#include "LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace mlir::paso::lowering {
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType());
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   Value scalar) {
+  Value empty = emptyTensor(b, loc, type);
+  return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value scalarConstant(OpBuilder &b, Location loc, Type elementType,
+                     double value) {
+  if (auto floatType = dyn_cast<FloatType>(elementType))
+    return arith::ConstantOp::create(b, loc,
+                                     b.getFloatAttr(floatType, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(elementType, static_cast<int64_t>(value)));
+}
+
+Value lowestValue(OpBuilder &b, Location loc, Type elementType) {
+  if (auto floatType = dyn_cast<FloatType>(elementType))
+    return arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(floatType, APFloat::getInf(floatType.getFloatSemantics(),
+                                                  /*Negative=*/true)));
+  unsigned width = elementType.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(elementType, APInt::getSignedMinValue(width)));
+}
+
+AffineMap broadcastMap(MLIRContext *context, RankedTensorType operandType,
+                       ArrayRef<int64_t> outShape) {
+  SmallVector<AffineExpr> exprs;
+  int64_t rank = operandType.getRank();
+  int64_t outRank = outShape.size();
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t outDim = outRank - rank + d;
+    // Only a real broadcast reads index 0; matching unit dims keep the
+    // identity so elementwise ops stay fusable.
+    bool broadcasts = operandType.getDimSize(d) == 1 && outShape[outDim] != 1;
+    exprs.push_back(broadcasts ? getAffineConstantExpr(0, context)
+                               : getAffineDimExpr(outDim, context));
+  }
+  return AffineMap::get(outRank, 0, exprs, context);
+}
+
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                  ValueRange inputs, BodyFn body) {
+  MLIRContext *context = b.getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(
+        broadcastMap(context, cast<RankedTensorType>(input.getType()),
+                     resultType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, inputs,
+             ValueRange{emptyTensor(b, loc, resultType)}, maps, iterators,
+             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               Value result =
+                   body(nested, nestedLoc, args.drop_back());
+               linalg::YieldOp::create(nested, nestedLoc, result);
+             })
+      .getResult(0);
+}
+
+AffineMap reducedMap(MLIRContext *context, int64_t fullRank,
+                     ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < fullRank; ++d)
+    if (!llvm::is_contained(dims, d))
+      exprs.push_back(getAffineDimExpr(d, context));
+  return AffineMap::get(fullRank, 0, exprs, context);
+}
+
+Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> dims,
+             Value init,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *context = b.getContext();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(dims, d))
+      shape.push_back(inputType.getDimSize(d));
+  auto resultType = RankedTensorType::get(shape, inputType.getElementType());
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d)
+    iterators.push_back(llvm::is_contained(dims, d)
+                            ? utils::IteratorType::reduction
+                            : utils::IteratorType::parallel);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, context),
+                              reducedMap(context, rank, dims)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{resultType}, ValueRange{input},
+             ValueRange{filledTensor(b, loc, resultType, init)}, maps,
+             iterators,
+             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nested, nestedLoc,
+                   combine(nested, nestedLoc, args[1], args[0]));
+             })
+      .getResult(0);
+}
+
+Value reshape(OpBuilder &b, Location loc, Value input,
+              ArrayRef<int64_t> shape) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (inputType.getShape() == shape)
+    return input;
+  Type element = inputType.getElementType();
+  // Collapse everything to 1-D (or rank 0 for a single element), then expand.
+  Value flat = input;
+  int64_t count = inputType.getNumElements();
+  if (inputType.getRank() != 1) {
+    SmallVector<ReassociationIndices> all;
+    if (inputType.getRank() > 0)
+      all.push_back(llvm::to_vector(llvm::seq<int64_t>(0, inputType.getRank())));
+    auto flatType = RankedTensorType::get(
+        inputType.getRank() > 0 ? SmallVector<int64_t>{count}
+                                : SmallVector<int64_t>{},
+        element);
+    if (inputType.getRank() == 0)
+      flatType = RankedTensorType::get({1}, element);
+    flat = inputType.getRank() == 0
+               ? tensor::ExpandShapeOp::create(
+                     b, loc, flatType, input,
+                     SmallVector<ReassociationIndices>{})
+                     .getResult()
+               : tensor::CollapseShapeOp::create(b, loc, flatType, input, all)
+                     .getResult();
+  }
+  auto resultType = RankedTensorType::get(shape, element);
+  if (shape.size() == 1)
+    return flat;
+  if (shape.empty())
+    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
+                                           SmallVector<ReassociationIndices>{})
+        .getResult();
+  SmallVector<ReassociationIndices> all{
+      llvm::to_vector(llvm::seq<int64_t>(0, shape.size()))};
+  return tensor::ExpandShapeOp::create(b, loc, resultType, flat, all)
+      .getResult();
+}
+
+Value add(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return arith::AddFOp::create(b, loc, x, y);
+  return arith::AddIOp::create(b, loc, x, y);
+}
+
+Value sub(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return arith::SubFOp::create(b, loc, x, y);
+  return arith::SubIOp::create(b, loc, x, y);
+}
+
+Value mul(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return arith::MulFOp::create(b, loc, x, y);
+  return arith::MulIOp::create(b, loc, x, y);
+}
+
+Value max(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return arith::MaximumFOp::create(b, loc, x, y);
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+
+Value min(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return arith::MinimumFOp::create(b, loc, x, y);
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+
+Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type) {
+  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return arith::SIToFPOp::create(b, loc, type, asInt);
+}
+
+} // namespace mlir::paso::lowering

@@ -1,0 +1,180 @@
+/*===- paso_runtime.c - the model-independent part of a model.so --------===*\
+ *
+ * Compiled to LLVM bitcode for every supported triple when PASO is built,
+ * embedded in paso-opt, and linked into each model before code generation.
+ * The model-specific symbols it uses (tensor tables, arena size, the
+ * generated entry point) are emitted by lib/Target/CPU/ModelAbi.cpp.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#include "paso/Runtime/paso_model.h"
+
+/* Built freestanding so that one source compiles for every target without a
+ * cross sysroot; these are the only libc functions a model uses. */
+void *malloc(size_t size);
+void *aligned_alloc(size_t alignment, size_t size);
+void free(void *pointer);
+void *memcpy(void *destination, const void *source, size_t size);
+void abort(void);
+
+/* Emitted per model. */
+extern const paso_tensor_info paso_model_inputs_[];
+extern const paso_tensor_info paso_model_outputs_[];
+extern const int32_t paso_model_num_inputs_;
+extern const int32_t paso_model_num_outputs_;
+extern const uint64_t paso_model_arena_size_;
+extern const char paso_model_name_[];
+extern const char paso_model_target_[];
+/* buffers: the inputs, then the outputs. */
+extern void paso_model_invoke_(void *const *buffers, void *arena);
+
+struct paso_context {
+  void *arena;
+};
+
+/* Most models have a handful of inputs and outputs; larger ones fall back to
+ * the heap for the pointer table. */
+enum { PASO_STACK_BUFFERS = 32 };
+
+uint32_t paso_abi_version(void) { return PASO_ABI_VERSION; }
+const char *paso_model_name(void) { return paso_model_name_; }
+const char *paso_target_name(void) { return paso_model_target_; }
+int32_t paso_num_inputs(void) { return paso_model_num_inputs_; }
+int32_t paso_num_outputs(void) { return paso_model_num_outputs_; }
+size_t paso_arena_size(void) { return (size_t)paso_model_arena_size_; }
+
+const paso_tensor_info *paso_input_info(int32_t index) {
+  if (index < 0 || index >= paso_model_num_inputs_)
+    return NULL;
+  return &paso_model_inputs_[index];
+}
+
+const paso_tensor_info *paso_output_info(int32_t index) {
+  if (index < 0 || index >= paso_model_num_outputs_)
+    return NULL;
+  return &paso_model_outputs_[index];
+}
+
+paso_status paso_context_create(paso_context **context) {
+  if (!context)
+    return PASO_ERROR_NULL_ARGUMENT;
+  *context = NULL;
+  paso_context *made = (paso_context *)malloc(sizeof(paso_context));
+  if (!made)
+    return PASO_ERROR_OUT_OF_MEMORY;
+  made->arena = NULL;
+  if (paso_model_arena_size_ > 0) {
+    /* 64-byte alignment matches the offsets the arena plan uses. */
+    size_t size = ((size_t)paso_model_arena_size_ + 63) & ~(size_t)63;
+    made->arena = aligned_alloc(64, size);
+    if (!made->arena) {
+      free(made);
+      return PASO_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  *context = made;
+  return PASO_OK;
+}
+
+void paso_context_destroy(paso_context *context) {
+  if (!context)
+    return;
+  free(context->arena);
+  free(context);
+}
+
+paso_status paso_run(paso_context *context, const void *const *inputs,
+                     const size_t *input_sizes, void *const *outputs,
+                     const size_t *output_sizes) {
+  int32_t numInputs = paso_model_num_inputs_;
+  int32_t numOutputs = paso_model_num_outputs_;
+  if (!context || (numInputs > 0 && (!inputs || !input_sizes)) ||
+      (numOutputs > 0 && (!outputs || !output_sizes)))
+    return PASO_ERROR_NULL_ARGUMENT;
+  for (int32_t i = 0; i < numInputs; ++i) {
+    if (!inputs[i])
+      return PASO_ERROR_NULL_ARGUMENT;
+    if (input_sizes[i] != paso_model_inputs_[i].byte_size)
+      return PASO_ERROR_BAD_SIZE;
+  }
+  for (int32_t i = 0; i < numOutputs; ++i) {
+    if (!outputs[i])
+      return PASO_ERROR_NULL_ARGUMENT;
+    if (output_sizes[i] != paso_model_outputs_[i].byte_size)
+      return PASO_ERROR_BAD_SIZE;
+  }
+  void *stackBuffers[PASO_STACK_BUFFERS];
+  int32_t count = numInputs + numOutputs;
+  void **buffers = stackBuffers;
+  if (count > PASO_STACK_BUFFERS) {
+    buffers = (void **)malloc(sizeof(void *) * (size_t)count);
+    if (!buffers)
+      return PASO_ERROR_OUT_OF_MEMORY;
+  }
+  for (int32_t i = 0; i < numInputs; ++i)
+    buffers[i] = (void *)inputs[i];
+  for (int32_t i = 0; i < numOutputs; ++i)
+    buffers[numInputs + i] = outputs[i];
+  paso_model_invoke_(buffers, context->arena);
+  if (buffers != stackBuffers)
+    free(buffers);
+  return PASO_OK;
+}
+
+const char *paso_status_string(paso_status status) {
+  switch (status) {
+  case PASO_OK:
+    return "ok";
+  case PASO_ERROR_NULL_ARGUMENT:
+    return "a required pointer argument is NULL";
+  case PASO_ERROR_BAD_SIZE:
+    return "a buffer size differs from the tensor's byte_size";
+  case PASO_ERROR_OUT_OF_MEMORY:
+    return "out of memory";
+  }
+  return "unknown status";
+}
+
+/* Strided memref copies (a returned view of another buffer) lower to this
+ * MLIR runtime entry point; it walks both descriptors element by element. */
+typedef struct {
+  int64_t rank;
+  void *descriptor;
+} paso_unranked_memref;
+
+void memrefCopy(int64_t elementSize, paso_unranked_memref *src,
+                paso_unranked_memref *dst) {
+  int64_t rank = src->rank;
+  /* Descriptor: allocated, aligned, offset, sizes[rank], strides[rank]. */
+  char **srcPtrs = (char **)src->descriptor;
+  char **dstPtrs = (char **)dst->descriptor;
+  int64_t *srcMeta = (int64_t *)(srcPtrs + 2);
+  int64_t *dstMeta = (int64_t *)(dstPtrs + 2);
+  char *srcBase = srcPtrs[1] + srcMeta[0] * elementSize;
+  char *dstBase = dstPtrs[1] + dstMeta[0] * elementSize;
+  const int64_t *sizes = srcMeta + 1;
+  const int64_t *srcStrides = srcMeta + 1 + rank;
+  const int64_t *dstStrides = dstMeta + 1 + rank;
+  int64_t total = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    total *= sizes[d];
+  if (total == 0)
+    return;
+  int64_t index[16] = {0};
+  if (rank > 16)
+    abort();
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t srcOffset = 0, dstOffset = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      srcOffset += index[d] * srcStrides[d];
+      dstOffset += index[d] * dstStrides[d];
+    }
+    memcpy(dstBase + dstOffset * elementSize, srcBase + srcOffset * elementSize,
+           (size_t)elementSize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}

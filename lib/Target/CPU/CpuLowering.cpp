@@ -1,0 +1,131 @@
+//===- CpuLowering.cpp - linalg on tensors to the LLVM dialect ------------===//
+
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+/// ONNX TensorProto data type of an element type (0 when it has none).
+static int onnxDtype(Type type) {
+  if (type.isF32())
+    return 1;
+  if (type.isUnsignedInteger(8))
+    return 2;
+  if (type.isSignlessInteger(8))
+    return 3;
+  if (type.isUnsignedInteger(16))
+    return 4;
+  if (type.isSignlessInteger(16))
+    return 5;
+  if (type.isSignlessInteger(32))
+    return 6;
+  if (type.isSignlessInteger(64))
+    return 7;
+  if (type.isSignlessInteger(1))
+    return 9;
+  if (type.isF16())
+    return 10;
+  if (type.isF64())
+    return 11;
+  if (type.isUnsignedInteger(32))
+    return 12;
+  if (type.isUnsignedInteger(64))
+    return 13;
+  if (type.isBF16())
+    return 16;
+  return 0;
+}
+
+FailureOr<ModelInterface> mlir::paso::describeModelInterface(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("the module has no @main function");
+  ModelInterface interface;
+  if (auto name = module->getAttrOfType<StringAttr>("paso.onnx.graph_name"))
+    interface.modelName = name.str();
+  if (auto target = module->getAttrOfType<StringAttr>("paso.target"))
+    interface.targetName = target.str();
+  auto describe = [&](Type type, StringAttr name, StringRef fallback,
+                      std::vector<ModelInterface::Tensor> &into)
+      -> LogicalResult {
+    auto tensorType = dyn_cast<RankedTensorType>(type);
+    if (!tensorType || !tensorType.hasStaticShape())
+      return main.emitError("model inputs and outputs need static shapes");
+    ModelInterface::Tensor tensor;
+    tensor.name = name ? name.str() : fallback.str();
+    tensor.dtype = onnxDtype(tensorType.getElementType());
+    if (tensor.dtype == 0)
+      return main.emitError("element type ")
+             << tensorType.getElementType()
+             << " cannot cross the C ABI";
+    tensor.shape.assign(tensorType.getShape().begin(),
+                        tensorType.getShape().end());
+    int64_t bits = tensorType.getElementTypeBitWidth();
+    tensor.byteSize =
+        tensorType.getNumElements() * std::max<int64_t>(1, (bits + 7) / 8);
+    into.push_back(std::move(tensor));
+    return success();
+  };
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (failed(describe(main.getArgument(i).getType(),
+                        main.getArgAttrOfType<StringAttr>(i, "paso.name"),
+                        "input" + std::to_string(i), interface.inputs)))
+      return failure();
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    if (failed(describe(main.getResultTypes()[i],
+                        main.getResultAttrOfType<StringAttr>(i, "paso.name"),
+                        "output" + std::to_string(i), interface.outputs)))
+      return failure();
+  return interface;
+}
+
+LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("the module has no @main function");
+  if (failed(SymbolTable::replaceAllSymbolUses(
+          main, StringAttr::get(module.getContext(), kModelEntryName),
+          module)))
+    return failure();
+  main.setSymName(kModelEntryName);
+  Builder b(module.getContext());
+  for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+    main.removeArgAttr(i, "paso.name");
+    main.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+  }
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    main.removeResultAttr(i, b.getStringAttr("paso.name"));
+  return success();
+}
+
+void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          unsigned optLevel) {
+  // Inputs are the caller's buffers: never written in place.
+  std::string pipeline =
+      "eliminate-empty-tensors,"
+      "one-shot-bufferize{bufferize-function-boundaries=1 "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{hoist-static-allocs=1 "
+      "modify-public-functions=1},";
+  if (optLevel > 0)
+    pipeline += "canonicalize,cse,";
+  pipeline += "paso-plan-arena,"
+              "convert-linalg-to-loops,"
+              "lower-affine,"
+              "convert-scf-to-cf,"
+              "expand-strided-metadata,"
+              "lower-affine,"
+              "convert-math-to-funcs,"
+              "finalize-memref-to-llvm,"
+              "convert-math-to-llvm,"
+              "convert-math-to-libm,"
+              "convert-arith-to-llvm,"
+              "convert-cf-to-llvm,"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "reconcile-unrealized-casts";
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("the built-in CPU pipeline does not parse");
+}

@@ -1,0 +1,251 @@
+//===- LlvmEmission.cpp - LLVM IR, ABI tables, runtime, machine code ------===//
+
+#include "paso/Runtime/RuntimeBitcode.h"
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+/// The symbols a model.so exports: its C ABI. Everything else is internal.
+static constexpr llvm::StringLiteral kExportedSymbols[] = {
+    "paso_abi_version",     "paso_model_name",     "paso_target_name",
+    "paso_num_inputs",      "paso_num_outputs",    "paso_input_info",
+    "paso_output_info",     "paso_arena_size",     "paso_context_create",
+    "paso_context_destroy", "paso_run",            "paso_status_string"};
+
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const TargetDescription &target, unsigned optLevel,
+                    std::string &error) {
+  static const bool initialized = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)initialized;
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return nullptr;
+  llvm::TargetOptions options;
+  auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                               : llvm::CodeGenOptLevel::Aggressive;
+  return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
+      std::nullopt, level));
+}
+
+/// Emits the tensor tables, names, arena size and the invoke wrapper that
+/// lib/Runtime/ModelRuntime/paso_runtime.c declares extern.
+static void emitAbiTables(llvm::Module &module,
+                          const ModelInterface &interface,
+                          uint64_t arenaSize) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  auto *ptrType = llvm::PointerType::getUnqual(context);
+  auto *i32 = builder.getInt32Ty();
+  auto *i64 = builder.getInt64Ty();
+  // Layout of paso_tensor_info on LP64 targets.
+  auto *infoType =
+      llvm::StructType::get(context, {ptrType, i32, i32, ptrType, i64});
+  auto constantGlobal = [&](llvm::Constant *value, llvm::StringRef name,
+                            bool exported) {
+    return new llvm::GlobalVariable(
+        module, value->getType(), /*isConstant=*/true,
+        exported ? llvm::GlobalValue::ExternalLinkage
+                 : llvm::GlobalValue::PrivateLinkage,
+        value, name);
+  };
+  auto table = [&](const std::vector<ModelInterface::Tensor> &tensors,
+                   llvm::StringRef name) {
+    std::vector<llvm::Constant *> entries;
+    for (const ModelInterface::Tensor &tensor : tensors) {
+      llvm::Constant *tensorName = constantGlobal(
+          llvm::ConstantDataArray::getString(context, tensor.name),
+          name.str() + ".name", false);
+      llvm::Constant *shape = constantGlobal(
+          llvm::ConstantDataArray::get(
+              context, llvm::ArrayRef<uint64_t>(
+                           reinterpret_cast<const uint64_t *>(
+                               tensor.shape.data()),
+                           tensor.shape.size())),
+          name.str() + ".shape", false);
+      entries.push_back(llvm::ConstantStruct::get(
+          infoType, {tensorName, llvm::ConstantInt::get(i32, tensor.dtype),
+                     llvm::ConstantInt::get(i32, tensor.shape.size()), shape,
+                     llvm::ConstantInt::get(i64, tensor.byteSize)}));
+    }
+    auto *arrayType = llvm::ArrayType::get(infoType, entries.size());
+    constantGlobal(llvm::ConstantArray::get(arrayType, entries), name, true);
+  };
+  table(interface.inputs, "paso_model_inputs_");
+  table(interface.outputs, "paso_model_outputs_");
+  constantGlobal(llvm::ConstantInt::get(i32, interface.inputs.size()),
+                 "paso_model_num_inputs_", true);
+  constantGlobal(llvm::ConstantInt::get(i32, interface.outputs.size()),
+                 "paso_model_num_outputs_", true);
+  constantGlobal(llvm::ConstantInt::get(i64, arenaSize),
+                 "paso_model_arena_size_", true);
+  constantGlobal(llvm::ConstantDataArray::getString(context,
+                                                    interface.modelName),
+                 "paso_model_name_", true);
+  constantGlobal(llvm::ConstantDataArray::getString(context,
+                                                    interface.targetName),
+                 "paso_model_target_", true);
+
+  // void paso_model_invoke_(void *const *buffers, void *arena): unpacks the
+  // buffer table into the bare-pointer arguments of the entry function.
+  llvm::Function *entry = module.getFunction(kModelEntryName);
+  auto *invokeType =
+      llvm::FunctionType::get(builder.getVoidTy(), {ptrType, ptrType}, false);
+  auto *invoke = llvm::Function::Create(
+      invokeType, llvm::GlobalValue::ExternalLinkage, "paso_model_invoke_",
+      module);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", invoke));
+  std::vector<llvm::Value *> args;
+  size_t count = interface.inputs.size() + interface.outputs.size();
+  for (size_t i = 0; i < count; ++i) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(ptrType, invoke->getArg(0), i);
+    args.push_back(builder.CreateLoad(ptrType, slot));
+  }
+  args.push_back(invoke->getArg(1));
+  builder.CreateCall(entry, args);
+  builder.CreateRetVoid();
+}
+
+/// Gives internal linkage to every definition that is not part of the ABI,
+/// so the .so exports only paso_* functions and LLVM may inline freely.
+static void hideInternals(llvm::Module &module) {
+  auto exported = [](llvm::StringRef name) {
+    return llvm::is_contained(kExportedSymbols, name);
+  };
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration() && !exported(function.getName()))
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : module.globals())
+    if (!global.isDeclaration() && !exported(global.getName()))
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+                     unsigned optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel >= 2;
+  tuning.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder passBuilder(&machine, tuning);
+  passBuilder.registerModuleAnalyses(mam);
+  passBuilder.registerCGSCCAnalyses(cgam);
+  passBuilder.registerFunctionAnalyses(fam);
+  passBuilder.registerLoopAnalyses(lam);
+  passBuilder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager passes =
+      optLevel == 0 ? passBuilder.buildO0DefaultPipeline(level)
+                    : passBuilder.buildPerModuleDefaultPipeline(level);
+  passes.run(module, mam);
+}
+
+FailureOr<std::unique_ptr<llvm::Module>>
+mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                              const ModelInterface &interface,
+                              const TargetDescription &target,
+                              unsigned optLevel) {
+  Location loc = module.getLoc();
+  auto entry = module.lookupSymbol<LLVM::LLVMFuncOp>(kModelEntryName);
+  if (!entry)
+    return emitError(loc) << "lowered module has no " << kModelEntryName;
+  uint64_t arenaSize = 0;
+  if (auto size = entry->getAttrOfType<IntegerAttr>("paso.arena_size"))
+    arenaSize = size.getInt();
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "paso_model");
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, optLevel, error);
+  if (!machine)
+    return emitError(loc) << "no LLVM target for '" << target.triple
+                          << "': " << error;
+  llvmModule->setTargetTriple(llvm::Triple(target.triple));
+  llvmModule->setDataLayout(machine->createDataLayout());
+
+  emitAbiTables(*llvmModule, interface, arenaSize);
+  std::optional<llvm::StringRef> bitcode =
+      getRuntimeBitcode(llvm::Triple(target.triple));
+  if (!bitcode)
+    return emitError(loc) << "this build has no model runtime for '"
+                          << target.triple << "'";
+  auto runtime = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(*bitcode, "paso_runtime.bc"), context);
+  if (!runtime)
+    return emitError(loc) << "embedded runtime bitcode is unreadable: "
+                          << llvm::toString(runtime.takeError());
+  (*runtime)->setDataLayout(llvmModule->getDataLayout());
+  (*runtime)->setTargetTriple(llvmModule->getTargetTriple());
+  if (llvm::Linker::linkModules(*llvmModule, std::move(*runtime)))
+    return emitError(loc) << "linking the model runtime failed";
+  hideInternals(*llvmModule);
+  // The runtime was compiled for a generic CPU; code generation uses the
+  // target's CPU and features for every function.
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+  std::string verifyErrors;
+  llvm::raw_string_ostream verifyStream(verifyErrors);
+  if (llvm::verifyModule(*llvmModule, &verifyStream))
+    return emitError(loc) << "generated LLVM IR is invalid: " << verifyErrors;
+  optimize(*llvmModule, *machine, optLevel);
+  return llvmModule;
+}
+
+LogicalResult mlir::paso::emitMachineCode(llvm::Module &module,
+                                          const TargetDescription &target,
+                                          unsigned optLevel, bool assembly,
+                                          llvm::raw_pwrite_stream &os,
+                                          Location loc) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, optLevel, error);
+  if (!machine)
+    return emitError(loc) << "no LLVM target for '" << target.triple
+                          << "': " << error;
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr,
+                                   assembly
+                                       ? llvm::CodeGenFileType::AssemblyFile
+                                       : llvm::CodeGenFileType::ObjectFile))
+    return emitError(loc) << "LLVM cannot emit code for '" << target.triple
+                          << "'";
+  passes.run(module);
+  return success();
+}

@@ -1,0 +1,63 @@
+//===- SharedObjectLinker.cpp - model.so through in-process lld -----------===//
+//
+// paso-opt invokes no external tool: the object file is linked by lld's ELF
+// driver inside the compiler. The .so records DT_NEEDED for libc and libm
+// only, and only when the target's copies are on this machine (the host's,
+// or a cross sysroot such as /usr/aarch64-linux-gnu for aarch64); otherwise
+// the model's few libc/libm symbols resolve from the loading process.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "lld/Common/Driver.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
+
+LLD_HAS_DRIVER(elf)
+
+using namespace mlir;
+using namespace mlir::paso;
+
+/// Directories holding libc.so.6 and libm.so.6 for `triple`.
+static std::vector<std::string> libraryDirs(const llvm::Triple &triple) {
+  std::string multiarch = (llvm::Triple::getArchTypeName(triple.getArch()) +
+                           "-linux-gnu")
+                              .str();
+  return {"/lib/" + multiarch, "/usr/lib/" + multiarch,
+          "/usr/" + multiarch + "/lib"};
+}
+
+LogicalResult mlir::paso::linkSharedObject(llvm::StringRef objectPath,
+                                           llvm::StringRef outputPath,
+                                           const TargetDescription &target,
+                                           Location loc) {
+  llvm::Triple triple(target.triple);
+  std::vector<std::string> args = {
+      "ld.lld",     "-shared",          "-o",
+      outputPath.str(), objectPath.str(), "--as-needed",
+      "-z",         "noexecstack",      "-z",
+      "relro",      "-z",               "now",
+      "--hash-style=gnu"};
+  for (const char *library : {"libm.so.6", "libc.so.6"}) {
+    for (const std::string &dir : libraryDirs(triple)) {
+      std::string path = dir + "/" + library;
+      if (llvm::sys::fs::exists(path)) {
+        args.push_back(path);
+        break;
+      }
+    }
+  }
+  std::vector<const char *> argv;
+  for (const std::string &arg : args)
+    argv.push_back(arg.c_str());
+  std::string output;
+  llvm::raw_string_ostream stream(output);
+  lld::Result result =
+      lld::lldMain(argv, stream, stream, {{lld::Gnu, &lld::elf::link}});
+  if (result.retCode != 0)
+    return emitError(loc) << "linking '" << outputPath
+                          << "' failed: " << output;
+  return success();
+}

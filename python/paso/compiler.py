@@ -1,0 +1,40 @@
+"""Compile ONNX models with paso-opt from Python.
+
+    paso.compile("model.onnx", target="host", output="model.so")
+"""
+import os
+import shutil
+import subprocess
+
+
+class CompileError(RuntimeError):
+    """paso-opt rejected the model; the message is its diagnostics."""
+
+
+def find_paso_opt():
+    """paso-opt from $PASO_OPT, the build tree next to this package, or PATH."""
+    candidates = [os.environ.get("PASO_OPT"),
+                  os.path.join(os.path.dirname(__file__), "..", "..", "build",
+                               "bin", "paso-opt"),
+                  shutil.which("paso-opt")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+    raise FileNotFoundError("paso-opt not found; set PASO_OPT or build PASO")
+
+
+def compile(onnx_path, target="host", output=None, input_shapes=None,
+            opt_level=3, extra_args=()):
+    """Compiles `onnx_path`; returns the output path (default: model.so next
+    to the model). `input_shapes` maps input names to static shapes."""
+    if output is None:
+        output = os.path.splitext(str(onnx_path))[0] + ".so"
+    args = [find_paso_opt(), str(onnx_path), f"-target={target}",
+            f"-O{opt_level}", "-o", str(output)]
+    for name, shape in (input_shapes or {}).items():
+        args.append(f"--input-shape={name}:{'x'.join(str(d) for d in shape)}")
+    args.extend(extra_args)
+    result = subprocess.run(args, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CompileError(result.stderr.strip())
+    return str(output)

@@ -1,0 +1,117 @@
+"""Load and run a compiled model.so through its C ABI (ctypes).
+
+    model = paso.load("model.so")
+    model.inputs          # [TensorInfo(name, dtype, shape), ...]
+    outputs = model.run({"input": array})   # {name: ndarray}
+"""
+import ctypes
+from dataclasses import dataclass
+
+import numpy as np
+
+# paso_dtype values are ONNX TensorProto.DataType numbers.
+_DTYPES = {
+    1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16,
+    6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64,
+    12: np.uint32, 13: np.uint64,
+}
+
+ABI_VERSION = 1
+
+
+class PasoError(RuntimeError):
+    """A C ABI call returned an error status."""
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_int32), ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("byte_size", ctypes.c_size_t)]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: np.dtype
+    shape: tuple
+    byte_size: int
+
+
+class Model:
+    """A loaded model.so. Each Model owns one context (its arena); use one
+    Model per thread to run concurrently."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._lib = ctypes.CDLL(self.path, mode=ctypes.RTLD_LOCAL)
+        lib = self._lib
+        lib.paso_abi_version.restype = ctypes.c_uint32
+        if lib.paso_abi_version() != ABI_VERSION:
+            raise PasoError(f"{path}: ABI version {lib.paso_abi_version()}, "
+                            f"expected {ABI_VERSION}")
+        lib.paso_input_info.restype = ctypes.POINTER(_TensorInfo)
+        lib.paso_output_info.restype = ctypes.POINTER(_TensorInfo)
+        lib.paso_status_string.restype = ctypes.c_char_p
+        lib.paso_model_name.restype = ctypes.c_char_p
+        lib.paso_target_name.restype = ctypes.c_char_p
+        lib.paso_arena_size.restype = ctypes.c_size_t
+        lib.paso_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                 ctypes.POINTER(ctypes.c_size_t),
+                                 ctypes.POINTER(ctypes.c_void_p),
+                                 ctypes.POINTER(ctypes.c_size_t)]
+        lib.paso_context_destroy.argtypes = [ctypes.c_void_p]
+        self.inputs = [self._info(lib.paso_input_info(i))
+                       for i in range(lib.paso_num_inputs())]
+        self.outputs = [self._info(lib.paso_output_info(i))
+                        for i in range(lib.paso_num_outputs())]
+        self.name = lib.paso_model_name().decode()
+        self.target = lib.paso_target_name().decode()
+        self.arena_size = lib.paso_arena_size()
+        self._context = ctypes.c_void_p()
+        self._check(lib.paso_context_create(ctypes.byref(self._context)))
+
+    @staticmethod
+    def _info(pointer):
+        info = pointer.contents
+        shape = tuple(info.shape[d] for d in range(info.rank))
+        return TensorInfo(info.name.decode(), np.dtype(_DTYPES[info.dtype]),
+                          shape, info.byte_size)
+
+    def _check(self, status):
+        if status != 0:
+            raise PasoError(self._lib.paso_status_string(status).decode())
+
+    def run(self, feeds):
+        """Runs one inference; `feeds` maps input names to arrays."""
+        missing = [i.name for i in self.inputs if i.name not in feeds]
+        if missing:
+            raise KeyError(f"missing inputs: {', '.join(missing)}")
+        arrays = []
+        for info in self.inputs:
+            array = np.ascontiguousarray(feeds[info.name], dtype=info.dtype)
+            if array.shape != info.shape:
+                raise ValueError(f"input '{info.name}' has shape {array.shape}, "
+                                 f"expected {info.shape}")
+            arrays.append(array)
+        results = [np.empty(info.shape, info.dtype) for info in self.outputs]
+        n_in, n_out = len(arrays), len(results)
+        in_ptrs = (ctypes.c_void_p * max(n_in, 1))(*[a.ctypes.data for a in arrays])
+        in_sizes = (ctypes.c_size_t * max(n_in, 1))(*[a.nbytes for a in arrays])
+        out_ptrs = (ctypes.c_void_p * max(n_out, 1))(*[r.ctypes.data for r in results])
+        out_sizes = (ctypes.c_size_t * max(n_out, 1))(*[r.nbytes for r in results])
+        self._check(self._lib.paso_run(self._context, in_ptrs, in_sizes,
+                                       out_ptrs, out_sizes))
+        return {info.name: r for info, r in zip(self.outputs, results)}
+
+    def close(self):
+        if self._context:
+            self._lib.paso_context_destroy(self._context)
+            self._context = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+
+def load(path):
+    """Loads a model.so compiled by paso-opt for this machine."""
+    return Model(path)
