@@ -113,6 +113,7 @@ void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
   if (optLevel > 0)
     pipeline += "canonicalize,cse,";
   pipeline += "paso-plan-arena,"
+              "paso-flatten-globals,"
               "convert-linalg-to-loops,"
               "lower-affine,"
               "convert-scf-to-cf,"

@@ -21,4 +21,17 @@ def PasoPlanArenaPass : Pass<"paso-plan-arena", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def PasoFlattenGlobalsPass : Pass<"paso-flatten-globals", "ModuleOp"> {
+  let summary = "Store multi-dimensional constant globals as 1-D arrays";
+  let description = [{
+    Runs on bufferised IR. LLVM represents an N-d global as nested arrays,
+    one constant per innermost row: a ResNet's weights become millions of
+    LLVM constants and dominate compile time. This pass gives every
+    `memref.global` of rank > 1 a 1-D type with the same bytes and has each
+    `memref.get_global` expand the 1-D buffer back to its shape, a view that
+    costs nothing at run time.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // PASO_TARGET_CPU_PASSES_TD

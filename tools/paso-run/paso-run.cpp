@@ -1,0 +1,287 @@
+//===- paso-run.cpp - run a compiled model.so -----------------------------===//
+//
+// paso-run model.so [--input NAME=FILE.npy ...] [--output-dir DIR]
+//                   [--bench N] [--seed S]
+//
+// Loads a model through its C ABI (dlopen), feeds .npy inputs (or seeded
+// random ones), prints a summary of every output, optionally writes them as
+// .npy files, and with --bench reports median and p90 latency. Depends only
+// on libc/libdl so it cross-compiles for the device (see CMakeLists.txt).
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Runtime/Npy.h"
+#include "paso/Runtime/paso_model.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Api {
+  decltype(&paso_abi_version) abiVersion;
+  decltype(&paso_num_inputs) numInputs;
+  decltype(&paso_num_outputs) numOutputs;
+  decltype(&paso_input_info) inputInfo;
+  decltype(&paso_output_info) outputInfo;
+  decltype(&paso_context_create) contextCreate;
+  decltype(&paso_context_destroy) contextDestroy;
+  decltype(&paso_run) run;
+  decltype(&paso_status_string) statusString;
+  decltype(&paso_model_name) modelName;
+  decltype(&paso_target_name) targetName;
+};
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "paso-run: error: %s\n", message.c_str());
+  return 1;
+}
+
+template <typename T> bool bind(void *library, const char *name, T &slot) {
+  slot = reinterpret_cast<T>(dlsym(library, name));
+  return slot != nullptr;
+}
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string text;
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? "x" : "") + std::to_string(shape[i]);
+  return text.empty() ? "scalar" : text;
+}
+
+/// Element `i` of a buffer as a double, for summaries.
+double element(const char *data, int dtype, size_t i) {
+  switch (dtype) {
+  case PASO_FLOAT32: return reinterpret_cast<const float *>(data)[i];
+  case PASO_FLOAT64: return reinterpret_cast<const double *>(data)[i];
+  case PASO_INT8: return reinterpret_cast<const int8_t *>(data)[i];
+  case PASO_UINT8: return reinterpret_cast<const uint8_t *>(data)[i];
+  case PASO_INT16: return reinterpret_cast<const int16_t *>(data)[i];
+  case PASO_INT32: return reinterpret_cast<const int32_t *>(data)[i];
+  case PASO_INT64: return double(reinterpret_cast<const int64_t *>(data)[i]);
+  case PASO_BOOL: return reinterpret_cast<const uint8_t *>(data)[i];
+  default: return NAN;
+  }
+}
+
+/// Fills a buffer with deterministic values: floats in [-1, 1), integers in
+/// [0, 10) (valid indices for any table of ten or more rows), bools 0/1.
+void fillRandom(std::vector<char> &buffer, int dtype, size_t count,
+                uint64_t &state) {
+  auto next = [&state]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t r = next();
+    double unit = double(r >> 11) / double(1ull << 53);
+    switch (dtype) {
+    case PASO_FLOAT32: reinterpret_cast<float *>(buffer.data())[i] = float(unit * 2 - 1); break;
+    case PASO_FLOAT64: reinterpret_cast<double *>(buffer.data())[i] = unit * 2 - 1; break;
+    case PASO_INT64: reinterpret_cast<int64_t *>(buffer.data())[i] = int64_t(r % 10); break;
+    case PASO_INT32: reinterpret_cast<int32_t *>(buffer.data())[i] = int32_t(r % 10); break;
+    case PASO_INT8: reinterpret_cast<int8_t *>(buffer.data())[i] = int8_t(r % 10); break;
+    case PASO_UINT8: reinterpret_cast<uint8_t *>(buffer.data())[i] = uint8_t(r % 10); break;
+    case PASO_BOOL: reinterpret_cast<uint8_t *>(buffer.data())[i] = uint8_t(r & 1); break;
+    default: buffer[i % buffer.size()] = char(r); break;
+    }
+  }
+}
+
+void usage() {
+  std::printf(
+      "usage: paso-run MODEL.so [--input NAME=FILE.npy ...] [--output-dir DIR]\n"
+      "                [--bench N] [--seed S]\n\n"
+      "Runs a model compiled by paso-opt. Inputs not given are random (seeded).\n"
+      "--bench N times N runs after one warm-up and prints median and p90.\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string modelPath, outputDir;
+  std::map<std::string, std::string> inputFiles;
+  int bench = 0;
+  uint64_t seed = 42;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const std::string &flag) -> std::string {
+      if (arg.rfind(flag + "=", 0) == 0)
+        return arg.substr(flag.size() + 1);
+      if (i + 1 < argc)
+        return argv[++i];
+      return "";
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage();
+      return 0;
+    }
+    if (arg.rfind("--input", 0) == 0) {
+      std::string spec = value("--input");
+      size_t eq = spec.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input expects NAME=FILE.npy, got '" + spec + "'");
+      inputFiles[spec.substr(0, eq)] = spec.substr(eq + 1);
+    } else if (arg.rfind("--output-dir", 0) == 0) {
+      outputDir = value("--output-dir");
+    } else if (arg.rfind("--bench", 0) == 0) {
+      bench = std::atoi(value("--bench").c_str());
+      if (bench < 1)
+        return fail("--bench needs a positive run count");
+    } else if (arg.rfind("--seed", 0) == 0) {
+      seed = std::strtoull(value("--seed").c_str(), nullptr, 10) | 1;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see --help)");
+    } else if (modelPath.empty()) {
+      modelPath = arg;
+    } else {
+      return fail("more than one model given");
+    }
+  }
+  if (modelPath.empty()) {
+    usage();
+    return 1;
+  }
+  if (modelPath.find('/') == std::string::npos)
+    modelPath = "./" + modelPath;
+  void *library = dlopen(modelPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return fail(std::string("cannot load '") + modelPath + "': " + dlerror());
+  Api api{};
+  if (!bind(library, "paso_abi_version", api.abiVersion) ||
+      !bind(library, "paso_num_inputs", api.numInputs) ||
+      !bind(library, "paso_num_outputs", api.numOutputs) ||
+      !bind(library, "paso_input_info", api.inputInfo) ||
+      !bind(library, "paso_output_info", api.outputInfo) ||
+      !bind(library, "paso_context_create", api.contextCreate) ||
+      !bind(library, "paso_context_destroy", api.contextDestroy) ||
+      !bind(library, "paso_run", api.run) ||
+      !bind(library, "paso_status_string", api.statusString) ||
+      !bind(library, "paso_model_name", api.modelName) ||
+      !bind(library, "paso_target_name", api.targetName))
+    return fail("'" + modelPath + "' is not a PASO model (missing C ABI)");
+  if (api.abiVersion() != PASO_ABI_VERSION)
+    return fail("'" + modelPath + "' has ABI version " +
+                std::to_string(api.abiVersion()) + ", this runner " +
+                std::to_string(PASO_ABI_VERSION));
+  std::printf("model '%s' (target %s)\n", api.modelName(), api.targetName());
+
+  int numInputs = api.numInputs(), numOutputs = api.numOutputs();
+  std::vector<std::vector<char>> inputs(numInputs), outputs(numOutputs);
+  std::vector<const void *> inputPtrs;
+  std::vector<void *> outputPtrs;
+  std::vector<size_t> inputSizes, outputSizes;
+  uint64_t state = seed * 2654435761u + 1;
+  for (int i = 0; i < numInputs; ++i) {
+    const paso_tensor_info *info = api.inputInfo(i);
+    std::vector<int64_t> shape(info->shape, info->shape + info->rank);
+    auto file = inputFiles.find(info->name);
+    if (file != inputFiles.end()) {
+      paso::npy::Array array;
+      std::string error;
+      if (!paso::npy::read(file->second, array, error))
+        return fail(error);
+      if (array.type != paso::npy::typeForDtype(info->dtype) ||
+          array.shape != shape)
+        return fail("input '" + std::string(info->name) + "' must be " +
+                    paso::npy::typeForDtype(info->dtype) + " " +
+                    shapeString(shape) + ", '" + file->second + "' is " +
+                    array.type + " " + shapeString(array.shape));
+      inputs[i] = std::move(array.data);
+      inputFiles.erase(file);
+    } else {
+      size_t count = 1;
+      for (int64_t d : shape)
+        count *= size_t(d);
+      inputs[i].assign(info->byte_size, 0);
+      fillRandom(inputs[i], info->dtype, count, state);
+    }
+    inputPtrs.push_back(inputs[i].data());
+    inputSizes.push_back(inputs[i].size());
+    std::printf("input  '%s' %s %s%s\n", info->name,
+                paso::npy::typeForDtype(info->dtype).c_str(),
+                shapeString(shape).c_str(),
+                file == inputFiles.end() ? " (random)" : "");
+  }
+  if (!inputFiles.empty())
+    return fail("--input names '" + inputFiles.begin()->first +
+                "', which is not an input of the model");
+  for (int i = 0; i < numOutputs; ++i) {
+    outputs[i].assign(api.outputInfo(i)->byte_size, 0);
+    outputPtrs.push_back(outputs[i].data());
+    outputSizes.push_back(outputs[i].size());
+  }
+
+  paso_context *context = nullptr;
+  paso_status status = api.contextCreate(&context);
+  if (status != PASO_OK)
+    return fail(std::string("cannot create a context: ") +
+                api.statusString(status));
+  auto runOnce = [&]() {
+    return api.run(context, inputPtrs.data(), inputSizes.data(),
+                   outputPtrs.data(), outputSizes.data());
+  };
+  status = runOnce();
+  if (status != PASO_OK)
+    return fail(std::string("run failed: ") + api.statusString(status));
+
+  for (int i = 0; i < numOutputs; ++i) {
+    const paso_tensor_info *info = api.outputInfo(i);
+    std::vector<int64_t> shape(info->shape, info->shape + info->rank);
+    size_t count = 1;
+    for (int64_t d : shape)
+      count *= size_t(d);
+    double lo = INFINITY, hi = -INFINITY, sum = 0;
+    for (size_t k = 0; k < count; ++k) {
+      double v = element(outputs[i].data(), info->dtype, k);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += v;
+    }
+    std::printf("output '%s' %s %s: min %.6g max %.6g mean %.6g first [",
+                info->name, paso::npy::typeForDtype(info->dtype).c_str(),
+                shapeString(shape).c_str(), lo, hi, count ? sum / count : 0.0);
+    for (size_t k = 0; k < std::min<size_t>(count, 5); ++k)
+      std::printf("%s%.6g", k ? ", " : "", element(outputs[i].data(),
+                                                   info->dtype, k));
+    std::printf("]\n");
+    if (!outputDir.empty()) {
+      paso::npy::Array array{paso::npy::typeForDtype(info->dtype), shape,
+                             outputs[i]};
+      std::string name = info->name;
+      std::replace(name.begin(), name.end(), '/', '_');
+      std::string error;
+      if (!paso::npy::write(outputDir + "/" + name + ".npy", array, error))
+        return fail(error);
+    }
+  }
+
+  if (bench > 0) {
+    std::vector<double> times;
+    for (int r = 0; r < bench; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      runOnce();
+      auto end = std::chrono::steady_clock::now();
+      times.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    double median = times[times.size() / 2];
+    double p90 = times[std::min(times.size() - 1,
+                                size_t(std::ceil(times.size() * 0.9)) - 1)];
+    std::printf("latency over %d runs: median %.3f ms, p90 %.3f ms\n", bench,
+                median, p90);
+  }
+  api.contextDestroy(context);
+  return 0;
+}
