@@ -36,4 +36,5 @@ config.substitutions.append(
 
 tool_dirs = [config.paso_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["paso-opt", "FileCheck", "not", "count", "split-file"], tool_dirs)
+    ["paso-opt", "FileCheck", "not", "count", "split-file", "llvm-readelf"],
+    tool_dirs)

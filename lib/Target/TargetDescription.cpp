@@ -6,6 +6,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
@@ -56,6 +58,94 @@ std::optional<TargetDescription> mlir::paso::lookupTarget(llvm::StringRef name) 
     if (target.name == name)
       return target;
   return std::nullopt;
+}
+
+llvm::Expected<TargetDescription>
+mlir::paso::loadTargetFile(llvm::StringRef path) {
+  auto fail = [&](const llvm::Twine &message) {
+    return llvm::createStringError("target file '" + path + "': " + message);
+  };
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return fail(buffer.getError().message());
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return fail(llvm::toString(json.takeError()));
+  const llvm::json::Object *object = json->getAsObject();
+  if (!object)
+    return fail("expected a JSON object");
+  TargetDescription target;
+  if (std::optional<llvm::StringRef> base = object->getString("base")) {
+    std::optional<TargetDescription> builtin = lookupTarget(*base);
+    if (!builtin)
+      return fail("unknown base target '" + *base + "'");
+    target = *builtin;
+  }
+  static const llvm::StringRef known[] = {
+      "base", "name", "summary", "triple", "cpu", "features", "vector_bits",
+      "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "peak_gflops_f32",
+      "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator"};
+  for (const auto &entry : *object)
+    if (!llvm::is_contained(known, entry.first.str()))
+      return fail("unknown field '" + entry.first.str() + "'");
+  auto string = [&](llvm::StringRef key, std::string &field) -> llvm::Error {
+    if (const llvm::json::Value *value = object->get(key)) {
+      if (!value->getAsString())
+        return fail("'" + key + "' must be a string");
+      field = value->getAsString()->str();
+    }
+    return llvm::Error::success();
+  };
+  auto number = [&](llvm::StringRef key, auto &field) -> llvm::Error {
+    if (const llvm::json::Value *value = object->get(key)) {
+      std::optional<double> n = value->getAsNumber();
+      if (!n || *n < 0)
+        return fail("'" + key + "' must be a non-negative number");
+      field = static_cast<std::decay_t<decltype(field)>>(*n);
+    }
+    return llvm::Error::success();
+  };
+  for (auto [key, field] :
+       {std::pair{"name", &target.name}, {"summary", &target.summary},
+        {"triple", &target.triple}, {"cpu", &target.cpu},
+        {"features", &target.features},
+        {"accelerator", &target.accelerator}})
+    if (llvm::Error error = string(key, *field))
+      return std::move(error);
+  if (llvm::Error error = number("vector_bits", target.vectorBits))
+    return std::move(error);
+  if (llvm::Error error = number("cores", target.cores))
+    return std::move(error);
+  for (auto [key, field] : {std::pair{"l1d_bytes", &target.l1dBytes},
+                            {"l2_bytes", &target.l2Bytes},
+                            {"l3_bytes", &target.l3Bytes}})
+    if (llvm::Error error = number(key, *field))
+      return std::move(error);
+  for (auto [key, field] :
+       {std::pair{"peak_gflops_f32", &target.peakGflopsF32},
+        {"peak_gflops_f16", &target.peakGflopsF16},
+        {"peak_gops_i8", &target.peakGopsI8},
+        {"memory_gbps", &target.memoryGBps}})
+    if (llvm::Error error = number(key, *field))
+      return std::move(error);
+  if (target.name.empty() || target.triple.empty() || target.cpu.empty())
+    return fail("'name', 'triple' and 'cpu' are required (directly or "
+                "through 'base')");
+  if (target.cores == 0 || target.vectorBits == 0)
+    return fail("'cores' and 'vector_bits' must be positive");
+  return target;
+}
+
+llvm::Expected<TargetDescription>
+mlir::paso::resolveTarget(llvm::StringRef nameOrPath) {
+  if (nameOrPath.ends_with(".json"))
+    return loadTargetFile(nameOrPath);
+  if (std::optional<TargetDescription> target = lookupTarget(nameOrPath))
+    return *target;
+  return llvm::createStringError("unknown target '" + nameOrPath +
+                                 "'; valid targets: " + listTargetNames() +
+                                 ", or a .json target file");
 }
 
 std::string mlir::paso::listTargetNames() {

@@ -14,6 +14,7 @@ _DTYPES = {
     1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16,
     6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64,
     12: np.uint32, 13: np.uint64,
+    16: np.uint16,  # bfloat16: numpy has no such type; the raw 16 bits
 }
 
 ABI_VERSION = 1
@@ -88,7 +89,8 @@ class Model:
             raise KeyError(f"missing inputs: {', '.join(missing)}")
         arrays = []
         for info in self.inputs:
-            array = np.ascontiguousarray(feeds[info.name], dtype=info.dtype)
+            # asarray, not ascontiguousarray, which turns scalars into 1-D.
+            array = np.asarray(feeds[info.name], dtype=info.dtype, order="C")
             if array.shape != info.shape:
                 raise ValueError(f"input '{info.name}' has shape {array.shape}, "
                                  f"expected {info.shape}")

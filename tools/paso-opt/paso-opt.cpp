@@ -25,8 +25,9 @@ namespace cl = llvm::cl;
 static cl::OptionCategory pasoCategory("PASO compiler options (ONNX input)");
 
 static cl::opt<std::string>
-    targetName("target", cl::desc("Target to compile for (see "
-                                  "--print-targets)"),
+    targetName("target", cl::desc("Target to compile for: a built-in name "
+                                  "(see --print-targets) or a .json target "
+                                  "file (docs/targets.md)"),
                cl::value_desc("name"), cl::init("host"),
                cl::cat(pasoCategory));
 
@@ -97,10 +98,10 @@ int main(int argc, char **argv) {
     printSupportedOnnxOps(llvm::outs());
     return 0;
   }
-  std::optional<TargetDescription> target = lookupTarget(targetName);
+  llvm::Expected<TargetDescription> target = resolveTarget(targetName);
   if (!target) {
-    llvm::errs() << "paso-opt: error: unknown target '" << targetName
-                 << "'; valid targets: " << listTargetNames() << "\n";
+    llvm::errs() << "paso-opt: error: " << llvm::toString(target.takeError())
+                 << "\n";
     return 1;
   }
   if (!hasOnnxExtension(inputFilename))

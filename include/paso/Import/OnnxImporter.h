@@ -31,7 +31,7 @@ struct OnnxImportOptions {
 };
 
 /// Parses one `--input-shape` value, `name:1x3x224x224` (the name may itself
-/// contain ':'; the last one separates). Returns an error message on bad
+/// contain ':'; the last one separates; `name:` alone is a scalar). Returns an error message on bad
 /// syntax.
 llvm::Expected<std::pair<std::string, llvm::SmallVector<int64_t>>>
 parseInputShape(llvm::StringRef text);

@@ -12,6 +12,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
@@ -42,6 +43,16 @@ llvm::ArrayRef<TargetDescription> getBuiltinTargets();
 
 /// The built-in target called `name`, or nullopt.
 std::optional<TargetDescription> lookupTarget(llvm::StringRef name);
+
+/// Reads a target description from a JSON file: an object with the fields
+/// of TargetDescription in snake case (`name`, `triple`, `cpu`, `features`,
+/// `vector_bits`, `cores`, `l1d_bytes`, `l2_bytes`, `l3_bytes`,
+/// `peak_gflops_f32`, `peak_gflops_f16`, `peak_gops_i8`, `memory_gbps`,
+/// `accelerator`, `summary`), or `"base": "<built-in>"` plus overrides.
+llvm::Expected<TargetDescription> loadTargetFile(llvm::StringRef path);
+
+/// A built-in name, or a path ending in `.json` read by loadTargetFile.
+llvm::Expected<TargetDescription> resolveTarget(llvm::StringRef nameOrPath);
 
 /// Comma-separated names of all built-in targets, for error messages.
 std::string listTargetNames();

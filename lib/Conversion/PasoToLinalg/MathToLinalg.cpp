@@ -215,8 +215,16 @@ Value scalarBody(DivOp, OpBuilder &b, Location loc, ValueRange x) {
   return arith::DivSIOp::create(b, loc, x[0], x[1]);
 }
 Value scalarBody(PowOp, OpBuilder &b, Location loc, ValueRange x) {
-  if (!isFloat(x[0]))
+  if (!isFloat(x[0]) && !isFloat(x[1]))
     return math::IPowIOp::create(b, loc, x[0], x[1]);
+  if (!isFloat(x[0])) {
+    // Integer base, float exponent: ONNX computes in floating point and
+    // converts back (truncating).
+    Type floatType = x[1].getType();
+    Value base = arith::SIToFPOp::create(b, loc, floatType, x[0]);
+    Value power = math::PowFOp::create(b, loc, base, x[1]);
+    return arith::FPToSIOp::create(b, loc, x[0].getType(), power);
+  }
   Value exponent = x[1];
   if (exponent.getType() != x[0].getType()) {
     exponent = isFloat(exponent)

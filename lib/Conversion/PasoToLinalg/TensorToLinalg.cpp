@@ -101,6 +101,8 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
     int64_t offset = 0;
     for (Value input : adaptor.getInputs()) {
       auto inType = cast<RankedTensorType>(input.getType());
+      if (inType.getNumElements() == 0)
+        continue;
       SmallVector<OpFoldResult> offsets(type.getRank(),
                                         rewriter.getIndexAttr(0));
       offsets[axis] = rewriter.getIndexAttr(offset);
@@ -121,6 +123,10 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
 Value extractSlice(OpBuilder &b, Location loc, Value input,
                    RankedTensorType resultType, ArrayRef<int64_t> starts,
                    ArrayRef<int64_t> steps) {
+  // An empty slice may start at the end of the dim, which extract_slice
+  // rejects; it has no elements to read anyway.
+  if (resultType.getNumElements() == 0)
+    return emptyTensor(b, loc, resultType);
   SmallVector<OpFoldResult> offsets, sizes, strides;
   for (auto [start, size, step] :
        llvm::zip(starts, resultType.getShape(), steps)) {

@@ -45,6 +45,9 @@ mlir::paso::parseInputShape(StringRef text) {
   std::string name = text.take_front(colon).str();
   SmallVector<int64_t> dims;
   SmallVector<StringRef> parts;
+  // `name:` with no dims is a scalar.
+  if (colon + 1 == text.size())
+    return std::make_pair(name, dims);
   text.drop_front(colon + 1).split(parts, 'x');
   for (StringRef part : parts) {
     int64_t dim = 0;

@@ -1,0 +1,58 @@
+// Elementwise paso ops become one linalg.generic each; broadcasting is in
+// the indexing maps.
+// RUN: paso-opt %s --split-input-file --paso-convert-to-linalg | FileCheck %s
+
+// A bias broadcast along the last dim reads d1; the operand with a unit dim
+// that is not broadcast keeps the identity map.
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func @add_bias
+func.func @add_bias(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  // CHECK: %[[E:.*]] = tensor.empty() : tensor<4x8xf32>
+  // CHECK: linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]], iterator_types = ["parallel", "parallel"]}
+  // CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8xf32>) outs(%[[E]] : tensor<4x8xf32>)
+  // CHECK: arith.addf
+  // CHECK-NOT: paso.
+  %0 = paso.add %x, %b : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Size-1 dims that broadcast read index 0.
+// CHECK-DAG: #[[$COL:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func @broadcast_column
+func.func @broadcast_column(%x: tensor<4x8xf32>, %c: tensor<4x1xf32>) -> tensor<4x8xi1> {
+  // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$COL]], #{{.*}}]
+  // CHECK: arith.cmpf olt
+  %0 = paso.less %x, %c : tensor<4x8xf32>, tensor<4x1xf32> -> tensor<4x8xi1>
+  return %0 : tensor<4x8xi1>
+}
+
+// -----
+
+// Activations: relu is max with 0, relu6 is a clamp, casts pick the arith op
+// by types.
+// CHECK-LABEL: func @activations
+func.func @activations(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xi64>) {
+  // CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+  // CHECK: arith.maximumf
+  // CHECK: arith.minimumf
+  // CHECK: arith.fptosi %{{.*}} : f32 to i64
+  %0 = paso.relu %x : tensor<8xf32>
+  %1 = paso.clip %0 {min = 0.0 : f64, max = 6.0 : f64} : tensor<8xf32>
+  %2 = paso.cast %1 {to = i64} : tensor<8xf32> -> tensor<8xi64>
+  return %1, %2 : tensor<8xf32>, tensor<8xi64>
+}
+
+// -----
+
+// Integer base with a float exponent is computed in float and truncated.
+// CHECK-LABEL: func @int_pow
+func.func @int_pow(%x: tensor<4xi32>, %e: tensor<4xf32>) -> tensor<4xi32> {
+  // CHECK: arith.sitofp
+  // CHECK: math.powf
+  // CHECK: arith.fptosi
+  %0 = paso.pow %x, %e : tensor<4xi32>, tensor<4xf32> -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
