@@ -27,7 +27,7 @@ config.substitutions.append(("%venv-python", python))
 config.substitutions.append(
     ("%onnx-text", f"{python} {os.path.join(utils, 'onnx_text.py')}"))
 config.substitutions.append(("%paso_src", config.paso_src_root))
-config.substitutions.append(("%paso_generated_docs", config.paso_generated_docs))
+config.substitutions.append(("%paso_generated", config.paso_generated))
 config.substitutions.append(
     ("%onnx-light-models",
      os.path.join(os.path.dirname(os.path.dirname(python)), "lib",

@@ -2,11 +2,14 @@
 
 #include "paso/Pipelines/Compiler.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "paso/Pipelines/Report.h"
 #include "paso/Target/CPU/CpuBackend.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -52,6 +55,26 @@ static LogicalResult runPasses(ModuleOp module,
   applyDefaultTimingPassManagerCLOptions(pm);
   build(pm);
   return pm.run(module);
+}
+
+/// The graph optimisation pipeline, one pass at a time so the report can
+/// record what each changed.
+static LogicalResult runPassesOneByOne(ModuleOp module,
+                                       CompileReport &report) {
+  for (StringRef step : graphOptimizationSteps()) {
+    PassManager pm(module.getContext());
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    OpPassManager &funcPm = pm.nest<func::FuncOp>();
+    if (failed(parsePassPipeline(step, funcPm)))
+      return failure();
+    std::map<std::string, int64_t> before = CompileReport::census(module);
+    if (failed(pm.run(module)))
+      return failure();
+    report.recordPass(*funcPm.getPasses().begin(), before,
+                      CompileReport::census(module));
+  }
+  return success();
 }
 
 /// model.h beside model.so.
@@ -157,11 +180,35 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   };
   if (options.stage == EmitStage::OnnxMlir)
     return print(*module);
-  if (options.optLevel > 0 &&
-      failed(runPasses(*module, buildGraphCleanupPipeline)))
-    return failure();
+  CompileReport report;
+  if (options.optLevel > 0) {
+    if (options.reportPath.empty()) {
+      if (failed(runPasses(*module, buildGraphOptimizationPipeline)))
+        return failure();
+    } else if (failed(runPassesOneByOne(*module, report))) {
+      return failure();
+    }
+  }
+  report.recordKernels(*module);
+  auto finishReport = [&]() -> LogicalResult {
+    if (options.reportPath.empty())
+      return success();
+    if (options.reportPath == "-") {
+      report.writeText(llvm::outs());
+      return success();
+    }
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> file =
+        openOutputFile(options.reportPath, &error);
+    if (!file)
+      return emitError(fileLoc) << "cannot write '" << options.reportPath
+                                << "': " << error;
+    report.writeJson(file->os());
+    file->keep();
+    return success();
+  };
   if (options.stage == EmitStage::Paso)
-    return print(*module);
+    return failed(print(*module)) ? failure() : finishReport();
 
   FailureOr<ModelInterface> interface = describeModelInterface(*module);
   if (failed(interface))
@@ -171,13 +218,19 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       })))
     return failure();
   if (options.stage == EmitStage::Linalg)
-    return print(*module);
+    return failed(print(*module)) ? failure() : finishReport();
 
   if (failed(prepareEntryFunction(*module)) ||
       failed(runPasses(*module, [&](OpPassManager &pm) {
         buildCpuLoweringPipeline(pm, options.optLevel);
       })))
     return failure();
+  if (auto entry = module->lookupSymbol(kModelEntryName)) {
+    auto peak = entry->getAttrOfType<IntegerAttr>("paso.arena_size");
+    auto naive = entry->getAttrOfType<IntegerAttr>("paso.arena_naive_size");
+    if (peak && naive)
+      report.recordArena(peak.getInt(), naive.getInt());
+  }
   llvm::LLVMContext llvmContext;
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule = translateToLLVMIR(
       *module, llvmContext, *interface, options.target, options.optLevel);
@@ -192,7 +245,9 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                                 << "': " << error;
     (*llvmModule)->print(output->os(), nullptr);
     output->keep();
-    return success();
+    return finishReport();
   }
-  return emitCode(**llvmModule, options, *interface, fileLoc);
+  if (failed(emitCode(**llvmModule, options, *interface, fileLoc)))
+    return failure();
+  return finishReport();
 }

@@ -4,6 +4,7 @@
 
 #include "paso/Conversion/Passes.h"
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Target/CPU/CpuBackend.h"
 #include "paso/Import/OnnxImporter.h"
 
@@ -12,6 +13,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -97,6 +99,7 @@ void mlir::paso::registerPasoPasses() {
   // CPU pipeline (a textual pipeline) can name them.
   registerAllPasses();
   registerPasoConversionPasses();
+  registerPasoTransformsPasses();
   registerPasoCPUPasses();
 }
 
@@ -113,4 +116,20 @@ void mlir::paso::buildGraphCleanupPipeline(OpPassManager &pm) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
+}
+
+ArrayRef<StringRef> mlir::paso::graphOptimizationSteps() {
+  static const StringRef steps[] = {
+      "canonicalize",          "cse",
+      "paso-recognize-kernels", "paso-fold-batch-norm",
+      "paso-fuse-conv-epilogue", "canonicalize",
+      "cse"};
+  return steps;
+}
+
+void mlir::paso::buildGraphOptimizationPipeline(OpPassManager &pm) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  for (StringRef step : graphOptimizationSteps())
+    if (failed(parsePassPipeline(step, funcPm)))
+      llvm::report_fatal_error("the built-in graph pipeline does not parse");
 }

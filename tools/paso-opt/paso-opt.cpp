@@ -51,6 +51,13 @@ static cl::opt<unsigned>
                       "debugging, -O2/-O3 (default 3) optimise"),
              cl::init(3), cl::cat(pasoCategory));
 
+static cl::opt<std::string> reportPath(
+    "report",
+    cl::desc("Write what each graph pass changed, the fused groups, the "
+             "arena plan and every kernel's ONNX origin: JSON to FILE, or "
+             "readable text to stdout with -"),
+    cl::value_desc("file"), cl::cat(pasoCategory));
+
 static cl::opt<bool> printTargetsFlag(
     "print-targets", cl::desc("List the built-in targets with their "
                               "parameters and exit"),
@@ -128,6 +135,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.optLevel = optLevel;
+  options.reportPath = reportPath;
   for (const std::string &text : inputShapes) {
     auto parsed = parseInputShape(text);
     if (!parsed) {

@@ -29,6 +29,9 @@ struct CompileOptions {
   OpPrintingFlags printing;
   /// 0: straight lowering, no graph or LLVM optimisation; 1-3 as in clang.
   unsigned optLevel = 3;
+  /// Where to write the optimisation report: empty for none, "-" for text
+  /// on stdout, else a JSON file.
+  std::string reportPath;
 };
 
 /// Compiles `options.inputPath`; for `--emit=so` also writes model.h next

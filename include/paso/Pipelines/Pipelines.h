@@ -43,6 +43,12 @@ void registerPasoPasses();
 /// Clean-up run right after import: folding, canonicalisation, CSE.
 void buildGraphCleanupPipeline(OpPassManager &pm);
 
+/// The graph optimisations of -O1 and above, as textual pass names run on
+/// each function: clean-up, kernel recognition, batch-norm folding,
+/// convolution epilogue fusion, clean-up again.
+ArrayRef<StringRef> graphOptimizationSteps();
+void buildGraphOptimizationPipeline(OpPassManager &pm);
+
 /// paso to linalg on tensors (plus clean-up above -O0).
 void buildLowerToLinalgPipeline(OpPassManager &pm, unsigned optLevel);
 

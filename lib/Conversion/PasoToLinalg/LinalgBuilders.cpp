@@ -4,6 +4,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
@@ -190,6 +193,64 @@ Value min(OpBuilder &b, Location loc, Value x, Value y) {
   if (isa<FloatType>(x.getType()))
     return arith::MinimumFOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
+}
+
+Value applyActivation(OpBuilder &b, Location loc, StringRef name,
+                      ArrayRef<double> params, Value x) {
+  auto c = [&](double v) { return scalarConstant(b, loc, x.getType(), v); };
+  auto sigmoid = [&](Value v) -> Value {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
+    return arith::DivFOp::create(b, loc, c(1), arith::AddFOp::create(b, loc, c(1), e));
+  };
+  auto clamp = [&](Value v, double lo, double hi) -> Value {
+    return arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, v, c(lo)), c(hi));
+  };
+  if (name == "relu")
+    return arith::MaximumFOp::create(b, loc, x, c(0));
+  if (name == "clip")
+    return clamp(x, params[0], params[1]);
+  if (name == "leaky_relu") {
+    Value negative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
+    return arith::SelectOp::create(
+        b, loc, negative, arith::MulFOp::create(b, loc, x, c(params[0])), x);
+  }
+  if (name == "sigmoid")
+    return sigmoid(x);
+  if (name == "silu")
+    return arith::MulFOp::create(b, loc, x, sigmoid(x));
+  if (name == "hard_sigmoid")
+    return clamp(arith::AddFOp::create(
+                     b, loc, arith::MulFOp::create(b, loc, x, c(params[0])),
+                     c(params[1])),
+                 0, 1);
+  if (name == "hard_swish")
+    return arith::MulFOp::create(
+        b, loc, x,
+        clamp(arith::AddFOp::create(
+                  b, loc, arith::MulFOp::create(b, loc, x, c(1.0 / 6)), c(0.5)),
+              0, 1));
+  if (name == "tanh")
+    return math::TanhOp::create(b, loc, x);
+  if (name == "gelu" || name == "gelu_tanh") {
+    Value inner;
+    if (name == "gelu_tanh") {
+      // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+      Value cube = arith::MulFOp::create(
+          b, loc, x, arith::MulFOp::create(b, loc, x, x));
+      Value poly = arith::AddFOp::create(
+          b, loc, x, arith::MulFOp::create(b, loc, cube, c(0.044715)));
+      inner = math::TanhOp::create(
+          b, loc, arith::MulFOp::create(b, loc, poly, c(std::sqrt(2.0 / M_PI))));
+    } else {
+      inner = math::ErfOp::create(b, loc,
+                                  arith::MulFOp::create(b, loc, x, c(M_SQRT1_2)));
+    }
+    return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(0.5)),
+                                 arith::AddFOp::create(b, loc, c(1), inner));
+  }
+  return x; // "none"
 }
 
 Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type) {

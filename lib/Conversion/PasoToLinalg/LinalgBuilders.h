@@ -64,6 +64,11 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y);
 Value max(OpBuilder &b, Location loc, Value x, Value y);
 Value min(OpBuilder &b, Location loc, Value x, Value y);
 
+/// Applies a named activation (the `activation` names of paso.fused_conv)
+/// to the float scalar `x`.
+Value applyActivation(OpBuilder &b, Location loc, StringRef name,
+                      ArrayRef<double> params, Value x);
+
 /// Converts an index value to a scalar of `type` (for division by counts).
 Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type);
 

@@ -33,12 +33,10 @@ bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
 // Each takes the op (for attributes), the builder and the input scalars.
 
 Value scalarBody(ReluOp, OpBuilder &b, Location loc, ValueRange x) {
-  return arith::MaximumFOp::create(b, loc, x[0], constantLike(b, loc, x[0], 0));
+  return applyActivation(b, loc, "relu", {}, x[0]);
 }
 Value scalarBody(SigmoidOp, OpBuilder &b, Location loc, ValueRange x) {
-  Value one = constantLike(b, loc, x[0], 1);
-  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x[0]));
-  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+  return applyActivation(b, loc, "sigmoid", {}, x[0]);
 }
 Value scalarBody(TanhOp, OpBuilder &b, Location loc, ValueRange x) {
   return math::TanhOp::create(b, loc, x[0]);
@@ -81,15 +79,7 @@ Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange x) {
       b, loc, arith::MaximumFOp::create(b, loc, x[0], zero), tail);
 }
 Value scalarBody(HardSwishOp, OpBuilder &b, Location loc, ValueRange x) {
-  Value scaled = arith::AddFOp::create(
-      b, loc,
-      arith::MulFOp::create(b, loc, x[0], constantLike(b, loc, x[0], 1.0 / 6)),
-      constantLike(b, loc, x[0], 0.5));
-  Value clamped = arith::MinimumFOp::create(
-      b, loc,
-      arith::MaximumFOp::create(b, loc, scaled, constantLike(b, loc, x[0], 0)),
-      constantLike(b, loc, x[0], 1));
-  return arith::MulFOp::create(b, loc, x[0], clamped);
+  return applyActivation(b, loc, "hard_swish", {}, x[0]);
 }
 Value scalarBody(NegOp, OpBuilder &b, Location loc, ValueRange x) {
   if (isFloat(x[0]))
@@ -105,14 +95,8 @@ Value scalarBody(NotOp, OpBuilder &b, Location loc, ValueRange x) {
   return arith::XOrIOp::create(b, loc, x[0], constantLike(b, loc, x[0], 1));
 }
 Value scalarBody(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange x) {
-  Value zero = constantLike(b, loc, x[0], 0);
-  Value alpha =
-      constantLike(b, loc, x[0], op.getAlpha().convertToDouble());
-  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                         x[0], zero);
-  return arith::SelectOp::create(b, loc, negative,
-                                 arith::MulFOp::create(b, loc, x[0], alpha),
-                                 x[0]);
+  return applyActivation(b, loc, "leaky_relu",
+                         {op.getAlpha().convertToDouble()}, x[0]);
 }
 Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange x) {
   Value zero = constantLike(b, loc, x[0], 0);
@@ -125,40 +109,14 @@ Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange x) {
                                  x[0]);
 }
 Value scalarBody(HardSigmoidOp op, OpBuilder &b, Location loc, ValueRange x) {
-  Value alpha = constantLike(b, loc, x[0], op.getAlpha().convertToDouble());
-  Value beta = constantLike(b, loc, x[0], op.getBeta().convertToDouble());
-  Value linear = arith::AddFOp::create(
-      b, loc, arith::MulFOp::create(b, loc, alpha, x[0]), beta);
-  return arith::MinimumFOp::create(
-      b, loc,
-      arith::MaximumFOp::create(b, loc, linear, constantLike(b, loc, x[0], 0)),
-      constantLike(b, loc, x[0], 1));
+  return applyActivation(
+      b, loc, "hard_sigmoid",
+      {op.getAlpha().convertToDouble(), op.getBeta().convertToDouble()}, x[0]);
 }
 Value scalarBody(GeluOp op, OpBuilder &b, Location loc, ValueRange x) {
-  Value half = constantLike(b, loc, x[0], 0.5);
-  Value one = constantLike(b, loc, x[0], 1);
-  Value inner;
-  if (op.getTanhApproximation()) {
-    // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
-    Value cube = arith::MulFOp::create(
-        b, loc, x[0], arith::MulFOp::create(b, loc, x[0], x[0]));
-    Value poly = arith::AddFOp::create(
-        b, loc, x[0],
-        arith::MulFOp::create(b, loc, cube,
-                              constantLike(b, loc, x[0], 0.044715)));
-    inner = math::TanhOp::create(
-        b, loc,
-        arith::MulFOp::create(
-            b, loc, poly, constantLike(b, loc, x[0], std::sqrt(2.0 / M_PI))));
-  } else {
-    inner = math::ErfOp::create(
-        b, loc,
-        arith::MulFOp::create(b, loc, x[0],
-                              constantLike(b, loc, x[0], M_SQRT1_2)));
-  }
-  return arith::MulFOp::create(
-      b, loc, arith::MulFOp::create(b, loc, x[0], half),
-      arith::AddFOp::create(b, loc, one, inner));
+  return applyActivation(b, loc,
+                         op.getTanhApproximation() ? "gelu_tanh" : "gelu", {},
+                         x[0]);
 }
 Value scalarBody(ClipOp op, OpBuilder &b, Location loc, ValueRange x) {
   Value result = x[0];

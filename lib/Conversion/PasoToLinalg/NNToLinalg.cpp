@@ -73,77 +73,117 @@ LogicalResult requireStatic2D(Operation *op, RankedTensorType type) {
   return success();
 }
 
+/// conv(input, filter) + bias with linalg's named convolutions; grouped
+/// and depthwise convolutions split the channels into groups.
+Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
+                       Value bias, RankedTensorType outType,
+                       ArrayRef<int64_t> stridesArray,
+                       ArrayRef<int64_t> pads,
+                       ArrayRef<int64_t> dilationsArray, int64_t group) {
+  Type element = outType.getElementType();
+  Value zero = scalarConstant(b, loc, element, 0);
+  input = padSpatial(b, loc, input, pads, {}, zero);
+  // Start from the bias (or zeros) so the convolution accumulates onto it.
+  Value init;
+  if (bias) {
+    int64_t m = outType.getDimSize(1);
+    Value column = reshape(b, loc, bias, {m, 1, 1});
+    init = elementwise(b, loc, outType, column,
+                       [](OpBuilder &, Location, ValueRange x) { return x[0]; });
+  } else {
+    init = filledTensor(b, loc, outType, zero);
+  }
+  auto strides = b.getI64TensorAttr(stridesArray);
+  auto dilations = b.getI64TensorAttr(dilationsArray);
+  if (group == 1)
+    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{outType},
+                                            ValueRange{input, filter},
+                                            ValueRange{init}, strides,
+                                            dilations)
+        .getResult(0);
+  auto paddedType = cast<RankedTensorType>(input.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  int64_t n = outType.getDimSize(0), m = outType.getDimSize(1);
+  int64_t c = paddedType.getDimSize(1);
+  auto groupedInputType = RankedTensorType::get(
+      {n, group, c / group, paddedType.getDimSize(2), paddedType.getDimSize(3)},
+      element);
+  Value groupedInput = tensor::ExpandShapeOp::create(
+      b, loc, groupedInputType, input,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  auto groupedFilterType = RankedTensorType::get(
+      {group, m / group, filterType.getDimSize(1), filterType.getDimSize(2),
+       filterType.getDimSize(3)},
+      element);
+  Value groupedFilter = tensor::ExpandShapeOp::create(
+      b, loc, groupedFilterType, filter,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  auto groupedOutType = RankedTensorType::get(
+      {n, group, m / group, outType.getDimSize(2), outType.getDimSize(3)},
+      element);
+  Value groupedInit = tensor::ExpandShapeOp::create(
+      b, loc, groupedOutType, init,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  Value grouped = linalg::Conv2DNgchwGfchwOp::create(
+                      b, loc, TypeRange{groupedOutType},
+                      ValueRange{groupedInput, groupedFilter},
+                      ValueRange{groupedInit}, strides, dilations)
+                      .getResult(0);
+  return tensor::CollapseShapeOp::create(
+      b, loc, outType, grouped,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+}
+
 struct ConvLowering : OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto inType = cast<RankedTensorType>(op.getInput().getType());
-    auto outType = op.getType();
-    if (failed(requireStatic2D(op, inType)))
+    if (failed(requireStatic2D(
+            op, cast<RankedTensorType>(op.getInput().getType()))))
       return failure();
-    Type element = outType.getElementType();
-    Value zero = scalarConstant(rewriter, loc, element, 0);
-    Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getPads(),
-                             {}, zero);
-    // Start from the bias (or zeros) so the convolution accumulates onto it.
-    Value init;
-    if (Value bias = adaptor.getBias()) {
-      int64_t m = outType.getDimSize(1);
-      Value column = reshape(rewriter, loc, bias, {m, 1, 1});
-      init = elementwise(rewriter, loc, outType, column,
-                         [](OpBuilder &, Location, ValueRange x) {
-                           return x[0];
-                         });
-    } else {
-      init = filledTensor(rewriter, loc, outType, zero);
-    }
-    auto strides = rewriter.getI64TensorAttr(op.getStrides());
-    auto dilations = rewriter.getI64TensorAttr(op.getDilations());
-    int64_t group = op.getGroup();
-    if (group == 1) {
-      Value result = linalg::Conv2DNchwFchwOp::create(
-                         rewriter, loc, TypeRange{outType},
-                         ValueRange{input, adaptor.getFilter()},
-                         ValueRange{init}, strides, dilations)
-                         .getResult(0);
-      rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, lowerConvolution(
+                               rewriter, op.getLoc(), adaptor.getInput(),
+                               adaptor.getFilter(), adaptor.getBias(),
+                               op.getType(), op.getStrides(), op.getPads(),
+                               op.getDilations(), op.getGroup()));
+    return success();
+  }
+};
+
+/// The convolution, then one elementwise epilogue adding the residual and
+/// applying the activation.
+struct FusedConvLowering : OpConversionPattern<FusedConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FusedConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(requireStatic2D(
+            op, cast<RankedTensorType>(op.getInput().getType()))))
+      return failure();
+    Location loc = op.getLoc();
+    Value conv = lowerConvolution(
+        rewriter, loc, adaptor.getInput(), adaptor.getFilter(),
+        adaptor.getBias(), op.getType(), op.getStrides(), op.getPads(),
+        op.getDilations(), op.getGroup());
+    StringRef activation = op.getActivation();
+    SmallVector<Value> operands{conv};
+    if (Value residual = adaptor.getResidual())
+      operands.push_back(residual);
+    if (operands.size() == 1 && activation == "none") {
+      rewriter.replaceOp(op, conv);
       return success();
     }
-    // Grouped (and depthwise) convolution: split channels into groups.
-    auto paddedType = cast<RankedTensorType>(input.getType());
-    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
-    int64_t n = outType.getDimSize(0), m = outType.getDimSize(1);
-    int64_t c = paddedType.getDimSize(1);
-    auto groupedInputType = RankedTensorType::get(
-        {n, group, c / group, paddedType.getDimSize(2),
-         paddedType.getDimSize(3)},
-        element);
-    Value groupedInput = tensor::ExpandShapeOp::create(
-        rewriter, loc, groupedInputType, input,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-    auto groupedFilterType = RankedTensorType::get(
-        {group, m / group, filterType.getDimSize(1), filterType.getDimSize(2),
-         filterType.getDimSize(3)},
-        element);
-    Value groupedFilter = tensor::ExpandShapeOp::create(
-        rewriter, loc, groupedFilterType, adaptor.getFilter(),
-        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-    auto groupedOutType = RankedTensorType::get(
-        {n, group, m / group, outType.getDimSize(2), outType.getDimSize(3)},
-        element);
-    Value groupedInit = tensor::ExpandShapeOp::create(
-        rewriter, loc, groupedOutType, init,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-    Value grouped = linalg::Conv2DNgchwGfchwOp::create(
-                        rewriter, loc, TypeRange{groupedOutType},
-                        ValueRange{groupedInput, groupedFilter},
-                        ValueRange{groupedInit}, strides, dilations)
-                        .getResult(0);
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, outType, grouped,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    SmallVector<double> params(op.getActivationParams());
+    Value result = elementwise(
+        rewriter, loc, op.getType(), operands,
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value sum = x.size() > 1 ? arith::AddFOp::create(b, l, x[0], x[1])
+                                         .getResult()
+                                   : x[0];
+          return applyActivation(b, l, activation, params, sum);
+        });
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -606,7 +646,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
 
 void mlir::paso::lowering::populateNNLoweringPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ConvLowering, MaxPoolLowering, AveragePoolLowering,
+  patterns.add<ConvLowering, FusedConvLowering, MaxPoolLowering, AveragePoolLowering,
                BatchNormLowering, LayerNormLowering, LRNLowering,
                SoftmaxLowering<SoftmaxOp, false>,
                SoftmaxLowering<LogSoftmaxOp, true>, MatMulLowering,

@@ -80,3 +80,18 @@ func.func @softmax(%x: tensor<2x10xf32>) -> tensor<2x10xf32> {
   %0 = paso.softmax %x {axis = 1 : i64} : (tensor<2x10xf32>) -> tensor<2x10xf32>
   return %0 : tensor<2x10xf32>
 }
+
+// -----
+
+// A fused conv is the convolution plus one epilogue generic that adds the
+// residual and applies the activation.
+// CHECK-LABEL: func @fused_conv
+func.func @fused_conv(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %r: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  // CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw
+  // CHECK: linalg.generic {{.*}} ins(%[[C]], %{{.*}} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>)
+  // CHECK: %[[SUM:.*]] = arith.addf
+  // CHECK: arith.maximumf %[[SUM]]
+  // CHECK: arith.minimumf
+  %0 = paso.fused_conv %x, %w residual(%r : tensor<1x2x4x4xf32>) {activation = "clip", activation_params = array<f64: 0.0, 6.0>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}

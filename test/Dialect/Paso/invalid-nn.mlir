@@ -88,3 +88,30 @@ func.func @gemm_rank(%a: tensor<2x4x8xf32>, %b: tensor<8x2xf32>) -> tensor<4x2xf
   %0 = paso.gemm %a, %b {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = false} : (tensor<2x4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
 }
+
+// -----
+
+// Activation names and their parameter counts are checked.
+func.func @fused_activation(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @below {{activation 'clip' takes 2 parameters, got 1}}
+  %0 = paso.fused_conv %x, %w {activation = "clip", activation_params = array<f64: 6.0>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @fused_unknown(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @below {{unknown activation 'swish'}}
+  %0 = paso.fused_conv %x, %w {activation = "swish", strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// The residual has the result's type.
+func.func @fused_residual(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %r: tensor<1x2x4x1xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @below {{residual type does not match the result}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.fused_conv %x, %w residual(%r : tensor<1x2x4x1xf32>) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}

@@ -53,3 +53,16 @@ func.func @matmuls(%a: tensor<2x1x16x64xf32>, %b: tensor<3x64x32xf32>, %v: tenso
   %2 = paso.gemm %x, %w, %c {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true} : (tensor<1x512xf32>, tensor<10x512xf32>, tensor<10xf32>) -> tensor<1x10xf32>
   return %0, %1, %2 : tensor<2x3x16x32xf32>, tensor<2x1x16xf32>, tensor<1x10xf32>
 }
+
+// -----
+
+// The fused convolution carries optional bias and residual and an
+// activation with its parameters.
+// CHECK-LABEL: func @fused_conv
+func.func @fused_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %r: tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) {
+  // CHECK: paso.fused_conv %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<4xf32>) residual(%{{.*}} : tensor<1x4x8x8xf32>) {activation = "clip", activation_params = array<f64: 0.000000e+00, 6.000000e+00>, {{.*}}} : tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x8x8xf32>
+  // CHECK: paso.fused_conv %{{.*}}, %{{.*}} residual(%{{.*}} : tensor<1x4x8x8xf32>) {dilations
+  %0 = paso.fused_conv %x, %w bias(%b : tensor<4xf32>) residual(%r : tensor<1x4x8x8xf32>) {activation = "clip", activation_params = array<f64: 0.0, 6.0>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x8x8xf32>
+  %1 = paso.fused_conv %x, %w residual(%r : tensor<1x4x8x8xf32>) {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x8x8xf32>
+  return %0, %1 : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}

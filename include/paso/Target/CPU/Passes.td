@@ -10,12 +10,18 @@ def PasoPlanArenaPass : Pass<"paso-plan-arena", "ModuleOp"> {
   let description = [{
     Runs on bufferised IR. Every `memref.alloc` of static shape in a public
     function becomes a `memref.view` at a fixed, 64-byte aligned offset of a
-    single `memref<?xi8>` arena appended as the function's last argument, and
-    its `memref.dealloc` is removed. The arena size is recorded as the
-    function attribute `paso.arena_size`, so the runtime allocates the arena
+    single `memref<Nxi8>` arena appended as the function's last argument,
+    and its `memref.dealloc` is removed, so the runtime allocates the arena
     once per context and a compiled model never calls `malloc` while
-    running. Buffers are placed one after another; liveness-based reuse is a
-    later refinement of the same plan.
+    running.
+
+    Offsets come from liveness: a buffer is live from its allocation to the
+    last use of it or of any view of it (uses inside a region count at the
+    op holding the region; a buffer reaching a return or call lives to the
+    end). Largest first, each buffer takes the lowest offset free of every
+    buffer whose interval overlaps its own. The function records the result
+    as `paso.arena_size` and, for comparison, the sum of all buffers as
+    `paso.arena_naive_size`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -65,12 +65,15 @@ windowOutputShape(std::optional<Location> loc, ArrayRef<int64_t> inShape,
 // ConvOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
-  RankedTensorType inputType = rankedType(adaptor.getInput());
-  RankedTensorType filterType = rankedType(adaptor.getFilter());
+/// Result type of a (possibly fused) convolution.
+static LogicalResult inferConvType(std::optional<Location> loc, Value input,
+                                   Value filter, Value bias,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> pads,
+                                   ArrayRef<int64_t> dilations, int64_t group,
+                                   SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(input);
+  RankedTensorType filterType = rankedType(filter);
   int64_t rank = inputType.getRank();
   if (rank < 3)
     return inferError(loc, "input must have rank >= 3 (N, C, spatial...), "
@@ -81,10 +84,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (filterType.getElementType() != inputType.getElementType())
     return inferError(loc, "filter element type differs from input");
   int64_t spatialRank = rank - 2;
-  if (failed(checkWindowAttrs(loc, spatialRank, adaptor.getStrides(),
-                              adaptor.getPads(), adaptor.getDilations())))
+  if (failed(checkWindowAttrs(loc, spatialRank, strides, pads, dilations)))
     return failure();
-  int64_t group = static_cast<int64_t>(adaptor.getGroup());
   if (group < 1)
     return inferError(loc, "group must be positive");
   int64_t channels = inputType.getDimSize(1);
@@ -100,7 +101,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (!ShapedType::isDynamic(outChannels) && outChannels % group != 0)
     return inferError(loc, "output channels " + Twine(outChannels) +
                                " are not divisible by group " + Twine(group));
-  if (Value bias = adaptor.getBias()) {
+  if (bias) {
     RankedTensorType biasType = rankedType(bias);
     if (biasType.getRank() != 1 || biasType.getDimSize(0) != outChannels)
       return inferError(loc, "bias shape " +
@@ -110,13 +111,53 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   }
   SmallVector<int64_t> shape{inputType.getDimSize(0), outChannels};
   if (failed(windowOutputShape(loc, inputType.getShape(),
-                               filterType.getShape().drop_front(2),
-                               adaptor.getStrides(), adaptor.getPads(),
-                               adaptor.getDilations(), /*ceilMode=*/false,
-                               shape)))
+                               filterType.getShape().drop_front(2), strides,
+                               pads, dilations, /*ceilMode=*/false, shape)))
     return failure();
   types.push_back(inputType.clone(shape));
   return success();
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  return inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
+                       adaptor.getBias(), adaptor.getStrides(),
+                       adaptor.getPads(), adaptor.getDilations(),
+                       static_cast<int64_t>(adaptor.getGroup()), types);
+}
+
+LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  if (failed(inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
+                           adaptor.getBias(), adaptor.getStrides(),
+                           adaptor.getPads(), adaptor.getDilations(),
+                           static_cast<int64_t>(adaptor.getGroup()), types)))
+    return failure();
+  if (Value residual = adaptor.getResidual())
+    if (residual.getType() != types.front())
+      return inferError(loc, "residual type does not match the result");
+  return success();
+}
+
+LogicalResult FusedConvOp::verify() {
+  static const std::pair<StringRef, size_t> activations[] = {
+      {"none", 0},         {"relu", 0},       {"clip", 2},
+      {"leaky_relu", 1},   {"sigmoid", 0},    {"hard_sigmoid", 2},
+      {"hard_swish", 0},   {"tanh", 0},       {"gelu", 0},
+      {"gelu_tanh", 0},    {"silu", 0}};
+  for (auto [name, params] : activations)
+    if (getActivation() == name) {
+      if (getActivationParams().size() != params)
+        return emitOpError("activation '")
+               << name << "' takes " << params << " parameters, got "
+               << getActivationParams().size();
+      return success();
+    }
+  return emitOpError("unknown activation '") << getActivation() << "'";
 }
 
 //===----------------------------------------------------------------------===//

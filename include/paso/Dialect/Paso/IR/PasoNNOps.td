@@ -35,6 +35,46 @@ def Paso_ConvOp : Paso_Op<"conv", [InferTypeOpAdaptor]> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Paso_FusedConvOp : Paso_Op<"fused_conv", [InferTypeOpAdaptor,
+                                              AttrSizedOperandSegments]> {
+  let summary = "convolution with its bias, residual add and activation";
+  let description = [{
+    `activation(conv(input, filter) + bias + residual)`: one kernel for the
+    pattern that fills CNNs (Conv, BatchNormalization folded into it, Add of
+    a shortcut, Relu/Clip/...). Produced by `paso-fuse-conv-epilogue`, never
+    by the importer. Convolution attributes are those of `paso.conv`;
+    `residual` has the result's type. `activation` is one of `none`, `relu`,
+    `clip` (params: min, max), `leaky_relu` (alpha), `sigmoid`,
+    `hard_sigmoid` (alpha, beta), `hard_swish`, `tanh`, `gelu` (erf form),
+    `gelu_tanh` or `silu`.
+    Its location fuses the locations of every ONNX node it replaces.
+
+    Example:
+
+    ```mlir
+    %y = paso.fused_conv %x, %w bias(%b : tensor<64xf32>)
+           residual(%skip : tensor<1x64x56x56xf32>) {activation = "relu",
+           dilations = array<i64: 1, 1>, group = 1 : i64,
+           pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+         : tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32> -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Paso_FloatTensor:$input, Paso_FloatTensor:$filter,
+                   Optional<Paso_FloatTensor>:$bias,
+                   Optional<Paso_FloatTensor>:$residual,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group,
+                   DefaultValuedStrAttr<StrAttr, "none">:$activation,
+                   DefaultValuedAttr<DenseF64ArrayAttr, "{}">:$activation_params);
+  let results = (outs Paso_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $filter (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? attr-dict
+    `:` type($input) `,` type($filter) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 /// Shared definition of the sliding-window pools.
 class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
                   string note, dag extraAttrs>

@@ -1,0 +1,85 @@
+//===- Passes.td - graph-level paso passes -----------------*- tablegen -*-===//
+
+#ifndef PASO_DIALECT_PASO_TRANSFORMS_PASSES_TD
+#define PASO_DIALECT_PASO_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FoldBatchNormPass : Pass<"paso-fold-batch-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fold inference BatchNormalization into convolution weights";
+  let description = [{
+    A `paso.batch_norm` whose input is a single-use `paso.conv` (or
+    `paso.fused_conv` without residual or activation) with constant filter,
+    bias and normalisation parameters is folded away: with
+    `s = scale / sqrt(variance + epsilon)`, the filter of output channel `m`
+    is multiplied by `s[m]` and the bias becomes `(bias - mean) * s + beta`.
+    Any other batch norm with constant parameters becomes a per-channel
+    multiply and add (`paso.mul`, `paso.add`), which lowering fuses into one
+    loop. Only f32 parameters are folded.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded-into-conv",
+              "Batch norms folded into convolution weights">,
+    Statistic<"numDecomposed", "decomposed",
+              "Batch norms rewritten as a per-channel scale and shift">
+  ];
+}
+
+def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Recognise decomposed LayerNorm and GELU as single ops";
+  let description = [{
+    Exporters often spell LayerNormalization as ReduceMean, Sub, Pow,
+    ReduceMean, Add, Sqrt, Div, Mul, Add and GELU as
+    `x * 0.5 * (1 + erf(x / sqrt(2)))`. This pass matches both (operand
+    order of commutative ops does not matter) and replaces them with
+    `paso.layer_norm` and `paso.gelu`, so each becomes one kernel. The mean
+    must reduce the trailing dims with keepdims, the variance the same dims
+    of the centred value squared (Pow 2 or a self-multiply), and epsilon a
+    scalar constant.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let statistics = [
+    Statistic<"numLayerNorms", "layer-norms", "Decomposed LayerNorms recognised">,
+    Statistic<"numGelus", "gelus", "Decomposed GELUs recognised">
+  ];
+}
+
+def FuseConvEpiloguePass : Pass<"paso-fuse-conv-epilogue",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Fuse pad, bias, residual add and activation into conv";
+  let description = [{
+    Builds `paso.fused_conv` from a `paso.conv` and what follows it:
+    a per-channel constant add (folded into the bias), an add of a tensor of
+    the result's shape (the residual), and one activation (Relu, Clip,
+    LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, GELU, and
+    `x * sigmoid(x)` as SiLU). A zero, constant-mode `paso.pad` of the
+    spatial dims feeding a conv becomes part of the conv's pads. The fused
+    op's location fuses those of every ONNX node it replaces.
+
+    A fusion is refused when the convolution's result has other users (the
+    unfused value would have to be kept), when the residual needs
+    broadcasting, when an activation is already fused (a second one, or an
+    add after the activation, would change the order of operations), and
+    when the element types differ. With `explain`, each refusal is reported
+    as a remark at the node that was not fused.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark for every fusion that is refused, with the reason">
+  ];
+  let statistics = [
+    Statistic<"numActivations", "fused-activations",
+              "Activations fused into convolutions">,
+    Statistic<"numResiduals", "fused-residuals",
+              "Residual adds fused into convolutions">,
+    Statistic<"numBiases", "fused-biases",
+              "Per-channel constant adds folded into the bias">,
+    Statistic<"numPads", "fused-pads", "Pads folded into convolutions">,
+    Statistic<"numRefused", "refused", "Fusions refused">
+  ];
+}
+
+#endif // PASO_DIALECT_PASO_TRANSFORMS_PASSES_TD

@@ -1,0 +1,59 @@
+//===- Report.h - what the optimisation pipeline did, per pass --*- C++ -*-===//
+//
+// `paso-opt --report=FILE` records, for each graph pass, how the census of
+// paso ops changed; for each final kernel, the ONNX nodes it came
+// from (read from fused locations); and the arena plan (peak vs naive).
+// Written as JSON, or as readable text for `--report=-`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_PIPELINES_REPORT_H
+#define PASO_PIPELINES_REPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class Pass;
+} // namespace mlir
+
+namespace mlir::paso {
+
+class CompileReport {
+public:
+  /// Op counts by name, for the paso ops of `module`.
+  static std::map<std::string, int64_t> census(ModuleOp module);
+
+  /// Records one pass by the census before and after it.
+  void recordPass(Pass &pass, const std::map<std::string, int64_t> &before,
+                  const std::map<std::string, int64_t> &after);
+  /// Records the kernels of the optimised graph with their ONNX origins.
+  void recordKernels(ModuleOp module);
+  /// Records the arena plan read from the lowered entry function.
+  void recordArena(int64_t peak, int64_t naive);
+
+  void writeJson(llvm::raw_ostream &os) const;
+  void writeText(llvm::raw_ostream &os) const;
+
+private:
+  struct PassEntry {
+    std::string name;
+    std::map<std::string, int64_t> delta;
+  };
+  struct Kernel {
+    std::string op;
+    std::vector<std::string> origins;
+  };
+  std::vector<PassEntry> passes;
+  std::vector<Kernel> kernels;
+  int64_t arenaPeak = -1, arenaNaive = -1;
+};
+
+} // namespace mlir::paso
+
+#endif // PASO_PIPELINES_REPORT_H

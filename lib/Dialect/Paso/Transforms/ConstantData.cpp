@@ -1,0 +1,41 @@
+//===- ConstantData.cpp - read and make f32 weight constants --------------===//
+
+#include "ConstantData.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+
+/// Tensors up to this many elements stay inline, as the importer does.
+constexpr int64_t kMaxInlineElements = 16;
+
+std::optional<SmallVector<float>> mlir::paso::readF32Constant(Value value) {
+  auto constant = value ? value.getDefiningOp<ConstantOp>() : ConstantOp();
+  if (!constant || !constant.getType().getElementType().isF32())
+    return std::nullopt;
+  Attribute attr = constant.getValue();
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return llvm::to_vector(dense.getValues<float>());
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    return SmallVector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+ElementsAttr mlir::paso::makeF32Elements(RankedTensorType type,
+                                         ArrayRef<float> values,
+                                         StringRef name) {
+  if (type.getNumElements() <= kMaxInlineElements)
+    return cast<ElementsAttr>(DenseElementsAttr::get(type, values));
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  return cast<ElementsAttr>(DenseResourceElementsAttr::get(
+      type, name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));
+}

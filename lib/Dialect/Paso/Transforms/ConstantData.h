@@ -1,0 +1,30 @@
+//===- ConstantData.h - read and make f32 weight constants ------*- C++ -*-===//
+//
+// Graph passes that rewrite weights (batch-norm folding) read the values of
+// `dense` and `dense_resource` constants and create new ones of the same
+// kind. Private to the transforms library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
+#define PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <optional>
+
+namespace mlir::paso {
+
+/// The f32 values of the constant defining `value`, or nullopt when it is
+/// not an f32 constant (or a resource whose bytes are unavailable).
+std::optional<SmallVector<float>> readF32Constant(Value value);
+
+/// An elements attribute of `type` holding `values`: inline `dense` for
+/// small tensors, a `dense_resource` blob named after `name` otherwise.
+ElementsAttr makeF32Elements(RankedTensorType type, ArrayRef<float> values,
+                             StringRef name);
+
+} // namespace mlir::paso
+
+#endif // PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H

@@ -1,0 +1,147 @@
+//===- Report.cpp - what the optimisation pipeline did, per pass ----------===//
+
+#include "paso/Pipelines/Report.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Import/OnnxImporter.h"
+
+#include "mlir/Pass/Pass.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+std::map<std::string, int64_t> CompileReport::census(ModuleOp module) {
+  std::map<std::string, int64_t> counts;
+  module.walk([&](Operation *op) {
+    if (isa<PasoDialect>(op->getDialect()) && !isa<ConstantOp>(op))
+      ++counts[op->getName().getStringRef().str()];
+  });
+  return counts;
+}
+
+void CompileReport::recordPass(Pass &pass,
+                               const std::map<std::string, int64_t> &before,
+                               const std::map<std::string, int64_t> &after) {
+  PassEntry entry;
+  entry.name = pass.getArgument().str();
+  std::map<std::string, int64_t> all = before;
+  all.insert(after.begin(), after.end());
+  auto count = [](const std::map<std::string, int64_t> &m,
+                  const std::string &name) {
+    auto it = m.find(name);
+    return it == m.end() ? int64_t(0) : it->second;
+  };
+  for (const auto &entryPair : all) {
+    const std::string &name = entryPair.first;
+    if (int64_t delta = count(after, name) - count(before, name))
+      entry.delta[name] = delta;
+  }
+  passes.push_back(std::move(entry));
+}
+
+/// The ONNX node descriptions inside `loc` (one per fused member).
+static void collectOrigins(Location loc, std::vector<std::string> &origins) {
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    for (Location inner : fused.getLocations())
+      collectOrigins(inner, origins);
+    return;
+  }
+  std::string node = describeOnnxLocation(loc);
+  if (!node.empty() && !llvm::is_contained(origins, node))
+    origins.push_back(node);
+}
+
+void CompileReport::recordKernels(ModuleOp module) {
+  module.walk([&](Operation *op) {
+    if (!isa<PasoDialect>(op->getDialect()) || isa<ConstantOp>(op))
+      return;
+    Kernel kernel;
+    kernel.op = op->getName().getStringRef().str();
+    if (auto fused = dyn_cast<FusedConvOp>(op))
+      kernel.op += " (" + fused.getActivation().str() +
+                   (fused.getResidual() ? ", residual" : "") + ")";
+    collectOrigins(op->getLoc(), kernel.origins);
+    kernels.push_back(std::move(kernel));
+  });
+}
+
+void CompileReport::recordArena(int64_t peak, int64_t naive) {
+  arenaPeak = peak;
+  arenaNaive = naive;
+}
+
+void CompileReport::writeJson(llvm::raw_ostream &os) const {
+  llvm::json::OStream json(os, 2);
+  json.object([&] {
+    json.attributeArray("passes", [&] {
+      for (const PassEntry &pass : passes)
+        json.object([&] {
+          json.attribute("pass", pass.name);
+          json.attributeObject("op_count_changes", [&] {
+            for (const auto &[name, delta] : pass.delta)
+              json.attribute(name, delta);
+          });
+        });
+    });
+    json.attributeArray("fused_groups", [&] {
+      for (const Kernel &kernel : kernels)
+        if (kernel.origins.size() > 1)
+          json.object([&] {
+            json.attribute("kernel", kernel.op);
+            json.attributeArray("onnx_nodes", [&] {
+              for (const std::string &origin : kernel.origins)
+                json.value(origin);
+            });
+          });
+    });
+    json.attribute("layout", "NCHW (no layout pass yet)");
+    if (arenaPeak >= 0)
+      json.attributeObject("arena", [&] {
+        json.attribute("peak_bytes", arenaPeak);
+        json.attribute("naive_bytes", arenaNaive);
+      });
+    json.attributeArray("kernels", [&] {
+      for (const Kernel &kernel : kernels)
+        json.object([&] {
+          json.attribute("kernel", kernel.op);
+          json.attributeArray("onnx_nodes", [&] {
+            for (const std::string &origin : kernel.origins)
+              json.value(origin);
+          });
+        });
+    });
+  });
+  os << "\n";
+}
+
+void CompileReport::writeText(llvm::raw_ostream &os) const {
+  os << "== passes\n";
+  for (const PassEntry &pass : passes) {
+    os << pass.name << ":";
+    if (pass.delta.empty())
+      os << " no change";
+    for (const auto &[name, delta] : pass.delta)
+      os << " " << name << (delta > 0 ? " +" : " ") << delta;
+    os << "\n";
+  }
+  os << "== fused groups\n";
+  for (const Kernel &kernel : kernels)
+    if (kernel.origins.size() > 1) {
+      os << kernel.op << " <-";
+      for (const std::string &origin : kernel.origins)
+        os << " " << origin << ";";
+      os << "\n";
+    }
+  os << "== layout\nNCHW (no layout pass yet)\n";
+  if (arenaPeak >= 0)
+    os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive
+       << " bytes\n";
+  os << "== kernels (" << kernels.size() << ")\n";
+  for (const Kernel &kernel : kernels) {
+    os << kernel.op << " <-";
+    for (const std::string &origin : kernel.origins)
+      os << " " << origin << ";";
+    os << "\n";
+  }
+}

@@ -1,0 +1,77 @@
+// Decomposed LayerNorm and erf-GELU become single ops.
+// RUN: paso-opt %s --split-input-file --paso-recognize-kernels | FileCheck %s
+
+// LayerNorm as exported before opset 17, commutative operands swapped.
+// CHECK-LABEL: func @layer_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8xf32>, %[[G:.*]]: tensor<8xf32>, %[[B:.*]]: tensor<8xf32>)
+func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK: %[[LN:.*]] = paso.layer_norm %[[X]], %[[G]], %[[B]] {axis = 1 : i64, epsilon = 9.99999974E-6 : f32}
+  // CHECK: return %[[LN]]
+  %two = paso.constant dense<2.0> : tensor<f32>
+  %eps = paso.constant dense<1.0e-5> : tensor<f32>
+  %mean = paso.reduce_mean %x {axes = array<i64: 1>, keepdims = true} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %d = paso.sub %x, %mean : tensor<2x8xf32>, tensor<2x1xf32> -> tensor<2x8xf32>
+  %sq = paso.pow %d, %two : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %var = paso.reduce_mean %sq {axes = array<i64: 1>, keepdims = true} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  %ve = paso.add %eps, %var : tensor<f32>, tensor<2x1xf32> -> tensor<2x1xf32>
+  %std = paso.sqrt %ve : tensor<2x1xf32>
+  %n = paso.div %d, %std : tensor<2x8xf32>, tensor<2x1xf32> -> tensor<2x8xf32>
+  %s = paso.mul %g, %n : tensor<8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %y = paso.add %b, %s : tensor<8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// A mean over a leading axis is not a layer norm.
+// CHECK-LABEL: func @not_layer_norm
+func.func @not_layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
+  // CHECK-NOT: paso.layer_norm
+  %eps = paso.constant dense<1.0e-5> : tensor<f32>
+  %mean = paso.reduce_mean %x {axes = array<i64: 0>, keepdims = true} : (tensor<2x8xf32>) -> tensor<1x8xf32>
+  %d = paso.sub %x, %mean : tensor<2x8xf32>, tensor<1x8xf32> -> tensor<2x8xf32>
+  %sq = paso.mul %d, %d : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %var = paso.reduce_mean %sq {axes = array<i64: 0>, keepdims = true} : (tensor<2x8xf32>) -> tensor<1x8xf32>
+  %ve = paso.add %var, %eps : tensor<1x8xf32>, tensor<f32> -> tensor<1x8xf32>
+  %std = paso.sqrt %ve : tensor<1x8xf32>
+  %n = paso.div %d, %std : tensor<2x8xf32>, tensor<1x8xf32> -> tensor<2x8xf32>
+  %s = paso.mul %n, %g : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %y = paso.add %s, %b : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// x * 0.5 * (1 + erf(x / sqrt(2))) in the order PyTorch exports it.
+// CHECK-LABEL: func @gelu
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+func.func @gelu(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: %[[G:.*]] = paso.gelu %[[X]] {tanh_approximation = false} : tensor<4xf32>
+  // CHECK-NEXT: return %[[G]]
+  %sqrt2 = paso.constant dense<1.41421354> : tensor<f32>
+  %one = paso.constant dense<1.0> : tensor<f32>
+  %half = paso.constant dense<0.5> : tensor<f32>
+  %d = paso.div %x, %sqrt2 : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  %e = paso.erf %d : tensor<4xf32>
+  %a = paso.add %e, %one : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  %m = paso.mul %x, %a : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %y = paso.mul %m, %half : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// The wrong constant is not GELU.
+// CHECK-LABEL: func @not_gelu
+func.func @not_gelu(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-NOT: paso.gelu
+  %sqrt2 = paso.constant dense<1.41421354> : tensor<f32>
+  %one = paso.constant dense<1.0> : tensor<f32>
+  %third = paso.constant dense<0.333> : tensor<f32>
+  %d = paso.div %x, %sqrt2 : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  %e = paso.erf %d : tensor<4xf32>
+  %a = paso.add %e, %one : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  %m = paso.mul %x, %a : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %y = paso.mul %m, %third : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
