@@ -73,6 +73,60 @@ LogicalResult requireStatic2D(Operation *op, RankedTensorType type) {
   return success();
 }
 
+/// A single-image, ungrouped convolution as one matrix product (the GEMM
+/// micro-kernel's shape): out[M, OH*OW] += W[M, C*KH*KW] x col, where col
+/// is the padded input itself for a 1x1, stride-1 convolution and its
+/// im2col expansion otherwise (built by one generic whose input map does
+/// the window arithmetic).
+Value convolutionAsMatmul(OpBuilder &b, Location loc, Value padded,
+                          Value filter, Value init, RankedTensorType outType,
+                          ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> dilations) {
+  MLIRContext *context = b.getContext();
+  auto inType = cast<RankedTensorType>(padded.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  Type element = outType.getElementType();
+  int64_t m = filterType.getDimSize(0), c = filterType.getDimSize(1);
+  int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
+  int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+  int64_t k = c * kh * kw, p = oh * ow;
+  Value col;
+  if (kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
+      inType.getDimSize(2) == oh && inType.getDimSize(3) == ow) {
+    col = reshape(b, loc, padded, {c, p});
+  } else {
+    AffineExpr d0 = getAffineDimExpr(0, context), d1 = getAffineDimExpr(1, context),
+               d2 = getAffineDimExpr(2, context), d3 = getAffineDimExpr(3, context),
+               d4 = getAffineDimExpr(4, context);
+    auto colType = RankedTensorType::get({c, kh, kw, oh, ow}, element);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(5, 0,
+                       {getAffineConstantExpr(0, context), d0,
+                        d3 * strides[0] + d1 * dilations[0],
+                        d4 * strides[1] + d2 * dilations[1]},
+                       context),
+        AffineMap::getMultiDimIdentityMap(5, context)};
+    SmallVector<utils::IteratorType> iterators(5,
+                                               utils::IteratorType::parallel);
+    Value expanded =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{colType}, ValueRange{padded},
+            ValueRange{emptyTensor(b, loc, colType)}, maps, iterators,
+            [](OpBuilder &nb, Location l, ValueRange x) {
+              linalg::YieldOp::create(nb, l, x[0]);
+            })
+            .getResult(0);
+    col = reshape(b, loc, expanded, {k, p});
+  }
+  Value weights = reshape(b, loc, filter, {m, k});
+  Value acc = reshape(b, loc, init, {m, p});
+  Value product = linalg::MatmulOp::create(
+                      b, loc, TypeRange{acc.getType()},
+                      ValueRange{weights, col}, ValueRange{acc})
+                      .getResult(0);
+  return reshape(b, loc, product, outType.getShape());
+}
+
 /// conv(input, filter) + bias with linalg's named convolutions; grouped
 /// and depthwise convolutions split the channels into groups.
 Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
@@ -95,6 +149,9 @@ Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
   }
   auto strides = b.getI64TensorAttr(stridesArray);
   auto dilations = b.getI64TensorAttr(dilationsArray);
+  if (group == 1 && outType.getDimSize(0) == 1)
+    return convolutionAsMatmul(b, loc, input, filter, init, outType,
+                               stridesArray, dilationsArray);
   if (group == 1)
     return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{outType},
                                             ValueRange{input, filter},
@@ -599,7 +656,16 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     shape.push_back(l.getDimSize(l.getRank() - 2));
     shape.push_back(r.getDimSize(r.getRank() - 1));
     auto fullType = RankedTensorType::get(shape, type.getElementType());
-    Value result = contract(rewriter, loc, lhs, rhs, fullType, false, false);
+    Value result;
+    if (l.getRank() == 2 && r.getRank() == 2) {
+      Value zero = scalarConstant(rewriter, loc, type.getElementType(), 0);
+      result = linalg::MatmulOp::create(
+                   rewriter, loc, TypeRange{fullType}, ValueRange{lhs, rhs},
+                   ValueRange{filledTensor(rewriter, loc, fullType, zero)})
+                   .getResult(0);
+    } else {
+      result = contract(rewriter, loc, lhs, rhs, fullType, false, false);
+    }
     rewriter.replaceOp(op, reshape(rewriter, loc, result, type.getShape()));
     return success();
   }
@@ -612,8 +678,33 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = op.getType();
-    Value product = contract(rewriter, loc, adaptor.getA(), adaptor.getB(),
-                             type, op.getTransA(), op.getTransB());
+    Value product;
+    if (!op.getTransA()) {
+      // A transposed B (fully connected layers store weights N x K) is a
+      // matmul with a transposed indexing map; no copy is made.
+      Value zero = scalarConstant(rewriter, loc, type.getElementType(), 0);
+      MLIRContext *context = rewriter.getContext();
+      AffineExpr m = getAffineDimExpr(0, context),
+                 n = getAffineDimExpr(1, context),
+                 k = getAffineDimExpr(2, context);
+      SmallVector<NamedAttribute> attrs;
+      if (op.getTransB())
+        attrs.push_back(rewriter.getNamedAttr(
+            "indexing_maps",
+            rewriter.getAffineMapArrayAttr(
+                {AffineMap::get(3, 0, {m, k}, context),
+                 AffineMap::get(3, 0, {n, k}, context),
+                 AffineMap::get(3, 0, {m, n}, context)})));
+      product = linalg::MatmulOp::create(
+                    rewriter, loc, TypeRange{type},
+                    ValueRange{adaptor.getA(), adaptor.getB()},
+                    ValueRange{filledTensor(rewriter, loc, type, zero)},
+                    attrs)
+                    .getResult(0);
+    } else {
+      product = contract(rewriter, loc, adaptor.getA(), adaptor.getB(), type,
+                         op.getTransA(), op.getTransB());
+    }
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
     Value c = adaptor.getC();

@@ -112,7 +112,8 @@ void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
       "modify-public-functions=1},";
   if (optLevel > 0)
     pipeline += "canonicalize,cse,";
-  pipeline += "paso-plan-arena,"
+  pipeline += "paso-lower-to-ukernels,"
+              "paso-plan-arena,"
               "paso-flatten-globals,"
               "convert-linalg-to-loops,"
               "lower-affine,"

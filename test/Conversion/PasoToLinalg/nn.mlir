@@ -2,17 +2,42 @@
 // contractions.
 // RUN: paso-opt %s --split-input-file --paso-convert-to-linalg | FileCheck %s
 
-// A padded conv: zero pad, bias broadcast into the init, named conv op.
+// A single-image conv is one matrix product: zero pad, bias broadcast into
+// the accumulator, im2col by a generic whose input map does the window
+// arithmetic (stride 2), then W[4, 27] x col[27, 16].
+// CHECK-DAG: #[[$IM2COL:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d3 * 2 + d1, d4 * 2 + d2)>
 // CHECK-LABEL: func @conv
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x4x4xf32> {
-  // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
   // CHECK: %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
-  // CHECK: tensor.yield %[[ZERO]]
-  // CHECK: %[[BIAS:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2]] output_shape [4, 1, 1]
-  // CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[BIAS]] : tensor<4x1x1xf32>)
-  // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %{{.*}} : tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>) outs(%[[INIT]] : tensor<1x4x4x4xf32>)
+  // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4x1x1xf32>) outs(%{{.*}} : tensor<1x4x4x4xf32>)
+  // CHECK: %[[COL:.*]] = linalg.generic {indexing_maps = [#[[$IM2COL]], #{{.*}}]{{.*}} ins(%[[PAD]] : tensor<1x3x10x10xf32>) outs(%{{.*}} : tensor<3x3x3x4x4xf32>)
+  // CHECK: %[[COL2:.*]] = tensor.expand_shape %{{.*}} output_shape [27, 16]
+  // CHECK: %[[W2:.*]] = tensor.expand_shape %{{.*}} output_shape [4, 27]
+  // CHECK: %[[ACC:.*]] = tensor.expand_shape %{{.*}} output_shape [4, 16]
+  // CHECK: linalg.matmul ins(%[[W2]], %[[COL2]] : tensor<4x27xf32>, tensor<27x16xf32>) outs(%[[ACC]] : tensor<4x16xf32>)
   %0 = paso.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
   return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// A 1x1 stride-1 conv needs no im2col: the input is already the matrix.
+// CHECK-LABEL: func @pointwise
+func.func @pointwise(%x: tensor<1x8x4x4xf32>, %w: tensor<16x8x1x1xf32>) -> tensor<1x16x4x4xf32> {
+  // CHECK-NOT: linalg.generic {{.*}}ins(%{{.*}} : tensor<1x8x4x4xf32>)
+  // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<16x8xf32>, tensor<8x16xf32>)
+  %0 = paso.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x8x4x4xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x4x4xf32>
+  return %0 : tensor<1x16x4x4xf32>
+}
+
+// -----
+
+// Batches of images keep linalg's named convolution.
+// CHECK-LABEL: func @batched_conv
+func.func @batched_conv(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x4x6x6xf32> {
+  // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%{{.*}}, %{{.*}} : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>)
+  %0 = paso.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<2x4x6x6xf32>
+  return %0 : tensor<2x4x6x6xf32>
 }
 
 // -----
@@ -55,6 +80,22 @@ func.func @average_pool(%x: tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32> {
 
 // -----
 
+// A 2-D matmul is linalg.matmul (the micro-kernel's op); a Gemm with a
+// transposed weight keeps it through the indexing maps.
+// CHECK-DAG: #[[$TA:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$TB:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[$TC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @matmul_2d
+func.func @matmul_2d(%a: tensor<16x64xf32>, %b: tensor<64x32xf32>, %w: tensor<32x64xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<16x64xf32>, tensor<64x32xf32>)
+  // CHECK: linalg.matmul indexing_maps = [#[[$TA]], #[[$TB]], #[[$TC]]] ins(%{{.*}}, %{{.*}} : tensor<16x64xf32>, tensor<32x64xf32>)
+  %0 = paso.matmul %a, %b : (tensor<16x64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32>
+  %1 = paso.gemm %a, %w {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true} : (tensor<16x64xf32>, tensor<32x64xf32>) -> tensor<16x32xf32>
+  return %0, %1 : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
+// -----
+
 // A batched matmul broadcasting the rhs: one contraction over k.
 // CHECK-DAG: #[[$LHS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-DAG: #[[$RHS:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
@@ -87,7 +128,8 @@ func.func @softmax(%x: tensor<2x10xf32>) -> tensor<2x10xf32> {
 // residual and applies the activation.
 // CHECK-LABEL: func @fused_conv
 func.func @fused_conv(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %r: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
-  // CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw
+  // CHECK: linalg.matmul
+  // CHECK: %[[C:.*]] = tensor.expand_shape
   // CHECK: linalg.generic {{.*}} ins(%[[C]], %{{.*}} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>)
   // CHECK: %[[SUM:.*]] = arith.addf
   // CHECK: arith.maximumf %[[SUM]]

@@ -40,4 +40,20 @@ def PasoFlattenGlobalsPass : Pass<"paso-flatten-globals", "ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def PasoLowerToUkernelsPass : Pass<"paso-lower-to-ukernels", "ModuleOp"> {
+  let summary = "Call the GEMM micro-kernel for f32 matrix products";
+  let description = [{
+    Runs on bufferised IR. Every `linalg.matmul` on f32 memrefs whose rows
+    are contiguous (unit inner stride; B may be transposed through the
+    op's indexing maps) becomes a call to `paso_sgemm`, the blocked and
+    register-tiled micro-kernel of the model runtime
+    (`lib/Runtime/ModelRuntime/paso_sgemm.c`), with the buffers' addresses,
+    sizes and leading dimensions. Convolutions reach it as matmuls after
+    im2col. Other matmuls stay loops.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // PASO_TARGET_CPU_PASSES_TD
