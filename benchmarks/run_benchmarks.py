@@ -90,6 +90,7 @@ def bench(model_path, so_path, threads, reps):
     session = ort.InferenceSession(model_path, options,
                                    providers=["CPUExecutionProvider"])
     compiled = paso.load(so_path)
+    compiled.set_num_threads(threads)
     rng = np.random.default_rng(0)
     feeds = {}
     for info in compiled.inputs:

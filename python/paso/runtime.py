@@ -105,6 +105,14 @@ class Model:
                                        out_ptrs, out_sizes))
         return {info.name: r for info, r in zip(self.outputs, results)}
 
+    def set_num_threads(self, threads):
+        """Threads a run may use (0: $PASO_NUM_THREADS, else all cores)."""
+        self._lib.paso_set_num_threads(ctypes.c_int32(threads))
+
+    @property
+    def num_threads(self):
+        return self._lib.paso_get_num_threads()
+
     def close(self):
         if self._context:
             self._lib.paso_context_destroy(self._context)

@@ -46,7 +46,8 @@ def test_exports_only_the_abi(tiny):
         "paso_abi_version", "paso_model_name", "paso_target_name",
         "paso_num_inputs", "paso_num_outputs", "paso_input_info",
         "paso_output_info", "paso_arena_size", "paso_context_create",
-        "paso_context_destroy", "paso_run", "paso_status_string"}
+        "paso_context_destroy", "paso_run", "paso_status_string",
+        "paso_set_num_threads", "paso_get_num_threads"}
 
 
 def test_weights_are_read_only(tiny):
@@ -163,7 +164,7 @@ def test_paso_run_cli(tiny, tmp_path):
         [runner, str(tiny), "--input", f"image={tmp_path / 'x.npy'}",
          "--output-dir", str(tmp_path), "--bench", "5"],
         capture_output=True, text=True, check=True)
-    assert "model 'tiny_cnn' (target host)" in result.stdout
+    assert "model 'tiny_cnn' (target host, " in result.stdout
     assert re.search(r"output 'probs' f4 1x4: min \S+ max \S+ mean 0.25",
                      result.stdout)
     assert re.search(r"latency over 5 runs: median [\d.]+ ms, p90 [\d.]+ ms",
@@ -174,6 +175,25 @@ def test_paso_run_cli(tiny, tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "paso-run: error:" in bad.stderr
+
+
+def test_thread_count(paso_opt, suite_dir, tmp_path):
+    """The thread count is settable and results do not depend on it."""
+    so = paso.compile(suite_dir / "resnet18.onnx", output=tmp_path / "r.so")
+    model = paso.load(so)
+    x = {"input": np.random.default_rng(2).standard_normal(
+        (1, 3, 224, 224)).astype(np.float32)}
+    model.set_num_threads(1)
+    assert model.num_threads == 1
+    single = model.run(x)["fc"]
+    model.set_num_threads(2)
+    assert model.num_threads == 2
+    np.testing.assert_allclose(model.run(x)["fc"], single, rtol=1e-5,
+                               atol=1e-4)
+    run = subprocess.run([tool("paso-run"), str(so), "--threads", "2"],
+                         capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PASO_NUM_THREADS="1"))
+    assert "2 threads" in run.stdout
 
 
 def test_compile_errors_are_reported(paso_opt, tmp_path):

@@ -1,7 +1,7 @@
 //===- paso-run.cpp - run a compiled model.so -----------------------------===//
 //
 // paso-run model.so [--input NAME=FILE.npy ...] [--output-dir DIR]
-//                   [--bench N] [--seed S]
+//                   [--bench N] [--threads N] [--seed S]
 //
 // Loads a model through its C ABI (dlopen), feeds .npy inputs (or seeded
 // random ones), prints a summary of every output, optionally writes them as
@@ -38,6 +38,8 @@ struct Api {
   decltype(&paso_status_string) statusString;
   decltype(&paso_model_name) modelName;
   decltype(&paso_target_name) targetName;
+  decltype(&paso_set_num_threads) setNumThreads;
+  decltype(&paso_get_num_threads) getNumThreads;
 };
 
 int fail(const std::string &message) {
@@ -101,9 +103,11 @@ void fillRandom(std::vector<char> &buffer, int dtype, size_t count,
 void usage() {
   std::printf(
       "usage: paso-run MODEL.so [--input NAME=FILE.npy ...] [--output-dir DIR]\n"
-      "                [--bench N] [--seed S]\n\n"
+      "                [--bench N] [--threads N] [--seed S]\n\n"
       "Runs a model compiled by paso-opt. Inputs not given are random (seeded).\n"
-      "--bench N times N runs after one warm-up and prints median and p90.\n");
+      "--bench N times N runs after one warm-up and prints median and p90.\n"
+      "--threads N caps the threads a run uses (default: $PASO_NUM_THREADS,\n"
+      "else every core).\n");
 }
 
 } // namespace
@@ -111,7 +115,7 @@ void usage() {
 int main(int argc, char **argv) {
   std::string modelPath, outputDir;
   std::map<std::string, std::string> inputFiles;
-  int bench = 0;
+  int bench = 0, threads = 0;
   uint64_t seed = 42;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -138,6 +142,10 @@ int main(int argc, char **argv) {
       bench = std::atoi(value("--bench").c_str());
       if (bench < 1)
         return fail("--bench needs a positive run count");
+    } else if (arg.rfind("--threads", 0) == 0) {
+      threads = std::atoi(value("--threads").c_str());
+      if (threads < 1)
+        return fail("--threads needs a positive count");
     } else if (arg.rfind("--seed", 0) == 0) {
       seed = std::strtoull(value("--seed").c_str(), nullptr, 10) | 1;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -168,13 +176,18 @@ int main(int argc, char **argv) {
       !bind(library, "paso_run", api.run) ||
       !bind(library, "paso_status_string", api.statusString) ||
       !bind(library, "paso_model_name", api.modelName) ||
-      !bind(library, "paso_target_name", api.targetName))
+      !bind(library, "paso_target_name", api.targetName) ||
+      !bind(library, "paso_set_num_threads", api.setNumThreads) ||
+      !bind(library, "paso_get_num_threads", api.getNumThreads))
     return fail("'" + modelPath + "' is not a PASO model (missing C ABI)");
   if (api.abiVersion() != PASO_ABI_VERSION)
     return fail("'" + modelPath + "' has ABI version " +
                 std::to_string(api.abiVersion()) + ", this runner " +
                 std::to_string(PASO_ABI_VERSION));
-  std::printf("model '%s' (target %s)\n", api.modelName(), api.targetName());
+  if (threads > 0)
+    api.setNumThreads(threads);
+  std::printf("model '%s' (target %s, %d threads)\n", api.modelName(),
+              api.targetName(), api.getNumThreads());
 
   int numInputs = api.numInputs(), numOutputs = api.numOutputs();
   std::vector<std::vector<char>> inputs(numInputs), outputs(numOutputs);

@@ -1,10 +1,10 @@
 /*===- paso_model.h - C ABI of a model compiled by PASO ---------*- C -*-===*\
  *
  * Every model.so built by paso-opt exports exactly these functions. The ABI
- * is stable within a PASO_ABI_VERSION; see docs/c-abi.md. A model has no
- * global mutable state: each context owns the scratch memory ("arena") of
- * one inference, so threads with separate contexts may run the same model
- * at once.
+ * is stable within a PASO_ABI_VERSION; see docs/c-abi.md. Besides the
+ * thread count, a model has no global mutable state: each context owns the
+ * scratch memory ("arena") of one inference, so threads with separate
+ * contexts may run the same model at once.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -81,6 +81,13 @@ void paso_context_destroy(paso_context *context);
 paso_status paso_run(paso_context *context, const void *const *inputs,
                      const size_t *input_sizes, void *const *outputs,
                      const size_t *output_sizes);
+
+/* Threads a run may use (default: $PASO_NUM_THREADS, else the online
+ * cores; at most 64). Setting applies to every context of this model;
+ * set it before running, not while another thread runs. 0 restores the
+ * default. */
+void paso_set_num_threads(int32_t threads);
+int32_t paso_get_num_threads(void);
 
 /* A static English description of a status. */
 const char *paso_status_string(paso_status status);

@@ -127,6 +127,52 @@ Value convolutionAsMatmul(OpBuilder &b, Location loc, Value padded,
   return reshape(b, loc, product, outType.getShape());
 }
 
+/// Depthwise convolution (one filter per channel) as a generic whose loops
+/// run (n, c, oh, kh, kw, ow): the innermost loop walks an output row and
+/// an input row with unit stride (for stride 1), which LLVM vectorises, and
+/// the row stays in cache across the window; the named depthwise op would
+/// put the 3-wide window innermost.
+Value depthwiseConvolution(OpBuilder &b, Location loc, Value padded,
+                           Value filter, Value init, RankedTensorType outType,
+                           ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> dilations) {
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineExpr> d;
+  for (unsigned i = 0; i < 6; ++i)
+    d.push_back(getAffineDimExpr(i, context));
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
+  // A dummy [KH, KW] operand gives the window dims their extent.
+  Value window = emptyTensor(
+      b, loc, RankedTensorType::get({kh, kw}, outType.getElementType()));
+  SmallVector<AffineMap> maps{
+      AffineMap::get(6, 0,
+                     {d[0], d[1], d[2] * strides[0] + d[3] * dilations[0],
+                      d[5] * strides[1] + d[4] * dilations[1]},
+                     context),
+      AffineMap::get(6, 0,
+                     {d[1], getAffineConstantExpr(0, context), d[3], d[4]},
+                     context),
+      AffineMap::get(6, 0, {d[3], d[4]}, context),
+      AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
+  SmallVector<utils::IteratorType> iterators{
+      utils::IteratorType::parallel,  utils::IteratorType::parallel,
+      utils::IteratorType::parallel,  utils::IteratorType::reduction,
+      utils::IteratorType::reduction, utils::IteratorType::parallel};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{padded, filter, window},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange x) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, x[3],
+                                         arith::MulFOp::create(nb, l, x[0],
+                                                               x[1]))
+                       .getResult());
+             })
+      .getResult(0);
+}
+
 /// conv(input, filter) + bias with linalg's named convolutions; grouped
 /// and depthwise convolutions split the channels into groups.
 Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
@@ -152,6 +198,10 @@ Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
   if (group == 1 && outType.getDimSize(0) == 1)
     return convolutionAsMatmul(b, loc, input, filter, init, outType,
                                stridesArray, dilationsArray);
+  auto filterShape = cast<RankedTensorType>(filter.getType()).getShape();
+  if (group == outType.getDimSize(1) && filterShape[1] == 1)
+    return depthwiseConvolution(b, loc, input, filter, init, outType,
+                                stridesArray, dilationsArray);
   if (group == 1)
     return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{outType},
                                             ValueRange{input, filter},

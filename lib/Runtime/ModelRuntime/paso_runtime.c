@@ -16,6 +16,16 @@ void *aligned_alloc(size_t alignment, size_t size);
 void free(void *pointer);
 void *memcpy(void *destination, const void *source, size_t size);
 void abort(void);
+char *getenv(const char *name);
+long strtol(const char *text, char **end, int base);
+long sysconf(int name);
+/* pthread_t is unsigned long on glibc for every target PASO supports;
+ * pthread_* live in libc.so.6 since glibc 2.34. */
+typedef unsigned long paso_pthread_t;
+int pthread_create(paso_pthread_t *thread, const void *attributes,
+                   void *(*start)(void *), void *argument);
+int pthread_join(paso_pthread_t thread, void **result);
+enum { PASO_SC_NPROCESSORS_ONLN = 84 /* glibc's _SC_NPROCESSORS_ONLN */ };
 
 /* Emitted per model. */
 extern const paso_tensor_info paso_model_inputs_[];
@@ -31,6 +41,8 @@ extern void paso_model_invoke_(void *const *buffers, void *arena);
 struct paso_context {
   void *arena;
 };
+
+enum { PASO_MAX_THREADS = 64 };
 
 /* Most models have a handful of inputs and outputs; larger ones fall back to
  * the heap for the pointer table. */
@@ -121,6 +133,62 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
   return PASO_OK;
 }
 
+/* 0 until first use: then PASO_NUM_THREADS, else the online cores. */
+static int32_t configuredThreads = 0;
+
+int32_t paso_get_num_threads(void) {
+  if (configuredThreads > 0)
+    return configuredThreads;
+  const char *env = getenv("PASO_NUM_THREADS");
+  long n = env ? strtol(env, NULL, 10) : 0;
+  if (n < 1)
+    n = sysconf(PASO_SC_NPROCESSORS_ONLN);
+  if (n < 1)
+    n = 1;
+  if (n > PASO_MAX_THREADS)
+    n = PASO_MAX_THREADS;
+  return (int32_t)n;
+}
+
+void paso_set_num_threads(int32_t threads) {
+  configuredThreads =
+      threads < 1 ? 0 : threads > PASO_MAX_THREADS ? PASO_MAX_THREADS : threads;
+}
+
+typedef struct {
+  int32_t index;
+  void (*body)(int32_t, void *);
+  void *context;
+} ParallelItem;
+
+static void *runItem(void *argument) {
+  ParallelItem *item = (ParallelItem *)argument;
+  item->body(item->index, item->context);
+  return NULL;
+}
+
+/* Runs body(i) for every i < count, each on its own thread (the caller
+ * takes the first). A thread that cannot be started runs inline. */
+void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
+                       void *context) {
+  if (count > PASO_MAX_THREADS)
+    abort();
+  ParallelItem items[PASO_MAX_THREADS];
+  paso_pthread_t threads[PASO_MAX_THREADS];
+  int started[PASO_MAX_THREADS] = {0};
+  for (int32_t i = 1; i < count; ++i) {
+    items[i] = (ParallelItem){i, body, context};
+    started[i] = pthread_create(&threads[i], NULL, runItem, &items[i]) == 0;
+    if (!started[i])
+      body(i, context);
+  }
+  if (count > 0)
+    body(0, context);
+  for (int32_t i = 1; i < count; ++i)
+    if (started[i])
+      pthread_join(threads[i], NULL);
+}
+
 const char *paso_status_string(paso_status status) {
   switch (status) {
   case PASO_OK:
@@ -135,8 +203,10 @@ const char *paso_status_string(paso_status status) {
   return "unknown status";
 }
 
-/* Strided memref copies (a returned view of another buffer) lower to this
- * MLIR runtime entry point; it walks both descriptors element by element. */
+/* Strided memref copies (padding writes an input into the interior of a
+ * larger buffer; a returned view of another buffer) lower to this MLIR
+ * runtime entry point. Rows whose innermost stride is 1 in both buffers are
+ * copied with one memcpy each, the common case. */
 typedef struct {
   int64_t rank;
   void *descriptor;
@@ -152,6 +222,10 @@ void memrefCopy(int64_t elementSize, paso_unranked_memref *src,
   int64_t *dstMeta = (int64_t *)(dstPtrs + 2);
   char *srcBase = srcPtrs[1] + srcMeta[0] * elementSize;
   char *dstBase = dstPtrs[1] + dstMeta[0] * elementSize;
+  if (rank == 0) {
+    memcpy(dstBase, srcBase, (size_t)elementSize);
+    return;
+  }
   const int64_t *sizes = srcMeta + 1;
   const int64_t *srcStrides = srcMeta + 1 + rank;
   const int64_t *dstStrides = dstMeta + 1 + rank;
@@ -160,18 +234,29 @@ void memrefCopy(int64_t elementSize, paso_unranked_memref *src,
     total *= sizes[d];
   if (total == 0)
     return;
-  int64_t index[16] = {0};
   if (rank > 16)
     abort();
-  for (int64_t n = 0; n < total; ++n) {
+  int64_t inner = sizes[rank - 1];
+  int contiguous = srcStrides[rank - 1] == 1 && dstStrides[rank - 1] == 1;
+  int64_t rows = total / inner;
+  int64_t index[16] = {0};
+  for (int64_t r = 0; r < rows; ++r) {
     int64_t srcOffset = 0, dstOffset = 0;
-    for (int64_t d = 0; d < rank; ++d) {
+    for (int64_t d = 0; d < rank - 1; ++d) {
       srcOffset += index[d] * srcStrides[d];
       dstOffset += index[d] * dstStrides[d];
     }
-    memcpy(dstBase + dstOffset * elementSize, srcBase + srcOffset * elementSize,
-           (size_t)elementSize);
-    for (int64_t d = rank - 1; d >= 0; --d) {
+    char *from = srcBase + srcOffset * elementSize;
+    char *to = dstBase + dstOffset * elementSize;
+    if (contiguous) {
+      memcpy(to, from, (size_t)(inner * elementSize));
+    } else {
+      for (int64_t i = 0; i < inner; ++i)
+        memcpy(to + i * dstStrides[rank - 1] * elementSize,
+               from + i * srcStrides[rank - 1] * elementSize,
+               (size_t)elementSize);
+    }
+    for (int64_t d = rank - 2; d >= 0; --d) {
       if (++index[d] < sizes[d])
         break;
       index[d] = 0;

@@ -18,6 +18,12 @@
 void *aligned_alloc(size_t alignment, size_t size);
 void free(void *pointer);
 
+/* From paso_runtime.c: runs body(i, context) for i in [0, count) on up to
+ * the configured number of threads. */
+void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
+                       void *context);
+int32_t paso_get_num_threads(void);
+
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 enum { MR = 6, NR = 16, KC = 256, NC = 1024 };
@@ -92,26 +98,23 @@ static void microKernel(int64_t kc, const float *Ap, const float *Bp, float *C,
   }
 }
 
-void paso_sgemm(int64_t M, int64_t N, int64_t K, intptr_t a, int64_t lda,
-                intptr_t b, int64_t ldb, intptr_t c, int64_t ldc,
-                int32_t transB) {
-  const float *A = (const float *)a, *B = (const float *)b;
-  float *C = (float *)c;
-  if (M <= 0 || N <= 0 || K <= 0)
-    return;
+/* The blocked product restricted to columns [n0, n1). */
+static void sgemmColumns(int64_t M, int64_t n0, int64_t n1, int64_t K,
+                         const float *A, int64_t lda, const float *B,
+                         int64_t ldb, float *C, int64_t ldc, int transB) {
   float *packedB = (float *)aligned_alloc(64, sizeof(float) * KC * NC);
   float *packedA = (float *)aligned_alloc(64, sizeof(float) * KC * MR);
-  for (int64_t n0 = 0; n0 < N; n0 += NC) {
-    int64_t nc = N - n0 < NC ? N - n0 : NC;
+  for (int64_t nb = n0; nb < n1; nb += NC) {
+    int64_t nc = n1 - nb < NC ? n1 - nb : NC;
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
       int64_t kc = K - k0 < KC ? K - k0 : KC;
-      packB(B, ldb, transB, k0, kc, n0, nc, packedB);
+      packB(B, ldb, transB, k0, kc, nb, nc, packedB);
       for (int64_t m0 = 0; m0 < M; m0 += MR) {
         int64_t mr = M - m0 < MR ? M - m0 : MR;
         packA(A, lda, m0, mr, k0, kc, packedA);
         for (int64_t p = 0; p < nc; p += NR) {
           int64_t nr = nc - p < NR ? nc - p : NR;
-          microKernel(kc, packedA, packedB + p * kc, C + m0 * ldc + n0 + p,
+          microKernel(kc, packedA, packedB + p * kc, C + m0 * ldc + nb + p,
                       ldc, mr, nr);
         }
       }
@@ -119,4 +122,43 @@ void paso_sgemm(int64_t M, int64_t N, int64_t K, intptr_t a, int64_t lda,
   }
   free(packedA);
   free(packedB);
+}
+
+typedef struct {
+  int64_t M, N, K, lda, ldb, ldc, chunk;
+  const float *A, *B;
+  float *C;
+  int transB;
+} SgemmTask;
+
+static void sgemmChunk(int32_t index, void *context) {
+  SgemmTask *task = (SgemmTask *)context;
+  int64_t n0 = index * task->chunk;
+  int64_t n1 = n0 + task->chunk < task->N ? n0 + task->chunk : task->N;
+  if (n0 < n1)
+    sgemmColumns(task->M, n0, n1, task->K, task->A, task->lda, task->B,
+                 task->ldb, task->C, task->ldc, task->transB);
+}
+
+/* Products smaller than this (in multiply-adds) run on one thread: thread
+ * start-up would cost more than it saves. */
+enum { PARALLEL_MIN_WORK = 1 << 20 };
+
+void paso_sgemm(int64_t M, int64_t N, int64_t K, intptr_t a, int64_t lda,
+                intptr_t b, int64_t ldb, intptr_t c, int64_t ldc,
+                int32_t transB) {
+  if (M <= 0 || N <= 0 || K <= 0)
+    return;
+  SgemmTask task = {M, N, K, lda, ldb, ldc, N, (const float *)a,
+                    (const float *)b, (float *)c, transB};
+  int64_t threads = paso_get_num_threads();
+  if (threads > 1 && M * N * K >= PARALLEL_MIN_WORK && N >= 2 * NR) {
+    /* Split the columns into NR-aligned chunks, one per thread. */
+    int64_t chunk = (N + threads - 1) / threads;
+    chunk = (chunk + NR - 1) / NR * NR;
+    task.chunk = chunk;
+    paso_parallel_for((int32_t)((N + chunk - 1) / chunk), sgemmChunk, &task);
+    return;
+  }
+  sgemmChunk(0, &task);
 }

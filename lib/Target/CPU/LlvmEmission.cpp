@@ -24,7 +24,8 @@ static constexpr llvm::StringLiteral kExportedSymbols[] = {
     "paso_abi_version",     "paso_model_name",     "paso_target_name",
     "paso_num_inputs",      "paso_num_outputs",    "paso_input_info",
     "paso_output_info",     "paso_arena_size",     "paso_context_create",
-    "paso_context_destroy", "paso_run",            "paso_status_string"};
+    "paso_context_destroy", "paso_run",            "paso_status_string",
+    "paso_set_num_threads", "paso_get_num_threads"};
 
 static std::unique_ptr<llvm::TargetMachine>
 createTargetMachine(const TargetDescription &target, unsigned optLevel,

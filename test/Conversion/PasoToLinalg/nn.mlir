@@ -42,15 +42,30 @@ func.func @batched_conv(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> ten
 
 // -----
 
-// Depthwise (group == channels) splits channels into groups.
+// Depthwise (group == channels): a generic whose output-row loop is
+// innermost.
+// CHECK-DAG: #[[$DWIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
+// CHECK-DAG: #[[$DWF:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, 0, d2, d3)>
 // CHECK-LABEL: func @depthwise
 func.func @depthwise(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
-  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 8, 1, 6, 6]
-  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [8, 1, 1, 3, 3]
-  // CHECK: linalg.conv_2d_ngchw_gfchw
-  // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x8x1x4x4xf32> into tensor<1x8x4x4xf32>
+  // CHECK: linalg.generic {indexing_maps = [#[[$DWIN]], #[[$DWF]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel", "parallel"]}
+  // CHECK: arith.mulf
+  // CHECK: arith.addf
   %0 = paso.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
   return %0 : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// Other grouped convolutions split channels into groups.
+// CHECK-LABEL: func @grouped
+func.func @grouped(%x: tensor<1x8x6x6xf32>, %w: tensor<4x4x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 4, 6, 6]
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 2, 4, 3, 3]
+  // CHECK: linalg.conv_2d_ngchw_gfchw
+  // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x2x4x4xf32> into tensor<1x4x4x4xf32>
+  %0 = paso.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
 }
 
 // -----
