@@ -42,13 +42,13 @@ func.func @batched_conv(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> ten
 
 // -----
 
-// Depthwise (group == channels): a generic whose output-row loop is
-// innermost.
-// CHECK-DAG: #[[$DWIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
-// CHECK-DAG: #[[$DWF:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, 0, d2, d3)>
+// Depthwise (group == channels): a generic with loops (n, c, oh, kh, kw, ow),
+// the output row innermost.
+// CHECK-DAG: #[[$DWIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d3, d4 + d5)>
+// CHECK-DAG: #[[$DWF:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, 0, d3, d4)>
 // CHECK-LABEL: func @depthwise
 func.func @depthwise(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
-  // CHECK: linalg.generic {indexing_maps = [#[[$DWIN]], #[[$DWF]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel", "parallel"]}
+  // CHECK: linalg.generic {indexing_maps = [#[[$DWIN]], #[[$DWF]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
   // CHECK: arith.mulf
   // CHECK: arith.addf
   %0 = paso.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
