@@ -707,7 +707,21 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     shape.push_back(r.getDimSize(r.getRank() - 1));
     auto fullType = RankedTensorType::get(shape, type.getElementType());
     Value result;
-    if (l.getRank() == 2 && r.getRank() == 2) {
+    if (l.getRank() > 2 && r.getRank() == 2) {
+      // A weight shared by every batch: fold the batch dims into M, one
+      // matrix product [B*M, K] x [K, N].
+      int64_t rows = l.getNumElements() / l.getDimSize(l.getRank() - 1);
+      Value flat = reshape(rewriter, loc, lhs, {rows, l.getShape().back()});
+      auto flatType = RankedTensorType::get({rows, r.getDimSize(1)},
+                                            type.getElementType());
+      Value zero = scalarConstant(rewriter, loc, type.getElementType(), 0);
+      Value product =
+          linalg::MatmulOp::create(
+              rewriter, loc, TypeRange{flatType}, ValueRange{flat, rhs},
+              ValueRange{filledTensor(rewriter, loc, flatType, zero)})
+              .getResult(0);
+      result = reshape(rewriter, loc, product, fullType.getShape());
+    } else if (l.getRank() == 2 && r.getRank() == 2) {
       Value zero = scalarConstant(rewriter, loc, type.getElementType(), 0);
       result = linalg::MatmulOp::create(
                    rewriter, loc, TypeRange{fullType}, ValueRange{lhs, rhs},

@@ -140,9 +140,10 @@ static void sgemmChunk(int32_t index, void *context) {
                  task->ldb, task->C, task->ldc, task->transB);
 }
 
-/* Products smaller than this (in multiply-adds) run on one thread: thread
- * start-up would cost more than it saves. */
-enum { PARALLEL_MIN_WORK = 1 << 20 };
+/* Products smaller than this (in multiply-adds) run on one thread: starting
+ * threads (tens of microseconds each) would cost more than it saves; at
+ * 2^23 a thread gets milliseconds of work on a Cortex-A72. */
+enum { PARALLEL_MIN_WORK = 1 << 23 };
 
 void paso_sgemm(int64_t M, int64_t N, int64_t K, intptr_t a, int64_t lda,
                 intptr_t b, int64_t ldb, intptr_t c, int64_t ldc,

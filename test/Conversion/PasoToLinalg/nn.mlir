@@ -111,16 +111,28 @@ func.func @matmul_2d(%a: tensor<16x64xf32>, %b: tensor<64x32xf32>, %w: tensor<32
 
 // -----
 
+// A batch of rows times one shared weight is one matrix product.
+// CHECK-LABEL: func @matmul_shared_weight
+func.func @matmul_shared_weight(%a: tensor<2x16x64xf32>, %b: tensor<64x32xf32>) -> tensor<2x16x32xf32> {
+  // CHECK: tensor.expand_shape %{{.*}} output_shape [32, 64]
+  // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x32xf32>)
+  // CHECK: tensor.expand_shape %{{.*}} output_shape [2, 16, 32]
+  %0 = paso.matmul %a, %b : (tensor<2x16x64xf32>, tensor<64x32xf32>) -> tensor<2x16x32xf32>
+  return %0 : tensor<2x16x32xf32>
+}
+
+// -----
+
 // A batched matmul broadcasting the rhs: one contraction over k.
 // CHECK-DAG: #[[$LHS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[$RHS:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-DAG: #[[$RHS:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d3, d2)>
 // CHECK-DAG: #[[$OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 // CHECK-LABEL: func @matmul
-func.func @matmul(%a: tensor<2x16x64xf32>, %b: tensor<64x32xf32>) -> tensor<2x16x32xf32> {
+func.func @matmul(%a: tensor<2x16x64xf32>, %b: tensor<1x64x32xf32>) -> tensor<2x16x32xf32> {
   // CHECK: linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
   // CHECK: arith.mulf
   // CHECK: arith.addf
-  %0 = paso.matmul %a, %b : (tensor<2x16x64xf32>, tensor<64x32xf32>) -> tensor<2x16x32xf32>
+  %0 = paso.matmul %a, %b : (tensor<2x16x64xf32>, tensor<1x64x32xf32>) -> tensor<2x16x32xf32>
   return %0 : tensor<2x16x32xf32>
 }
 
