@@ -87,6 +87,9 @@ def bench(model_path, so_path, threads, reps):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # ORT's workers spin after each run; with runs alternating, the spinning
+    # thread would steal the core PASO's second thread needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(model_path, options,
                                    providers=["CPUExecutionProvider"])
     compiled = paso.load(so_path)
@@ -143,7 +146,8 @@ def main():
              f"Run {datetime.date.today()} on {cpu} ({os.cpu_count()} cores, "
              f"{mhz:.0f} MHz, {'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else 'SSE'}), "
              f"onnxruntime {ort.__version__}, PASO -O3 for `host`; median of "
-             f"{args.reps} alternating runs after a warm-up. FMA peak = "
+             f"{args.reps} alternating runs after a warm-up; ORT's spin-waiting "
+             "is off so its idle workers do not steal PASO's cores. FMA peak = "
              "2 units x lanes x 2 FLOP x clock x threads.", "",
              "| model | threads | PASO ms | ORT ms | PASO/ORT | PASO GFLOP/s | % of FMA peak | compile s |",
              "|---|---|---|---|---|---|---|---|"]

@@ -133,12 +133,17 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
   return PASO_OK;
 }
 
-/* 0 until first use: then PASO_NUM_THREADS, else the online cores. */
+/* Set by paso_set_num_threads; 0 means the default. */
 static int32_t configuredThreads = 0;
+/* The default, computed once: PASO_NUM_THREADS, else the online cores. A
+ * benign race: every thread computes the same value. */
+static int32_t defaultThreads = 0;
 
 int32_t paso_get_num_threads(void) {
   if (configuredThreads > 0)
     return configuredThreads;
+  if (defaultThreads > 0)
+    return defaultThreads;
   const char *env = getenv("PASO_NUM_THREADS");
   long n = env ? strtol(env, NULL, 10) : 0;
   if (n < 1)
@@ -147,7 +152,8 @@ int32_t paso_get_num_threads(void) {
     n = 1;
   if (n > PASO_MAX_THREADS)
     n = PASO_MAX_THREADS;
-  return (int32_t)n;
+  defaultThreads = (int32_t)n;
+  return defaultThreads;
 }
 
 void paso_set_num_threads(int32_t threads) {

@@ -153,7 +153,10 @@ void paso_sgemm(int64_t M, int64_t N, int64_t K, intptr_t a, int64_t lda,
   SgemmTask task = {M, N, K, lda, ldb, ldc, N, (const float *)a,
                     (const float *)b, (float *)c, transB};
   int64_t threads = paso_get_num_threads();
-  if (threads > 1 && M * N * K >= PARALLEL_MIN_WORK && N >= 2 * NR) {
+  /* A short K (pointwise convolutions of few channels) makes the product
+   * memory-bound: a second thread adds start-up cost and no bandwidth. */
+  if (threads > 1 && M * N * K >= PARALLEL_MIN_WORK && K >= 64 &&
+      N >= 2 * NR) {
     /* Split the columns into NR-aligned chunks, one per thread. */
     int64_t chunk = (N + threads - 1) / threads;
     chunk = (chunk + NR - 1) / NR * NR;

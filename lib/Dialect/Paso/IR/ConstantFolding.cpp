@@ -3,15 +3,24 @@
 #include "ConstantFolding.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/ADT/APSInt.h"
 
 using namespace mlir;
 
+static llvm::cl::opt<int64_t> maxFoldedElementsOption(
+    "paso-max-folded-elements",
+    llvm::cl::desc("Largest constant (in elements) that paso folders read "
+                   "or produce; bounds how much folding may grow a model"),
+    llvm::cl::init(1 << 14));
+
 namespace mlir::paso::detail {
+
+int64_t maxFoldedElements() { return maxFoldedElementsOption; }
 
 DenseElementsAttr foldableConstant(Attribute attr) {
   auto dense = dyn_cast_if_present<DenseElementsAttr>(attr);
-  if (!dense || dense.getNumElements() > kMaxFoldedElements)
+  if (!dense || dense.getNumElements() > maxFoldedElements())
     return {};
   return dense;
 }
@@ -50,7 +59,7 @@ SmallVector<int64_t> broadcastIndexMap(ArrayRef<int64_t> inShape,
 static RankedTensorType staticResult(Type type) {
   auto ranked = dyn_cast<RankedTensorType>(type);
   if (!ranked || !ranked.hasStaticShape() ||
-      ranked.getNumElements() > kMaxFoldedElements)
+      ranked.getNumElements() > maxFoldedElements())
     return {};
   return ranked;
 }
@@ -250,7 +259,7 @@ Attribute foldReorder(DenseElementsAttr input, Type type,
                       function_ref<int64_t(int64_t)> sourceIndex) {
   RankedTensorType resultType = staticResult(type);
   if (!input || !resultType ||
-      input.getNumElements() > kMaxFoldedElements)
+      input.getNumElements() > maxFoldedElements())
     return {};
   if (input.isSplat())
     return SplatElementsAttr::get(resultType,

@@ -18,8 +18,10 @@
 
 namespace mlir::paso::detail {
 
-/// Constants with more elements than this are never folded.
-constexpr int64_t kMaxFoldedElements = 1 << 14;
+/// Constants with more elements than this are never folded: the
+/// `--paso-max-folded-elements` option (default 16384), which bounds how much
+/// folding can grow a model.
+int64_t maxFoldedElements();
 
 /// The operand attribute as a foldable dense constant, or null.
 DenseElementsAttr foldableConstant(Attribute attr);

@@ -193,7 +193,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
     inputs.push_back(input);
   }
   RankedTensorType type = getType();
-  if (!type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+  if (!type.hasStaticShape() || type.getNumElements() > maxFoldedElements())
     return {};
   int64_t axis = getAxis();
   // Elements are copied in blocks: for each outer index, each input
