@@ -275,28 +275,31 @@ LogicalResult LRNOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// Softmax-like ops keep the input type and need an axis in range.
+static LogicalResult inferAlongAxis(std::optional<Location> loc, Value input,
+                                    int64_t axis,
+                                    SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(input);
+  if (failed(checkAxis(loc, axis, inputType.getRank())))
+    return failure();
+  types.push_back(inputType);
+  return success();
+}
+
 LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  RankedTensorType inputType = rankedType(adaptor.getInput());
-  if (failed(checkAxis(loc, static_cast<int64_t>(adaptor.getAxis()),
-                       inputType.getRank())))
-    return failure();
-  types.push_back(inputType);
-  return success();
+  return inferAlongAxis(loc, adaptor.getInput(),
+                        static_cast<int64_t>(adaptor.getAxis()), types);
 }
 
 LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,
                                              SmallVectorImpl<Type> &types) {
-  RankedTensorType inputType = rankedType(adaptor.getInput());
-  if (failed(checkAxis(loc, static_cast<int64_t>(adaptor.getAxis()),
-                       inputType.getRank())))
-    return failure();
-  types.push_back(inputType);
-  return success();
+  return inferAlongAxis(loc, adaptor.getInput(),
+                        static_cast<int64_t>(adaptor.getAxis()), types);
 }
 
 //===----------------------------------------------------------------------===//
