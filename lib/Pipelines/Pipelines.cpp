@@ -122,7 +122,8 @@ ArrayRef<StringRef> mlir::paso::graphOptimizationSteps() {
   static const StringRef steps[] = {
       "canonicalize",          "cse",
       "paso-recognize-kernels", "paso-fold-batch-norm",
-      "paso-fuse-conv-epilogue", "canonicalize",
+      "paso-fuse-conv-epilogue", "paso-fuse-matmul-epilogue",
+      "canonicalize",
       "cse"};
   return steps;
 }

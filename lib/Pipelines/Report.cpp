@@ -61,6 +61,9 @@ void CompileReport::recordKernels(ModuleOp module) {
     if (auto fused = dyn_cast<FusedConvOp>(op))
       kernel.op += " (" + fused.getActivation().str() +
                    (fused.getResidual() ? ", residual" : "") + ")";
+    if (auto fused = dyn_cast<FusedMatMulOp>(op))
+      kernel.op += " (" + fused.getActivation().str() +
+                   (fused.getBias() ? ", bias" : "") + ")";
     collectOrigins(op->getLoc(), kernel.origins);
     kernels.push_back(std::move(kernel));
   });

@@ -735,6 +735,64 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
   }
 };
 
+/// Rows [R, K] (leading dims folded) times a [K, N] or transposed [N, K]
+/// weight into a bias-initialised accumulator, then the activation.
+struct FusedMatMulLowering : OpConversionPattern<FusedMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FusedMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    auto lhsType = cast<RankedTensorType>(adaptor.getLhs().getType());
+    if (!type.hasStaticShape() || !lhsType.hasStaticShape())
+      return op.emitError("fused matmul needs static shapes");
+    Type element = type.getElementType();
+    int64_t n = type.getShape().back();
+    int64_t rows = type.getNumElements() / std::max<int64_t>(n, 1);
+    Value lhs = reshape(rewriter, loc, adaptor.getLhs(),
+                        {rows, lhsType.getShape().back()});
+    auto flatType = RankedTensorType::get({rows, n}, element);
+    Value init;
+    if (Value bias = adaptor.getBias())
+      init = elementwise(rewriter, loc, flatType, bias,
+                         [](OpBuilder &, Location, ValueRange x) {
+                           return x[0];
+                         });
+    else
+      init = filledTensor(rewriter, loc, flatType,
+                          scalarConstant(rewriter, loc, element, 0));
+    SmallVector<NamedAttribute> attrs;
+    if (op.getTransRhs()) {
+      MLIRContext *context = rewriter.getContext();
+      AffineExpr m = getAffineDimExpr(0, context),
+                 nn = getAffineDimExpr(1, context),
+                 k = getAffineDimExpr(2, context);
+      attrs.push_back(rewriter.getNamedAttr(
+          "indexing_maps", rewriter.getAffineMapArrayAttr(
+                               {AffineMap::get(3, 0, {m, k}, context),
+                                AffineMap::get(3, 0, {nn, k}, context),
+                                AffineMap::get(3, 0, {m, nn}, context)})));
+    }
+    Value product = linalg::MatmulOp::create(
+                        rewriter, loc, TypeRange{flatType},
+                        ValueRange{lhs, adaptor.getRhs()}, ValueRange{init},
+                        attrs)
+                        .getResult(0);
+    StringRef activation = op.getActivation();
+    if (activation != "none") {
+      SmallVector<double> params(op.getActivationParams());
+      product = elementwise(rewriter, loc, flatType, product,
+                            [&](OpBuilder &b, Location l, ValueRange x) {
+                              return applyActivation(b, l, activation, params,
+                                                     x[0]);
+                            });
+    }
+    rewriter.replaceOp(op, reshape(rewriter, loc, product, type.getShape()));
+    return success();
+  }
+};
+
 struct GemmLowering : OpConversionPattern<GemmOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -805,5 +863,5 @@ void mlir::paso::lowering::populateNNLoweringPatterns(
                BatchNormLowering, LayerNormLowering, LRNLowering,
                SoftmaxLowering<SoftmaxOp, false>,
                SoftmaxLowering<LogSoftmaxOp, true>, MatMulLowering,
-               GemmLowering>(patterns.getContext());
+               FusedMatMulLowering, GemmLowering>(patterns.getContext());
 }

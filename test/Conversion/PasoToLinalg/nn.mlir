@@ -164,3 +164,18 @@ func.func @fused_conv(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %r: tens
   %0 = paso.fused_conv %x, %w residual(%r : tensor<1x2x4x4xf32>) {activation = "clip", activation_params = array<f64: 0.0, 6.0>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
   return %0 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A fused matmul: rows folded into M, bias broadcast into the accumulator,
+// one linalg.matmul, then the activation.
+// CHECK-LABEL: func @fused_matmul
+func.func @fused_matmul(%x: tensor<2x8x16xf32>, %w: tensor<16x32xf32>, %b: tensor<32xf32>) -> tensor<2x8x32xf32> {
+  // CHECK: %[[ROWS:.*]] = tensor.expand_shape %{{.*}} output_shape [16, 16]
+  // CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+  // CHECK: %[[P:.*]] = linalg.matmul ins(%[[ROWS]], %{{.*}} : tensor<16x16xf32>, tensor<16x32xf32>) outs(%[[INIT]] : tensor<16x32xf32>)
+  // CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<16x32xf32>)
+  // CHECK: arith.maximumf
+  %0 = paso.fused_matmul %x, %w bias(%b : tensor<32xf32>) {activation = "relu", trans_rhs = false} : tensor<2x8x16xf32>, tensor<16x32xf32> -> tensor<2x8x32xf32>
+  return %0 : tensor<2x8x32xf32>
+}

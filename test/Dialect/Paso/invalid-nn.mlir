@@ -115,3 +115,13 @@ func.func @fused_residual(%x: tensor<1x2x4x4xf32>, %w: tensor<2x2x1x1xf32>, %r: 
   %0 = paso.fused_conv %x, %w residual(%r : tensor<1x2x4x1xf32>) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
   return %0 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// The fused matmul's bias is one value per output column.
+func.func @fused_matmul_bias(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<8xf32>) -> tensor<4x16xf32> {
+  // expected-error @below {{bias shape 8 is not [16]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.fused_matmul %x, %w bias(%b : tensor<8xf32>) {trans_rhs = false} : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}

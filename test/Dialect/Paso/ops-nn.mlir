@@ -66,3 +66,16 @@ func.func @fused_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tens
   %1 = paso.fused_conv %x, %w residual(%r : tensor<1x4x8x8xf32>) {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x8x8xf32>
   return %0, %1 : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// The fused matrix product: rows times a (possibly transposed) weight, a
+// [N] bias and an activation.
+// CHECK-LABEL: func @fused_matmul
+func.func @fused_matmul(%x: tensor<2x16x64xf32>, %w: tensor<64x32xf32>, %wt: tensor<32x64xf32>, %b: tensor<32xf32>) -> (tensor<2x16x32xf32>, tensor<2x16x32xf32>) {
+  // CHECK: paso.fused_matmul %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<32xf32>) {activation = "relu", trans_rhs = false} : tensor<2x16x64xf32>, tensor<64x32xf32> -> tensor<2x16x32xf32>
+  // CHECK: paso.fused_matmul %{{.*}}, %{{.*}} {trans_rhs = true} : tensor<2x16x64xf32>, tensor<32x64xf32> -> tensor<2x16x32xf32>
+  %0 = paso.fused_matmul %x, %w bias(%b : tensor<32xf32>) {activation = "relu", trans_rhs = false} : tensor<2x16x64xf32>, tensor<64x32xf32> -> tensor<2x16x32xf32>
+  %1 = paso.fused_matmul %x, %wt {trans_rhs = true} : tensor<2x16x64xf32>, tensor<32x64xf32> -> tensor<2x16x32xf32>
+  return %0, %1 : tensor<2x16x32xf32>, tensor<2x16x32xf32>
+}

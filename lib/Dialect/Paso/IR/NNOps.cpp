@@ -143,21 +143,62 @@ LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult FusedConvOp::verify() {
+/// Checks a fused op's activation name and parameter count.
+static LogicalResult verifyActivation(Operation *op, StringRef activation,
+                                      ArrayRef<double> params) {
   static const std::pair<StringRef, size_t> activations[] = {
       {"none", 0},         {"relu", 0},       {"clip", 2},
       {"leaky_relu", 1},   {"sigmoid", 0},    {"hard_sigmoid", 2},
       {"hard_swish", 0},   {"tanh", 0},       {"gelu", 0},
       {"gelu_tanh", 0},    {"silu", 0}};
-  for (auto [name, params] : activations)
-    if (getActivation() == name) {
-      if (getActivationParams().size() != params)
-        return emitOpError("activation '")
-               << name << "' takes " << params << " parameters, got "
-               << getActivationParams().size();
+  for (auto [name, count] : activations)
+    if (activation == name) {
+      if (params.size() != count)
+        return op->emitOpError("activation '")
+               << name << "' takes " << count << " parameters, got "
+               << params.size();
       return success();
     }
-  return emitOpError("unknown activation '") << getActivation() << "'";
+  return op->emitOpError("unknown activation '") << activation << "'";
+}
+
+LogicalResult FusedConvOp::verify() {
+  return verifyActivation(*this, getActivation(), getActivationParams());
+}
+
+LogicalResult FusedMatMulOp::verify() {
+  return verifyActivation(*this, getActivation(), getActivationParams());
+}
+
+LogicalResult FusedMatMulOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  RankedTensorType lhsType = rankedType(adaptor.getLhs());
+  RankedTensorType rhsType = rankedType(adaptor.getRhs());
+  if (lhsType.getRank() < 2 || rhsType.getRank() != 2)
+    return inferError(loc, "lhs must have rank >= 2 and rhs rank 2, got " +
+                               shapeString(lhsType.getShape()) + " and " +
+                               shapeString(rhsType.getShape()));
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return inferError(loc, "operand element types differ");
+  bool trans = adaptor.getTransRhs();
+  int64_t k = lhsType.getShape().back();
+  int64_t k2 = rhsType.getDimSize(trans ? 1 : 0);
+  int64_t n = rhsType.getDimSize(trans ? 0 : 1);
+  if (!dimsAgree(k, k2))
+    return inferError(loc, "contracting dims differ: " + Twine(k) + " vs " +
+                               Twine(k2));
+  if (Value bias = adaptor.getBias()) {
+    ArrayRef<int64_t> biasShape = rankedType(bias).getShape();
+    if (biasShape.size() != 1 || !dimsAgree(biasShape[0], n))
+      return inferError(loc, "bias shape " + shapeString(biasShape) +
+                                 " is not [" + Twine(n) + "]");
+  }
+  SmallVector<int64_t> shape(lhsType.getShape());
+  shape.back() = n;
+  types.push_back(lhsType.clone(shape));
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

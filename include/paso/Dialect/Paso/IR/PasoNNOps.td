@@ -75,6 +75,36 @@ def Paso_FusedConvOp : Paso_Op<"fused_conv", [InferTypeOpAdaptor,
   let hasVerifier = 1;
 }
 
+def Paso_FusedMatMulOp : Paso_Op<"fused_matmul", [InferTypeOpAdaptor]> {
+  let summary = "matrix product with its bias and activation";
+  let description = [{
+    `activation(lhs x op(rhs) + bias)` where `lhs` is `[..., M, K]` (leading
+    dims are a batch of rows), `rhs` is `[K, N]` (or `[N, K]` with
+    `trans_rhs`, as fully connected layers store it) and the optional `bias`
+    is `[N]`. One kernel for MatMul/Gemm followed by a bias Add and an
+    activation; produced by `paso-fuse-matmul-epilogue`. `activation` takes
+    the names of `paso.fused_conv`. Its location fuses those of the ONNX
+    nodes it replaces.
+
+    Example:
+
+    ```mlir
+    %y = paso.fused_matmul %x, %w bias(%b : tensor<512xf32>) {activation = "gelu", trans_rhs = false}
+         : tensor<1x32x128xf32>, tensor<128x512xf32> -> tensor<1x32x512xf32>
+    ```
+  }];
+  let arguments = (ins Paso_FloatTensor:$lhs, Paso_FloatTensor:$rhs,
+                   Optional<Paso_FloatTensor>:$bias, BoolAttr:$trans_rhs,
+                   DefaultValuedStrAttr<StrAttr, "none">:$activation,
+                   DefaultValuedAttr<DenseF64ArrayAttr, "{}">:$activation_params);
+  let results = (outs Paso_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`bias` `(` $bias^ `:` type($bias) `)`)? attr-dict
+    `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 /// Shared definition of the sliding-window pools.
 class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
                   string note, dag extraAttrs>

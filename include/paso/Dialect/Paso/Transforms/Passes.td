@@ -82,4 +82,24 @@ def FuseConvEpiloguePass : Pass<"paso-fuse-conv-epilogue",
   ];
 }
 
+def FuseMatMulEpiloguePass : Pass<"paso-fuse-matmul-epilogue",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Fuse bias add and activation into matrix products";
+  let description = [{
+    Builds `paso.fused_matmul` from a `paso.matmul` whose right operand is a
+    matrix (rows of any batch times one weight) or a `paso.gemm` with
+    `alpha = 1`, no transposed A and a `[N]`/`[1, N]` C with `beta = 1`,
+    then absorbs a following add of a `[N]` (or `[1, ..., N]`) bias and one
+    activation (the set of `paso-fuse-conv-epilogue`, plus SiLU). The same
+    refusals apply: a product whose value has other users, an activation
+    already fused, or an add after the activation stay separate (reported as
+    remarks with `explain`).
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark for every fusion that is refused, with the reason">
+  ];
+}
+
 #endif // PASO_DIALECT_PASO_TRANSFORMS_PASSES_TD
