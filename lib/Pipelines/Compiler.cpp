@@ -222,7 +222,8 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
 
   if (failed(prepareEntryFunction(*module)) ||
       failed(runPasses(*module, [&](OpPassManager &pm) {
-        buildCpuLoweringPipeline(pm, options.optLevel);
+        buildCpuLoweringPipeline(pm, options.optLevel,
+                                 options.target.vectorBits);
       })))
     return failure();
   if (auto entry = module->lookupSymbol(kModelEntryName)) {

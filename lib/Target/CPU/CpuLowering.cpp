@@ -102,7 +102,8 @@ LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
 }
 
 void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
-                                          unsigned optLevel) {
+                                          unsigned optLevel,
+                                          unsigned vectorBits) {
   // Inputs are the caller's buffers: never written in place.
   std::string pipeline =
       "eliminate-empty-tensors,"
@@ -112,7 +113,8 @@ void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
       "modify-public-functions=1},";
   if (optLevel > 0)
     pipeline += "canonicalize,cse,";
-  pipeline += "paso-lower-to-ukernels,"
+  pipeline += "paso-lower-to-ukernels{vector-bits=" +
+              std::to_string(vectorBits) + "},"
               "paso-plan-arena,"
               "paso-flatten-globals,"
               "convert-linalg-to-loops,"

@@ -19,6 +19,7 @@ using namespace mlir::paso;
 namespace {
 
 constexpr llvm::StringLiteral kSgemm = "paso_sgemm";
+constexpr llvm::StringLiteral kSgemm512 = "paso_sgemm_v16";
 
 /// Address (as i64) of a row-major f32 matrix view and its leading
 /// dimension, or failure when its rows are not contiguous.
@@ -48,7 +49,9 @@ FailureOr<Matrix> describe(OpBuilder &b, Location loc, Value memref) {
 
 struct PasoLowerToUkernelsPass
     : paso::impl::PasoLowerToUkernelsPassBase<PasoLowerToUkernelsPass> {
+  using Base::Base;
   void runOnOperation() override {
+    StringRef kernel = vectorBits >= 512 ? kSgemm512 : kSgemm;
     ModuleOp module = getOperation();
     SmallVector<linalg::MatmulOp> matmuls;
     module.walk([&](linalg::MatmulOp op) {
@@ -59,11 +62,11 @@ struct PasoLowerToUkernelsPass
       return;
     OpBuilder b(module.getContext());
     Type i64 = b.getI64Type(), i32 = b.getI32Type();
-    auto callee = module.lookupSymbol<func::FuncOp>(kSgemm);
+    auto callee = module.lookupSymbol<func::FuncOp>(kernel);
     if (!callee) {
       b.setInsertionPointToStart(module.getBody());
       callee = func::FuncOp::create(
-          b, module.getLoc(), kSgemm,
+          b, module.getLoc(), kernel,
           b.getFunctionType({i64, i64, i64, i64, i64, i64, i64, i64, i64, i32},
                             {}));
       callee.setPrivate();

@@ -40,3 +40,14 @@ func.func @unsupported(%a: memref<4x8xf32, strided<[1, 4]>>, %b: memref<8x16xf32
   linalg.matmul ins(%ai, %bi : memref<4x8xi32>, memref<8x16xi32>) outs(%ci : memref<4x16xi32>)
   return
 }
+
+// -----
+
+// A 512-bit target calls the 512-bit kernel.
+// RUN: paso-opt %s --split-input-file --paso-lower-to-ukernels="vector-bits=512" | FileCheck %s --check-prefix=WIDE
+// WIDE: func.func private @paso_sgemm_v16(i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
+// WIDE: call @paso_sgemm_v16(
+func.func @wide(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  return
+}

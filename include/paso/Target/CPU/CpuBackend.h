@@ -55,8 +55,10 @@ constexpr llvm::StringLiteral kModelEntryName = "paso_model_main_";
 LogicalResult prepareEntryFunction(ModuleOp module);
 
 /// Bufferises linalg-on-tensors into the static arena and lowers everything
-/// to the LLVM dialect. `optLevel` 0 keeps the straight lowering.
-void buildCpuLoweringPipeline(OpPassManager &pm, unsigned optLevel);
+/// to the LLVM dialect for a target with `vectorBits`-wide vectors (which
+/// picks the GEMM micro-kernel). `optLevel` 0 keeps the straight lowering.
+void buildCpuLoweringPipeline(OpPassManager &pm, unsigned optLevel,
+                              unsigned vectorBits);
 
 /// Translates the LLVM-dialect module to LLVM IR for `target`, adds the ABI
 /// tables and entry point, links the runtime and hides everything but the

@@ -49,11 +49,16 @@ def PasoLowerToUkernelsPass : Pass<"paso-lower-to-ukernels", "ModuleOp"> {
     register-tiled micro-kernel of the model runtime
     (`lib/Runtime/ModelRuntime/paso_sgemm.c`), with the buffers' addresses,
     sizes and leading dimensions. Convolutions reach it as matmuls after
-    im2col. Other matmuls stay loops.
+    im2col. Other matmuls stay loops. With `vector-bits=512` (AVX-512
+    targets) the 512-bit variant `paso_sgemm_v16` is called instead.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
+           "The target's vector width; 512 selects the 512-bit kernel">
+  ];
 }
 
 #endif // PASO_TARGET_CPU_PASSES_TD
