@@ -77,40 +77,42 @@ static LogicalResult runPassesOneByOne(ModuleOp module,
   return success();
 }
 
+/// Opens `path` ("-" is stdout), lets `write` fill it and keeps it only
+/// when `write` succeeds.
+static LogicalResult
+writeFile(StringRef path, Location loc,
+          function_ref<LogicalResult(llvm::raw_pwrite_stream &)> write) {
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(path, &error);
+  if (!file)
+    return emitError(loc) << "cannot write '" << path << "': " << error;
+  if (failed(write(file->os())))
+    return failure();
+  file->keep();
+  return success();
+}
+
 /// model.h beside model.so.
 static LogicalResult writeModelHeader(StringRef soPath,
                                       const ModelInterface &interface,
                                       Location loc) {
   SmallString<256> headerPath(soPath);
   llvm::sys::path::replace_extension(headerPath, "h");
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> header =
-      openOutputFile(headerPath, &error);
-  if (!header)
-    return emitError(loc) << "cannot write '" << headerPath << "': " << error;
-  header->os() << generateModelHeader(interface);
-  header->keep();
-  return success();
+  return writeFile(headerPath, loc, [&](llvm::raw_pwrite_stream &os) {
+    os << generateModelHeader(interface);
+    return success();
+  });
 }
 
 /// Object code for `stage` (asm, obj or so) from LLVM IR.
 static LogicalResult emitCode(llvm::Module &llvmModule,
                               const CompileOptions &options,
                               const ModelInterface &interface, Location loc) {
-  if (options.stage != EmitStage::So) {
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(options.outputPath, &error);
-    if (!output)
-      return emitError(loc) << "cannot write '" << options.outputPath
-                            << "': " << error;
-    if (failed(emitMachineCode(llvmModule, options.target, options.optLevel,
-                               options.stage == EmitStage::Asm, output->os(),
-                               loc)))
-      return failure();
-    output->keep();
-    return success();
-  }
+  if (options.stage != EmitStage::So)
+    return writeFile(options.outputPath, loc, [&](llvm::raw_pwrite_stream &os) {
+      return emitMachineCode(llvmModule, options.target, options.optLevel,
+                             options.stage == EmitStage::Asm, os, loc);
+    });
   SmallString<128> objectPath;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
           "paso-model", "o", objectPath))
@@ -168,15 +170,11 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       "paso.target", StringAttr::get(&context, options.target.name));
 
   auto print = [&](Operation *op) -> LogicalResult {
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(options.outputPath, &error);
-    if (!output)
-      return emitError(fileLoc) << "cannot write '" << options.outputPath
-                                << "': " << error;
-    op->print(output->os(), options.printing);
-    output->keep();
-    return success();
+    return writeFile(options.outputPath, fileLoc,
+                     [&](llvm::raw_pwrite_stream &os) {
+                       op->print(os, options.printing);
+                       return success();
+                     });
   };
   if (options.stage == EmitStage::OnnxMlir)
     return print(*module);
@@ -197,15 +195,11 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       report.writeText(llvm::outs());
       return success();
     }
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> file =
-        openOutputFile(options.reportPath, &error);
-    if (!file)
-      return emitError(fileLoc) << "cannot write '" << options.reportPath
-                                << "': " << error;
-    report.writeJson(file->os());
-    file->keep();
-    return success();
+    return writeFile(options.reportPath, fileLoc,
+                     [&](llvm::raw_pwrite_stream &os) {
+                       report.writeJson(os);
+                       return success();
+                     });
   };
   if (options.stage == EmitStage::Paso)
     return failed(print(*module)) ? failure() : finishReport();
@@ -238,14 +232,12 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(llvmModule))
     return failure();
   if (options.stage == EmitStage::Llvm) {
-    std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(options.outputPath, &error);
-    if (!output)
-      return emitError(fileLoc) << "cannot write '" << options.outputPath
-                                << "': " << error;
-    (*llvmModule)->print(output->os(), nullptr);
-    output->keep();
+    if (failed(writeFile(options.outputPath, fileLoc,
+                         [&](llvm::raw_pwrite_stream &os) {
+                           (*llvmModule)->print(os, nullptr);
+                           return success();
+                         })))
+      return failure();
     return finishReport();
   }
   if (failed(emitCode(**llvmModule, options, *interface, fileLoc)))

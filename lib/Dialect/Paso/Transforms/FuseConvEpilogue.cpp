@@ -1,6 +1,7 @@
 //===- FuseConvEpilogue.cpp - pad, bias, residual, activation into conv ---===//
 
 #include "ConstantData.h"
+#include "Activations.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -90,33 +91,6 @@ std::string refusal(const ConvParts &parts, Operation *consumer,
   return "";
 }
 
-/// The ONNX activation a paso op applies, with its parameters.
-std::optional<std::pair<StringRef, SmallVector<double>>>
-activationOf(Operation *op) {
-  using Result = std::pair<StringRef, SmallVector<double>>;
-  if (isa<ReluOp>(op))
-    return Result{"relu", {}};
-  if (auto clip = dyn_cast<ClipOp>(op)) {
-    if (!clip.getMin() || !clip.getMax())
-      return std::nullopt;
-    return Result{"clip", {clip.getMin()->convertToDouble(),
-                           clip.getMax()->convertToDouble()}};
-  }
-  if (auto leaky = dyn_cast<LeakyReluOp>(op))
-    return Result{"leaky_relu", {leaky.getAlpha().convertToDouble()}};
-  if (isa<SigmoidOp>(op))
-    return Result{"sigmoid", {}};
-  if (auto hard = dyn_cast<HardSigmoidOp>(op))
-    return Result{"hard_sigmoid", {hard.getAlpha().convertToDouble(),
-                                   hard.getBeta().convertToDouble()}};
-  if (isa<HardSwishOp>(op))
-    return Result{"hard_swish", {}};
-  if (isa<TanhOp>(op))
-    return Result{"tanh", {}};
-  if (auto gelu = dyn_cast<GeluOp>(op))
-    return Result{gelu.getTanhApproximation() ? "gelu_tanh" : "gelu", {}};
-  return std::nullopt;
-}
 
 struct Counters {
   llvm::Statistic &activations, &residuals, &biases, &pads;
@@ -129,7 +103,7 @@ struct FuseActivation : RewritePattern {
         counters(counters) {}
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    auto activation = activationOf(op);
+    auto activation = fusableActivation(op);
     if (!activation || op->getNumOperands() != 1)
       return failure();
     std::optional<ConvParts> parts = convParts(op->getOperand(0));
@@ -293,7 +267,7 @@ struct FuseConvEpiloguePass
   void reportRefusals() {
     getOperation().walk([&](Operation *op) {
       bool isAdd = isa<AddOp>(op);
-      if (!isAdd && !activationOf(op))
+      if (!isAdd && !fusableActivation(op))
         return;
       for (Value operand : op->getOperands()) {
         std::optional<ConvParts> parts = convParts(operand);

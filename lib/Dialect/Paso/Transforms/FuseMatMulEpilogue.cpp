@@ -1,5 +1,6 @@
 //===- FuseMatMulEpilogue.cpp - bias and activation into matmul -----------===//
 
+#include "Activations.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -29,33 +30,6 @@ Value asBias(PatternRewriter &rewriter, Value value, int64_t n) {
       .getResult();
 }
 
-/// The activation a paso op applies (same set as the conv fusion).
-std::optional<std::pair<StringRef, SmallVector<double>>>
-activationOf(Operation *op) {
-  using Result = std::pair<StringRef, SmallVector<double>>;
-  if (isa<ReluOp>(op))
-    return Result{"relu", {}};
-  if (auto clip = dyn_cast<ClipOp>(op)) {
-    if (!clip.getMin() || !clip.getMax())
-      return std::nullopt;
-    return Result{"clip", {clip.getMin()->convertToDouble(),
-                           clip.getMax()->convertToDouble()}};
-  }
-  if (auto leaky = dyn_cast<LeakyReluOp>(op))
-    return Result{"leaky_relu", {leaky.getAlpha().convertToDouble()}};
-  if (isa<SigmoidOp>(op))
-    return Result{"sigmoid", {}};
-  if (auto hard = dyn_cast<HardSigmoidOp>(op))
-    return Result{"hard_sigmoid", {hard.getAlpha().convertToDouble(),
-                                   hard.getBeta().convertToDouble()}};
-  if (isa<HardSwishOp>(op))
-    return Result{"hard_swish", {}};
-  if (isa<TanhOp>(op))
-    return Result{"tanh", {}};
-  if (auto gelu = dyn_cast<GeluOp>(op))
-    return Result{gelu.getTanhApproximation() ? "gelu_tanh" : "gelu", {}};
-  return std::nullopt;
-}
 
 /// Rebuilds `product` with a new bias and activation, replacing `root`.
 void rebuild(PatternRewriter &rewriter, Operation *root, FusedMatMulOp product,
@@ -150,7 +124,7 @@ struct FuseActivation : RewritePattern {
       : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    auto activation = activationOf(op);
+    auto activation = fusableActivation(op);
     if (!activation || op->getNumOperands() != 1)
       return failure();
     auto product = op->getOperand(0).getDefiningOp<FusedMatMulOp>();
@@ -175,7 +149,7 @@ struct FuseMatMulEpiloguePass
       return;
     getOperation().walk([&](Operation *op) {
       bool isAdd = isa<AddOp>(op);
-      if (!isAdd && !activationOf(op))
+      if (!isAdd && !fusableActivation(op))
         return;
       for (Value operand : op->getOperands())
         if (auto product = operand.getDefiningOp<FusedMatMulOp>()) {
