@@ -108,3 +108,18 @@ func.func @no_fold(%x: tensor<4xi64>) -> (tensor<4xi64>, tensor<2x2xf32>) {
     }
   }
 #-}
+
+// -----
+
+// Transposes that cancel disappear; consecutive ones compose.
+// CHECK-LABEL: func @transpose_pairs
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x3x4xf32>)
+func.func @transpose_pairs(%x: tensor<1x2x3x4xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x4x2x3xf32>) {
+  // CHECK: %[[T:.*]] = paso.transpose %[[X]] {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x2x3x4xf32>) -> tensor<1x4x2x3xf32>
+  // CHECK: return %[[X]], %[[T]]
+  %nhwc = paso.transpose %x {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x3x4xf32>) -> tensor<1x3x4x2xf32>
+  %back = paso.transpose %nhwc {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x3x4x2xf32>) -> tensor<1x2x3x4xf32>
+  %a = paso.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x3x4xf32>) -> tensor<1x3x2x4xf32>
+  %b = paso.transpose %a {perm = array<i64: 0, 3, 2, 1>} : (tensor<1x3x2x4xf32>) -> tensor<1x4x2x3xf32>
+  return %back, %b : tensor<1x2x3x4xf32>, tensor<1x4x2x3xf32>
+}

@@ -129,6 +129,18 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> perm = getPerm();
   if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
     return getInput();
+  // transpose(transpose(x, p), q) is transpose(x, p o q), or x itself when
+  // the two cancel (layout round trips of exported models).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(inner.getPerm()[p]);
+    if (llvm::equal(composed, llvm::seq<int64_t>(0, composed.size())))
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    setPerm(composed);
+    return getResult();
+  }
   DenseElementsAttr input = foldableConstant(adaptor.getInput());
   if (!input)
     return {};
