@@ -13,6 +13,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <cmath>
@@ -32,43 +34,43 @@ bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
 //===--- Scalar bodies -----------------------------------------------------===//
 // Each takes the op (for attributes), the builder and the input scalars.
 
-Value scalarBody(ReluOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(ReluOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(b, loc, "relu", {}, x[0]);
 }
-Value scalarBody(SigmoidOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(SigmoidOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(b, loc, "sigmoid", {}, x[0]);
 }
-Value scalarBody(TanhOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(TanhOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::TanhOp::create(b, loc, x[0]);
 }
-Value scalarBody(ExpOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(ExpOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::ExpOp::create(b, loc, x[0]);
 }
-Value scalarBody(LogOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(LogOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::LogOp::create(b, loc, x[0]);
 }
-Value scalarBody(SqrtOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(SqrtOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::SqrtOp::create(b, loc, x[0]);
 }
-Value scalarBody(ErfOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(ErfOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::ErfOp::create(b, loc, x[0]);
 }
-Value scalarBody(ReciprocalOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(ReciprocalOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::DivFOp::create(b, loc, constantLike(b, loc, x[0], 1), x[0]);
 }
-Value scalarBody(FloorOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(FloorOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::FloorOp::create(b, loc, x[0]);
 }
-Value scalarBody(CeilOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(CeilOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::CeilOp::create(b, loc, x[0]);
 }
-Value scalarBody(SinOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(SinOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::SinOp::create(b, loc, x[0]);
 }
-Value scalarBody(CosOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(CosOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::CosOp::create(b, loc, x[0]);
 }
-Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   // log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|)) to avoid
   // overflow for large x.
   Value zero = constantLike(b, loc, x[0], 0);
@@ -78,27 +80,29 @@ Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange x) {
   return arith::AddFOp::create(
       b, loc, arith::MaximumFOp::create(b, loc, x[0], zero), tail);
 }
-Value scalarBody(HardSwishOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(HardSwishOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(b, loc, "hard_swish", {}, x[0]);
 }
-Value scalarBody(NegOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(NegOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   if (isFloat(x[0]))
     return arith::NegFOp::create(b, loc, x[0]);
   return arith::SubIOp::create(b, loc, constantLike(b, loc, x[0], 0), x[0]);
 }
-Value scalarBody(AbsOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(AbsOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  if (isUnsigned)
+    return x[0];
   if (isFloat(x[0]))
     return math::AbsFOp::create(b, loc, x[0]);
   return math::AbsIOp::create(b, loc, x[0]);
 }
-Value scalarBody(NotOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(NotOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::XOrIOp::create(b, loc, x[0], constantLike(b, loc, x[0], 1));
 }
-Value scalarBody(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(b, loc, "leaky_relu",
                          {op.getAlpha().convertToDouble()}, x[0]);
 }
-Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   Value zero = constantLike(b, loc, x[0], 0);
   Value alpha = constantLike(b, loc, x[0], op.getAlpha().convertToDouble());
   Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
@@ -108,29 +112,43 @@ Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange x) {
                                  arith::MulFOp::create(b, loc, alpha, expm1),
                                  x[0]);
 }
-Value scalarBody(HardSigmoidOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(HardSigmoidOp op, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(
       b, loc, "hard_sigmoid",
       {op.getAlpha().convertToDouble(), op.getBeta().convertToDouble()}, x[0]);
 }
-Value scalarBody(GeluOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(GeluOp op, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return applyActivation(b, loc,
                          op.getTanhApproximation() ? "gelu_tanh" : "gelu", {},
                          x[0]);
 }
-Value scalarBody(ClipOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(ClipOp op, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   Value result = x[0];
+  auto clampBelow = [&](Value v, Value bound) -> Value {
+    return isUnsigned ? arith::MaxUIOp::create(b, loc, v, bound).getResult()
+                      : max(b, loc, v, bound);
+  };
+  auto clampAbove = [&](Value v, Value bound) -> Value {
+    return isUnsigned ? arith::MinUIOp::create(b, loc, v, bound).getResult()
+                      : min(b, loc, v, bound);
+  };
   if (op.getMin())
-    result = max(b, loc, result,
-                 constantLike(b, loc, x[0], op.getMin()->convertToDouble()));
+    result = clampBelow(
+        result, constantLike(b, loc, x[0], op.getMin()->convertToDouble()));
   if (op.getMax())
-    result = min(b, loc, result,
-                 constantLike(b, loc, x[0], op.getMax()->convertToDouble()));
+    result = clampAbove(
+        result, constantLike(b, loc, x[0], op.getMax()->convertToDouble()));
   return result;
 }
 
-Value scalarBody(CastOp op, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(CastOp op, OpBuilder &b, Location loc, ValueRange x, bool) {
+  // Signedness comes from the op's types; the body sees signless integers.
+  bool fromUnsigned =
+      getElementTypeOrSelf(op.getInput().getType()).isUnsignedInteger();
+  bool toUnsigned = op.getTo().isUnsignedInteger();
   Type from = x[0].getType(), to = op.getTo();
+  if (toUnsigned)
+    to = IntegerType::get(b.getContext(), to.getIntOrFloatBitWidth());
   if (from == to)
     return x[0];
   unsigned fromBits = from.getIntOrFloatBitWidth();
@@ -147,32 +165,38 @@ Value scalarBody(CastOp op, OpBuilder &b, Location loc, ValueRange x) {
                ? arith::ExtFOp::create(b, loc, to, x[0]).getResult()
                : arith::TruncFOp::create(b, loc, to, x[0]).getResult();
   if (isa<FloatType>(from))
-    return arith::FPToSIOp::create(b, loc, to, x[0]);
-  bool fromBool = from.isInteger(1);
+    return toUnsigned ? arith::FPToUIOp::create(b, loc, to, x[0]).getResult()
+                      : arith::FPToSIOp::create(b, loc, to, x[0]).getResult();
+  bool zeroExtends = from.isInteger(1) || fromUnsigned;
   if (isa<FloatType>(to))
-    return fromBool ? arith::UIToFPOp::create(b, loc, to, x[0]).getResult()
-                    : arith::SIToFPOp::create(b, loc, to, x[0]).getResult();
+    return zeroExtends
+               ? arith::UIToFPOp::create(b, loc, to, x[0]).getResult()
+               : arith::SIToFPOp::create(b, loc, to, x[0]).getResult();
   if (toBits > fromBits)
-    return fromBool ? arith::ExtUIOp::create(b, loc, to, x[0]).getResult()
-                    : arith::ExtSIOp::create(b, loc, to, x[0]).getResult();
+    return zeroExtends ? arith::ExtUIOp::create(b, loc, to, x[0]).getResult()
+                       : arith::ExtSIOp::create(b, loc, to, x[0]).getResult();
+  if (toBits == fromBits)
+    return x[0];
   return arith::TruncIOp::create(b, loc, to, x[0]);
 }
 
-Value scalarBody(AddOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(AddOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return add(b, loc, x[0], x[1]);
 }
-Value scalarBody(SubOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(SubOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return sub(b, loc, x[0], x[1]);
 }
-Value scalarBody(MulOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(MulOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return mul(b, loc, x[0], x[1]);
 }
-Value scalarBody(DivOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(DivOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   if (isFloat(x[0]))
     return arith::DivFOp::create(b, loc, x[0], x[1]);
+  if (isUnsigned)
+    return arith::DivUIOp::create(b, loc, x[0], x[1]);
   return arith::DivSIOp::create(b, loc, x[0], x[1]);
 }
-Value scalarBody(PowOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(PowOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   if (!isFloat(x[0]) && !isFloat(x[1]))
     return math::IPowIOp::create(b, loc, x[0], x[1]);
   if (!isFloat(x[0])) {
@@ -199,13 +223,17 @@ Value scalarBody(PowOp, OpBuilder &b, Location loc, ValueRange x) {
   }
   return math::PowFOp::create(b, loc, x[0], exponent);
 }
-Value scalarBody(MaxOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(MaxOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  if (isUnsigned)
+    return arith::MaxUIOp::create(b, loc, x[0], x[1]);
   return max(b, loc, x[0], x[1]);
 }
-Value scalarBody(MinOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(MinOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  if (isUnsigned)
+    return arith::MinUIOp::create(b, loc, x[0], x[1]);
   return min(b, loc, x[0], x[1]);
 }
-Value scalarBody(PReluOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(PReluOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   Value zero = constantLike(b, loc, x[0], 0);
   Value negative =
       isFloat(x[0])
@@ -219,44 +247,58 @@ Value scalarBody(PReluOp, OpBuilder &b, Location loc, ValueRange x) {
 }
 
 /// Comparisons: ordered float predicates (NaN compares false, as in ONNX)
-/// and signed integer predicates.
+/// and signed or unsigned integer predicates.
 Value compare(OpBuilder &b, Location loc, ValueRange x,
               arith::CmpFPredicate fp, arith::CmpIPredicate ip) {
   if (isFloat(x[0]))
     return arith::CmpFOp::create(b, loc, fp, x[0], x[1]);
   return arith::CmpIOp::create(b, loc, ip, x[0], x[1]);
 }
-Value scalarBody(EqualOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(EqualOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return compare(b, loc, x, arith::CmpFPredicate::OEQ,
                  arith::CmpIPredicate::eq);
 }
-Value scalarBody(LessOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(LessOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return compare(b, loc, x, arith::CmpFPredicate::OLT,
-                 arith::CmpIPredicate::slt);
+                 isUnsigned ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt);
 }
-Value scalarBody(LessEqualOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(LessEqualOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return compare(b, loc, x, arith::CmpFPredicate::OLE,
-                 arith::CmpIPredicate::sle);
+                 isUnsigned ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle);
 }
-Value scalarBody(GreaterOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(GreaterOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return compare(b, loc, x, arith::CmpFPredicate::OGT,
-                 arith::CmpIPredicate::sgt);
+                 isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt);
 }
-Value scalarBody(GreaterEqualOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(GreaterEqualOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return compare(b, loc, x, arith::CmpFPredicate::OGE,
-                 arith::CmpIPredicate::sge);
+                 isUnsigned ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge);
 }
-Value scalarBody(AndOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(AndOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::AndIOp::create(b, loc, x[0], x[1]);
 }
-Value scalarBody(OrOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(OrOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::OrIOp::create(b, loc, x[0], x[1]);
 }
-Value scalarBody(XorOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(XorOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::XOrIOp::create(b, loc, x[0], x[1]);
 }
-Value scalarBody(WhereOp, OpBuilder &b, Location loc, ValueRange x) {
+Value scalarBody(WhereOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return arith::SelectOp::create(b, loc, x[0], x[1], x[2]);
+}
+
+/// An unsigned integer type made signless; other types unchanged.
+Type toSignless(Type type) {
+  if (!type.isUnsignedInteger())
+    return type;
+  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
+}
+
+/// `value` reinterpreted as `type` when only the integer signedness differs.
+Value castScalar(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
 }
 
 /// Lowers any elementwise op through its scalarBody overload.
@@ -266,13 +308,23 @@ struct ElementwiseLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (failed(checkLowerableTypes(op)))
-      return failure();
+    // arith works on signless integers: in the body, unsigned scalars are
+    // cast to signless (a no-op once lowered to LLVM, which has no signs)
+    // and the ops pick unsigned semantics.
+    Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    bool isUnsigned = llvm::any_of(
+        op->getOperandTypes(),
+        [](Type t) { return getElementTypeOrSelf(t).isUnsignedInteger(); });
+    Type resultElement = resultType.getElementType();
     Value result = elementwise(
-        rewriter, op.getLoc(), resultType, adaptor.getOperands(),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          return scalarBody(op, b, loc, args);
+        rewriter, loc, resultType, adaptor.getOperands(),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> scalars;
+          for (Value arg : args)
+            scalars.push_back(castScalar(b, l, arg, toSignless(arg.getType())));
+          Value value = scalarBody(op, b, l, scalars, isUnsigned);
+          return castScalar(b, l, value, resultElement);
         });
     rewriter.replaceOp(op, result);
     return success();

@@ -41,6 +41,9 @@ struct ConvertPasoToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect,
                            func::FuncDialect>();
+    // Casts between unsigned and signless scalars inside generic bodies;
+    // the LLVM lowering reconciles them away.
+    target.addLegalOp<UnrealizedConversionCastOp>();
     RewritePatternSet patterns(&getContext());
     populatePasoToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

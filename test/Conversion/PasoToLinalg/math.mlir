@@ -56,3 +56,20 @@ func.func @int_pow(%x: tensor<4xi32>, %e: tensor<4xf32>) -> tensor<4xi32> {
   %0 = paso.pow %x, %e : tensor<4xi32>, tensor<4xf32> -> tensor<4xi32>
   return %0 : tensor<4xi32>
 }
+
+// -----
+
+// Unsigned elementwise ops compute on signless scalars (casts that vanish in
+// LLVM) with unsigned semantics: unsigned max, compare and int-to-float.
+// CHECK-LABEL: func @unsigned
+func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> (tensor<4xui8>, tensor<4xi1>, tensor<4xf32>) {
+  // CHECK: builtin.unrealized_conversion_cast %{{.*}} : ui8 to i8
+  // CHECK: arith.maxui
+  // CHECK: builtin.unrealized_conversion_cast %{{.*}} : i8 to ui8
+  // CHECK: arith.cmpi ult
+  // CHECK: arith.uitofp
+  %0 = paso.max %a, %b : tensor<4xui8>, tensor<4xui8> -> tensor<4xui8>
+  %1 = paso.less %a, %b : tensor<4xui8>, tensor<4xui8> -> tensor<4xi1>
+  %2 = paso.cast %a {to = f32} : tensor<4xui8> -> tensor<4xf32>
+  return %0, %1, %2 : tensor<4xui8>, tensor<4xi1>, tensor<4xf32>
+}
