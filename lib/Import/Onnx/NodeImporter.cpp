@@ -51,6 +51,16 @@ NodeImporter::constantInts(size_t i, StringRef what) const {
   return result;
 }
 
+FailureOr<SmallVector<int64_t>>
+NodeImporter::intsFromAttrOrInput(StringRef name, int64_t inputSince,
+                                  size_t i) const {
+  if (opset < inputSince)
+    return getInts(name);
+  if (!input(i))
+    return SmallVector<int64_t>();
+  return constantInts(i, name);
+}
+
 FailureOr<SmallVector<double>>
 NodeImporter::constantFloats(size_t i, StringRef what) const {
   DenseElementsAttr attr = constantOf(input(i));

@@ -74,6 +74,11 @@ public:
   /// Input `i` as integers; it must be constant after import-time folding.
   FailureOr<SmallVector<int64_t>> constantInts(size_t i,
                                                llvm::StringRef what) const;
+  /// Integers that older opsets give as attribute `name` and opsets from
+  /// `inputSince` on as the optional constant input `i`; empty when absent.
+  FailureOr<SmallVector<int64_t>> intsFromAttrOrInput(llvm::StringRef name,
+                                                      int64_t inputSince,
+                                                      size_t i) const;
   /// Input `i` as doubles (float or integer constant).
   FailureOr<SmallVector<double>> constantFloats(size_t i,
                                                 llvm::StringRef what) const;

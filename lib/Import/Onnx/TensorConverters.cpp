@@ -228,15 +228,10 @@ LogicalResult convertSqueeze(NodeImporter &node) {
   if (failed(input))
     return failure();
   RankedTensorType type = node.inputType(0);
-  SmallVector<int64_t> axes;
-  if (node.opset < 13) {
-    axes = node.getInts("axes");
-  } else if (node.input(1)) {
-    FailureOr<SmallVector<int64_t>> given = node.constantInts(1, "axes");
-    if (failed(given))
-      return failure();
-    axes = *given;
-  }
+  FailureOr<SmallVector<int64_t>> given = node.intsFromAttrOrInput("axes", 13, 1);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> axes = *given;
   if (axes.empty()) {
     for (int64_t d = 0; d < type.getRank(); ++d)
       if (type.getDimSize(d) == 1)
@@ -263,15 +258,12 @@ LogicalResult convertUnsqueeze(NodeImporter &node) {
   FailureOr<Value> input = node.requiredInput(0, "data");
   if (failed(input))
     return failure();
-  SmallVector<int64_t> axes;
-  if (node.opset < 13) {
-    axes = node.getInts("axes");
-  } else {
-    FailureOr<SmallVector<int64_t>> given = node.constantInts(1, "axes");
-    if (failed(given))
-      return failure();
-    axes = *given;
-  }
+  if (node.opset >= 13 && !node.input(1))
+    return node.emitError() << "Unsqueeze needs the axes input";
+  FailureOr<SmallVector<int64_t>> given = node.intsFromAttrOrInput("axes", 13, 1);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> axes = *given;
   RankedTensorType type = node.inputType(0);
   int64_t outRank = type.getRank() + axes.size();
   FailureOr<SmallVector<int64_t>> normalized =
@@ -330,15 +322,11 @@ LogicalResult convertSplit(NodeImporter &node) {
   if (failed(axis))
     return failure();
   int64_t dim = type.getDimSize(*axis);
-  SmallVector<int64_t> sizes;
-  if (node.opset < 13) {
-    sizes = node.getInts("split");
-  } else if (node.input(1)) {
-    FailureOr<SmallVector<int64_t>> given = node.constantInts(1, "split");
-    if (failed(given))
-      return failure();
-    sizes = *given;
-  }
+  FailureOr<SmallVector<int64_t>> given =
+      node.intsFromAttrOrInput("split", 13, 1);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> sizes = *given;
   if (sizes.empty()) {
     int64_t pieces = node.opset >= 18 && node.has("num_outputs")
                          ? node.getInt("num_outputs", 1)
@@ -599,15 +587,11 @@ LogicalResult convertReduce(NodeImporter &node) {
   if (failed(input))
     return failure();
   int64_t rank = node.inputType(0).getRank();
-  SmallVector<int64_t> axes;
-  if (node.opset < axesInputSince) {
-    axes = node.getInts("axes");
-  } else if (node.input(1)) {
-    FailureOr<SmallVector<int64_t>> given = node.constantInts(1, "axes");
-    if (failed(given))
-      return failure();
-    axes = *given;
-  }
+  FailureOr<SmallVector<int64_t>> given =
+      node.intsFromAttrOrInput("axes", axesInputSince, 1);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> axes = *given;
   if (axes.empty() && node.getInt("noop_with_empty_axes", 0) == 0)
     axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, axes, rank);
