@@ -73,6 +73,28 @@ LogicalResult requireStatic2D(Operation *op, RankedTensorType type) {
   return success();
 }
 
+/// Runs the linalg pooling op `LinalgPoolOp` for a paso pooling op: pads the
+/// input with `padValue` (explicit pads plus the ceil-mode overhang) and
+/// accumulates each window into an output filled with `padValue`.
+template <typename LinalgPoolOp, typename PasoPoolOp>
+Value pool(OpBuilder &b, Location loc, PasoPoolOp op, Value input,
+           Value padValue) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  RankedTensorType outType = op.getType();
+  SmallVector<int64_t> extra =
+      ceilExtra(inType, outType, op.getKernelShape(), op.getStrides(),
+                op.getDilations(), op.getPads());
+  Value padded = padSpatial(b, loc, input, op.getPads(), extra, padValue);
+  Value window = emptyTensor(
+      b, loc,
+      RankedTensorType::get(op.getKernelShape(), outType.getElementType()));
+  return LinalgPoolOp::create(
+             b, loc, TypeRange{outType}, ValueRange{padded, window},
+             ValueRange{filledTensor(b, loc, outType, padValue)},
+             b.getI64TensorAttr(op.getStrides()),
+             b.getI64TensorAttr(op.getDilations()))
+      .getResult(0);
+}
 /// A single-image, ungrouped convolution as one matrix product (the GEMM
 /// micro-kernel's shape): out[M, OH*OW] += W[M, C*KH*KW] x col, where col
 /// is the padded input itself for a 1x1, stride-1 convolution and its
@@ -306,22 +328,8 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     if (failed(requireStatic2D(op, inType)))
       return failure();
     Value lowest = lowestValue(rewriter, loc, outType.getElementType());
-    SmallVector<int64_t> extra =
-        ceilExtra(inType, outType, op.getKernelShape(), op.getStrides(),
-                  op.getDilations(), op.getPads());
-    Value input = padSpatial(rewriter, loc, adaptor.getInput(), op.getPads(),
-                             extra, lowest);
-    Value window = emptyTensor(
-        rewriter, loc,
-        RankedTensorType::get(op.getKernelShape(), outType.getElementType()));
-    Value result =
-        linalg::PoolingNchwMaxOp::create(
-            rewriter, loc, TypeRange{outType}, ValueRange{input, window},
-            ValueRange{filledTensor(rewriter, loc, outType, lowest)},
-            rewriter.getI64TensorAttr(op.getStrides()),
-            rewriter.getI64TensorAttr(op.getDilations()))
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, pool<linalg::PoolingNchwMaxOp>(
+                               rewriter, loc, op, adaptor.getInput(), lowest));
     return success();
   }
 };
@@ -339,20 +347,9 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
     Type element = outType.getElementType();
     ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
                       dilations = op.getDilations(), pads = op.getPads();
-    SmallVector<int64_t> extra =
-        ceilExtra(inType, outType, kernel, strides, dilations, pads);
     Value zero = scalarConstant(rewriter, loc, element, 0);
-    Value input =
-        padSpatial(rewriter, loc, adaptor.getInput(), pads, extra, zero);
-    Value window =
-        emptyTensor(rewriter, loc, RankedTensorType::get(kernel, element));
-    Value sums = linalg::PoolingNchwSumOp::create(
-                     rewriter, loc, TypeRange{outType},
-                     ValueRange{input, window},
-                     ValueRange{filledTensor(rewriter, loc, outType, zero)},
-                     rewriter.getI64TensorAttr(strides),
-                     rewriter.getI64TensorAttr(dilations))
-                     .getResult(0);
+    Value sums = pool<linalg::PoolingNchwSumOp>(rewriter, loc, op,
+                                                adaptor.getInput(), zero);
     // The divisor of each output position is known at compile time: the
     // window positions inside the input (plus the explicit pads when
     // count_include_pad), never those in the ceil-mode overhang.
