@@ -16,9 +16,39 @@
 
 using namespace mlir::paso;
 
-/// Describes the machine the compiler runs on. Peak numbers are left 0
-/// (unknown): clock speeds cannot be read portably, and calibration from
-/// profiles supplies the real figures.
+/// Size in bytes of the per-core data cache at `level`, read from Linux's
+/// sysfs (`/sys/devices/system/cpu/cpu0/cache/index*/`), or 0 when unknown.
+static uint64_t detectCacheBytes(unsigned level) {
+  for (unsigned index = 0; index < 8; ++index) {
+    std::string dir =
+        "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+    auto read = [&](llvm::StringRef file) -> std::string {
+      // sysfs files claim a size they do not have: read them as streams.
+      auto buffer = llvm::MemoryBuffer::getFileAsStream(dir + "/" + file.str());
+      return buffer ? (*buffer)->getBuffer().trim().str() : std::string();
+    };
+    std::string type = read("type");
+    if (type.empty())
+      return 0;
+    unsigned found = 0;
+    if (llvm::StringRef(read("level")).getAsInteger(10, found) ||
+        found != level || (type != "Data" && type != "Unified"))
+      continue;
+    std::string sizeText = read("size");
+    llvm::StringRef size = sizeText;
+    uint64_t scale = size.consume_back("K") ? 1024
+                     : size.consume_back("M") ? 1024 * 1024
+                                              : 1;
+    uint64_t value = 0;
+    return size.getAsInteger(10, value) ? 0 : value * scale;
+  }
+  return 0;
+}
+
+/// Describes the machine the compiler runs on: caches from sysfs where
+/// Linux provides them. Peak numbers are left 0 (unknown): clock speeds
+/// cannot be read portably, and calibration from profiles supplies the
+/// real figures.
 static TargetDescription detectHost() {
   TargetDescription host;
   host.name = "host";
@@ -36,6 +66,9 @@ static TargetDescription detectHost() {
                     : features.lookup("avx2")  ? 256
                                                : 128;
   host.cores = std::max(1u, llvm::hardware_concurrency().compute_thread_count());
+  host.l1dBytes = detectCacheBytes(1);
+  host.l2Bytes = detectCacheBytes(2);
+  host.l3Bytes = detectCacheBytes(3);
   return host;
 }
 

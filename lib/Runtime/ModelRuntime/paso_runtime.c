@@ -19,12 +19,6 @@ void abort(void);
 char *getenv(const char *name);
 long strtol(const char *text, char **end, int base);
 long sysconf(int name);
-/* pthread_t is unsigned long on glibc for every target PASO supports;
- * pthread_* live in libc.so.6 since glibc 2.34. */
-typedef unsigned long paso_pthread_t;
-int pthread_create(paso_pthread_t *thread, const void *attributes,
-                   void *(*start)(void *), void *argument);
-int pthread_join(paso_pthread_t thread, void **result);
 enum { PASO_SC_NPROCESSORS_ONLN = 84 /* glibc's _SC_NPROCESSORS_ONLN */ };
 
 /* Emitted per model. */
@@ -42,6 +36,7 @@ struct paso_context {
   void *arena;
 };
 
+/* The caller plus paso_threads.c's at most 63 workers. */
 enum { PASO_MAX_THREADS = 64 };
 
 /* Most models have a handful of inputs and outputs; larger ones fall back to
@@ -159,40 +154,6 @@ int32_t paso_get_num_threads(void) {
 void paso_set_num_threads(int32_t threads) {
   configuredThreads =
       threads < 1 ? 0 : threads > PASO_MAX_THREADS ? PASO_MAX_THREADS : threads;
-}
-
-typedef struct {
-  int32_t index;
-  void (*body)(int32_t, void *);
-  void *context;
-} ParallelItem;
-
-static void *runItem(void *argument) {
-  ParallelItem *item = (ParallelItem *)argument;
-  item->body(item->index, item->context);
-  return NULL;
-}
-
-/* Runs body(i) for every i < count, each on its own thread (the caller
- * takes the first). A thread that cannot be started runs inline. */
-void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
-                       void *context) {
-  if (count > PASO_MAX_THREADS)
-    abort();
-  ParallelItem items[PASO_MAX_THREADS];
-  paso_pthread_t threads[PASO_MAX_THREADS];
-  int started[PASO_MAX_THREADS] = {0};
-  for (int32_t i = 1; i < count; ++i) {
-    items[i] = (ParallelItem){i, body, context};
-    started[i] = pthread_create(&threads[i], NULL, runItem, &items[i]) == 0;
-    if (!started[i])
-      body(i, context);
-  }
-  if (count > 0)
-    body(0, context);
-  for (int32_t i = 1; i < count; ++i)
-    if (started[i])
-      pthread_join(threads[i], NULL);
 }
 
 const char *paso_status_string(paso_status status) {

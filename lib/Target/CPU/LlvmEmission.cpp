@@ -35,6 +35,8 @@ createTargetMachine(const TargetDescription &target, unsigned optLevel,
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
+    // Inline assembly in linked code needs the target's parser.
+    llvm::InitializeAllAsmParsers();
     return true;
   }();
   (void)initialized;
@@ -44,6 +46,10 @@ createTargetMachine(const TargetDescription &target, unsigned optLevel,
   if (!llvmTarget)
     return nullptr;
   llvm::TargetOptions options;
+  // The runtime's destructor (stopping the worker pool before dlclose
+  // unmaps its code) must land in .fini_array: glibc's loader ignores
+  // .dtors in a shared object linked without crtbegin/crtend.
+  options.UseInitArray = true;
   auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
@@ -140,8 +146,10 @@ static void hideInternals(llvm::Module &module) {
   for (llvm::Function &function : module)
     if (!function.isDeclaration() && !exported(function.getName()))
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  // llvm.global_ctors/dtors keep their appending linkage.
   for (llvm::GlobalVariable &global : module.globals())
-    if (!global.isDeclaration() && !exported(global.getName()))
+    if (!global.isDeclaration() && !exported(global.getName()) &&
+        !global.getName().starts_with("llvm."))
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 

@@ -61,19 +61,31 @@ SmallVector<Interval> liveIntervals(func::FuncOp func,
     SmallVector<Value> worklist{alloc.getResult()};
     while (!worklist.empty()) {
       Value value = worklist.pop_back_val();
+      bool isBuffer = isa<BaseMemRefType>(value.getType());
       for (OpOperand &use : value.getUses()) {
         Operation *user = use.getOwner();
-        if (isa<func::ReturnOp, func::CallOp>(user)) {
+        // A buffer passed as a memref may be kept by the callee; a pointer
+        // passed as an integer (the runtime kernels) is used during the
+        // call only.
+        if (isa<func::ReturnOp>(user) ||
+            (isBuffer && isa<func::CallOp>(user))) {
           interval.end = last;
           continue;
         }
         interval.end = std::max(interval.end,
                                 topLevelPosition(user, body, positions));
-        // Views alias the buffer: follow them.
+        // Views alias the buffer, and a pointer taken from it (with the
+        // integer arithmetic on it) reaches it until its last use: CSE
+        // may share one pointer between several kernel calls.
         if (isa<ViewLikeOpInterface>(user))
           for (Value result : user->getResults())
             if (isa<BaseMemRefType>(result.getType()))
               worklist.push_back(result);
+        if (isa<memref::ExtractAlignedPointerAsIndexOp, arith::IndexCastOp,
+                arith::AddIOp>(user))
+          worklist.push_back(user->getResult(0));
+        if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user))
+          worklist.push_back(metadata.getBaseBuffer());
       }
     }
     intervals.push_back(interval);

@@ -29,6 +29,9 @@ namespace mlir::paso {
 #define GEN_PASS_REGISTRATION
 #include "paso/Target/CPU/Passes.h.inc"
 
+/// paso-call-cpu-kernels for an already resolved target description.
+std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
+
 /// The inputs and outputs a compiled model exposes through its C ABI.
 struct ModelInterface {
   struct Tensor {

@@ -16,9 +16,11 @@ def PasoPlanArenaPass : Pass<"paso-plan-arena", "ModuleOp"> {
     running.
 
     Offsets come from liveness: a buffer is live from its allocation to the
-    last use of it or of any view of it (uses inside a region count at the
-    op holding the region; a buffer reaching a return or call lives to the
-    end). Largest first, each buffer takes the lowest offset free of every
+    last use of it, of any view of it or of a pointer taken from it
+    (`memref.extract_aligned_pointer_as_index` and integer arithmetic on
+    it, as the runtime-kernel calls use); uses inside a region count at the
+    op holding the region; a buffer reaching a return, or a call as a
+    memref, lives to the end. Largest first, each buffer takes the lowest offset free of every
     buffer whose interval overlaps its own. The function records the result
     as `paso.arena_size` and, for comparison, the sum of all buffers as
     `paso.arena_naive_size`.
@@ -58,6 +60,46 @@ def PasoLowerToUkernelsPass : Pass<"paso-lower-to-ukernels", "ModuleOp"> {
   let options = [
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"256",
            "The target's vector width; 512 selects the 512-bit kernel">
+  ];
+}
+
+def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
+  let summary = "Run f32 convolutions and fused matmuls on the runtime's GEMM kernel";
+  let description = [{
+    Runs on paso ops, before `convert-paso-to-linalg`. Each f32, statically
+    shaped, ungrouped 2-D `paso.conv` / `paso.fused_conv` and each f32
+    `paso.fused_matmul` becomes one call to `paso_gemm_f32` (or
+    `paso_gemm_f32_v16` for 512-bit targets) of the model runtime
+    (`lib/Runtime/ModelRuntime/paso_gemm.c`), which computes the whole op:
+    the product, bias, residual and activation, the epilogue applied while
+    the output tile is still in registers or L1.
+
+    - Constant weights are packed at compile time into the micro-kernel's
+      panel layout (convolution filters as A in panels of MR rows, matmul
+      right-hand sides as B in panels of NR columns), so the run-time
+      kernel never repacks them.
+    - Convolutions read their input through an implicit im2col (padding
+      included): no padded copy and no im2col buffer is materialised.
+      1x1, stride-1, unpadded convolutions read the input directly.
+    - The cost model (`include/paso/Target/CostModel.h`) chooses the cache
+      blocking from the target's L1/L2 sizes and how many threads each
+      product is worth; both go into the call's constant descriptor
+      (`include/paso/Runtime/paso_gemm.h`), and the predicted time is
+      attached to the call as `paso.predicted_us`.
+
+    Operands enter and the result leaves through `bufferization.to_buffer`
+    / `bufferization.to_tensor restrict`, so one-shot bufferisation and the
+    arena plan treat the call like any other op. Ops this pass does not
+    take (other element types, groups, dynamic shapes) keep their linalg
+    lowering.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"host\"",
+           "Built-in target name or target description JSON file">
   ];
 }
 

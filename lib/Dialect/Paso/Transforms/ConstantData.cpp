@@ -1,6 +1,6 @@
 //===- ConstantData.cpp - read and make f32 weight constants --------------===//
 
-#include "ConstantData.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 

@@ -1,6 +1,6 @@
 //===- FoldBatchNorm.cpp - batch norm into conv weights or scale/shift ----===//
 
-#include "ConstantData.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"

@@ -1,6 +1,6 @@
 //===- FuseConvEpilogue.cpp - pad, bias, residual, activation into conv ---===//
 
-#include "ConstantData.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
 #include "Activations.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 

@@ -2,12 +2,12 @@
 //
 // Graph passes that rewrite weights (batch-norm folding) read the values of
 // `dense` and `dense_resource` constants and create new ones of the same
-// kind. Private to the transforms library.
+// kind; the CPU back end reads weights to prepack them.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
-#define PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
+#ifndef PASO_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
+#define PASO_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -27,4 +27,4 @@ ElementsAttr makeF32Elements(RankedTensorType type, ArrayRef<float> values,
 
 } // namespace mlir::paso
 
-#endif // PASO_LIB_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H
+#endif // PASO_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H

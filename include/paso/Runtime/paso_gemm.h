@@ -1,0 +1,96 @@
+/*===- paso_gemm.h - descriptor of the runtime's GEMM kernel ----*- C -*-===*\
+ *
+ * Shared by the model runtime (lib/Runtime/ModelRuntime/paso_gemm.c) and
+ * the compiler pass that calls it (lib/Target/CPU/CallCpuKernels.cpp): the
+ * compiler emits one constant int64 array per call, indexed by
+ * paso_gemm_field, and prepacks constant operands in the layouts below.
+ *
+ *   C[b][M x N] = act(op(A)[M x K] x op(B)[K x N] + bias + residual)
+ *
+ * Layouts of A: row-major with leading dimension LDA, or prepacked: panels
+ * of MR rows, panel p holding rows [p*MR, p*MR+MR) k-major, zero-padded:
+ * element (m, k) at (m / MR) * K * MR + k * MR + m % MR.
+ * Layouts of B: row-major K x N (LDB), transposed (stored N x K, LDB),
+ * prepacked in panels of NR columns ((n / NR) * K * NR + k * NR + n % NR),
+ * or an image read through an implicit im2col: B is a C x H x W image, k
+ * is (c, kh, kw) and n is (oh, ow) of the convolution's output.
+ * MR x NR is the micro-kernel's register tile: 6 x 16 for the 256-bit
+ * kernel (paso_gemm_f32), 12 x 32 for the 512-bit one (paso_gemm_f32_v16).
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef PASO_RUNTIME_PASO_GEMM_H
+#define PASO_RUNTIME_PASO_GEMM_H
+
+enum paso_gemm_field {
+  PASO_GEMM_M,
+  PASO_GEMM_N,
+  PASO_GEMM_K,
+  PASO_GEMM_BATCH, /* independent products, e.g. images of a convolution */
+  PASO_GEMM_A_LAYOUT,
+  PASO_GEMM_LDA,
+  PASO_GEMM_B_LAYOUT,
+  PASO_GEMM_LDB,
+  PASO_GEMM_LDC,
+  /* Element strides between the products of a batch (A, B, C; the
+   * residual shares C's layout). */
+  PASO_GEMM_A_BATCH_STRIDE,
+  PASO_GEMM_B_BATCH_STRIDE,
+  PASO_GEMM_C_BATCH_STRIDE,
+  /* Implicit im2col: the image and the convolution's geometry. */
+  PASO_GEMM_IMAGE_C,
+  PASO_GEMM_IMAGE_H,
+  PASO_GEMM_IMAGE_W,
+  PASO_GEMM_KERNEL_H,
+  PASO_GEMM_KERNEL_W,
+  PASO_GEMM_STRIDE_H,
+  PASO_GEMM_STRIDE_W,
+  PASO_GEMM_PAD_TOP,
+  PASO_GEMM_PAD_LEFT,
+  PASO_GEMM_DILATION_H,
+  PASO_GEMM_DILATION_W,
+  PASO_GEMM_OUT_W,
+  /* Epilogue, applied once per output element. */
+  PASO_GEMM_BIAS, /* paso_gemm_bias */
+  PASO_GEMM_RESIDUAL, /* 1: add a tensor laid out as C */
+  PASO_GEMM_ACTIVATION, /* paso_activation */
+  PASO_GEMM_ALPHA_BITS, /* activation parameters as f32 bit patterns */
+  PASO_GEMM_BETA_BITS,
+  PASO_GEMM_ACCUMULATE, /* 1: C += product (C holds a value), 0: C = */
+  /* Blocking from the cost model: K and N extents of a packed B block,
+   * and the most threads worth using (1 keeps the product on the caller,
+   * 0 means no limit). */
+  PASO_GEMM_KC,
+  PASO_GEMM_NC,
+  PASO_GEMM_MAX_THREADS,
+  PASO_GEMM_FIELDS
+};
+
+enum paso_gemm_a_layout { PASO_A_ROW_MAJOR = 0, PASO_A_PACKED = 1 };
+enum paso_gemm_b_layout {
+  PASO_B_ROW_MAJOR = 0,
+  PASO_B_TRANSPOSED = 1,
+  PASO_B_PACKED = 2,
+  PASO_B_IM2COL = 3
+};
+enum paso_gemm_bias { PASO_BIAS_NONE = 0, PASO_BIAS_ROW = 1, PASO_BIAS_COLUMN = 2 };
+
+/* The activations paso.fused_conv / paso.fused_matmul name. */
+enum paso_activation {
+  PASO_ACT_NONE = 0,
+  PASO_ACT_RELU = 1,
+  PASO_ACT_CLIP = 2,         /* alpha = min, beta = max */
+  PASO_ACT_LEAKY_RELU = 3,   /* alpha */
+  PASO_ACT_SIGMOID = 4,
+  PASO_ACT_HARD_SIGMOID = 5, /* alpha, beta */
+  PASO_ACT_HARD_SWISH = 6,
+  PASO_ACT_TANH = 7,
+  PASO_ACT_GELU = 8,         /* erf form */
+  PASO_ACT_GELU_TANH = 9,
+  PASO_ACT_SILU = 10
+};
+
+enum { PASO_GEMM_MR_256 = 6, PASO_GEMM_NR_256 = 16 };
+enum { PASO_GEMM_MR_512 = 12, PASO_GEMM_NR_512 = 32 };
+
+#endif /* PASO_RUNTIME_PASO_GEMM_H */

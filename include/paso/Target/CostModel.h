@@ -1,0 +1,69 @@
+//===- CostModel.h - analytic cost model for CPU kernels --------*- C++ -*-===//
+//
+// Predicts the run time of a kernel on a target from its arithmetic and
+// the bytes it moves, using only the numbers of the TargetDescription
+// (peak FLOP/s, memory bandwidth, cache sizes, cores): a roofline per
+// kernel. The same numbers choose the GEMM kernel's blocking and how many
+// threads a product is worth. Everything it knows about a machine is data,
+// so calibration from device profiles only has to rewrite the description.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_TARGET_COSTMODEL_H
+#define PASO_TARGET_COSTMODEL_H
+
+#include "paso/Target/TargetDescription.h"
+
+#include <cstdint>
+
+namespace mlir::paso {
+
+/// Defaults for numbers a description leaves 0 (a detected host has no
+/// peak figures): a 2 GHz core with two FMA pipes, 10 GB/s of DRAM, 32 KiB
+/// L1d and 512 KiB L2.
+struct CostModelDefaults {
+  static constexpr double kGhz = 2.0;
+  static constexpr double kFmaPipes = 2;
+  static constexpr double kMemoryGBps = 10.0;
+  static constexpr uint64_t kL1dBytes = 32 << 10;
+  static constexpr uint64_t kL2Bytes = 512 << 10;
+  /// Cost of handing a piece of work to a pool thread and joining it.
+  static constexpr double kThreadHandoffSeconds = 10e-6;
+};
+
+/// One f32 matrix product C[M x N] = A[M x K] x B[K x N], `batch` times.
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  /// A or B is prepacked at compile time (no packing work at run time).
+  bool aPrepacked = false, bPrepacked = false;
+};
+
+/// How the runtime kernel runs a product, and what it should cost.
+struct GemmPlan {
+  /// Register tile of the micro-kernel (fixed by the vector width).
+  int64_t mr = 6, nr = 16;
+  /// K and N extents of the packed B block that stays in L2; the A panel
+  /// (mr x kc) and one B panel (kc x nr) share L1.
+  int64_t kc = 256, nc = 1024;
+  /// Threads worth using (1: the overhead would exceed the gain).
+  int64_t maxThreads = 1;
+  /// Predicted time on one core and on maxThreads cores.
+  double singleThreadSeconds = 0, predictedSeconds = 0;
+};
+
+/// Single-core f32 peak in FLOP/s (description, else the defaults).
+double peakFlopsPerCore(const TargetDescription &target);
+/// DRAM bandwidth in bytes/s.
+double memoryBytesPerSecond(const TargetDescription &target);
+
+/// Roofline time of a kernel doing `flops` and moving `bytes` from memory
+/// on `threads` cores.
+double predictSeconds(const TargetDescription &target, double flops,
+                      double bytes, int64_t threads = 1);
+
+/// Blocking, threads and predicted time of `shape` on `target`.
+GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
+
+} // namespace mlir::paso
+
+#endif // PASO_TARGET_COSTMODEL_H

@@ -1,0 +1,206 @@
+/*===- paso_threads.c - the model's persistent worker pool ---------------===*\
+ *
+ * paso_parallel_for(count, body, context) runs body(i) for every i < count
+ * on the calling thread plus up to paso_get_num_threads() - 1 workers. The
+ * workers are started on first use and kept: starting threads per layer
+ * cost tens of microseconds each, more than a small layer's whole work.
+ * Between jobs a worker spins briefly (back-to-back layers find it awake),
+ * then sleeps on a condition variable. Indices are claimed one at a time
+ * from a shared counter, so uneven pieces balance themselves.
+ *
+ * One job runs at a time: a second caller (another context on another
+ * thread) that finds the pool busy runs its job inline instead of waiting.
+ * The pool is torn down by a destructor so that dlclose() never unmaps code
+ * a worker is still executing.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Freestanding build: the pthread types are opaque storage of a size and
+ * alignment at least glibc's for every target PASO supports (mutex 40/48
+ * bytes, condition 48 bytes on x86-64/aarch64). */
+typedef unsigned long paso_pthread_t;
+typedef struct {
+  _Alignas(16) unsigned char bytes[64];
+} paso_mutex;
+typedef struct {
+  _Alignas(16) unsigned char bytes[64];
+} paso_cond;
+int pthread_create(paso_pthread_t *thread, const void *attributes,
+                   void *(*start)(void *), void *argument);
+int pthread_join(paso_pthread_t thread, void **result);
+int pthread_mutex_init(paso_mutex *mutex, const void *attributes);
+int pthread_mutex_lock(paso_mutex *mutex);
+int pthread_mutex_trylock(paso_mutex *mutex);
+int pthread_mutex_unlock(paso_mutex *mutex);
+int pthread_cond_init(paso_cond *cond, const void *attributes);
+int pthread_cond_wait(paso_cond *cond, paso_mutex *mutex);
+int pthread_cond_broadcast(paso_cond *cond);
+int sched_yield(void);
+
+int32_t paso_get_num_threads(void);
+
+enum { PASO_MAX_WORKERS = 63 };
+/* Spin iterations before a worker sleeps: about 50-100 us, longer than the
+ * gap between two layers, far shorter than the gap between inferences. */
+enum { SPIN_LIMIT = 1 << 15 };
+
+static void cpuRelax(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __builtin_arm_yield();
+#endif
+}
+
+typedef struct {
+  /* Serialises callers; guards starting workers. */
+  paso_mutex dispatch;
+  /* Guards sleeping and waking. */
+  paso_mutex sleep;
+  paso_cond wake;
+  paso_pthread_t threads[PASO_MAX_WORKERS];
+  int32_t started;
+  /* The generation when the workers were last started: a worker that
+   * begins running after the job it was started for was published must
+   * still take that job. */
+  unsigned startGeneration;
+  /* Bumped by 256 for every job and for shutdown; the low byte is the
+   * job's helper count, so a worker reads both in one acquire. */
+  atomic_uint generation;
+  atomic_int shutdown;
+  /* The current job. */
+  void (*body)(int32_t, void *);
+  void *context;
+  int32_t count;
+  atomic_int next;
+  atomic_int pending;
+} Pool;
+
+static Pool pool;
+static atomic_int poolState; /* 0 = uninitialised, 1 = initialising, 2 = ready */
+
+static void runIndices(void) {
+  for (;;) {
+    int32_t i = atomic_fetch_add_explicit(&pool.next, 1, memory_order_relaxed);
+    if (i >= pool.count)
+      return;
+    pool.body(i, pool.context);
+  }
+}
+
+static void *workerMain(void *argument) {
+  int32_t id = (int32_t)(intptr_t)argument;
+  unsigned seen = pool.startGeneration;
+  for (;;) {
+    unsigned now;
+    int spins = 0;
+    while ((now = atomic_load_explicit(&pool.generation,
+                                       memory_order_acquire)) == seen &&
+           spins < SPIN_LIMIT) {
+      cpuRelax();
+      ++spins;
+    }
+    if (now == seen) {
+      pthread_mutex_lock(&pool.sleep);
+      while ((now = atomic_load_explicit(&pool.generation,
+                                         memory_order_acquire)) == seen)
+        pthread_cond_wait(&pool.wake, &pool.sleep);
+      pthread_mutex_unlock(&pool.sleep);
+    }
+    seen = now;
+    if (atomic_load_explicit(&pool.shutdown, memory_order_acquire))
+      return 0;
+    /* Workers with an id below the helper count take part. */
+    if (id >= (int32_t)(now & 0xff))
+      continue;
+    runIndices();
+    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+  }
+}
+
+static void initialisePool(void) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&poolState, &expected, 1)) {
+    pthread_mutex_init(&pool.dispatch, 0);
+    pthread_mutex_init(&pool.sleep, 0);
+    pthread_cond_init(&pool.wake, 0);
+    atomic_store(&poolState, 2);
+    return;
+  }
+  while (atomic_load(&poolState) != 2)
+    sched_yield();
+}
+
+/* Starts workers until `wanted` exist; returns how many do. Called with
+ * the dispatch lock held. */
+static int32_t ensureWorkers(int32_t wanted) {
+  if (wanted > PASO_MAX_WORKERS)
+    wanted = PASO_MAX_WORKERS;
+  pool.startGeneration =
+      atomic_load_explicit(&pool.generation, memory_order_relaxed);
+  while (pool.started < wanted) {
+    if (pthread_create(&pool.threads[pool.started], 0, workerMain,
+                       (void *)(intptr_t)pool.started) != 0)
+      break;
+    ++pool.started;
+  }
+  return pool.started;
+}
+
+void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
+                       void *context) {
+  int32_t threads = paso_get_num_threads();
+  if (count <= 0)
+    return;
+  if (count == 1 || threads <= 1) {
+    for (int32_t i = 0; i < count; ++i)
+      body(i, context);
+    return;
+  }
+  initialisePool();
+  if (pthread_mutex_trylock(&pool.dispatch) != 0) {
+    /* The pool is serving another context's inference. */
+    for (int32_t i = 0; i < count; ++i)
+      body(i, context);
+    return;
+  }
+  int32_t helpers = (count < threads ? count : threads) - 1;
+  helpers = ensureWorkers(helpers) < helpers ? pool.started : helpers;
+  pool.body = body;
+  pool.context = context;
+  pool.count = count;
+  atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool.pending, helpers, memory_order_relaxed);
+  /* Publishing the generation releases the job's fields to the workers. */
+  pthread_mutex_lock(&pool.sleep);
+  unsigned generation =
+      atomic_load_explicit(&pool.generation, memory_order_relaxed);
+  atomic_store_explicit(&pool.generation,
+                        ((generation >> 8) + 1) << 8 | (unsigned)helpers,
+                        memory_order_release);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.sleep);
+  runIndices();
+  while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
+    cpuRelax();
+  pthread_mutex_unlock(&pool.dispatch);
+}
+
+/* Runs at exit and at dlclose: stops and joins the workers. */
+__attribute__((destructor)) static void shutdownPool(void) {
+  if (atomic_load(&poolState) != 2)
+    return;
+  pthread_mutex_lock(&pool.dispatch);
+  atomic_store_explicit(&pool.shutdown, 1, memory_order_release);
+  pthread_mutex_lock(&pool.sleep);
+  atomic_fetch_add_explicit(&pool.generation, 256, memory_order_release);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.sleep);
+  for (int32_t i = 0; i < pool.started; ++i)
+    pthread_join(pool.threads[i], 0);
+  pool.started = 0;
+  pthread_mutex_unlock(&pool.dispatch);
+}

@@ -1,0 +1,370 @@
+//===- CallCpuKernels.cpp - paso convs and matmuls on the GEMM kernel -----===//
+//
+// Replaces whole paso ops by one call each to the runtime's GEMM kernel
+// (lib/Runtime/ModelRuntime/paso_gemm.c): the kernel fuses what linalg
+// would spread over several loop nests (padding, im2col, the product, the
+// epilogue) and reads constant weights that this pass packs at compile
+// time. The descriptor format is include/paso/Runtime/paso_gemm.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
+#include "paso/Runtime/paso_gemm.h"
+#include "paso/Target/CostModel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/bit.h"
+
+#include <array>
+
+namespace mlir::paso {
+#define GEN_PASS_DEF_PASOCALLCPUKERNELSPASS
+#include "paso/Target/CPU/Passes.h.inc"
+} // namespace mlir::paso
+
+using namespace mlir;
+using namespace mlir::paso;
+
+namespace {
+
+using Descriptor = std::array<int64_t, PASO_GEMM_FIELDS>;
+
+/// The runtime's code for a fused-op activation name (see paso.fused_conv).
+std::optional<int64_t> activationCode(StringRef name) {
+  return llvm::StringSwitch<std::optional<int64_t>>(name)
+      .Case("none", PASO_ACT_NONE)
+      .Case("relu", PASO_ACT_RELU)
+      .Case("clip", PASO_ACT_CLIP)
+      .Case("leaky_relu", PASO_ACT_LEAKY_RELU)
+      .Case("sigmoid", PASO_ACT_SIGMOID)
+      .Case("hard_sigmoid", PASO_ACT_HARD_SIGMOID)
+      .Case("hard_swish", PASO_ACT_HARD_SWISH)
+      .Case("tanh", PASO_ACT_TANH)
+      .Case("gelu", PASO_ACT_GELU)
+      .Case("gelu_tanh", PASO_ACT_GELU_TANH)
+      .Case("silu", PASO_ACT_SILU)
+      .Default(std::nullopt);
+}
+
+int64_t floatBits(double value) {
+  return llvm::bit_cast<uint32_t>(static_cast<float>(value));
+}
+
+/// Sets the activation fields; false when the runtime lacks it.
+bool setActivation(Descriptor &d, StringRef name, ArrayRef<double> params) {
+  std::optional<int64_t> code = activationCode(name);
+  if (!code)
+    return false;
+  d[PASO_GEMM_ACTIVATION] = *code;
+  if (!params.empty())
+    d[PASO_GEMM_ALPHA_BITS] = floatBits(params[0]);
+  if (params.size() > 1)
+    d[PASO_GEMM_BETA_BITS] = floatBits(params[1]);
+  return true;
+}
+
+bool isStaticF32(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+/// Everything one call needs: the descriptor, the tensor operands (A, B,
+/// optional bias and residual) and the problem for the cost model.
+struct KernelCall {
+  Descriptor descriptor{};
+  Value a, b, bias, residual;
+  GemmShape shape;
+};
+
+/// A constant holding `values` packed as the kernel's panels: `rows` x
+/// `depth` values where element (r, k) is read by `at(r, k)`, grouped in
+/// panels of `tile` rows, each k-major and zero-padded.
+template <typename At>
+Value packPanels(OpBuilder &b, Location loc, int64_t rows, int64_t depth,
+                 int64_t tile, At at, StringRef name) {
+  int64_t panels = (rows + tile - 1) / tile;
+  SmallVector<float> packed(panels * depth * tile, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < depth; ++k)
+      packed[(r / tile) * depth * tile + k * tile + r % tile] = at(r, k);
+  auto type = RankedTensorType::get({static_cast<int64_t>(packed.size())},
+                                    b.getF32Type());
+  return ConstantOp::create(b, loc, makeF32Elements(type, packed, name));
+}
+
+/// The call for an ungrouped 2-D convolution, or nullopt when the kernel
+/// does not take it.
+std::optional<KernelCall>
+planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
+                Value bias, Value residual, ArrayRef<int64_t> strides,
+                ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                int64_t group, StringRef activation,
+                ArrayRef<double> params, const GemmPlan &shapeOnly) {
+  Value output = op->getResult(0);
+  if (group != 1 || !isStaticF32(input) || !isStaticF32(filter) ||
+      !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
+      (residual && residual.getType() != output.getType()))
+    return std::nullopt;
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  auto outType = cast<RankedTensorType>(output.getType());
+  if (inType.getRank() != 4 || strides.size() != 2 || pads.size() != 4 ||
+      dilations.size() != 2)
+    return std::nullopt;
+  int64_t images = inType.getDimSize(0), channels = inType.getDimSize(1);
+  int64_t height = inType.getDimSize(2), width = inType.getDimSize(3);
+  int64_t m = filterType.getDimSize(0), kh = filterType.getDimSize(2),
+          kw = filterType.getDimSize(3);
+  int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+  if (filterType.getDimSize(1) != channels || outType.getDimSize(1) != m)
+    return std::nullopt;
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  if (!setActivation(d, activation, params))
+    return std::nullopt;
+  int64_t k = channels * kh * kw, n = oh * ow;
+  d[PASO_GEMM_M] = m;
+  d[PASO_GEMM_N] = n;
+  d[PASO_GEMM_K] = k;
+  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_LDC] = n;
+  d[PASO_GEMM_B_BATCH_STRIDE] = channels * height * width;
+  d[PASO_GEMM_C_BATCH_STRIDE] = m * n;
+  bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
+                   llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
+                   oh == height && ow == width;
+  if (pointwise) {
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_ROW_MAJOR;
+    d[PASO_GEMM_LDB] = n;
+  } else {
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
+    d[PASO_GEMM_IMAGE_C] = channels;
+    d[PASO_GEMM_IMAGE_H] = height;
+    d[PASO_GEMM_IMAGE_W] = width;
+    d[PASO_GEMM_KERNEL_H] = kh;
+    d[PASO_GEMM_KERNEL_W] = kw;
+    d[PASO_GEMM_STRIDE_H] = strides[0];
+    d[PASO_GEMM_STRIDE_W] = strides[1];
+    d[PASO_GEMM_PAD_TOP] = pads[0];
+    d[PASO_GEMM_PAD_LEFT] = pads[1];
+    d[PASO_GEMM_DILATION_H] = dilations[0];
+    d[PASO_GEMM_DILATION_W] = dilations[1];
+    d[PASO_GEMM_OUT_W] = ow;
+  }
+  call.b = input;
+  call.a = filter;
+  d[PASO_GEMM_LDA] = k;
+  if (std::optional<SmallVector<float>> weights = readF32Constant(filter)) {
+    call.a = packPanels(
+        b, filter.getLoc(), m, k, shapeOnly.mr,
+        [&](int64_t r, int64_t c) { return (*weights)[r * k + c]; },
+        "packed_filter");
+    d[PASO_GEMM_A_LAYOUT] = PASO_A_PACKED;
+    d[PASO_GEMM_LDA] = 0;
+    call.shape.aPrepacked = true;
+  }
+  if (bias) {
+    call.bias = bias;
+    d[PASO_GEMM_BIAS] = PASO_BIAS_ROW;
+  }
+  if (residual) {
+    call.residual = residual;
+    d[PASO_GEMM_RESIDUAL] = 1;
+  }
+  call.shape.m = m;
+  call.shape.n = n;
+  call.shape.k = k;
+  call.shape.batch = images;
+  return call;
+}
+
+/// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt.
+std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
+                                     const GemmPlan &shapeOnly) {
+  Value lhs = op.getLhs(), rhs = op.getRhs(), bias = op.getBias();
+  if (!isStaticF32(lhs) || !isStaticF32(rhs) || !isStaticF32(op) ||
+      (bias && !isStaticF32(bias)))
+    return std::nullopt;
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (lhsType.getRank() < 2 || rhsType.getRank() != 2)
+    return std::nullopt;
+  bool transposed = op.getTransRhs();
+  int64_t k = lhsType.getShape().back();
+  int64_t n = rhsType.getDimSize(transposed ? 0 : 1);
+  int64_t m = lhsType.getNumElements() / std::max<int64_t>(1, k);
+  if (rhsType.getDimSize(transposed ? 1 : 0) != k ||
+      (bias && cast<RankedTensorType>(bias.getType()).getNumElements() != n))
+    return std::nullopt;
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  if (!setActivation(d, op.getActivation(), op.getActivationParams()))
+    return std::nullopt;
+  d[PASO_GEMM_M] = m;
+  d[PASO_GEMM_N] = n;
+  d[PASO_GEMM_K] = k;
+  d[PASO_GEMM_BATCH] = 1;
+  d[PASO_GEMM_LDA] = k;
+  d[PASO_GEMM_LDC] = n;
+  call.a = lhs;
+  call.b = rhs;
+  if (std::optional<SmallVector<float>> weights = readF32Constant(rhs)) {
+    call.b = packPanels(
+        b, rhs.getLoc(), n, k, shapeOnly.nr,
+        [&](int64_t col, int64_t row) {
+          return transposed ? (*weights)[col * k + row]
+                            : (*weights)[row * n + col];
+        },
+        "packed_weights");
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
+    call.shape.bPrepacked = true;
+  } else {
+    d[PASO_GEMM_B_LAYOUT] = transposed ? PASO_B_TRANSPOSED : PASO_B_ROW_MAJOR;
+    d[PASO_GEMM_LDB] = transposed ? k : n;
+  }
+  if (bias) {
+    call.bias = bias;
+    d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
+  }
+  call.shape.m = m;
+  call.shape.n = n;
+  call.shape.k = k;
+  return call;
+}
+
+struct PasoCallCpuKernelsPass
+    : paso::impl::PasoCallCpuKernelsPassBase<PasoCallCpuKernelsPass> {
+  using Base::Base;
+  PasoCallCpuKernelsPass() = default;
+  explicit PasoCallCpuKernelsPass(const TargetDescription &description)
+      : target(description) {}
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!target) {
+      llvm::Expected<TargetDescription> resolved = resolveTarget(targetName);
+      if (!resolved) {
+        module.emitError(llvm::toString(resolved.takeError()));
+        return signalPassFailure();
+      }
+      target = *resolved;
+    }
+    // The register tile depends only on the target.
+    GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
+    SmallVector<Operation *> candidates;
+    module.walk([&](Operation *op) {
+      if (isa<ConvOp, FusedConvOp, FusedMatMulOp>(op))
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      OpBuilder b(op);
+      std::optional<KernelCall> call;
+      if (auto conv = dyn_cast<ConvOp>(op))
+        call = planConvolution(b, op, conv.getInput(), conv.getFilter(),
+                               conv.getBias(), Value(), conv.getStrides(),
+                               conv.getPads(), conv.getDilations(),
+                               conv.getGroup(), "none", {}, tile);
+      else if (auto fused = dyn_cast<FusedConvOp>(op))
+        call = planConvolution(
+            b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
+            fused.getResidual(), fused.getStrides(), fused.getPads(),
+            fused.getDilations(), fused.getGroup(), fused.getActivation(),
+            fused.getActivationParams(), tile);
+      else
+        call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
+      if (call)
+        emitCall(b, op, *call);
+    }
+  }
+
+  /// Emits the descriptor, the call and the tensor result replacing `op`.
+  void emitCall(OpBuilder &b, Operation *op, KernelCall &call) {
+    ModuleOp module = getOperation();
+    Location loc = op->getLoc();
+    GemmPlan plan = planGemm(*target, call.shape);
+    Descriptor &d = call.descriptor;
+    d[PASO_GEMM_KC] = plan.kc;
+    d[PASO_GEMM_NC] = plan.nc;
+    d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
+    if (d[PASO_GEMM_ACCUMULATE] != 0)
+      llvm_unreachable("generated products overwrite their result");
+
+    Type i64 = b.getI64Type();
+    // The descriptor: a private constant global per call.
+    OpBuilder atTop = OpBuilder::atBlockBegin(module.getBody());
+    auto descriptorType = MemRefType::get({PASO_GEMM_FIELDS}, i64);
+    std::string name;
+    do
+      name = "__paso_gemm_descriptor_" + std::to_string(counter++);
+    while (module.lookupSymbol(name));
+    memref::GlobalOp::create(
+        atTop, loc, name, atTop.getStringAttr("private"), descriptorType,
+        DenseElementsAttr::get(
+            RankedTensorType::get({PASO_GEMM_FIELDS}, i64),
+            ArrayRef<int64_t>(d.data(), d.size())),
+        /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
+    StringRef kernel = plan.mr == PASO_GEMM_MR_512 ? "paso_gemm_f32_v16"
+                                                  : "paso_gemm_f32";
+    auto callee = module.lookupSymbol<func::FuncOp>(kernel);
+    if (!callee) {
+      callee = func::FuncOp::create(
+          atTop, module.getLoc(), kernel,
+          atTop.getFunctionType(SmallVector<Type>(6, i64), {}));
+      callee.setPrivate();
+    }
+
+    auto addressOf = [&](Value memref) -> Value {
+      Value index =
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+      return arith::IndexCastOp::create(b, loc, i64, index);
+    };
+    // Operands are read in place: identity-layout buffers, so the aligned
+    // pointer is the first element (bufferisation copies a strided view).
+    auto bufferOf = [&](Value tensor) -> Value {
+      if (!tensor)
+        return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+      auto type = cast<RankedTensorType>(tensor.getType());
+      Value buffer = bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          tensor, /*read_only=*/true);
+      return addressOf(buffer);
+    };
+    // The output is allocated before the operands' pointers are taken:
+    // the arena plan sees an operand's last use at its pointer, and the
+    // output must not share memory with an operand the call still reads.
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Value output = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get(resultType.getShape(), resultType.getElementType()));
+    Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
+    Value a = bufferOf(call.a), bValue = bufferOf(call.b);
+    Value bias = bufferOf(call.bias), residual = bufferOf(call.residual);
+    auto callOp = func::CallOp::create(
+        b, loc, callee,
+        ValueRange{addressOf(descriptor), a, bValue, addressOf(output), bias,
+                   residual});
+    callOp->setAttr("paso.predicted_us",
+                    b.getF64FloatAttr(plan.predictedSeconds * 1e6));
+    Value result = bufferization::ToTensorOp::create(
+        b, loc, resultType, output, /*restrict=*/true, /*writable=*/true);
+    op->getResult(0).replaceAllUsesWith(result);
+    op->erase();
+  }
+
+  std::optional<TargetDescription> target;
+  unsigned counter = 0;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+mlir::paso::createCallCpuKernelsPass(const TargetDescription &target) {
+  return std::make_unique<PasoCallCpuKernelsPass>(target);
+}

@@ -1,0 +1,82 @@
+//===- CostModel.cpp - analytic cost model for CPU kernels ----------------===//
+
+#include "paso/Target/CostModel.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir::paso;
+
+double mlir::paso::peakFlopsPerCore(const TargetDescription &target) {
+  if (target.peakGflopsF32 > 0)
+    return target.peakGflopsF32 * 1e9 / std::max(1u, target.cores);
+  double lanes = std::max(4u, target.vectorBits / 32);
+  return CostModelDefaults::kGhz * 1e9 * CostModelDefaults::kFmaPipes * lanes *
+         2;
+}
+
+double mlir::paso::memoryBytesPerSecond(const TargetDescription &target) {
+  return (target.memoryGBps > 0 ? target.memoryGBps
+                                : CostModelDefaults::kMemoryGBps) *
+         1e9;
+}
+
+double mlir::paso::predictSeconds(const TargetDescription &target,
+                                  double flops, double bytes,
+                                  int64_t threads) {
+  threads = std::max<int64_t>(1, threads);
+  double compute = flops / (peakFlopsPerCore(target) * threads);
+  // Cores share the memory bus: bandwidth does not scale with threads.
+  double memory = bytes / memoryBytesPerSecond(target);
+  return std::max(compute, memory);
+}
+
+GemmPlan mlir::paso::planGemm(const TargetDescription &target,
+                              const GemmShape &shape) {
+  GemmPlan plan;
+  if (target.vectorBits >= 512) {
+    plan.mr = 12;
+    plan.nr = 32;
+  }
+  uint64_t l1 = target.l1dBytes ? target.l1dBytes
+                                : CostModelDefaults::kL1dBytes;
+  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
+  // The A panel and the B panel being streamed take at most 3/4 of L1,
+  // leaving room for the C tile and stack; kc is a multiple of 8 (whole
+  // cache lines of the packed panels) between 64 and 512.
+  int64_t kc = static_cast<int64_t>(l1 * 3 / 4) / ((plan.mr + plan.nr) * 4);
+  kc = std::clamp<int64_t>(kc / 8 * 8, 64, 512);
+  // A K shorter than the block needs no more.
+  plan.kc = std::min(kc, std::max<int64_t>(8, (shape.k + 7) / 8 * 8));
+  // The packed B block (kc x nc) takes half of L2.
+  int64_t nc = static_cast<int64_t>(l2 / 2) / (plan.kc * 4);
+  nc = std::max(plan.nr, nc / plan.nr * plan.nr);
+  int64_t paddedN = (shape.n + plan.nr - 1) / plan.nr * plan.nr;
+  plan.nc = std::min(nc, paddedN);
+
+  // Arithmetic includes the padding of partial register tiles.
+  double paddedM = std::ceil(double(shape.m) / plan.mr) * plan.mr;
+  double flops = 2.0 * paddedM * paddedN * shape.k * shape.batch;
+  // Bytes from memory: A and B once, C written (and read for the
+  // epilogue); packing re-reads what it packs.
+  double bytes = 4.0 * shape.batch *
+                 (double(shape.m) * shape.k * (shape.aPrepacked ? 1 : 2) +
+                  double(shape.k) * shape.n * (shape.bPrepacked ? 1 : 2) +
+                  2.0 * shape.m * shape.n);
+  plan.singleThreadSeconds = predictSeconds(target, flops, bytes, 1);
+  // Threads split the arithmetic, not the memory traffic, and each costs a
+  // hand-off: take the count with the lowest predicted time, and more than
+  // one only when it saves at least two hand-offs' worth.
+  plan.maxThreads = 1;
+  plan.predictedSeconds = plan.singleThreadSeconds;
+  for (int64_t threads = 2; threads <= std::max(1u, target.cores); ++threads) {
+    double seconds = predictSeconds(target, flops, bytes, threads) +
+                     CostModelDefaults::kThreadHandoffSeconds;
+    if (seconds + 2 * CostModelDefaults::kThreadHandoffSeconds <
+        plan.predictedSeconds) {
+      plan.maxThreads = threads;
+      plan.predictedSeconds = seconds;
+    }
+  }
+  return plan;
+}

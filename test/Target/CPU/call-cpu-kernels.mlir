@@ -1,0 +1,110 @@
+// Convolutions and fused matmuls become calls to the runtime GEMM kernel,
+// with constant weights packed at compile time and a constant descriptor
+// (fields in include/paso/Runtime/paso_gemm.h).
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=x86-64-avx2" | FileCheck %s
+// RUN: echo '{"base": "x86-64-avx2", "name": "wide", "vector_bits": 512}' > %t.json
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=%t.json" | FileCheck %s --check-prefix=WIDE
+// RUN: not paso-opt %s --paso-call-cpu-kernels="target=nonexistent" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// BADTARGET: error: unknown target 'nonexistent'
+
+// A 3x3 padded convolution: implicit im2col (B layout 3) over the image,
+// the filter packed in panels of 6 rows (27 x 6 = 162 floats), bias per
+// row (1), relu (1). The cost model keeps the blocking within the target's
+// L1/L2 (kc 32 = K rounded up, nc 64 = N) and this tiny product on one
+// thread.
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<33xi64> = dense<[4, 64, 27, 1, 1, 0, 3, 0, 64, 0, 192, 256, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1, 0, 1, 0, 0, 0, 32, 64, 1]>
+// CHECK-DAG: func.func private @paso_gemm_f32(i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func @conv_relu
+// CHECK-DAG: %[[FILTER:.*]] = paso.constant dense_resource<packed_filter{{.*}}> : tensor<162xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x4x8x8xf32>
+// CHECK: memref.get_global @__paso_gemm_descriptor_
+// CHECK: bufferization.to_buffer %[[FILTER]] read_only
+// CHECK: bufferization.to_buffer %arg0 read_only
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.predicted_us = {{.*}}}
+// CHECK: %[[RESULT:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: paso.fused_conv
+// CHECK: return %[[RESULT]]
+// WIDE-LABEL: func @conv_relu
+// WIDE: paso.constant dense_resource<packed_filter{{.*}}> : tensor<324xf32>
+// WIDE: call @paso_gemm_f32_v16(
+func.func @conv_relu(%x: tensor<1x3x8x8xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %w = paso.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %y = paso.fused_conv %x, %w bias(%b : tensor<4xf32>) {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// A 1x1, stride-1 convolution reads its input directly (B layout 0, leading
+// dimension H x W); a filter that is not a constant is read row-major
+// (A layout 0, lda = K); the residual is the sixth argument; clip passes
+// its bounds as f32 bits (0 and 6.0 = 0x40C00000); two images.
+// CHECK: memref.global "private" constant @{{.*}} = dense<[5, 12, 8, 2, 0, 8, 0, 12, 12, 0, 96, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 1086324736, 0, 8, 16, 1]>
+// CHECK-LABEL: func @pointwise_residual
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8x3x4xf32>, %[[W:.*]]: tensor<5x8x1x1xf32>, %[[SKIP:.*]]: tensor<2x5x3x4xf32>)
+// CHECK-DAG: bufferization.to_buffer %[[W]] read_only
+// CHECK-DAG: bufferization.to_buffer %[[X]] read_only
+// CHECK-DAG: %[[R:.*]] = bufferization.to_buffer %[[SKIP]] read_only
+// CHECK: %[[RP:.*]] = memref.extract_aligned_pointer_as_index %[[R]]
+// CHECK: %[[RI:.*]] = arith.index_cast %[[RP]]
+// CHECK: call @paso_gemm_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[RI]])
+func.func @pointwise_residual(%x: tensor<2x8x3x4xf32>, %w: tensor<5x8x1x1xf32>, %skip: tensor<2x5x3x4xf32>) -> tensor<2x5x3x4xf32> {
+  %y = paso.fused_conv %x, %w residual(%skip : tensor<2x5x3x4xf32>) {activation = "clip", activation_params = array<f64: 0.0, 6.0>, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<2x8x3x4xf32>, tensor<5x8x1x1xf32> -> tensor<2x5x3x4xf32>
+  return %y : tensor<2x5x3x4xf32>
+}
+
+// -----
+
+// A fused matmul with constant weights: the batch of rows is M (10), the
+// weights are packed as B in panels of 16 columns (2 x 8 x 16 = 256
+// floats, layout 2), the bias is per column (2), gelu is 8.
+// CHECK: memref.global "private" constant @{{.*}} = dense<[10, 20, 8, 1, 0, 8, 2, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 8, 0, 0, 0, 8, 32, 1]>
+// CHECK-LABEL: func @matmul_gelu
+// CHECK: paso.constant dense_resource<packed_weights{{.*}}> : tensor<256xf32>
+// CHECK: call @paso_gemm_f32(
+// CHECK-NOT: paso.fused_matmul
+func.func @matmul_gelu(%x: tensor<2x5x8xf32>, %b: tensor<20xf32>) -> tensor<2x5x20xf32> {
+  %w = paso.constant dense<0.25> : tensor<8x20xf32>
+  %y = paso.fused_matmul %x, %w bias(%b : tensor<20xf32>) {activation = "gelu", trans_rhs = false} : tensor<2x5x8xf32>, tensor<8x20xf32> -> tensor<2x5x20xf32>
+  return %y : tensor<2x5x20xf32>
+}
+
+// -----
+
+// A right-hand side that is not a constant is read in place, transposed
+// (layout 1, ldb = K).
+// CHECK: memref.global "private" constant @{{.*}} = dense<[4, 6, 8, 1, 0, 8, 1, 8, 6, 0,
+// CHECK-LABEL: func @matmul_transposed_input
+// CHECK: call @paso_gemm_f32(
+func.func @matmul_transposed_input(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> tensor<4x6xf32> {
+  %y = paso.fused_matmul %x, %w {trans_rhs = true} : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+  return %y : tensor<4x6xf32>
+}
+
+// -----
+
+// A product worth splitting: the cost model gives it three of the target's
+// four cores (the fourth would not pay for its hand-off: the product is
+// bound by memory traffic there).
+// CHECK: memref.global "private" constant @{{.*}} = dense<[64, 3136, 576, {{.*}}, 3]>
+// CHECK-LABEL: func @large
+func.func @large(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
+  %w = paso.constant dense<0.5> : tensor<64x64x3x3xf32>
+  %y = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
+  return %y : tensor<1x64x56x56xf32>
+}
+
+// -----
+
+// Not taken: grouped convolutions, other element types, dynamic shapes.
+// CHECK-LABEL: func @not_taken
+// CHECK-NOT: call @paso_gemm
+// CHECK: paso.conv
+// CHECK: paso.conv
+// CHECK: paso.fused_matmul
+func.func @not_taken(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>, %h: tensor<1x2x8x8xf16>, %hw: tensor<3x2x1x1xf16>, %d: tensor<?x8xf32>, %dw: tensor<8x4xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x3x8x8xf16>, tensor<?x4xf32>) {
+  %a = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %b = paso.conv %h, %hw {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x8x8xf16>, tensor<3x2x1x1xf16>) -> tensor<1x3x8x8xf16>
+  %c = paso.fused_matmul %d, %dw {trans_rhs = false} : tensor<?x8xf32>, tensor<8x4xf32> -> tensor<?x4xf32>
+  return %a, %b, %c : tensor<1x4x6x6xf32>, tensor<1x3x8x8xf16>, tensor<?x4xf32>
+}

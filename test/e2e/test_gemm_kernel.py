@@ -1,0 +1,186 @@
+"""The runtime GEMM kernel (paso-call-cpu-kernels + paso_gemm.c) on the
+cases the model suite does not reach, each checked against ONNX Runtime:
+convolution geometry (strides, dilations, asymmetric padding, batches,
+1x1 direct reads), weights that are not constants (no prepacking), every
+fused activation, Gemm with a transposed right-hand side, and both kernel
+widths (256-bit for x86-64-avx2 / the Pi, 512-bit for AVX-512 hosts), plus
+one model on the Pi 4 under qemu. Tolerance as in test_models.py.
+"""
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import paso
+from conftest import run_on_aarch64
+from test_models import assert_matches
+
+RNG = np.random.default_rng(7)
+
+
+def host_has_avx2():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx2" in f.read()
+    except OSError:
+        return False
+
+
+# The 256-bit kernel runs on the host only where it has AVX2.
+TARGETS = ["host"] + (["x86-64-avx2"] if host_has_avx2() else [])
+
+
+def save(nodes, inputs, outputs, initializers, path):
+    graph = helper.make_graph(nodes, "kernel_case", inputs, outputs,
+                              initializers)
+    model = helper.make_model(graph,
+                              opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def tensor(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def weights(name, shape):
+    return numpy_helper.from_array(
+        RNG.standard_normal(shape).astype(np.float32), name)
+
+
+def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
+               dilations=(1, 1), bias=True, activation=None,
+               residual=False, constant_filter=True):
+    n, c, h, w = image
+    oh = (h + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) \
+        // strides[0] + 1
+    ow = (w + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) \
+        // strides[1] + 1
+    inputs = [tensor("x", list(image))]
+    inits = []
+    filter_shape = [filters, c] + list(kernel)
+    if constant_filter:
+        inits.append(weights("w", filter_shape))
+    else:
+        inputs.append(tensor("w", filter_shape))
+    conv_inputs = ["x", "w"]
+    if bias:
+        inits.append(weights("b", [filters]))
+        conv_inputs.append("b")
+    nodes = [helper.make_node("Conv", conv_inputs, ["conv"],
+                              kernel_shape=list(kernel),
+                              strides=list(strides), pads=list(pads),
+                              dilations=list(dilations))]
+    last = "conv"
+    out_shape = [n, filters, oh, ow]
+    if residual:
+        inputs.append(tensor("skip", out_shape))
+        nodes.append(helper.make_node("Add", [last, "skip"], ["sum"]))
+        last = "sum"
+    if activation:
+        op, attrs = activation
+        extra = []
+        if op == "Clip":
+            inits += [numpy_helper.from_array(np.array(0, np.float32), "lo"),
+                      numpy_helper.from_array(np.array(6, np.float32), "hi")]
+            extra = ["lo", "hi"]
+        nodes.append(helper.make_node(op, [last] + extra, ["act"], **attrs))
+        last = "act"
+    nodes.append(helper.make_node("Identity", [last], ["y"]))
+    return save(nodes, inputs, [tensor("y", out_shape)], inits, path)
+
+
+def check(onnx_path, tmp_path, target):
+    so = paso.compile(onnx_path, target=target,
+                      output=tmp_path / f"{target}.so")
+    model = paso.load(so)
+    rng = np.random.default_rng(1)
+    feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32)
+             for i in model.inputs}
+    session = ort.InferenceSession(str(onnx_path),
+                                   providers=["CPUExecutionProvider"])
+    want = dict(zip([o.name for o in session.get_outputs()],
+                    session.run(None, feeds)))
+    assert_matches(model.run(feeds), want, onnx_path.name)
+    return feeds, want
+
+
+CONVS = {
+    "3x3_pad1": dict(image=(1, 5, 9, 11), filters=13, kernel=(3, 3),
+                     pads=(1, 1, 1, 1)),
+    "stride2_asymmetric_pads": dict(image=(1, 3, 15, 12), filters=7,
+                                    kernel=(3, 5), strides=(2, 2),
+                                    pads=(0, 2, 1, 1)),
+    "dilated": dict(image=(1, 4, 12, 12), filters=6, kernel=(3, 3),
+                    dilations=(2, 3), pads=(2, 1, 2, 3)),
+    "stride3_rows_wider_than_a_panel": dict(image=(1, 2, 20, 70), filters=5,
+                                            kernel=(2, 2), strides=(3, 1)),
+    "pointwise_direct": dict(image=(1, 40, 7, 9), filters=33, kernel=(1, 1)),
+    "batch_of_three": dict(image=(3, 6, 8, 8), filters=9, kernel=(3, 3),
+                           pads=(1, 1, 1, 1), residual=True),
+    "filter_is_an_input": dict(image=(2, 6, 7, 7), filters=10,
+                               kernel=(3, 3), pads=(1, 1, 1, 1),
+                               constant_filter=False),
+    "long_reduction": dict(image=(1, 300, 5, 5), filters=14, kernel=(3, 3),
+                           pads=(1, 1, 1, 1), bias=False),
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", sorted(CONVS))
+def test_convolution(case, target, paso_opt, tmp_path):
+    path = conv_model(tmp_path / f"{case}.onnx", **CONVS[case])
+    check(path, tmp_path, target)
+
+
+ACTIVATIONS = {
+    "relu": ("Relu", {}),
+    "clip": ("Clip", {}),
+    "leaky_relu": ("LeakyRelu", {"alpha": 0.2}),
+    "sigmoid": ("Sigmoid", {}),
+    "hard_sigmoid": ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
+    "hard_swish": ("HardSwish", {}),
+    "tanh": ("Tanh", {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_fused_activation(name, paso_opt, tmp_path):
+    path = conv_model(tmp_path / f"{name}.onnx", image=(1, 4, 10, 10),
+                      filters=35, kernel=(3, 3), pads=(1, 1, 1, 1),
+                      residual=True, activation=ACTIVATIONS[name])
+    check(path, tmp_path, "host")
+
+
+def gemm_model(path, m, k, n, trans_b, constant_rhs, activation):
+    inputs = [tensor("a", [m, k])]
+    inits = [weights("c", [n])]
+    b_shape = [n, k] if trans_b else [k, n]
+    if constant_rhs:
+        inits.append(weights("b", b_shape))
+    else:
+        inputs.append(tensor("b", b_shape))
+    nodes = [helper.make_node("Gemm", ["a", "b", "c"], ["g"], transB=trans_b)]
+    nodes.append(helper.make_node(activation, ["g"], ["y"]))
+    return save(nodes, inputs, [tensor("y", [m, n])], inits, path)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("trans_b", [0, 1])
+@pytest.mark.parametrize("constant_rhs", [True, False])
+def test_gemm(trans_b, constant_rhs, target, paso_opt, tmp_path):
+    path = gemm_model(tmp_path / "gemm.onnx", 19, 70, 45, trans_b,
+                      constant_rhs, "Gelu" if constant_rhs else "Sigmoid")
+    check(path, tmp_path, target)
+
+
+def test_convolution_on_rpi4(paso_opt, tmp_path, aarch64_runner):
+    path = conv_model(tmp_path / "pi.onnx", image=(1, 5, 12, 10), filters=11,
+                      kernel=(3, 3), strides=(2, 1), pads=(1, 0, 1, 2),
+                      residual=True, activation=ACTIVATIONS["clip"])
+    feeds, want = check(path, tmp_path, "host")
+    so = paso.compile(path, target="rpi4", output=tmp_path / "rpi4.so")
+    run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
+    assert_matches({"y": np.load(tmp_path / "y.npy")}, want, "rpi4 conv")
