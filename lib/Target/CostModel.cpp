@@ -26,9 +26,28 @@ double mlir::paso::predictSeconds(const TargetDescription &target,
                                   int64_t threads) {
   threads = std::max<int64_t>(1, threads);
   double compute = flops / (peakFlopsPerCore(target) * threads);
-  // Cores share the memory bus: bandwidth does not scale with threads.
-  double memory = bytes / memoryBytesPerSecond(target);
+  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
+  double memory =
+      bytes <= double(l2) * threads
+          ? bytes / (CostModelDefaults::kCacheGBpsPerCore * 1e9 * threads)
+          // Cores share the memory bus: DRAM bandwidth does not scale.
+          : bytes / memoryBytesPerSecond(target);
   return std::max(compute, memory);
+}
+
+ThreadPlan mlir::paso::planThreads(const TargetDescription &target,
+                                   double flops, double bytes) {
+  // More than one thread only when it saves at least two hand-offs' worth
+  // over the best count so far.
+  ThreadPlan plan{1, predictSeconds(target, flops, bytes, 1)};
+  for (int64_t threads = 2; threads <= std::max(1u, target.cores); ++threads) {
+    double seconds = predictSeconds(target, flops, bytes, threads) +
+                     CostModelDefaults::kThreadHandoffSeconds;
+    if (seconds + 2 * CostModelDefaults::kThreadHandoffSeconds <
+        plan.seconds)
+      plan = ThreadPlan{threads, seconds};
+  }
+  return plan;
 }
 
 GemmPlan mlir::paso::planGemm(const TargetDescription &target,
@@ -64,19 +83,8 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
                   double(shape.k) * shape.n * (shape.bPrepacked ? 1 : 2) +
                   2.0 * shape.m * shape.n);
   plan.singleThreadSeconds = predictSeconds(target, flops, bytes, 1);
-  // Threads split the arithmetic, not the memory traffic, and each costs a
-  // hand-off: take the count with the lowest predicted time, and more than
-  // one only when it saves at least two hand-offs' worth.
-  plan.maxThreads = 1;
-  plan.predictedSeconds = plan.singleThreadSeconds;
-  for (int64_t threads = 2; threads <= std::max(1u, target.cores); ++threads) {
-    double seconds = predictSeconds(target, flops, bytes, threads) +
-                     CostModelDefaults::kThreadHandoffSeconds;
-    if (seconds + 2 * CostModelDefaults::kThreadHandoffSeconds <
-        plan.predictedSeconds) {
-      plan.maxThreads = threads;
-      plan.predictedSeconds = seconds;
-    }
-  }
+  ThreadPlan threads = planThreads(target, flops, bytes);
+  plan.maxThreads = threads.threads;
+  plan.predictedSeconds = threads.seconds;
   return plan;
 }

@@ -1,5 +1,6 @@
-"""The runtime GEMM kernel (paso-call-cpu-kernels + paso_gemm.c) on the
-cases the model suite does not reach, each checked against ONNX Runtime:
+"""The runtime kernels (paso-call-cpu-kernels + paso_gemm.c and
+paso_depthwise.c) on the cases the model suite does not reach, each checked
+against ONNX Runtime:
 convolution geometry (strides, dilations, asymmetric padding, batches,
 1x1 direct reads), weights that are not constants (no prepacking), every
 fused activation, Gemm with a transposed right-hand side, and both kernel
@@ -52,7 +53,7 @@ def weights(name, shape):
 
 def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
                dilations=(1, 1), bias=True, activation=None,
-               residual=False, constant_filter=True):
+               residual=False, constant_filter=True, group=1):
     n, c, h, w = image
     oh = (h + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) \
         // strides[0] + 1
@@ -60,7 +61,7 @@ def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
         // strides[1] + 1
     inputs = [tensor("x", list(image))]
     inits = []
-    filter_shape = [filters, c] + list(kernel)
+    filter_shape = [filters, c // group] + list(kernel)
     if constant_filter:
         inits.append(weights("w", filter_shape))
     else:
@@ -72,7 +73,7 @@ def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
     nodes = [helper.make_node("Conv", conv_inputs, ["conv"],
                               kernel_shape=list(kernel),
                               strides=list(strides), pads=list(pads),
-                              dilations=list(dilations))]
+                              dilations=list(dilations), group=group)]
     last = "conv"
     out_shape = [n, filters, oh, ow]
     if residual:
@@ -128,6 +129,22 @@ CONVS = {
 }
 
 
+DEPTHWISE = {
+    "3x3_pad1": dict(image=(1, 6, 9, 11), kernel=(3, 3), pads=(1, 1, 1, 1)),
+    "stride2_wide_rows": dict(image=(1, 3, 13, 37), kernel=(3, 3),
+                              strides=(2, 2), pads=(0, 1, 1, 1)),
+    "5x5_dilated_residual": dict(image=(2, 4, 10, 10), kernel=(5, 5),
+                                 dilations=(2, 1), pads=(4, 2, 4, 2),
+                                 residual=True),
+    "filter_is_an_input": dict(image=(1, 5, 6, 19), kernel=(3, 1),
+                               strides=(1, 3), constant_filter=False),
+}
+for name, case in DEPTHWISE.items():
+    channels = case["image"][1]
+    CONVS["depthwise_" + name] = dict(case, filters=channels, group=channels,
+                                      activation=("Clip", {}))
+
+
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("case", sorted(CONVS))
 def test_convolution(case, target, paso_opt, tmp_path):
@@ -176,8 +193,10 @@ def test_gemm(trans_b, constant_rhs, target, paso_opt, tmp_path):
     check(path, tmp_path, target)
 
 
-def test_convolution_on_rpi4(paso_opt, tmp_path, aarch64_runner):
-    path = conv_model(tmp_path / "pi.onnx", image=(1, 5, 12, 10), filters=11,
+@pytest.mark.parametrize("group", [1, 5])
+def test_convolution_on_rpi4(group, paso_opt, tmp_path, aarch64_runner):
+    path = conv_model(tmp_path / "pi.onnx", image=(1, 5, 12, 10),
+                      filters=11 if group == 1 else 5, group=group,
                       kernel=(3, 3), strides=(2, 1), pads=(1, 0, 1, 2),
                       residual=True, activation=ACTIVATIONS["clip"])
     feeds, want = check(path, tmp_path, "host")

@@ -93,4 +93,9 @@ enum paso_activation {
 enum { PASO_GEMM_MR_256 = 6, PASO_GEMM_NR_256 = 16 };
 enum { PASO_GEMM_MR_512 = 12, PASO_GEMM_NR_512 = 32 };
 
+/* paso_depthwise_f32 reads the same descriptor (M = channels, N = output
+ * pixels, K = KH x KW, A = the [C, KH x KW] filter, B = the image) for
+ * windows of at most this many taps. */
+enum { PASO_DEPTHWISE_MAX_WINDOW = 121 };
+
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

@@ -27,6 +27,9 @@ struct CostModelDefaults {
   static constexpr double kMemoryGBps = 10.0;
   static constexpr uint64_t kL1dBytes = 32 << 10;
   static constexpr uint64_t kL2Bytes = 512 << 10;
+  /// Bandwidth of one core from its L2 when the data fits there (the
+  /// activations between layers usually do; weights stream from DRAM).
+  static constexpr double kCacheGBpsPerCore = 30.0;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
 };
@@ -56,13 +59,24 @@ double peakFlopsPerCore(const TargetDescription &target);
 /// DRAM bandwidth in bytes/s.
 double memoryBytesPerSecond(const TargetDescription &target);
 
-/// Roofline time of a kernel doing `flops` and moving `bytes` from memory
-/// on `threads` cores.
+/// Roofline time of a kernel doing `flops` and moving `bytes` on `threads`
+/// cores: from the cores' L2 (bandwidth scaling with threads) when the
+/// bytes fit in it, else from DRAM (shared by all cores).
 double predictSeconds(const TargetDescription &target, double flops,
                       double bytes, int64_t threads = 1);
 
 /// Blocking, threads and predicted time of `shape` on `target`.
 GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
+
+/// Threads worth using for a kernel doing `flops` over `bytes` of memory
+/// traffic, and its predicted time on that many: threads split the
+/// arithmetic, not the traffic, and each costs a hand-off.
+struct ThreadPlan {
+  int64_t threads = 1;
+  double seconds = 0;
+};
+ThreadPlan planThreads(const TargetDescription &target, double flops,
+                       double bytes);
 
 } // namespace mlir::paso
 

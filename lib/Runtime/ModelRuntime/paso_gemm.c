@@ -18,111 +18,12 @@
  *
 \*===----------------------------------------------------------------------===*/
 
-#include "paso/Runtime/paso_gemm.h"
-
-#include <stddef.h>
-#include <stdint.h>
-
-void *aligned_alloc(size_t alignment, size_t size);
-void free(void *pointer);
-void abort(void);
-
-/* From paso_threads.c: runs body(i, context) for i in [0, count) on up to
- * the configured number of threads. */
-void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
-                       void *context);
-int32_t paso_get_num_threads(void);
-
-/* Blocking for products whose caller has no cost-model numbers (paso_sgemm):
- * a 256 x 1024 block of B is 1 MiB, within every target's L2. */
-enum { DEFAULT_KC = 256, DEFAULT_NC = 1024 };
-
-/* paso_sgemm products smaller than this (in multiply-adds) run on one
- * thread: waking a sleeping pool worker can take tens of microseconds,
- * and at 2^21 it gets about a millisecond of work on a Cortex-A72. (The
- * calls paso-call-cpu-kernels emits carry the cost model's choice.) */
-enum { PARALLEL_MIN_WORK = 1 << 21 };
-
-/* The descriptor decoded, with the operand pointers and the work split. */
-typedef struct {
-  int64_t M, N, K, batch, lda, ldb, ldc;
-  int64_t aBatchStride, bBatchStride, cBatchStride;
-  int aLayout, bLayout, biasKind, activation, accumulate, hasEpilogue;
-  int64_t imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
-      padLeft, dilationH, dilationW, outW;
-  float alpha, beta;
-  int64_t kc, nc;
-  const float *A, *B, *bias, *residual;
-  float *C;
-  int64_t rowChunk, columnChunk, rowPieces, columnPieces;
-} GemmProblem;
-
-static float bitsToFloat(int64_t bits) {
-  union {
-    uint32_t u;
-    float f;
-  } v = {(uint32_t)bits};
-  return v.f;
-}
-
-static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
-                         intptr_t b, intptr_t c, intptr_t bias,
-                         intptr_t residual) {
-  g->M = d[PASO_GEMM_M];
-  g->N = d[PASO_GEMM_N];
-  g->K = d[PASO_GEMM_K];
-  g->batch = d[PASO_GEMM_BATCH];
-  if (g->M <= 0 || g->N <= 0 || g->batch <= 0)
-    return 0;
-  g->lda = d[PASO_GEMM_LDA];
-  g->ldb = d[PASO_GEMM_LDB];
-  g->ldc = d[PASO_GEMM_LDC];
-  g->aBatchStride = d[PASO_GEMM_A_BATCH_STRIDE];
-  g->bBatchStride = d[PASO_GEMM_B_BATCH_STRIDE];
-  g->cBatchStride = d[PASO_GEMM_C_BATCH_STRIDE];
-  g->aLayout = (int)d[PASO_GEMM_A_LAYOUT];
-  g->bLayout = (int)d[PASO_GEMM_B_LAYOUT];
-  g->biasKind = bias ? (int)d[PASO_GEMM_BIAS] : PASO_BIAS_NONE;
-  g->activation = (int)d[PASO_GEMM_ACTIVATION];
-  g->accumulate = (int)d[PASO_GEMM_ACCUMULATE];
-  g->hasEpilogue = g->biasKind != PASO_BIAS_NONE || residual ||
-                   g->activation != PASO_ACT_NONE;
-  g->imageH = d[PASO_GEMM_IMAGE_H];
-  g->imageW = d[PASO_GEMM_IMAGE_W];
-  g->kernelH = d[PASO_GEMM_KERNEL_H];
-  g->kernelW = d[PASO_GEMM_KERNEL_W];
-  g->strideH = d[PASO_GEMM_STRIDE_H];
-  g->strideW = d[PASO_GEMM_STRIDE_W];
-  g->padTop = d[PASO_GEMM_PAD_TOP];
-  g->padLeft = d[PASO_GEMM_PAD_LEFT];
-  g->dilationH = d[PASO_GEMM_DILATION_H];
-  g->dilationW = d[PASO_GEMM_DILATION_W];
-  g->outW = d[PASO_GEMM_OUT_W];
-  g->alpha = bitsToFloat(d[PASO_GEMM_ALPHA_BITS]);
-  g->beta = bitsToFloat(d[PASO_GEMM_BETA_BITS]);
-  g->kc = d[PASO_GEMM_KC] > 0 ? d[PASO_GEMM_KC] : DEFAULT_KC;
-  g->nc = d[PASO_GEMM_NC] > 0 ? d[PASO_GEMM_NC] : DEFAULT_NC;
-  g->A = (const float *)a;
-  g->B = (const float *)b;
-  g->C = (float *)c;
-  g->bias = (const float *)bias;
-  g->residual = (const float *)residual;
-  if (g->K <= 0) {
-    /* An empty sum: C keeps its value or becomes zero; the epilogue is
-     * not applied to it (a degenerate product no ONNX model produces). */
-    if (!g->accumulate)
-      for (int64_t i = 0; i < g->batch; ++i)
-        for (int64_t m = 0; m < g->M; ++m)
-          for (int64_t n = 0; n < g->N; ++n)
-            g->C[i * g->cBatchStride + m * g->ldc + n] = 0.0f;
-    return 0;
-  }
-  return 1;
-}
+#include "kernel_common.h"
 
 #define KERNEL
 #define LANES 8
 #define MR PASO_GEMM_MR_256
+#include "vector_math.inc"
 #include "gemm_kernel.inc"
 #undef MR
 #undef LANES
@@ -131,6 +32,7 @@ static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
 #define KERNEL _v16
 #define LANES 16
 #define MR PASO_GEMM_MR_512
+#include "vector_math.inc"
 #include "gemm_kernel.inc"
 #undef MR
 #undef LANES

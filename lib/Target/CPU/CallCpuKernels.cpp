@@ -80,7 +80,11 @@ bool isStaticF32(Value value) {
 struct KernelCall {
   Descriptor descriptor{};
   Value a, b, bias, residual;
+  /// A product for the GEMM kernel, or a depthwise convolution (whose
+  /// cost is its arithmetic and traffic).
+  bool depthwise = false;
   GemmShape shape;
+  double flops = 0, bytes = 0;
 };
 
 /// A constant holding `values` packed as the kernel's panels: `rows` x
@@ -108,7 +112,7 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
                 int64_t group, StringRef activation,
                 ArrayRef<double> params, const GemmPlan &shapeOnly) {
   Value output = op->getResult(0);
-  if (group != 1 || !isStaticF32(input) || !isStaticF32(filter) ||
+  if (!isStaticF32(input) || !isStaticF32(filter) ||
       !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
       (residual && residual.getType() != output.getType()))
     return std::nullopt;
@@ -123,13 +127,19 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   int64_t m = filterType.getDimSize(0), kh = filterType.getDimSize(2),
           kw = filterType.getDimSize(3);
   int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
-  if (filterType.getDimSize(1) != channels || outType.getDimSize(1) != m)
+  // Ungrouped convolutions are products; depthwise ones (one filter per
+  // channel) have their own kernel; other groupings stay in linalg.
+  bool depthwise = group > 1 && group == channels && m == channels &&
+                   filterType.getDimSize(1) == 1 &&
+                   kh * kw <= PASO_DEPTHWISE_MAX_WINDOW;
+  if ((group != 1 && !depthwise) || outType.getDimSize(1) != m ||
+      (!depthwise && filterType.getDimSize(1) != channels))
     return std::nullopt;
   KernelCall call;
   Descriptor &d = call.descriptor;
   if (!setActivation(d, activation, params))
     return std::nullopt;
-  int64_t k = channels * kh * kw, n = oh * ow;
+  int64_t k = (depthwise ? 1 : channels) * kh * kw, n = oh * ow;
   d[PASO_GEMM_M] = m;
   d[PASO_GEMM_N] = n;
   d[PASO_GEMM_K] = k;
@@ -161,7 +171,28 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   call.b = input;
   call.a = filter;
   d[PASO_GEMM_LDA] = k;
-  if (std::optional<SmallVector<float>> weights = readF32Constant(filter)) {
+  if (depthwise) {
+    // The filter is read as it is: [C, KH x KW]; the image always goes
+    // through the padded copy, whatever the geometry.
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
+    d[PASO_GEMM_IMAGE_C] = channels;
+    d[PASO_GEMM_IMAGE_H] = height;
+    d[PASO_GEMM_IMAGE_W] = width;
+    d[PASO_GEMM_KERNEL_H] = kh;
+    d[PASO_GEMM_KERNEL_W] = kw;
+    d[PASO_GEMM_STRIDE_H] = strides[0];
+    d[PASO_GEMM_STRIDE_W] = strides[1];
+    d[PASO_GEMM_PAD_TOP] = pads[0];
+    d[PASO_GEMM_PAD_LEFT] = pads[1];
+    d[PASO_GEMM_DILATION_H] = dilations[0];
+    d[PASO_GEMM_DILATION_W] = dilations[1];
+    d[PASO_GEMM_OUT_W] = ow;
+    call.depthwise = true;
+    call.flops = 2.0 * images * m * n * k;
+    call.bytes = 4.0 * images * m *
+                 (height * width + n * (residual ? 2 : 1));
+  } else if (std::optional<SmallVector<float>> weights =
+                 readF32Constant(filter)) {
     call.a = packPanels(
         b, filter.getLoc(), m, k, shapeOnly.mr,
         [&](int64_t r, int64_t c) { return (*weights)[r * k + c]; },
@@ -288,11 +319,22 @@ struct PasoCallCpuKernelsPass
   void emitCall(OpBuilder &b, Operation *op, KernelCall &call) {
     ModuleOp module = getOperation();
     Location loc = op->getLoc();
-    GemmPlan plan = planGemm(*target, call.shape);
     Descriptor &d = call.descriptor;
-    d[PASO_GEMM_KC] = plan.kc;
-    d[PASO_GEMM_NC] = plan.nc;
+    GemmPlan plan = planGemm(*target, call.shape);
+    std::string kernel = "paso_gemm_f32";
+    if (call.depthwise) {
+      ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
+      plan.maxThreads = threads.threads;
+      plan.predictedSeconds = threads.seconds;
+      kernel = "paso_depthwise_f32";
+    } else {
+      d[PASO_GEMM_KC] = plan.kc;
+      d[PASO_GEMM_NC] = plan.nc;
+    }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
+    // The 512-bit variants, for the 12 x 32 register tile.
+    if (plan.mr == PASO_GEMM_MR_512)
+      kernel += "_v16";
     if (d[PASO_GEMM_ACCUMULATE] != 0)
       llvm_unreachable("generated products overwrite their result");
 
@@ -310,8 +352,6 @@ struct PasoCallCpuKernelsPass
             RankedTensorType::get({PASO_GEMM_FIELDS}, i64),
             ArrayRef<int64_t>(d.data(), d.size())),
         /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
-    StringRef kernel = plan.mr == PASO_GEMM_MR_512 ? "paso_gemm_f32_v16"
-                                                  : "paso_gemm_f32";
     auto callee = module.lookupSymbol<func::FuncOp>(kernel);
     if (!callee) {
       callee = func::FuncOp::create(

@@ -96,7 +96,24 @@ func.func @large(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
 
 // -----
 
-// Not taken: grouped convolutions, other element types, dynamic shapes.
+// A depthwise convolution (one 3x3 filter per channel, stride 2) calls the
+// depthwise kernel with the same descriptor: M = channels, N = output
+// pixels, K = window, the filter read as it is (A layout 0, lda 9).
+// CHECK: memref.global "private" constant @{{.*}} = dense<[6, 16, 9, 1, 0, 9, 3, 0, 16, 0, 384, 96, 6, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 1, 0, 6, 0, 0, 0, 0, 0, 1]>
+// CHECK-DAG: func.func private @paso_depthwise_f32(i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func @depthwise
+// CHECK: call @paso_depthwise_f32(
+// WIDE-LABEL: func @depthwise
+// WIDE: call @paso_depthwise_f32_v16(
+func.func @depthwise(%x: tensor<1x6x8x8xf32>, %w: tensor<6x1x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x4x4xf32> {
+  %y = paso.fused_conv %x, %w bias(%b : tensor<6xf32>) {activation = "hard_swish", dilations = array<i64: 1, 1>, group = 6 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x6x8x8xf32>, tensor<6x1x3x3xf32> -> tensor<1x6x4x4xf32>
+  return %y : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// Not taken: grouped convolutions that are not depthwise, other element
+// types, dynamic shapes.
 // CHECK-LABEL: func @not_taken
 // CHECK-NOT: call @paso_gemm
 // CHECK: paso.conv

@@ -64,7 +64,7 @@ def PasoLowerToUkernelsPass : Pass<"paso-lower-to-ukernels", "ModuleOp"> {
 }
 
 def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
-  let summary = "Run f32 convolutions and fused matmuls on the runtime's GEMM kernel";
+  let summary = "Run f32 convolutions and fused matmuls on the runtime's kernels";
   let description = [{
     Runs on paso ops, before `convert-paso-to-linalg`. Each f32, statically
     shaped, ungrouped 2-D `paso.conv` / `paso.fused_conv` and each f32
@@ -72,7 +72,10 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     `paso_gemm_f32_v16` for 512-bit targets) of the model runtime
     (`lib/Runtime/ModelRuntime/paso_gemm.c`), which computes the whole op:
     the product, bias, residual and activation, the epilogue applied while
-    the output tile is still in registers or L1.
+    the output tile is still in registers or L1. Depthwise convolutions
+    (one filter per channel) call `paso_depthwise_f32[_v16]`
+    (`paso_depthwise.c`): vectorised along output rows, threaded over
+    channels, with the same fused epilogue.
 
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
@@ -85,13 +88,15 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
       blocking from the target's L1/L2 sizes and how many threads each
       product is worth; both go into the call's constant descriptor
       (`include/paso/Runtime/paso_gemm.h`), and the predicted time is
-      attached to the call as `paso.predicted_us`.
+      attached to the call as `paso.predicted_us`. Depthwise calls get
+      their thread count from the model's roofline of their arithmetic
+      and memory traffic.
 
     Operands enter and the result leaves through `bufferization.to_buffer`
     / `bufferization.to_tensor restrict`, so one-shot bufferisation and the
     arena plan treat the call like any other op. Ops this pass does not
-    take (other element types, groups, dynamic shapes) keep their linalg
-    lowering.
+    take (other element types, other groupings, dynamic shapes) keep
+    their linalg lowering.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
