@@ -107,6 +107,7 @@ void mlir::paso::buildLowerToLinalgPipeline(OpPassManager &pm,
                                             unsigned optLevel) {
   pm.addPass(createConvertPasoToLinalgPass());
   if (optLevel > 0) {
+    pm.addPass(createPasoFuseElementwisePass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

@@ -25,4 +25,26 @@ def ConvertPasoToLinalgPass : Pass<"paso-convert-to-linalg", "ModuleOp"> {
   ];
 }
 
+def PasoFuseElementwisePass : Pass<"paso-fuse-elementwise", "ModuleOp"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops into one loop nest";
+  let description = [{
+    Runs after `paso-convert-to-linalg`. An all-parallel `linalg.generic`
+    (an elementwise op, broadcasts included) whose result has a single
+    user that is another `linalg.generic` is merged into that user with
+    upstream's elementwise fusion patterns, so a chain such as
+    `Mul -> Add -> Sigmoid -> Mul` (SiLU written out) or the
+    `Sub -> Exp` feeding a reduction becomes one loop nest that reads each
+    input once and writes only the final result.
+
+    Not fused, by design: a producer with several users (fusing would
+    recompute it per user), and anything around named linalg ops
+    (matmuls, pooling) and the runtime-kernel calls, which keep their
+    operands as they are. Reshapes are not propagated through ops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Producers merged into their user">
+  ];
+}
+
 #endif // PASO_CONVERSION_PASSES_TD

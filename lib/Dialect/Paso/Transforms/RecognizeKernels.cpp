@@ -1,4 +1,4 @@
-//===- RecognizeKernels.cpp - decomposed LayerNorm and GELU ---------------===//
+//===- RecognizeKernels.cpp - decomposed LayerNorm, GELU and Softmax ------===//
 
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 
@@ -212,6 +212,52 @@ struct GeluPattern : OpRewritePattern<MulOp> {
   llvm::Statistic &count;
 };
 
+/// The single axis a keepdims reduction reduces, or -1.
+template <typename ReduceOpTy>
+int64_t singleKeptAxis(ReduceOpTy reduce) {
+  if (!reduce || !reduce.getKeepdims() || reduce.getAxes().size() != 1)
+    return -1;
+  return reduce.getAxes().front();
+}
+
+/// exp(x - max(x)) / sum(exp(x - max(x))) along one axis, the max
+/// subtraction (numerical safety only) optional.
+struct SoftmaxPattern : OpRewritePattern<DivOp> {
+  SoftmaxPattern(MLIRContext *context, llvm::Statistic &count)
+      : OpRewritePattern(context), count(count) {}
+
+  LogicalResult matchAndRewrite(DivOp div,
+                                PatternRewriter &rewriter) const override {
+    auto exp = div.getLhs().getDefiningOp<ExpOp>();
+    auto sum = div.getRhs().getDefiningOp<ReduceSumOp>();
+    if (!exp || !sum || sum.getInput() != exp.getResult())
+      return failure();
+    int64_t axis = singleKeptAxis(sum);
+    if (axis < 0)
+      return failure();
+    Value x = exp.getInput();
+    SmallVector<Location> locs{exp.getLoc(), sum.getLoc(), div.getLoc()};
+    if (auto sub = x.getDefiningOp<SubOp>()) {
+      auto max = sub.getRhs().getDefiningOp<ReduceMaxOp>();
+      if (max && max.getInput() == sub.getLhs() &&
+          singleKeptAxis(max) == axis) {
+        locs.append({max.getLoc(), sub.getLoc()});
+        x = sub.getLhs();
+      }
+    }
+    if (x.getType() != div.getType())
+      return failure();
+    auto softmax =
+        SoftmaxOp::create(rewriter, rewriter.getFusedLoc(locs), x,
+                          rewriter.getI64IntegerAttr(axis));
+    rewriter.replaceOp(div, softmax.getResult());
+    ++count;
+    return success();
+  }
+
+  llvm::Statistic &count;
+};
+
 struct RecognizeKernelsPass
     : paso::impl::RecognizeKernelsPassBase<RecognizeKernelsPass> {
   using Base::Base;
@@ -219,6 +265,7 @@ struct RecognizeKernelsPass
     RewritePatternSet patterns(&getContext());
     patterns.add<LayerNormPattern>(&getContext(), numLayerNorms);
     patterns.add<GeluPattern>(&getContext(), numGelus);
+    patterns.add<SoftmaxPattern>(&getContext(), numSoftmaxes);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -75,3 +75,55 @@ func.func @not_gelu(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = paso.mul %m, %third : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Softmax as exported by frameworks that write it out: the max subtraction
+// and the sum reduce the last axis with keepdims.
+// CHECK-LABEL: func @softmax_decomposed
+// CHECK-SAME: (%[[X:.*]]: tensor<2x5x7xf32>)
+// CHECK: %[[S:.*]] = paso.softmax %[[X]] {axis = 2 : i64}
+// CHECK-NOT: paso.exp
+// CHECK: return %[[S]]
+func.func @softmax_decomposed(%x: tensor<2x5x7xf32>) -> tensor<2x5x7xf32> {
+  %m = paso.reduce_max %x {axes = array<i64: 2>, keepdims = true} : (tensor<2x5x7xf32>) -> tensor<2x5x1xf32>
+  %d = paso.sub %x, %m : tensor<2x5x7xf32>, tensor<2x5x1xf32> -> tensor<2x5x7xf32>
+  %e = paso.exp %d : tensor<2x5x7xf32>
+  %s = paso.reduce_sum %e {axes = array<i64: 2>, keepdims = true} : (tensor<2x5x7xf32>) -> tensor<2x5x1xf32>
+  %y = paso.div %e, %s : tensor<2x5x7xf32>, tensor<2x5x1xf32> -> tensor<2x5x7xf32>
+  return %y : tensor<2x5x7xf32>
+}
+
+// -----
+
+// Without the max subtraction, on a middle axis.
+// CHECK-LABEL: func @softmax_plain
+// CHECK: paso.softmax %{{.*}} {axis = 1 : i64}
+func.func @softmax_plain(%x: tensor<3x4x2xf32>) -> tensor<3x4x2xf32> {
+  %e = paso.exp %x : tensor<3x4x2xf32>
+  %s = paso.reduce_sum %e {axes = array<i64: 1>, keepdims = true} : (tensor<3x4x2xf32>) -> tensor<3x1x2xf32>
+  %y = paso.div %e, %s : tensor<3x4x2xf32>, tensor<3x1x2xf32> -> tensor<3x4x2xf32>
+  return %y : tensor<3x4x2xf32>
+}
+
+// -----
+
+// Not a softmax: the sum is over another value, or over two axes; a max
+// over another axis is left in place (the softmax then reads x - max).
+// CHECK-LABEL: func @softmax_refused
+// CHECK-COUNT-2: paso.div
+// CHECK: %[[D:.*]] = paso.sub
+// CHECK: paso.softmax %[[D]] {axis = 1 : i64}
+func.func @softmax_refused(%x: tensor<3x4xf32>, %z: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+  %e = paso.exp %x : tensor<3x4xf32>
+  %sz = paso.reduce_sum %z {axes = array<i64: 1>, keepdims = true} : (tensor<3x4xf32>) -> tensor<3x1xf32>
+  %a = paso.div %e, %sz : tensor<3x4xf32>, tensor<3x1xf32> -> tensor<3x4xf32>
+  %s2 = paso.reduce_sum %e {axes = array<i64: 0, 1>, keepdims = true} : (tensor<3x4xf32>) -> tensor<1x1xf32>
+  %b = paso.div %e, %s2 : tensor<3x4xf32>, tensor<1x1xf32> -> tensor<3x4xf32>
+  %m = paso.reduce_max %x {axes = array<i64: 0>, keepdims = true} : (tensor<3x4xf32>) -> tensor<1x4xf32>
+  %d = paso.sub %x, %m : tensor<3x4xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+  %e2 = paso.exp %d : tensor<3x4xf32>
+  %s3 = paso.reduce_sum %e2 {axes = array<i64: 1>, keepdims = true} : (tensor<3x4xf32>) -> tensor<3x1xf32>
+  %c = paso.div %e2, %s3 : tensor<3x4xf32>, tensor<3x1xf32> -> tensor<3x4xf32>
+  return %a, %b, %c : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}

@@ -28,21 +28,25 @@ def FoldBatchNormPass : Pass<"paso-fold-batch-norm", "::mlir::func::FuncOp"> {
 
 def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
                                 "::mlir::func::FuncOp"> {
-  let summary = "Recognise decomposed LayerNorm and GELU as single ops";
+  let summary = "Recognise decomposed LayerNorm, GELU and Softmax as single ops";
   let description = [{
     Exporters often spell LayerNormalization as ReduceMean, Sub, Pow,
-    ReduceMean, Add, Sqrt, Div, Mul, Add and GELU as
-    `x * 0.5 * (1 + erf(x / sqrt(2)))`. This pass matches both (operand
-    order of commutative ops does not matter) and replaces them with
-    `paso.layer_norm` and `paso.gelu`, so each becomes one kernel. The mean
-    must reduce the trailing dims with keepdims, the variance the same dims
-    of the centred value squared (Pow 2 or a self-multiply), and epsilon a
-    scalar constant.
+    ReduceMean, Add, Sqrt, Div, Mul, Add, GELU as
+    `x * 0.5 * (1 + erf(x / sqrt(2)))` and Softmax as
+    `Exp(x - ReduceMax(x)) / ReduceSum(Exp(...))`. This pass matches them
+    (operand order of commutative ops does not matter) and replaces them
+    with `paso.layer_norm`, `paso.gelu` and `paso.softmax`, so each becomes
+    one kernel. The mean must reduce the trailing dims with keepdims, the
+    variance the same dims of the centred value squared (Pow 2 or a
+    self-multiply), and epsilon a scalar constant. The softmax sum (and the
+    max, when present; it only guards against overflow) must reduce one
+    axis with keepdims.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [
     Statistic<"numLayerNorms", "layer-norms", "Decomposed LayerNorms recognised">,
-    Statistic<"numGelus", "gelus", "Decomposed GELUs recognised">
+    Statistic<"numGelus", "gelus", "Decomposed GELUs recognised">,
+    Statistic<"numSoftmaxes", "softmaxes", "Decomposed Softmaxes recognised">
   ];
 }
 
