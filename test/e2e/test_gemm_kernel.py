@@ -187,10 +187,53 @@ def gemm_model(path, m, k, n, trans_b, constant_rhs, activation):
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("trans_b", [0, 1])
 @pytest.mark.parametrize("constant_rhs", [True, False])
-def test_gemm(trans_b, constant_rhs, target, paso_opt, tmp_path):
-    path = gemm_model(tmp_path / "gemm.onnx", 19, 70, 45, trans_b,
+@pytest.mark.parametrize("rows", [1, 19])
+def test_gemm(rows, trans_b, constant_rhs, target, paso_opt, tmp_path):
+    """19 rows use the register tiles; one row (a fully connected layer at
+    batch 1) the row-at-a-time path when the weights are prepacked."""
+    path = gemm_model(tmp_path / "gemm.onnx", rows, 70, 45, trans_b,
                       constant_rhs, "Gelu" if constant_rhs else "Sigmoid")
     check(path, tmp_path, target)
+
+
+POOLS = {
+    "3x3_stride2_ceil": dict(image=(1, 5, 13, 13), kernel=(3, 3),
+                             strides=(2, 2), ceil_mode=1),
+    "padded_dilated": dict(image=(2, 3, 9, 20), kernel=(2, 3),
+                           strides=(1, 2), pads=(1, 1, 0, 2),
+                           dilations=(2, 1)),
+    "stride3_negative_inputs": dict(image=(1, 4, 10, 11), kernel=(3, 3),
+                                    strides=(3, 3), pads=(1, 1, 1, 1),
+                                    ceil_mode=1, shift=-100.0),
+}
+
+
+def pool_model(path, image, kernel, strides=(1, 1), pads=(0,) * 4,
+               dilations=(1, 1), ceil_mode=0, shift=0.0):
+    """MaxPool of x + shift (a shift below zero checks that padding never
+    wins a window)."""
+    inits = [numpy_helper.from_array(np.array(shift, np.float32), "shift")]
+    nodes = [helper.make_node("Add", ["x", "shift"], ["shifted"]),
+             helper.make_node("MaxPool", ["shifted"], ["y"],
+                              kernel_shape=list(kernel), strides=list(strides),
+                              pads=list(pads), dilations=list(dilations),
+                              ceil_mode=ceil_mode)]
+    model = helper.make_model(
+        helper.make_graph(nodes, "pool", [tensor("x", list(image))],
+                          [helper.make_tensor_value_info(
+                              "y", TensorProto.FLOAT, None)], inits),
+        opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 8
+    # No shape inference: in ceil mode it counts windows that start in the
+    # end padding, which ORT (and PASO) drop.
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(POOLS))
+def test_max_pool(case, paso_opt, tmp_path):
+    check(pool_model(tmp_path / f"{case}.onnx", **POOLS[case]), tmp_path,
+          "host")
 
 
 @pytest.mark.parametrize("group", [1, 5])

@@ -57,6 +57,7 @@ enum paso_gemm_field {
   PASO_GEMM_ALPHA_BITS, /* activation parameters as f32 bit patterns */
   PASO_GEMM_BETA_BITS,
   PASO_GEMM_ACCUMULATE, /* 1: C += product (C holds a value), 0: C = */
+  PASO_GEMM_WINDOW_OP, /* window kernels: paso_window_op */
   /* Blocking from the cost model: K and N extents of a packed B block,
    * and the most threads worth using (1 keeps the product on the caller,
    * 0 means no limit). */
@@ -93,9 +94,13 @@ enum paso_activation {
 enum { PASO_GEMM_MR_256 = 6, PASO_GEMM_NR_256 = 16 };
 enum { PASO_GEMM_MR_512 = 12, PASO_GEMM_NR_512 = 32 };
 
-/* paso_depthwise_f32 reads the same descriptor (M = channels, N = output
- * pixels, K = KH x KW, A = the [C, KH x KW] filter, B = the image) for
- * windows of at most this many taps. */
+/* The window kernel paso_depthwise_f32 reads the same descriptor (M =
+ * channels, N = output pixels, K = KH x KW, B = the image, A = the
+ * [C, KH x KW] filter for a depthwise convolution) for windows of at most
+ * PASO_DEPTHWISE_MAX_WINDOW taps. Max pooling (no filter, no epilogue)
+ * reads padding as -infinity, so windows reaching past the image in ceil
+ * mode see only image pixels. */
 enum { PASO_DEPTHWISE_MAX_WINDOW = 121 };
+enum paso_window_op { PASO_WINDOW_DEPTHWISE = 0, PASO_WINDOW_MAX = 1 };
 
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

@@ -39,6 +39,7 @@ typedef struct {
   int64_t M, N, K, batch, lda, ldb, ldc;
   int64_t aBatchStride, bBatchStride, cBatchStride;
   int aLayout, bLayout, biasKind, activation, accumulate, hasEpilogue;
+  int windowOp;
   int64_t imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
       padLeft, dilationH, dilationW, outW;
   float alpha, beta;
@@ -83,6 +84,7 @@ static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
   g->biasKind = bias ? (int)d[PASO_GEMM_BIAS] : PASO_BIAS_NONE;
   g->activation = (int)d[PASO_GEMM_ACTIVATION];
   g->accumulate = (int)d[PASO_GEMM_ACCUMULATE];
+  g->windowOp = (int)d[PASO_GEMM_WINDOW_OP];
   g->hasEpilogue = g->biasKind != PASO_BIAS_NONE || residual ||
                    g->activation != PASO_ACT_NONE;
   g->imageH = d[PASO_GEMM_IMAGE_H];

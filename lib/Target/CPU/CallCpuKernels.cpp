@@ -80,8 +80,9 @@ bool isStaticF32(Value value) {
 struct KernelCall {
   Descriptor descriptor{};
   Value a, b, bias, residual;
-  /// A product for the GEMM kernel, or a depthwise convolution (whose
-  /// cost is its arithmetic and traffic).
+  /// A product for the GEMM kernel, or a depthwise convolution or max
+  /// pooling for the window kernel (whose cost is its arithmetic and
+  /// traffic).
   bool depthwise = false;
   GemmShape shape;
   double flops = 0, bytes = 0;
@@ -216,6 +217,52 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   return call;
 }
 
+/// The call for a 2-D f32 max pooling (the window kernel with a maximum
+/// instead of a weighted sum), or nullopt.
+std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
+  Value input = op.getInput();
+  if (!isStaticF32(input) || !isStaticF32(op))
+    return std::nullopt;
+  auto inType = cast<RankedTensorType>(input.getType());
+  RankedTensorType outType = op.getType();
+  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                    pads = op.getPads(), dilations = op.getDilations();
+  if (inType.getRank() != 4 || kernel.size() != 2 ||
+      kernel[0] * kernel[1] > PASO_DEPTHWISE_MAX_WINDOW)
+    return std::nullopt;
+  int64_t images = inType.getDimSize(0), channels = inType.getDimSize(1);
+  int64_t height = inType.getDimSize(2), width = inType.getDimSize(3);
+  int64_t n = outType.getDimSize(2) * outType.getDimSize(3);
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  d[PASO_GEMM_M] = channels;
+  d[PASO_GEMM_N] = n;
+  d[PASO_GEMM_K] = kernel[0] * kernel[1];
+  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_LDC] = n;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
+  d[PASO_GEMM_B_BATCH_STRIDE] = channels * height * width;
+  d[PASO_GEMM_C_BATCH_STRIDE] = channels * n;
+  d[PASO_GEMM_IMAGE_C] = channels;
+  d[PASO_GEMM_IMAGE_H] = height;
+  d[PASO_GEMM_IMAGE_W] = width;
+  d[PASO_GEMM_KERNEL_H] = kernel[0];
+  d[PASO_GEMM_KERNEL_W] = kernel[1];
+  d[PASO_GEMM_STRIDE_H] = strides[0];
+  d[PASO_GEMM_STRIDE_W] = strides[1];
+  d[PASO_GEMM_PAD_TOP] = pads[0];
+  d[PASO_GEMM_PAD_LEFT] = pads[1];
+  d[PASO_GEMM_DILATION_H] = dilations[0];
+  d[PASO_GEMM_DILATION_W] = dilations[1];
+  d[PASO_GEMM_OUT_W] = outType.getDimSize(3);
+  d[PASO_GEMM_WINDOW_OP] = PASO_WINDOW_MAX;
+  call.b = input;
+  call.depthwise = true;
+  call.flops = double(images) * channels * n * kernel[0] * kernel[1];
+  call.bytes = 4.0 * images * channels * (height * width + n);
+  return call;
+}
+
 /// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt.
 std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
                                      const GemmPlan &shapeOnly) {
@@ -291,7 +338,7 @@ struct PasoCallCpuKernelsPass
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
     module.walk([&](Operation *op) {
-      if (isa<ConvOp, FusedConvOp, FusedMatMulOp>(op))
+      if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp>(op))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {
@@ -308,6 +355,8 @@ struct PasoCallCpuKernelsPass
             fused.getResidual(), fused.getStrides(), fused.getPads(),
             fused.getDilations(), fused.getGroup(), fused.getActivation(),
             fused.getActivationParams(), tile);
+      else if (auto pool = dyn_cast<MaxPoolOp>(op))
+        call = planMaxPool(pool);
       else
         call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
       if (call)

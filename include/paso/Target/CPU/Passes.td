@@ -73,9 +73,10 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     (`lib/Runtime/ModelRuntime/paso_gemm.c`), which computes the whole op:
     the product, bias, residual and activation, the epilogue applied while
     the output tile is still in registers or L1. Depthwise convolutions
-    (one filter per channel) call `paso_depthwise_f32[_v16]`
-    (`paso_depthwise.c`): vectorised along output rows, threaded over
-    channels, with the same fused epilogue.
+    (one filter per channel) and 2-D max pooling call the window kernel
+    `paso_depthwise_f32[_v16]` (`paso_depthwise.c`): vectorised along
+    output rows, threaded over channels, with the same fused epilogue for
+    convolutions.
 
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
