@@ -27,11 +27,13 @@ double mlir::paso::predictSeconds(const TargetDescription &target,
   threads = std::max<int64_t>(1, threads);
   double compute = flops / (peakFlopsPerCore(target) * threads);
   uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
-  double memory =
-      bytes <= double(l2) * threads
-          ? bytes / (CostModelDefaults::kCacheGBpsPerCore * 1e9 * threads)
-          // Cores share the memory bus: DRAM bandwidth does not scale.
-          : bytes / memoryBytesPerSecond(target);
+  double memory;
+  if (bytes <= double(l2) * threads)
+    memory = bytes / (CostModelDefaults::kCacheGBpsPerCore * 1e9 * threads);
+  else if (bytes <= double(target.l3Bytes))
+    memory = bytes / (CostModelDefaults::kL3GBpsPerCore * 1e9 * threads);
+  else // Cores share the memory bus: DRAM bandwidth does not scale.
+    memory = bytes / memoryBytesPerSecond(target);
   return std::max(compute, memory);
 }
 

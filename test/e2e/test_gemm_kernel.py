@@ -7,6 +7,8 @@ fused activation, Gemm with a transposed right-hand side, and both kernel
 widths (256-bit for x86-64-avx2 / the Pi, 512-bit for AVX-512 hosts), plus
 one model on the Pi 4 under qemu. Tolerance as in test_models.py.
 """
+import subprocess
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -246,3 +248,21 @@ def test_convolution_on_rpi4(group, paso_opt, tmp_path, aarch64_runner):
     so = paso.compile(path, target="rpi4", output=tmp_path / "rpi4.so")
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
     assert_matches({"y": np.load(tmp_path / "y.npy")}, want, "rpi4 conv")
+
+
+def test_attention_products(paso_opt, tmp_path):
+    """softmax(Q K^T) V with K^T an explicit Transpose: both batched
+    products run on the GEMM kernel, the transpose read in place."""
+    shape = [2, 3, 5, 8]
+    nodes = [
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["q", "kt"], ["scores"]),
+        helper.make_node("Softmax", ["scores"], ["p"], axis=-1),
+        helper.make_node("MatMul", ["p", "v"], ["y"]),
+    ]
+    path = save(nodes, [tensor(n, shape) for n in "qkv"],
+                [tensor("y", shape)], [], tmp_path / "attention.onnx")
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg"],
+                        capture_output=True, text=True, check=True).stdout
+    assert ir.count("call @paso_gemm_f32") == 2, ir
+    check(path, tmp_path, "host")

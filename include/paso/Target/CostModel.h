@@ -30,6 +30,8 @@ struct CostModelDefaults {
   /// Bandwidth of one core from its L2 when the data fits there (the
   /// activations between layers usually do; weights stream from DRAM).
   static constexpr double kCacheGBpsPerCore = 30.0;
+  /// Bandwidth per core from a shared L3 that holds the data.
+  static constexpr double kL3GBpsPerCore = 15.0;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
 };
@@ -60,8 +62,9 @@ double peakFlopsPerCore(const TargetDescription &target);
 double memoryBytesPerSecond(const TargetDescription &target);
 
 /// Roofline time of a kernel doing `flops` and moving `bytes` on `threads`
-/// cores: from the cores' L2 (bandwidth scaling with threads) when the
-/// bytes fit in it, else from DRAM (shared by all cores).
+/// cores: from the cores' L2 when the bytes fit there, else from the L3
+/// when they fit there (both scaling with threads), else from DRAM
+/// (shared by all cores).
 double predictSeconds(const TargetDescription &target, double flops,
                       double bytes, int64_t threads = 1);
 

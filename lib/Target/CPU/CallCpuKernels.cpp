@@ -317,6 +317,64 @@ std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
   return call;
 }
 
+/// `value` as the matrix operand op(B): a transpose swapping only the last
+/// two dims is read through the kernel's transposed layout instead of
+/// being materialised.
+std::pair<Value, bool> throughTranspose(Value value) {
+  auto transpose = value.getDefiningOp<TransposeOp>();
+  if (!transpose)
+    return {value, false};
+  ArrayRef<int64_t> perm = transpose.getPerm();
+  int64_t rank = perm.size();
+  for (int64_t i = 0; i < rank - 2; ++i)
+    if (perm[i] != i)
+      return {value, false};
+  if (rank < 2 || perm[rank - 2] != rank - 1 || perm[rank - 1] != rank - 2)
+    return {value, false};
+  return {transpose.getInput(), true};
+}
+
+/// The call for a batched f32 matmul [..., M, K] x [..., K, N] with equal
+/// batch dims (attention's products), or nullopt.
+std::optional<KernelCall> planBatchedMatMul(MatMulOp op) {
+  Value lhs = op.getLhs();
+  auto [rhs, transposed] = throughTranspose(op.getRhs());
+  if (!isStaticF32(lhs) || !isStaticF32(rhs) || !isStaticF32(op))
+    return std::nullopt;
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t rank = lhsType.getRank();
+  if (rank < 3 || rhsType.getRank() != rank || outType.getRank() != rank ||
+      lhsType.getShape().drop_back(2) != rhsType.getShape().drop_back(2))
+    return std::nullopt;
+  int64_t m = lhsType.getDimSize(rank - 2), k = lhsType.getDimSize(rank - 1);
+  int64_t n = outType.getDimSize(rank - 1);
+  if (rhsType.getDimSize(transposed ? rank - 1 : rank - 2) != k)
+    return std::nullopt;
+  int64_t batch = lhsType.getNumElements() / std::max<int64_t>(1, m * k);
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  d[PASO_GEMM_M] = m;
+  d[PASO_GEMM_N] = n;
+  d[PASO_GEMM_K] = k;
+  d[PASO_GEMM_BATCH] = batch;
+  d[PASO_GEMM_LDA] = k;
+  d[PASO_GEMM_B_LAYOUT] = transposed ? PASO_B_TRANSPOSED : PASO_B_ROW_MAJOR;
+  d[PASO_GEMM_LDB] = transposed ? k : n;
+  d[PASO_GEMM_LDC] = n;
+  d[PASO_GEMM_A_BATCH_STRIDE] = m * k;
+  d[PASO_GEMM_B_BATCH_STRIDE] = k * n;
+  d[PASO_GEMM_C_BATCH_STRIDE] = m * n;
+  call.a = lhs;
+  call.b = rhs;
+  call.shape.m = m;
+  call.shape.n = n;
+  call.shape.k = k;
+  call.shape.batch = batch;
+  return call;
+}
+
 struct PasoCallCpuKernelsPass
     : paso::impl::PasoCallCpuKernelsPassBase<PasoCallCpuKernelsPass> {
   using Base::Base;
@@ -338,7 +396,7 @@ struct PasoCallCpuKernelsPass
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
     module.walk([&](Operation *op) {
-      if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp>(op))
+      if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp>(op))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {
@@ -357,6 +415,8 @@ struct PasoCallCpuKernelsPass
             fused.getActivationParams(), tile);
       else if (auto pool = dyn_cast<MaxPoolOp>(op))
         call = planMaxPool(pool);
+      else if (auto matmul = dyn_cast<MatMulOp>(op))
+        call = planBatchedMatMul(matmul);
       else
         call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
       if (call)

@@ -125,6 +125,24 @@ func.func @max_pool(%x: tensor<1x3x11x11xf32>) -> tensor<1x3x5x5xf32> {
 
 // -----
 
+// Attention's batched products: batch 2 x 3 = 6 products with per-product
+// strides; the right-hand side's transpose of its last two dims is read in
+// place (B layout 1, ldb = K) and left dead.
+// CHECK: memref.global "private" constant @{{.*}} = dense<[4, 4, 8, 6, 0, 8, 1, 8, 4, 32, 32, 16,
+// CHECK-LABEL: func @attention_scores
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x3x4x8xf32>, %[[K:.*]]: tensor<2x3x4x8xf32>)
+// CHECK-DAG: bufferization.to_buffer %[[Q]] read_only
+// CHECK-DAG: bufferization.to_buffer %[[K]] read_only
+// CHECK: call @paso_gemm_f32(
+// CHECK-NOT: paso.matmul
+func.func @attention_scores(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x4x8xf32>) -> tensor<2x3x4x4xf32> {
+  %kt = paso.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<2x3x4x8xf32>) -> tensor<2x3x8x4xf32>
+  %s = paso.matmul %q, %kt : (tensor<2x3x4x8xf32>, tensor<2x3x8x4xf32>) -> tensor<2x3x4x4xf32>
+  return %s : tensor<2x3x4x4xf32>
+}
+
+// -----
+
 // Not taken: grouped convolutions that are not depthwise, other element
 // types, dynamic shapes.
 // CHECK-LABEL: func @not_taken

@@ -67,8 +67,11 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
   let summary = "Run f32 convolutions and fused matmuls on the runtime's kernels";
   let description = [{
     Runs on paso ops, before `convert-paso-to-linalg`. Each f32, statically
-    shaped, ungrouped 2-D `paso.conv` / `paso.fused_conv` and each f32
-    `paso.fused_matmul` becomes one call to `paso_gemm_f32` (or
+    shaped, ungrouped 2-D `paso.conv` / `paso.fused_conv`, each f32
+    `paso.fused_matmul` and each batched `paso.matmul` with equal batch
+    dims (attention; a transpose of the last two dims of its right-hand
+    side is read in place as a transposed B) becomes one call to
+    `paso_gemm_f32` (or
     `paso_gemm_f32_v16` for 512-bit targets) of the model runtime
     (`lib/Runtime/ModelRuntime/paso_gemm.c`), which computes the whole op:
     the product, bias, residual and activation, the epilogue applied while
