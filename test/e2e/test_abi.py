@@ -199,3 +199,76 @@ def test_thread_count(paso_opt, suite_dir, tmp_path):
 def test_compile_errors_are_reported(paso_opt, tmp_path):
     with pytest.raises(paso.CompileError, match="unknown target 'pi4'"):
         paso.compile(EXAMPLE, target="pi4", output=tmp_path / "x.so")
+
+
+POOL_PROGRAM = r'''
+#include "paso/Runtime/paso_model.h"
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs the model once on both threads; returns 0 on success. */
+static int run_once(void *lib) {
+  paso_status (*create)(paso_context **) = dlsym(lib, "paso_context_create");
+  paso_status (*run)(paso_context *, const void *const *, const size_t *,
+                     void *const *, const size_t *) = dlsym(lib, "paso_run");
+  void (*destroy)(paso_context *) = dlsym(lib, "paso_context_destroy");
+  void (*threads)(int32_t) = dlsym(lib, "paso_set_num_threads");
+  const paso_tensor_info *(*in)(int32_t) = dlsym(lib, "paso_input_info");
+  const paso_tensor_info *(*out)(int32_t) = dlsym(lib, "paso_output_info");
+  threads(2);
+  size_t in_size = in(0)->byte_size, out_size = out(0)->byte_size;
+  float *x = calloc(1, in_size), *y = calloc(1, out_size);
+  const void *ins[] = {x};
+  void *outs[] = {y};
+  paso_context *context;
+  int bad = create(&context) != PASO_OK ||
+            run(context, ins, &in_size, outs, &out_size) != PASO_OK;
+  destroy(context);
+  free(x);
+  free(y);
+  return bad;
+}
+
+int main(int argc, char **argv) {
+  /* Load, run on the worker pool, unload: the pool's destructor must stop
+   * its threads before the code is unmapped. */
+  for (int i = 0; i < 3; ++i) {
+    void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    if (!lib || run_once(lib)) return 10 + i;
+    if (dlclose(lib)) return 20 + i;
+  }
+  /* A forked child inherits no workers: its runs must not wait for them. */
+  void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  if (!lib || run_once(lib)) return 30;
+  pid_t child = fork();
+  if (child == 0)
+    _exit(run_once(lib) ? 41 : 0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 40;
+  if (run_once(lib)) return 50;
+  puts("ok");
+  return 0;
+}
+'''
+
+
+def test_worker_pool_survives_dlclose_and_fork(paso_opt, suite_dir, tmp_path):
+    """The persistent worker pool: unloading the library stops its workers
+    (else their code would be unmapped under them), and a forked child
+    starts a pool of its own instead of waiting for the parent's."""
+    clang = shutil.which("clang-22")
+    if not clang:
+        pytest.skip("clang-22 not installed")
+    so = paso.compile(suite_dir / "squeezenet11.onnx", output=tmp_path / "s.so")
+    program = tmp_path / "pool.c"
+    program.write_text(POOL_PROGRAM)
+    binary = tmp_path / "pool"
+    subprocess.run([clang, str(program), "-I", os.path.join(ROOT, "include"),
+                    "-o", str(binary), "-ldl"], check=True)
+    out = subprocess.run([str(binary), str(so)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out

@@ -11,7 +11,8 @@
  * One job runs at a time: a second caller (another context on another
  * thread) that finds the pool busy runs its job inline instead of waiting.
  * The pool is torn down by a destructor so that dlclose() never unmaps code
- * a worker is still executing.
+ * a worker is still executing, and reset in a forked child, which inherits
+ * none of the workers.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -39,6 +40,7 @@ int pthread_cond_init(paso_cond *cond, const void *attributes);
 int pthread_cond_wait(paso_cond *cond, paso_mutex *mutex);
 int pthread_cond_broadcast(paso_cond *cond);
 int sched_yield(void);
+int getpid(void);
 
 int32_t paso_get_num_threads(void);
 
@@ -121,12 +123,27 @@ static void *workerMain(void *argument) {
   }
 }
 
+/* The process that started the workers. A forked child has none of them
+ * (and may have copied a locked mutex): it starts from an empty pool.
+ * Checked per job rather than with pthread_atfork, whose handler would
+ * outlive a dlclose of the model. */
+static int poolOwner;
+
+static void resetPoolInChild(void) {
+  pthread_mutex_init(&pool.dispatch, 0);
+  pthread_mutex_init(&pool.sleep, 0);
+  pthread_cond_init(&pool.wake, 0);
+  pool.started = 0;
+  poolOwner = getpid();
+}
+
 static void initialisePool(void) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&poolState, &expected, 1)) {
     pthread_mutex_init(&pool.dispatch, 0);
     pthread_mutex_init(&pool.sleep, 0);
     pthread_cond_init(&pool.wake, 0);
+    poolOwner = getpid();
     atomic_store(&poolState, 2);
     return;
   }
@@ -161,6 +178,8 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
     return;
   }
   initialisePool();
+  if (poolOwner != getpid())
+    resetPoolInChild();
   if (pthread_mutex_trylock(&pool.dispatch) != 0) {
     /* The pool is serving another context's inference. */
     for (int32_t i = 0; i < count; ++i)
@@ -191,7 +210,8 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
 
 /* Runs at exit and at dlclose: stops and joins the workers. */
 __attribute__((destructor)) static void shutdownPool(void) {
-  if (atomic_load(&poolState) != 2)
+  /* A forked child that never ran a job owns no workers to join. */
+  if (atomic_load(&poolState) != 2 || poolOwner != getpid())
     return;
   pthread_mutex_lock(&pool.dispatch);
   atomic_store_explicit(&pool.shutdown, 1, memory_order_release);
