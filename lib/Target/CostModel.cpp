@@ -90,3 +90,25 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
   plan.predictedSeconds = threads.seconds;
   return plan;
 }
+
+ConvolutionChoice mlir::paso::chooseConvolution3x3(
+    const TargetDescription &target, int64_t images, int64_t channels,
+    int64_t filters, int64_t outH, int64_t outW) {
+  ConvolutionChoice choice;
+  GemmShape direct{filters, outH * outW, 9 * channels, images, true, false};
+  choice.directSeconds = planGemm(target, direct).singleThreadSeconds *
+                         CostModelDefaults::kIm2colOverhead;
+  int64_t tiles = ((outH + 1) / 2) * ((outW + 1) / 2);
+  GemmShape products{filters, tiles, channels, 16 * images, true, false};
+  GemmPlan plan = planGemm(target, products);
+  double clock = peakFlopsPerCore(target) /
+                 (CostModelDefaults::kFmaPipes *
+                  std::max(4u, target.vectorBits / 32) * 2);
+  double transforms = double(images) * (channels + filters) * tiles *
+                      CostModelDefaults::kWinogradCyclesPerTile / clock;
+  choice.winogradSeconds = plan.singleThreadSeconds + transforms;
+  // A 10% margin: the transforms' cost is the least certain number here.
+  choice.winograd = tiles >= plan.nr &&
+                    choice.winogradSeconds < 0.9 * choice.directSeconds;
+  return choice;
+}

@@ -266,3 +266,27 @@ def test_attention_products(paso_opt, tmp_path):
                         capture_output=True, text=True, check=True).stdout
     assert ir.count("call @paso_gemm_f32") == 2, ir
     check(path, tmp_path, "host")
+
+
+WINOGRAD = {
+    "odd_output": dict(image=(1, 64, 25, 23), filters=64, kernel=(3, 3),
+                       pads=(1, 1, 1, 1), residual=True,
+                       activation=("Relu", {})),
+    "unpadded_batch": dict(image=(2, 64, 26, 24), filters=48, kernel=(3, 3),
+                           activation=("Clip", {})),
+    "asymmetric_pads": dict(image=(1, 64, 28, 27), filters=40,
+                            kernel=(3, 3), pads=(0, 1, 2, 1), bias=False),
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", sorted(WINOGRAD))
+def test_winograd(case, target, paso_opt, tmp_path):
+    """3x3 stride-1 convolutions the cost model sends to Winograd F(2x2,
+    3x3): edge tiles, batches, padding and the epilogue."""
+    path = conv_model(tmp_path / f"{case}.onnx", **WINOGRAD[case])
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg",
+                         f"-target={target}"],
+                        capture_output=True, text=True, check=True).stdout
+    assert "call @paso_winograd_f32" in ir, ir
+    check(path, tmp_path, target)

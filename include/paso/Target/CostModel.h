@@ -32,6 +32,13 @@ struct CostModelDefaults {
   static constexpr double kCacheGBpsPerCore = 30.0;
   /// Bandwidth per core from a shared L3 that holds the data.
   static constexpr double kL3GBpsPerCore = 15.0;
+  /// Winograd F(2x2, 3x3) transforms: cycles per (channel, 2x2 tile), in
+  /// and out, and the overhead of the implicit im2col over a plain
+  /// product for the direct 3x3 convolution it competes with (measured
+  /// with the runtime's kernels on an AVX-512 core; calibration refines
+  /// them per device).
+  static constexpr double kWinogradCyclesPerTile = 25;
+  static constexpr double kIm2colOverhead = 1.6;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
 };
@@ -70,6 +77,21 @@ double predictSeconds(const TargetDescription &target, double flops,
 
 /// Blocking, threads and predicted time of `shape` on `target`.
 GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
+
+/// How a 3x3, stride-1, dilation-1 convolution of `images` images with
+/// `channels` input and `filters` output channels and an outH x outW
+/// output runs: directly (implicit-im2col GEMM) or by Winograd F(2x2, 3x3)
+/// (16 products of filters x channels x tiles plus transforms), whichever
+/// is predicted faster. Winograd needs at least one full register-tile
+/// width of 2x2 tiles, or its products are mostly padding.
+struct ConvolutionChoice {
+  bool winograd = false;
+  double directSeconds = 0, winogradSeconds = 0;
+};
+ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
+                                       int64_t images, int64_t channels,
+                                       int64_t filters, int64_t outH,
+                                       int64_t outW);
 
 /// Threads worth using for a kernel doing `flops` over `bytes` of memory
 /// traffic, and its predicted time on that many: threads split the

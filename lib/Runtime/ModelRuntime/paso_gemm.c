@@ -25,6 +25,13 @@
 #define MR PASO_GEMM_MR_256
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
+#include "winograd_kernel.inc"
+#undef FEW_ROWS
+#undef NR
+#undef VEC
+#undef NAME
+#undef CAT
+#undef CAT2
 #undef MR
 #undef LANES
 #undef KERNEL
@@ -34,6 +41,13 @@
 #define MR PASO_GEMM_MR_512
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
+#include "winograd_kernel.inc"
+#undef FEW_ROWS
+#undef NR
+#undef VEC
+#undef NAME
+#undef CAT
+#undef CAT2
 #undef MR
 #undef LANES
 #undef KERNEL

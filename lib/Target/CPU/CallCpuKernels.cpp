@@ -21,6 +21,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <array>
 
@@ -31,6 +32,12 @@ namespace mlir::paso {
 
 using namespace mlir;
 using namespace mlir::paso;
+
+/// For A/B measurements of the cost model's choice.
+static llvm::cl::opt<bool>
+    noWinograd("paso-no-winograd",
+               llvm::cl::desc("Never run 3x3 convolutions by Winograd"),
+               llvm::cl::init(false));
 
 namespace {
 
@@ -84,6 +91,10 @@ struct KernelCall {
   /// pooling for the window kernel (whose cost is its arithmetic and
   /// traffic).
   bool depthwise = false;
+  /// A 3x3 convolution by Winograd F(2x2, 3x3), with this many floats of
+  /// scratch for its transformed planes.
+  bool winograd = false;
+  int64_t scratchFloats = 0;
   GemmShape shape;
   double flops = 0, bytes = 0;
 };
@@ -111,7 +122,8 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
                 Value bias, Value residual, ArrayRef<int64_t> strides,
                 ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
                 int64_t group, StringRef activation,
-                ArrayRef<double> params, const GemmPlan &shapeOnly) {
+                ArrayRef<double> params, const GemmPlan &shapeOnly,
+                const TargetDescription &target) {
   Value output = op->getResult(0);
   if (!isStaticF32(input) || !isStaticF32(filter) ||
       !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
@@ -193,7 +205,45 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     call.bytes = 4.0 * images * m *
                  (height * width + n * (residual ? 2 : 1));
   } else if (std::optional<SmallVector<float>> weights =
-                 readF32Constant(filter)) {
+                 readF32Constant(filter);
+             weights && kh == 3 && kw == 3 && strides[0] == 1 &&
+             strides[1] == 1 && dilations[0] == 1 && dilations[1] == 1 &&
+             !noWinograd &&
+             chooseConvolution3x3(target, images, channels, m, oh, ow)
+                 .winograd) {
+    // U = G g G^T per (filter, channel), packed as 16 products of panels
+    // of MR rows: [16][ceil(M / MR)][C][MR].
+    static const double g[4][3] = {
+        {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    int64_t mr = shapeOnly.mr, panels = (m + mr - 1) / mr;
+    SmallVector<float> packed(16 * panels * channels * mr, 0.0f);
+    for (int64_t f = 0; f < m; ++f) {
+      for (int64_t c = 0; c < channels; ++c) {
+        const float *w = weights->data() + (f * channels + c) * 9;
+        double t[4][3];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 3; ++j)
+            t[i][j] = g[i][0] * w[j] + g[i][1] * w[3 + j] + g[i][2] * w[6 + j];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j)
+            packed[(i * 4 + j) * panels * channels * mr +
+                   (f / mr) * channels * mr + c * mr + f % mr] =
+                static_cast<float>(t[i][0] * g[j][0] + t[i][1] * g[j][1] +
+                                   t[i][2] * g[j][2]);
+      }
+    }
+    auto type = RankedTensorType::get({static_cast<int64_t>(packed.size())},
+                                      b.getF32Type());
+    call.a = ConstantOp::create(b, filter.getLoc(),
+                                makeF32Elements(type, packed, "winograd_filter"));
+    d[PASO_GEMM_K] = channels;
+    d[PASO_GEMM_A_LAYOUT] = PASO_A_PACKED;
+    d[PASO_GEMM_LDA] = 0;
+    int64_t tiles = ((oh + 1) / 2) * ((ow + 1) / 2);
+    call.winograd = true;
+    call.scratchFloats = 16 * (channels + m) * tiles;
+    call.shape = GemmShape{m, tiles, channels, 16 * images, true, false};
+  } else if (weights) {
     call.a = packPanels(
         b, filter.getLoc(), m, k, shapeOnly.mr,
         [&](int64_t r, int64_t c) { return (*weights)[r * k + c]; },
@@ -210,10 +260,12 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     call.residual = residual;
     d[PASO_GEMM_RESIDUAL] = 1;
   }
-  call.shape.m = m;
-  call.shape.n = n;
-  call.shape.k = k;
-  call.shape.batch = images;
+  if (!call.winograd) {
+    call.shape.m = m;
+    call.shape.n = n;
+    call.shape.k = k;
+    call.shape.batch = images;
+  }
   return call;
 }
 
@@ -406,13 +458,13 @@ struct PasoCallCpuKernelsPass
         call = planConvolution(b, op, conv.getInput(), conv.getFilter(),
                                conv.getBias(), Value(), conv.getStrides(),
                                conv.getPads(), conv.getDilations(),
-                               conv.getGroup(), "none", {}, tile);
+                               conv.getGroup(), "none", {}, tile, *target);
       else if (auto fused = dyn_cast<FusedConvOp>(op))
         call = planConvolution(
             b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
             fused.getResidual(), fused.getStrides(), fused.getPads(),
             fused.getDilations(), fused.getGroup(), fused.getActivation(),
-            fused.getActivationParams(), tile);
+            fused.getActivationParams(), tile, *target);
       else if (auto pool = dyn_cast<MaxPoolOp>(op))
         call = planMaxPool(pool);
       else if (auto matmul = dyn_cast<MatMulOp>(op))
@@ -430,7 +482,7 @@ struct PasoCallCpuKernelsPass
     Location loc = op->getLoc();
     Descriptor &d = call.descriptor;
     GemmPlan plan = planGemm(*target, call.shape);
-    std::string kernel = "paso_gemm_f32";
+    std::string kernel = call.winograd ? "paso_winograd_f32" : "paso_gemm_f32";
     if (call.depthwise) {
       ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
       plan.maxThreads = threads.threads;
@@ -461,11 +513,13 @@ struct PasoCallCpuKernelsPass
             RankedTensorType::get({PASO_GEMM_FIELDS}, i64),
             ArrayRef<int64_t>(d.data(), d.size())),
         /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
+    // Winograd takes a seventh argument: its scratch buffer.
+    unsigned arguments = call.winograd ? 7 : 6;
     auto callee = module.lookupSymbol<func::FuncOp>(kernel);
     if (!callee) {
       callee = func::FuncOp::create(
           atTop, module.getLoc(), kernel,
-          atTop.getFunctionType(SmallVector<Type>(6, i64), {}));
+          atTop.getFunctionType(SmallVector<Type>(arguments, i64), {}));
       callee.setPrivate();
     }
 
@@ -492,13 +546,21 @@ struct PasoCallCpuKernelsPass
     Value output = memref::AllocOp::create(
         b, loc,
         MemRefType::get(resultType.getShape(), resultType.getElementType()));
+    // Winograd's scratch for the transformed planes: in the arena like any
+    // buffer, allocated (like the output) before operand pointers are
+    // taken.
+    Value scratch;
+    if (call.winograd)
+      scratch = memref::AllocOp::create(
+          b, loc, MemRefType::get({call.scratchFloats}, b.getF32Type()));
     Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
     Value a = bufferOf(call.a), bValue = bufferOf(call.b);
     Value bias = bufferOf(call.bias), residual = bufferOf(call.residual);
-    auto callOp = func::CallOp::create(
-        b, loc, callee,
-        ValueRange{addressOf(descriptor), a, bValue, addressOf(output), bias,
-                   residual});
+    SmallVector<Value> operands{addressOf(descriptor), a, bValue,
+                                addressOf(output), bias, residual};
+    if (scratch)
+      operands.push_back(addressOf(scratch));
+    auto callOp = func::CallOp::create(b, loc, callee, operands);
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
     Value result = bufferization::ToTensorOp::create(

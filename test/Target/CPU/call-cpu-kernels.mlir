@@ -83,14 +83,15 @@ func.func @matmul_transposed_input(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> 
 
 // -----
 
-// A product worth splitting: the cost model gives it three of the target's
-// four cores (the fourth would not pay for its hand-off: the product is
-// bound by memory traffic there).
-// CHECK: memref.global "private" constant @{{.*}} = dense<[64, 3136, 576, {{.*}}, 3]>
+// A product worth splitting: the cost model gives this 5x5 convolution all
+// four of the target's cores (at four, its 42 MB of traffic from DRAM is
+// as slow as the arithmetic), and blocks it for the 32 KiB L1 (kc 272) and
+// 256 KiB L2 (nc 112).
+// CHECK: memref.global "private" constant @{{.*}} = dense<[64, 3136, 1600, {{.*}}, 272, 112, 4]>
 // CHECK-LABEL: func @large
 func.func @large(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
-  %w = paso.constant dense<0.5> : tensor<64x64x3x3xf32>
-  %y = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
+  %w = paso.constant dense<0.5> : tensor<64x64x5x5xf32>
+  %y = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x5x5xf32>) -> tensor<1x64x56x56xf32>
   return %y : tensor<1x64x56x56xf32>
 }
 
@@ -139,6 +140,30 @@ func.func @attention_scores(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x4x8xf32>) ->
   %kt = paso.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<2x3x4x8xf32>) -> tensor<2x3x8x4xf32>
   %s = paso.matmul %q, %kt : (tensor<2x3x4x8xf32>, tensor<2x3x8x4xf32>) -> tensor<2x3x4x4xf32>
   return %s : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+// A 3x3 stride-1 convolution with enough channels and 2x2 tiles runs by
+// Winograd F(2x2, 3x3) when the cost model predicts it faster: the filter
+// transformed and packed as 16 products ([16][ceil(64 / 6)][64][6] =
+// 67584 floats), K = input channels, and a scratch buffer for the 16
+// transformed input and product planes (16 x (64 + 64) x 196 tiles) as a
+// seventh argument. --paso-no-winograd keeps the direct kernel.
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=x86-64-avx2" --paso-no-winograd | FileCheck %s --check-prefix=DIRECT
+// CHECK-DAG: func.func private @paso_winograd_f32(i64, i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func @winograd
+// CHECK: paso.constant dense_resource<winograd_filter{{.*}}> : tensor<67584xf32>
+// CHECK: memref.alloc() : memref<1x64x28x28xf32>
+// CHECK: memref.alloc() : memref<401408xf32>
+// CHECK: call @paso_winograd_f32(
+// DIRECT-LABEL: func @winograd
+// DIRECT-NOT: paso_winograd
+// DIRECT: call @paso_gemm_f32(
+func.func @winograd(%x: tensor<1x64x28x28xf32>) -> tensor<1x64x28x28xf32> {
+  %w = paso.constant dense<0.5> : tensor<64x64x3x3xf32>
+  %y = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x64x28x28xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x28x28xf32>
+  return %y : tensor<1x64x28x28xf32>
 }
 
 // -----
