@@ -77,6 +77,26 @@ bool setActivation(Descriptor &d, StringRef name, ArrayRef<double> params) {
   return true;
 }
 
+/// The image and window geometry the im2col, window and Winograd kernels
+/// read (plain products ignore it).
+void setWindow(Descriptor &d, int64_t channels, int64_t height,
+               int64_t width, int64_t kernelH, int64_t kernelW,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+               ArrayRef<int64_t> dilations, int64_t outW) {
+  d[PASO_GEMM_IMAGE_C] = channels;
+  d[PASO_GEMM_IMAGE_H] = height;
+  d[PASO_GEMM_IMAGE_W] = width;
+  d[PASO_GEMM_KERNEL_H] = kernelH;
+  d[PASO_GEMM_KERNEL_W] = kernelW;
+  d[PASO_GEMM_STRIDE_H] = strides[0];
+  d[PASO_GEMM_STRIDE_W] = strides[1];
+  d[PASO_GEMM_PAD_TOP] = pads[0];
+  d[PASO_GEMM_PAD_LEFT] = pads[1];
+  d[PASO_GEMM_DILATION_H] = dilations[0];
+  d[PASO_GEMM_DILATION_W] = dilations[1];
+  d[PASO_GEMM_OUT_W] = outW;
+}
+
 bool isStaticF32(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   return type && type.hasStaticShape() && type.getElementType().isF32();
@@ -163,24 +183,10 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
                    llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
                    oh == height && ow == width;
-  if (pointwise) {
-    d[PASO_GEMM_B_LAYOUT] = PASO_B_ROW_MAJOR;
+  setWindow(d, channels, height, width, kh, kw, strides, pads, dilations, ow);
+  d[PASO_GEMM_B_LAYOUT] = pointwise ? PASO_B_ROW_MAJOR : PASO_B_IM2COL;
+  if (pointwise)
     d[PASO_GEMM_LDB] = n;
-  } else {
-    d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
-    d[PASO_GEMM_IMAGE_C] = channels;
-    d[PASO_GEMM_IMAGE_H] = height;
-    d[PASO_GEMM_IMAGE_W] = width;
-    d[PASO_GEMM_KERNEL_H] = kh;
-    d[PASO_GEMM_KERNEL_W] = kw;
-    d[PASO_GEMM_STRIDE_H] = strides[0];
-    d[PASO_GEMM_STRIDE_W] = strides[1];
-    d[PASO_GEMM_PAD_TOP] = pads[0];
-    d[PASO_GEMM_PAD_LEFT] = pads[1];
-    d[PASO_GEMM_DILATION_H] = dilations[0];
-    d[PASO_GEMM_DILATION_W] = dilations[1];
-    d[PASO_GEMM_OUT_W] = ow;
-  }
   call.b = input;
   call.a = filter;
   d[PASO_GEMM_LDA] = k;
@@ -188,18 +194,6 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     // The filter is read as it is: [C, KH x KW]; the image always goes
     // through the padded copy, whatever the geometry.
     d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
-    d[PASO_GEMM_IMAGE_C] = channels;
-    d[PASO_GEMM_IMAGE_H] = height;
-    d[PASO_GEMM_IMAGE_W] = width;
-    d[PASO_GEMM_KERNEL_H] = kh;
-    d[PASO_GEMM_KERNEL_W] = kw;
-    d[PASO_GEMM_STRIDE_H] = strides[0];
-    d[PASO_GEMM_STRIDE_W] = strides[1];
-    d[PASO_GEMM_PAD_TOP] = pads[0];
-    d[PASO_GEMM_PAD_LEFT] = pads[1];
-    d[PASO_GEMM_DILATION_H] = dilations[0];
-    d[PASO_GEMM_DILATION_W] = dilations[1];
-    d[PASO_GEMM_OUT_W] = ow;
     call.depthwise = true;
     call.flops = 2.0 * images * m * n * k;
     call.bytes = 4.0 * images * m *
@@ -295,18 +289,8 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
   d[PASO_GEMM_B_BATCH_STRIDE] = channels * height * width;
   d[PASO_GEMM_C_BATCH_STRIDE] = channels * n;
-  d[PASO_GEMM_IMAGE_C] = channels;
-  d[PASO_GEMM_IMAGE_H] = height;
-  d[PASO_GEMM_IMAGE_W] = width;
-  d[PASO_GEMM_KERNEL_H] = kernel[0];
-  d[PASO_GEMM_KERNEL_W] = kernel[1];
-  d[PASO_GEMM_STRIDE_H] = strides[0];
-  d[PASO_GEMM_STRIDE_W] = strides[1];
-  d[PASO_GEMM_PAD_TOP] = pads[0];
-  d[PASO_GEMM_PAD_LEFT] = pads[1];
-  d[PASO_GEMM_DILATION_H] = dilations[0];
-  d[PASO_GEMM_DILATION_W] = dilations[1];
-  d[PASO_GEMM_OUT_W] = outType.getDimSize(3);
+  setWindow(d, channels, height, width, kernel[0], kernel[1], strides, pads,
+            dilations, outType.getDimSize(3));
   d[PASO_GEMM_WINDOW_OP] = PASO_WINDOW_MAX;
   call.b = input;
   call.depthwise = true;

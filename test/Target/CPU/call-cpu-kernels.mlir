@@ -36,10 +36,11 @@ func.func @conv_relu(%x: tensor<1x3x8x8xf32>, %b: tensor<4xf32>) -> tensor<1x4x8
 // -----
 
 // A 1x1, stride-1 convolution reads its input directly (B layout 0, leading
-// dimension H x W); a filter that is not a constant is read row-major
+// dimension H x W; the window geometry is recorded but unused); a filter
+// that is not a constant is read row-major
 // (A layout 0, lda = K); the residual is the sixth argument; clip passes
 // its bounds as f32 bits (0 and 6.0 = 0x40C00000); two images.
-// CHECK: memref.global "private" constant @{{.*}} = dense<[5, 12, 8, 2, 0, 8, 0, 12, 12, 0, 96, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 1086324736, 0, 0, 8, 16, 1]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[5, 12, 8, 2, 0, 8, 0, 12, 12, 0, 96, 60, 8, 3, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 1, 2, 0, 1086324736, 0, 0, 8, 16, 1]>
 // CHECK-LABEL: func @pointwise_residual
 // CHECK-SAME: (%[[X:.*]]: tensor<2x8x3x4xf32>, %[[W:.*]]: tensor<5x8x1x1xf32>, %[[SKIP:.*]]: tensor<2x5x3x4xf32>)
 // CHECK-DAG: bufferization.to_buffer %[[W]] read_only
