@@ -215,6 +215,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();
+  report.recordRuntimeKernels(*module);
   if (options.stage == EmitStage::Linalg)
     return failed(print(*module)) ? failure() : finishReport();
 

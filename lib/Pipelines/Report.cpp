@@ -5,7 +5,9 @@
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Import/OnnxImporter.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 
 using namespace mlir;
@@ -69,6 +71,22 @@ void CompileReport::recordKernels(ModuleOp module) {
   });
 }
 
+void CompileReport::recordRuntimeKernels(ModuleOp module) {
+  module.walk([&](func::CallOp call) {
+    auto algorithm = call->getAttrOfType<StringAttr>("paso.algorithm");
+    if (!algorithm)
+      return;
+    RuntimeKernel kernel;
+    kernel.algorithm = algorithm.str();
+    if (auto threads = call->getAttrOfType<IntegerAttr>("paso.threads"))
+      kernel.threads = threads.getInt();
+    if (auto time = call->getAttrOfType<FloatAttr>("paso.predicted_us"))
+      kernel.predictedMicroseconds = time.getValueAsDouble();
+    collectOrigins(call.getLoc(), kernel.origins);
+    runtimeKernels.push_back(std::move(kernel));
+  });
+}
+
 void CompileReport::recordArena(int64_t peak, int64_t naive) {
   arenaPeak = peak;
   arenaNaive = naive;
@@ -104,6 +122,18 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
         json.attribute("peak_bytes", arenaPeak);
         json.attribute("naive_bytes", arenaNaive);
       });
+    json.attributeArray("runtime_kernels", [&] {
+      for (const RuntimeKernel &kernel : runtimeKernels)
+        json.object([&] {
+          json.attribute("algorithm", kernel.algorithm);
+          json.attribute("threads", kernel.threads);
+          json.attribute("predicted_us", kernel.predictedMicroseconds);
+          json.attributeArray("onnx_nodes", [&] {
+            for (const std::string &origin : kernel.origins)
+              json.value(origin);
+          });
+        });
+    });
     json.attributeArray("kernels", [&] {
       for (const Kernel &kernel : kernels)
         json.object([&] {
@@ -140,6 +170,22 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
   if (arenaPeak >= 0)
     os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive
        << " bytes\n";
+  if (!runtimeKernels.empty()) {
+    double total = 0;
+    for (const RuntimeKernel &kernel : runtimeKernels)
+      total += kernel.predictedMicroseconds;
+    os << "== runtime kernels (" << runtimeKernels.size()
+       << ", cost model: " << llvm::format("%.0f", total)
+       << " us predicted in all)\n";
+    for (const RuntimeKernel &kernel : runtimeKernels) {
+      os << kernel.algorithm << ", " << kernel.threads
+         << (kernel.threads == 1 ? " thread, " : " threads, ")
+         << llvm::format("%.1f", kernel.predictedMicroseconds) << " us <-";
+      for (const std::string &origin : kernel.origins)
+        os << " " << origin << ";";
+      os << "\n";
+    }
+  }
   os << "== kernels (" << kernels.size() << ")\n";
   for (const Kernel &kernel : kernels) {
     os << kernel.op << " <-";

@@ -91,6 +91,16 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
   return plan;
 }
 
+double mlir::paso::winogradTransformSeconds(const TargetDescription &target,
+                                            int64_t images, int64_t channels,
+                                            int64_t filters, int64_t tiles) {
+  double clock = peakFlopsPerCore(target) /
+                 (CostModelDefaults::kFmaPipes *
+                  std::max(4u, target.vectorBits / 32) * 2);
+  return double(images) * (channels + filters) * tiles *
+         CostModelDefaults::kWinogradCyclesPerTile / clock;
+}
+
 ConvolutionChoice mlir::paso::chooseConvolution3x3(
     const TargetDescription &target, int64_t images, int64_t channels,
     int64_t filters, int64_t outH, int64_t outW) {
@@ -101,12 +111,9 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
   int64_t tiles = ((outH + 1) / 2) * ((outW + 1) / 2);
   GemmShape products{filters, tiles, channels, 16 * images, true, false};
   GemmPlan plan = planGemm(target, products);
-  double clock = peakFlopsPerCore(target) /
-                 (CostModelDefaults::kFmaPipes *
-                  std::max(4u, target.vectorBits / 32) * 2);
-  double transforms = double(images) * (channels + filters) * tiles *
-                      CostModelDefaults::kWinogradCyclesPerTile / clock;
-  choice.winogradSeconds = plan.singleThreadSeconds + transforms;
+  choice.winogradSeconds =
+      plan.singleThreadSeconds +
+      winogradTransformSeconds(target, images, channels, filters, tiles);
   // A 10% margin: the transforms' cost is the least certain number here.
   choice.winograd = tiles >= plan.nr &&
                     choice.winogradSeconds < 0.9 * choice.directSeconds;

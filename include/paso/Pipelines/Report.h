@@ -2,7 +2,8 @@
 //
 // `paso-opt --report=FILE` records, for each graph pass, how the census of
 // paso ops changed; for each final kernel, the ONNX nodes it came
-// from (read from fused locations); and the arena plan (peak vs naive).
+// from (read from fused locations); the runtime kernels chosen for them by
+// the cost model; and the arena plan (peak vs naive).
 // Written as JSON, or as readable text for `--report=-`.
 //
 //===----------------------------------------------------------------------===//
@@ -34,6 +35,9 @@ public:
                   const std::map<std::string, int64_t> &after);
   /// Records the kernels of the optimised graph with their ONNX origins.
   void recordKernels(ModuleOp module);
+  /// Records the runtime-kernel calls paso-call-cpu-kernels made: the
+  /// algorithm, thread count and predicted time the cost model chose.
+  void recordRuntimeKernels(ModuleOp module);
   /// Records the arena plan read from the lowered entry function.
   void recordArena(int64_t peak, int64_t naive);
 
@@ -49,8 +53,15 @@ private:
     std::string op;
     std::vector<std::string> origins;
   };
+  struct RuntimeKernel {
+    std::string algorithm;
+    int64_t threads = 1;
+    double predictedMicroseconds = 0;
+    std::vector<std::string> origins;
+  };
   std::vector<PassEntry> passes;
   std::vector<Kernel> kernels;
+  std::vector<RuntimeKernel> runtimeKernels;
   int64_t arenaPeak = -1, arenaNaive = -1;
 };
 

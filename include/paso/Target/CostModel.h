@@ -88,6 +88,11 @@ struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;
 };
+/// Single-thread time of Winograd's input and output transforms.
+double winogradTransformSeconds(const TargetDescription &target,
+                                int64_t images, int64_t channels,
+                                int64_t filters, int64_t tiles);
+
 ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
                                        int64_t images, int64_t channels,
                                        int64_t filters, int64_t outH,

@@ -117,6 +117,10 @@ struct KernelCall {
   int64_t scratchFloats = 0;
   GemmShape shape;
   double flops = 0, bytes = 0;
+  /// How the kernel runs the op, for the compile report.
+  std::string algorithm;
+  /// Work outside the products (Winograd's transforms), single-thread.
+  double extraSeconds = 0;
 };
 
 /// A constant holding `values` packed as the kernel's panels: `rows` x
@@ -236,6 +240,8 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     int64_t tiles = ((oh + 1) / 2) * ((ow + 1) / 2);
     call.winograd = true;
     call.scratchFloats = 16 * (channels + m) * tiles;
+    call.extraSeconds =
+        winogradTransformSeconds(target, images, channels, m, tiles);
     call.shape = GemmShape{m, tiles, channels, 16 * images, true, false};
   } else if (weights) {
     call.a = packPanels(
@@ -254,6 +260,10 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     call.residual = residual;
     d[PASO_GEMM_RESIDUAL] = 1;
   }
+  call.algorithm = call.depthwise  ? "depthwise window"
+                   : call.winograd ? "winograd F(2x2,3x3)"
+                   : pointwise     ? "gemm, 1x1 read in place"
+                                   : "gemm, implicit im2col";
   if (!call.winograd) {
     call.shape.m = m;
     call.shape.n = n;
@@ -294,6 +304,7 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   d[PASO_GEMM_WINDOW_OP] = PASO_WINDOW_MAX;
   call.b = input;
   call.depthwise = true;
+  call.algorithm = "max-pool window";
   call.flops = double(images) * channels * n * kernel[0] * kernel[1];
   call.bytes = 4.0 * images * channels * (height * width + n);
   return call;
@@ -302,6 +313,7 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
 /// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt.
 std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
                                      const GemmPlan &shapeOnly) {
+  int64_t tileRows = shapeOnly.mr;
   Value lhs = op.getLhs(), rhs = op.getRhs(), bias = op.getBias();
   if (!isStaticF32(lhs) || !isStaticF32(rhs) || !isStaticF32(op) ||
       (bias && !isStaticF32(bias)))
@@ -339,9 +351,12 @@ std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
         "packed_weights");
     d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
     call.shape.bPrepacked = true;
+    call.algorithm = m <= tileRows / 3 ? "gemm, row at a time, packed weights"
+                                       : "gemm, packed weights";
   } else {
     d[PASO_GEMM_B_LAYOUT] = transposed ? PASO_B_TRANSPOSED : PASO_B_ROW_MAJOR;
     d[PASO_GEMM_LDB] = transposed ? k : n;
+    call.algorithm = "gemm";
   }
   if (bias) {
     call.bias = bias;
@@ -408,6 +423,8 @@ std::optional<KernelCall> planBatchedMatMul(MatMulOp op) {
   call.shape.n = n;
   call.shape.k = k;
   call.shape.batch = batch;
+  call.algorithm = transposed ? "batched gemm, transposed B read in place"
+                              : "batched gemm";
   return call;
 }
 
@@ -477,6 +494,7 @@ struct PasoCallCpuKernelsPass
       d[PASO_GEMM_NC] = plan.nc;
     }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
+    plan.predictedSeconds += call.extraSeconds / plan.maxThreads;
     // The 512-bit variants, for the 12 x 32 register tile.
     if (plan.mr == PASO_GEMM_MR_512)
       kernel += "_v16";
@@ -545,6 +563,8 @@ struct PasoCallCpuKernelsPass
     if (scratch)
       operands.push_back(addressOf(scratch));
     auto callOp = func::CallOp::create(b, loc, callee, operands);
+    callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
+    callOp->setAttr("paso.threads", b.getI64IntegerAttr(plan.maxThreads));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
     Value result = bufferization::ToTensorOp::create(

@@ -20,7 +20,7 @@
 // CHECK: memref.get_global @__paso_gemm_descriptor_
 // CHECK: bufferization.to_buffer %[[FILTER]] read_only
 // CHECK: bufferization.to_buffer %arg0 read_only
-// CHECK: call @paso_gemm_f32({{.*}}) {paso.predicted_us = {{.*}}}
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, implicit im2col", paso.predicted_us = {{.*}}, paso.threads = 1 : i64}
 // CHECK: %[[RESULT:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: paso.fused_conv
 // CHECK: return %[[RESULT]]
