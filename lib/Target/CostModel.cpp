@@ -115,7 +115,9 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
       plan.singleThreadSeconds +
       winogradTransformSeconds(target, images, channels, filters, tiles);
   // A 10% margin: the transforms' cost is the least certain number here.
+  double scratchBytes = 4.0 * 16 * (channels + filters) * tiles;
   choice.winograd = tiles >= plan.nr &&
+                    scratchBytes <= CostModelDefaults::kWinogradMaxScratchBytes &&
                     choice.winogradSeconds < 0.9 * choice.directSeconds;
   return choice;
 }

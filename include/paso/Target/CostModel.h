@@ -39,6 +39,11 @@ struct CostModelDefaults {
   /// them per device).
   static constexpr double kWinogradCyclesPerTile = 25;
   static constexpr double kIm2colOverhead = 1.6;
+  /// Largest Winograd scratch (transformed inputs and products, part of
+  /// the arena) a layer may take: beyond it the direct kernel runs,
+  /// whatever the predicted gain, to keep the arena small on boards with
+  /// little memory.
+  static constexpr double kWinogradMaxScratchBytes = 16 << 20;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
 };
@@ -83,7 +88,8 @@ GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
 /// output runs: directly (implicit-im2col GEMM) or by Winograd F(2x2, 3x3)
 /// (16 products of filters x channels x tiles plus transforms), whichever
 /// is predicted faster. Winograd needs at least one full register-tile
-/// width of 2x2 tiles, or its products are mostly padding.
+/// width of 2x2 tiles, or its products are mostly padding, and a scratch
+/// of at most kWinogradMaxScratchBytes.
 struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;
