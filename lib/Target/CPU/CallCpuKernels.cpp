@@ -495,8 +495,11 @@ struct PasoCallCpuKernelsPass
     }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
     plan.predictedSeconds += call.extraSeconds / plan.maxThreads;
-    // The 512-bit variants, for the 12 x 32 register tile.
-    if (plan.mr == PASO_GEMM_MR_512)
+    // The 512-bit variants, for the 12 x 32 register tile. Window kernels
+    // vectorise along output rows: rows of at most 8 pixels fill a 256-bit
+    // vector, and a 512-bit one would be half padding.
+    bool narrowRows = call.depthwise && d[PASO_GEMM_OUT_W] <= 8;
+    if (plan.mr == PASO_GEMM_MR_512 && !narrowRows)
       kernel += "_v16";
     if (d[PASO_GEMM_ACCUMULATE] != 0)
       llvm_unreachable("generated products overwrite their result");
