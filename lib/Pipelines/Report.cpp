@@ -78,6 +78,8 @@ void CompileReport::recordRuntimeKernels(ModuleOp module) {
       return;
     RuntimeKernel kernel;
     kernel.algorithm = algorithm.str();
+    if (auto id = call->getAttrOfType<IntegerAttr>("paso.kernel_id"))
+      kernel.id = id.getInt();
     if (auto threads = call->getAttrOfType<IntegerAttr>("paso.threads"))
       kernel.threads = threads.getInt();
     if (auto time = call->getAttrOfType<FloatAttr>("paso.predicted_us"))
@@ -125,6 +127,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
     json.attributeArray("runtime_kernels", [&] {
       for (const RuntimeKernel &kernel : runtimeKernels)
         json.object([&] {
+          json.attribute("id", kernel.id);
           json.attribute("algorithm", kernel.algorithm);
           json.attribute("threads", kernel.threads);
           json.attribute("predicted_us", kernel.predictedMicroseconds);
@@ -178,7 +181,7 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
        << ", cost model: " << llvm::format("%.0f", total)
        << " us predicted in all)\n";
     for (const RuntimeKernel &kernel : runtimeKernels) {
-      os << kernel.algorithm << ", " << kernel.threads
+      os << kernel.id << ": " << kernel.algorithm << ", " << kernel.threads
          << (kernel.threads == 1 ? " thread, " : " threads, ")
          << llvm::format("%.1f", kernel.predictedMicroseconds) << " us <-";
       for (const std::string &origin : kernel.origins)

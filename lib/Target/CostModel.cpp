@@ -93,11 +93,16 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
 
 double mlir::paso::winogradTransformSeconds(const TargetDescription &target,
                                             int64_t images, int64_t channels,
-                                            int64_t filters, int64_t tiles) {
+                                            int64_t filters, int64_t outH,
+                                            int64_t outW) {
   double clock = peakFlopsPerCore(target) /
                  (CostModelDefaults::kFmaPipes *
                   std::max(4u, target.vectorBits / 32) * 2);
-  return double(images) * (channels + filters) * tiles *
+  // The runtime's vectors: 16 lanes on 512-bit targets, 8 elsewhere.
+  int64_t lanes = target.vectorBits >= 512 ? 16 : 8;
+  int64_t tilesW = (outW + 1) / 2, tilesH = (outH + 1) / 2;
+  int64_t paddedTiles = tilesH * ((tilesW + lanes - 1) / lanes * lanes);
+  return double(images) * (channels + filters) * paddedTiles *
          CostModelDefaults::kWinogradCyclesPerTile / clock;
 }
 
@@ -113,7 +118,7 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
   GemmPlan plan = planGemm(target, products);
   choice.winogradSeconds =
       plan.singleThreadSeconds +
-      winogradTransformSeconds(target, images, channels, filters, tiles);
+      winogradTransformSeconds(target, images, channels, filters, outH, outW);
   // A 10% margin: the transforms' cost is the least certain number here.
   double scratchBytes = 4.0 * 16 * (channels + filters) * tiles;
   choice.winograd = tiles >= plan.nr &&

@@ -272,3 +272,29 @@ def test_worker_pool_survives_dlclose_and_fork(paso_opt, suite_dir, tmp_path):
     out = subprocess.run([str(binary), str(so)], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out
+
+
+def test_profile_lines_up_with_the_report(paso_opt, suite_dir, tmp_path):
+    """PASO_PROFILE=1 times every runtime-kernel call; its kernel numbers
+    are those of the report's runtime kernels."""
+    runner = tool("paso-run")
+    onnx_path = suite_dir / "squeezenet11.onnx"
+    so = tmp_path / "s.so"
+    report = subprocess.run([paso_opt, str(onnx_path), "-o", str(so),
+                             "--report=-"], capture_output=True, text=True,
+                            check=True).stdout
+    listed = [line.split(":")[0] for line in
+              report.split("== runtime kernels")[1].split("== kernels")[0]
+              .splitlines()[1:] if line.strip()]
+    env = dict(os.environ, PASO_PROFILE="1", PASO_NUM_THREADS="1")
+    run = subprocess.run([runner, str(so), "--bench", "3"], env=env,
+                         capture_output=True, text=True, check=True)
+    rows = [line.split(": ", 1)[1].split(", ") for line in
+            run.stderr.splitlines() if line.startswith("paso profile: ")][1:]
+    assert [row[0] for row in rows] == listed
+    # Warm-up plus three timed runs: four calls each.
+    assert all(row[1] == "4" for row in rows), rows
+    assert abs(sum(float(row[3].rstrip("%")) for row in rows) - 100) < 1
+    quiet = subprocess.run([runner, str(so)], capture_output=True, text=True,
+                           check=True, env=dict(os.environ, PASO_PROFILE="0"))
+    assert "paso profile" not in quiet.stderr

@@ -272,7 +272,7 @@ WINOGRAD = {
     "odd_output": dict(image=(1, 64, 25, 23), filters=64, kernel=(3, 3),
                        pads=(1, 1, 1, 1), residual=True,
                        activation=("Relu", {})),
-    "unpadded_batch": dict(image=(2, 64, 26, 24), filters=48, kernel=(3, 3),
+    "unpadded_batch": dict(image=(2, 64, 26, 34), filters=48, kernel=(3, 3),
                            activation=("Clip", {})),
     "asymmetric_pads": dict(image=(1, 64, 28, 27), filters=40,
                             kernel=(3, 3), pads=(0, 1, 2, 1), bias=False),

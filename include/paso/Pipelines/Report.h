@@ -54,6 +54,7 @@ private:
     std::vector<std::string> origins;
   };
   struct RuntimeKernel {
+    int64_t id = 0;
     std::string algorithm;
     int64_t threads = 1;
     double predictedMicroseconds = 0;

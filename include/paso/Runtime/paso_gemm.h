@@ -64,6 +64,9 @@ enum paso_gemm_field {
   PASO_GEMM_KC,
   PASO_GEMM_NC,
   PASO_GEMM_MAX_THREADS,
+  /* 1-based position of the call among the model's kernel calls (the
+   * order of `paso-opt --report`), for PASO_PROFILE; 0 = not profiled. */
+  PASO_GEMM_KERNEL_ID,
   PASO_GEMM_FIELDS
 };
 

@@ -94,10 +94,12 @@ struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;
 };
-/// Single-thread time of Winograd's input and output transforms.
+/// Single-thread time of Winograd's input and output transforms for an
+/// outH x outW output: they run a vector of tiles along each tile row, so
+/// a row of fewer tiles than vector lanes costs a whole vector.
 double winogradTransformSeconds(const TargetDescription &target,
                                 int64_t images, int64_t channels,
-                                int64_t filters, int64_t tiles);
+                                int64_t filters, int64_t outH, int64_t outW);
 
 ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
                                        int64_t images, int64_t channels,

@@ -24,6 +24,18 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
                        void *context);
 int32_t paso_get_num_threads(void);
 
+/* From paso_profile.c: with PASO_PROFILE set, the time of each kernel call
+ * is added to its kernel's total (keyed by the descriptor's kernel id). */
+uint64_t paso_profile_start(int64_t kernel);
+void paso_profile_stop(int64_t kernel, uint64_t start);
+
+static inline uint64_t profileStart(const int64_t *descriptor) {
+  return paso_profile_start(descriptor[PASO_GEMM_KERNEL_ID]);
+}
+static inline void profileStop(const int64_t *descriptor, uint64_t start) {
+  paso_profile_stop(descriptor[PASO_GEMM_KERNEL_ID], start);
+}
+
 /* Blocking for products whose caller has no cost-model numbers (paso_sgemm):
  * a 256 x 1024 block of B is 1 MiB, within every target's L2. */
 enum { DEFAULT_KC = 256, DEFAULT_NC = 1024 };

@@ -241,7 +241,7 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     call.winograd = true;
     call.scratchFloats = 16 * (channels + m) * tiles;
     call.extraSeconds =
-        winogradTransformSeconds(target, images, channels, m, tiles);
+        winogradTransformSeconds(target, images, channels, m, oh, ow);
     call.shape = GemmShape{m, tiles, channels, 16 * images, true, false};
   } else if (weights) {
     call.a = packPanels(
@@ -495,6 +495,9 @@ struct PasoCallCpuKernelsPass
     }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
     plan.predictedSeconds += call.extraSeconds / plan.maxThreads;
+    // Numbered in program order, as the report lists the calls, so that
+    // PASO_PROFILE's measurements line up with the predictions.
+    d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
     // The 512-bit variants, for the 12 x 32 register tile. Window kernels
     // vectorise along output rows: rows of at most 8 pixels fill a 256-bit
     // vector, and a 512-bit one would be half padding.
@@ -568,6 +571,8 @@ struct PasoCallCpuKernelsPass
     auto callOp = func::CallOp::create(b, loc, callee, operands);
     callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
     callOp->setAttr("paso.threads", b.getI64IntegerAttr(plan.maxThreads));
+    callOp->setAttr("paso.kernel_id",
+                    b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
     Value result = bufferization::ToTensorOp::create(
@@ -578,6 +583,7 @@ struct PasoCallCpuKernelsPass
 
   std::optional<TargetDescription> target;
   unsigned counter = 0;
+  int64_t kernelCount = 0;
 };
 
 } // namespace

@@ -12,7 +12,7 @@
 // row (1), relu (1). The cost model keeps the blocking within the target's
 // L1/L2 (kc 32 = K rounded up, nc 64 = N) and this tiny product on one
 // thread.
-// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<34xi64> = dense<[4, 64, 27, 1, 1, 0, 3, 0, 64, 0, 192, 256, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1, 0, 1, 0, 0, 0, 0, 32, 64, 1]>
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[4, 64, 27, 1, 1, 0, 3, 0, 64, 0, 192, 256, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 1, 0, 1, 0, 0, 0, 0, 32, 64, 1, 1]>
 // CHECK-DAG: func.func private @paso_gemm_f32(i64, i64, i64, i64, i64, i64)
 // CHECK-LABEL: func @conv_relu
 // CHECK-DAG: %[[FILTER:.*]] = paso.constant dense_resource<packed_filter{{.*}}> : tensor<162xf32>
@@ -20,7 +20,7 @@
 // CHECK: memref.get_global @__paso_gemm_descriptor_
 // CHECK: bufferization.to_buffer %[[FILTER]] read_only
 // CHECK: bufferization.to_buffer %arg0 read_only
-// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, implicit im2col", paso.predicted_us = {{.*}}, paso.threads = 1 : i64}
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, implicit im2col", paso.kernel_id = 1 : i64, paso.predicted_us = {{.*}}, paso.threads = 1 : i64}
 // CHECK: %[[RESULT:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: paso.fused_conv
 // CHECK: return %[[RESULT]]
@@ -40,7 +40,7 @@ func.func @conv_relu(%x: tensor<1x3x8x8xf32>, %b: tensor<4xf32>) -> tensor<1x4x8
 // that is not a constant is read row-major
 // (A layout 0, lda = K); the residual is the sixth argument; clip passes
 // its bounds as f32 bits (0 and 6.0 = 0x40C00000); two images.
-// CHECK: memref.global "private" constant @{{.*}} = dense<[5, 12, 8, 2, 0, 8, 0, 12, 12, 0, 96, 60, 8, 3, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 1, 2, 0, 1086324736, 0, 0, 8, 16, 1]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[5, 12, 8, 2, 0, 8, 0, 12, 12, 0, 96, 60, 8, 3, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 1, 2, 0, 1086324736, 0, 0, 8, 16, 1, 1]>
 // CHECK-LABEL: func @pointwise_residual
 // CHECK-SAME: (%[[X:.*]]: tensor<2x8x3x4xf32>, %[[W:.*]]: tensor<5x8x1x1xf32>, %[[SKIP:.*]]: tensor<2x5x3x4xf32>)
 // CHECK-DAG: bufferization.to_buffer %[[W]] read_only
@@ -59,7 +59,7 @@ func.func @pointwise_residual(%x: tensor<2x8x3x4xf32>, %w: tensor<5x8x1x1xf32>, 
 // A fused matmul with constant weights: the batch of rows is M (10), the
 // weights are packed as B in panels of 16 columns (2 x 8 x 16 = 256
 // floats, layout 2), the bias is per column (2), gelu is 8.
-// CHECK: memref.global "private" constant @{{.*}} = dense<[10, 20, 8, 1, 0, 8, 2, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 8, 0, 0, 0, 0, 8, 32, 1]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[10, 20, 8, 1, 0, 8, 2, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 8, 0, 0, 0, 0, 8, 32, 1, 1]>
 // CHECK-LABEL: func @matmul_gelu
 // CHECK: paso.constant dense_resource<packed_weights{{.*}}> : tensor<256xf32>
 // CHECK: call @paso_gemm_f32(
@@ -88,7 +88,7 @@ func.func @matmul_transposed_input(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> 
 // four of the target's cores (at four, its 42 MB of traffic from DRAM is
 // as slow as the arithmetic), and blocks it for the 32 KiB L1 (kc 272) and
 // 256 KiB L2 (nc 112).
-// CHECK: memref.global "private" constant @{{.*}} = dense<[64, 3136, 1600, {{.*}}, 272, 112, 4]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[64, 3136, 1600, {{.*}}, 272, 112, 4, 1]>
 // CHECK-LABEL: func @large
 func.func @large(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
   %w = paso.constant dense<0.5> : tensor<64x64x5x5xf32>
@@ -101,7 +101,7 @@ func.func @large(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
 // A depthwise convolution (one 3x3 filter per channel, stride 2) calls the
 // depthwise kernel with the same descriptor: M = channels, N = output
 // pixels, K = window, the filter read as it is (A layout 0, lda 9).
-// CHECK: memref.global "private" constant @{{.*}} = dense<[6, 16, 9, 1, 0, 9, 3, 0, 16, 0, 384, 96, 6, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 1, 0, 6, 0, 0, 0, 0, 0, 0, 1]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[6, 16, 9, 1, 0, 9, 3, 0, 16, 0, 384, 96, 6, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 1, 0, 6, 0, 0, 0, 0, 0, 0, 1, 1]>
 // CHECK-DAG: func.func private @paso_depthwise_f32(i64, i64, i64, i64, i64, i64)
 // CHECK-LABEL: func @depthwise
 // CHECK: call @paso_depthwise_f32(
@@ -118,7 +118,7 @@ func.func @depthwise(%x: tensor<1x6x8x8xf32>, %w: tensor<6x1x3x3xf32>, %b: tenso
 
 // Max pooling runs on the window kernel too (window op 1 = maximum, no
 // filter, no epilogue); ceil mode is already in the result type.
-// CHECK: memref.global "private" constant @{{.*}} = dense<[3, 25, 9, 1, 0, 0, 3, 0, 25, 0, 363, 75, 3, 11, 11, 3, 3, 2, 2, 0, 0, 1, 1, 5, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1]>
+// CHECK: memref.global "private" constant @{{.*}} = dense<[3, 25, 9, 1, 0, 0, 3, 0, 25, 0, 363, 75, 3, 11, 11, 3, 3, 2, 2, 0, 0, 1, 1, 5, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1]>
 // CHECK-LABEL: func @max_pool
 // CHECK: call @paso_depthwise_f32(%{{.*}}, %c0_i64,
 // CHECK-NOT: paso.max_pool
