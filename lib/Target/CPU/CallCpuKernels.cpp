@@ -110,7 +110,7 @@ struct KernelCall {
   /// A product for the GEMM kernel, or a depthwise convolution or max
   /// pooling for the window kernel (whose cost is its arithmetic and
   /// traffic).
-  bool depthwise = false;
+  bool window = false;
   /// A 3x3 convolution by Winograd F(2x2, 3x3), with this many floats of
   /// scratch for its transformed planes.
   bool winograd = false;
@@ -198,7 +198,7 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     // The filter is read as it is: [C, KH x KW]; the image always goes
     // through the padded copy, whatever the geometry.
     d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
-    call.depthwise = true;
+    call.window = true;
     call.flops = 2.0 * images * m * n * k;
     call.bytes = 4.0 * images * m *
                  (height * width + n * (residual ? 2 : 1));
@@ -260,7 +260,7 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
     call.residual = residual;
     d[PASO_GEMM_RESIDUAL] = 1;
   }
-  call.algorithm = call.depthwise  ? "depthwise window"
+  call.algorithm = call.window    ? "depthwise window"
                    : call.winograd ? "winograd F(2x2,3x3)"
                    : pointwise     ? "gemm, 1x1 read in place"
                                    : "gemm, implicit im2col";
@@ -303,7 +303,7 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
             dilations, outType.getDimSize(3));
   d[PASO_GEMM_WINDOW_OP] = PASO_WINDOW_MAX;
   call.b = input;
-  call.depthwise = true;
+  call.window = true;
   call.algorithm = "max-pool window";
   call.flops = double(images) * channels * n * kernel[0] * kernel[1];
   call.bytes = 4.0 * images * channels * (height * width + n);
@@ -484,7 +484,7 @@ struct PasoCallCpuKernelsPass
     Descriptor &d = call.descriptor;
     GemmPlan plan = planGemm(*target, call.shape);
     std::string kernel = call.winograd ? "paso_winograd_f32" : "paso_gemm_f32";
-    if (call.depthwise) {
+    if (call.window) {
       ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
@@ -501,11 +501,11 @@ struct PasoCallCpuKernelsPass
     // The 512-bit variants, for the 12 x 32 register tile. Window kernels
     // vectorise along output rows: rows of at most 8 pixels fill a 256-bit
     // vector, and a 512-bit one would be half padding.
-    bool narrowRows = call.depthwise && d[PASO_GEMM_OUT_W] <= 8;
+    bool narrowRows = call.window && d[PASO_GEMM_OUT_W] <= 8;
     if (plan.mr == PASO_GEMM_MR_512 && !narrowRows)
       kernel += "_v16";
-    if (d[PASO_GEMM_ACCUMULATE] != 0)
-      llvm_unreachable("generated products overwrite their result");
+    assert(d[PASO_GEMM_ACCUMULATE] == 0 &&
+           "generated products overwrite their result");
 
     Type i64 = b.getI64Type();
     // The descriptor: a private constant global per call.

@@ -27,9 +27,11 @@ static constexpr llvm::StringLiteral kExportedSymbols[] = {
     "paso_context_destroy", "paso_run",            "paso_status_string",
     "paso_set_num_threads", "paso_get_num_threads"};
 
+/// The TargetMachine for `target`, or null after reporting at `loc` why
+/// there is none.
 static std::unique_ptr<llvm::TargetMachine>
 createTargetMachine(const TargetDescription &target, unsigned optLevel,
-                    std::string &error) {
+                    Location loc) {
   static const bool initialized = [] {
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
@@ -41,10 +43,14 @@ createTargetMachine(const TargetDescription &target, unsigned optLevel,
   }();
   (void)initialized;
   llvm::Triple triple(target.triple);
+  std::string error;
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!llvmTarget)
+  if (!llvmTarget) {
+    emitError(loc) << "no LLVM target for '" << target.triple
+                   << "': " << error;
     return nullptr;
+  }
   llvm::TargetOptions options;
   // The runtime's destructor (stopping the worker pool before dlclose
   // unmaps its code) must land in .fini_array: glibc's loader ignores
@@ -54,9 +60,14 @@ createTargetMachine(const TargetDescription &target, unsigned optLevel,
                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
                                : llvm::CodeGenOptLevel::Aggressive;
-  return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
-      std::nullopt, level));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      llvmTarget->createTargetMachine(triple, target.cpu, target.features,
+                                      options, llvm::Reloc::PIC_,
+                                      std::nullopt, level));
+  if (!machine)
+    emitError(loc) << "LLVM cannot generate code for '" << target.triple
+                   << "' with cpu '" << target.cpu << "'";
+  return machine;
 }
 
 /// Emits the tensor tables, names, arena size and the invoke wrapper that
@@ -195,12 +206,10 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
 
-  std::string error;
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(target, optLevel, error);
+      createTargetMachine(target, optLevel, loc);
   if (!machine)
-    return emitError(loc) << "no LLVM target for '" << target.triple
-                          << "': " << error;
+    return failure();
   llvmModule->setTargetTriple(llvm::Triple(target.triple));
   llvmModule->setDataLayout(machine->createDataLayout());
 
@@ -242,12 +251,10 @@ LogicalResult mlir::paso::emitMachineCode(llvm::Module &module,
                                           unsigned optLevel, bool assembly,
                                           llvm::raw_pwrite_stream &os,
                                           Location loc) {
-  std::string error;
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(target, optLevel, error);
+      createTargetMachine(target, optLevel, loc);
   if (!machine)
-    return emitError(loc) << "no LLVM target for '" << target.triple
-                          << "': " << error;
+    return failure();
   llvm::legacy::PassManager passes;
   if (machine->addPassesToEmitFile(passes, os, nullptr,
                                    assembly
