@@ -23,25 +23,27 @@ using namespace mlir::paso::lowering;
 
 namespace {
 
-/// Pads the spatial dims of an NCHW tensor with `value`; `extraEnd` adds to
-/// the end pads (room for ceil-mode windows).
+/// Pads the spatial dims of an NCHW (or, with `channelsLast`, NHWC) tensor
+/// with `value`; `extraEnd` adds to the end pads (room for ceil-mode
+/// windows).
 Value padSpatial(OpBuilder &b, Location loc, Value input,
                  ArrayRef<int64_t> pads, ArrayRef<int64_t> extraEnd,
-                 Value value) {
+                 Value value, bool channelsLast = false) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t spatial = type.getRank() - 2;
+  int64_t first = channelsLast ? 1 : 2;
   bool any = llvm::any_of(pads, [](int64_t p) { return p != 0; }) ||
              llvm::any_of(extraEnd, [](int64_t p) { return p != 0; });
   if (!any)
     return input;
-  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)),
-      high(2, b.getIndexAttr(0));
-  SmallVector<int64_t> shape(type.getShape().take_front(2));
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0)),
+      high(type.getRank(), b.getIndexAttr(0));
+  SmallVector<int64_t> shape(type.getShape());
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t end = pads[spatial + i] + (extraEnd.empty() ? 0 : extraEnd[i]);
-    low.push_back(b.getIndexAttr(pads[i]));
-    high.push_back(b.getIndexAttr(end));
-    shape.push_back(type.getDimSize(2 + i) + pads[i] + end);
+    low[first + i] = b.getIndexAttr(pads[i]);
+    high[first + i] = b.getIndexAttr(end);
+    shape[first + i] = type.getDimSize(first + i) + pads[i] + end;
   }
   auto paddedType = RankedTensorType::get(shape, type.getElementType());
   return tensor::PadOp::create(b, loc, paddedType, input, low, high, value);
@@ -53,13 +55,14 @@ SmallVector<int64_t> ceilExtra(RankedTensorType inType,
                                ArrayRef<int64_t> kernel,
                                ArrayRef<int64_t> strides,
                                ArrayRef<int64_t> dilations,
-                               ArrayRef<int64_t> pads) {
+                               ArrayRef<int64_t> pads, bool channelsLast) {
   int64_t spatial = kernel.size();
+  int64_t first = channelsLast ? 1 : 2;
   SmallVector<int64_t> extra;
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t needed = (outType.getDimSize(2 + i) - 1) * strides[i] +
+    int64_t needed = (outType.getDimSize(first + i) - 1) * strides[i] +
                      (kernel[i] - 1) * dilations[i] + 1;
-    int64_t have = inType.getDimSize(2 + i) + pads[i] + pads[spatial + i];
+    int64_t have = inType.getDimSize(first + i) + pads[i] + pads[spatial + i];
     extra.push_back(std::max<int64_t>(0, needed - have));
   }
   return extra;
@@ -68,31 +71,39 @@ SmallVector<int64_t> ceilExtra(RankedTensorType inType,
 LogicalResult requireStatic2D(Operation *op, RankedTensorType type) {
   if (!type.hasStaticShape() || type.getRank() != 4)
     return op->emitError("the CPU back end supports only statically shaped "
-                         "2-D (NCHW) convolution and pooling, got ")
+                         "2-D (NCHW or NHWC) convolution and pooling, got ")
            << type;
   return success();
 }
 
-/// Runs the linalg pooling op `LinalgPoolOp` for a paso pooling op: pads the
-/// input with `padValue` (explicit pads plus the ceil-mode overhang) and
-/// accumulates each window into an output filled with `padValue`.
-template <typename LinalgPoolOp, typename PasoPoolOp>
+/// Runs the linalg pooling op (`NchwPoolOp`, or `NhwcPoolOp` for a
+/// channels-last op) for a paso pooling op: pads the input with `padValue`
+/// (explicit pads plus the ceil-mode overhang) and accumulates each window
+/// into an output filled with `padValue`.
+template <typename NchwPoolOp, typename NhwcPoolOp, typename PasoPoolOp>
 Value pool(OpBuilder &b, Location loc, PasoPoolOp op, Value input,
            Value padValue) {
   auto inType = cast<RankedTensorType>(input.getType());
   RankedTensorType outType = op.getType();
+  bool channelsLast = op.getChannelsLast();
   SmallVector<int64_t> extra =
       ceilExtra(inType, outType, op.getKernelShape(), op.getStrides(),
-                op.getDilations(), op.getPads());
-  Value padded = padSpatial(b, loc, input, op.getPads(), extra, padValue);
+                op.getDilations(), op.getPads(), channelsLast);
+  Value padded = padSpatial(b, loc, input, op.getPads(), extra, padValue,
+                            channelsLast);
   Value window = emptyTensor(
       b, loc,
       RankedTensorType::get(op.getKernelShape(), outType.getElementType()));
-  return LinalgPoolOp::create(
-             b, loc, TypeRange{outType}, ValueRange{padded, window},
-             ValueRange{filledTensor(b, loc, outType, padValue)},
-             b.getI64TensorAttr(op.getStrides()),
-             b.getI64TensorAttr(op.getDilations()))
+  SmallVector<Value> inputs{padded, window};
+  Value init = filledTensor(b, loc, outType, padValue);
+  auto strides = b.getI64TensorAttr(op.getStrides());
+  auto dilations = b.getI64TensorAttr(op.getDilations());
+  if (channelsLast)
+    return NhwcPoolOp::create(b, loc, TypeRange{outType}, inputs,
+                              ValueRange{init}, strides, dilations)
+        .getResult(0);
+  return NchwPoolOp::create(b, loc, TypeRange{outType}, inputs,
+                            ValueRange{init}, strides, dilations)
       .getResult(0);
 }
 /// A single-image, ungrouped convolution as one matrix product (the GEMM
@@ -195,6 +206,81 @@ Value depthwiseConvolution(OpBuilder &b, Location loc, Value padded,
       .getResult(0);
 }
 
+/// A channels-last depthwise convolution: the filter is [C, KH, KW, 1] and
+/// the loops run (n, oh, ow, kh, kw, c), channels innermost and contiguous
+/// in the input, the filter and the output.
+Value depthwiseConvolutionNhwc(OpBuilder &b, Location loc, Value padded,
+                               Value filter, Value init,
+                               RankedTensorType outType,
+                               ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> dilations) {
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineExpr> d;
+  for (unsigned i = 0; i < 6; ++i)
+    d.push_back(getAffineDimExpr(i, context));
+  AffineExpr zero = getAffineConstantExpr(0, context);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(6, 0,
+                     {d[0], d[1] * strides[0] + d[3] * dilations[0],
+                      d[2] * strides[1] + d[4] * dilations[1], d[5]},
+                     context),
+      AffineMap::get(6, 0, {d[5], d[3], d[4], zero}, context),
+      AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
+  SmallVector<utils::IteratorType> iterators{
+      utils::IteratorType::parallel,  utils::IteratorType::parallel,
+      utils::IteratorType::parallel,  utils::IteratorType::reduction,
+      utils::IteratorType::reduction, utils::IteratorType::parallel};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{padded, filter},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &nb, Location l, ValueRange x) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, x[2],
+                                         arith::MulFOp::create(nb, l, x[0],
+                                                               x[1]))
+                       .getResult());
+             })
+      .getResult(0);
+}
+
+/// True when the channels-last lowering takes a convolution of `group`
+/// groups with this filter: ungrouped or depthwise (what
+/// paso-select-cpu-layout converts).
+bool channelsLastSupported(Value filter, RankedTensorType outType,
+                           int64_t group) {
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  return group == 1 || (group == outType.getDimSize(3) &&
+                        filterType.getDimSize(3) == 1);
+}
+
+/// conv(input, filter) + bias for channels-last operands (input NHWC,
+/// filter [M, KH, KW, C / group]): linalg's FHWC convolution, or the
+/// depthwise generic above.
+Value lowerConvolutionNhwc(OpBuilder &b, Location loc, Value input,
+                           Value filter, Value bias, RankedTensorType outType,
+                           ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                           ArrayRef<int64_t> dilations, int64_t group) {
+  Type element = outType.getElementType();
+  Value zero = scalarConstant(b, loc, element, 0);
+  input = padSpatial(b, loc, input, pads, {}, zero, /*channelsLast=*/true);
+  // The [M] bias broadcasts along the trailing channel dim.
+  Value init =
+      bias ? elementwise(b, loc, outType, bias,
+                         [](OpBuilder &, Location, ValueRange x) {
+                           return x[0];
+                         })
+           : filledTensor(b, loc, outType, zero);
+  if (group != 1)
+    return depthwiseConvolutionNhwc(b, loc, input, filter, init, outType,
+                                    strides, dilations);
+  return linalg::Conv2DNhwcFhwcOp::create(
+             b, loc, TypeRange{outType}, ValueRange{input, filter},
+             ValueRange{init}, b.getI64TensorAttr(strides),
+             b.getI64TensorAttr(dilations))
+      .getResult(0);
+}
+
 /// conv(input, filter) + bias with linalg's named convolutions; grouped
 /// and depthwise convolutions split the channels into groups.
 Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
@@ -263,19 +349,36 @@ Value lowerConvolution(OpBuilder &b, Location loc, Value input, Value filter,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
 }
 
+/// Channels-last convolutions other than ungrouped and depthwise ones are
+/// never built by paso's passes; a hand-written one gets an error.
+template <typename ConvLike>
+LogicalResult checkChannelsLast(ConvLike op) {
+  if (!op.getChannelsLast() ||
+      channelsLastSupported(op.getFilter(), op.getType(), op.getGroup()))
+    return success();
+  return op->emitError("channels-last grouped convolutions are not "
+                       "supported; only ungrouped and depthwise ones");
+}
+
+/// The convolution and bias of a conv or fused_conv, in its layout.
+template <typename ConvLike, typename Adaptor>
+Value anyConvolution(OpBuilder &b, ConvLike op, Adaptor adaptor) {
+  auto lower = op.getChannelsLast() ? lowerConvolutionNhwc : lowerConvolution;
+  return lower(b, op.getLoc(), adaptor.getInput(), adaptor.getFilter(),
+               adaptor.getBias(), op.getType(), op.getStrides(),
+               op.getPads(), op.getDilations(), op.getGroup());
+}
+
 struct ConvLowering : OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (failed(requireStatic2D(
-            op, cast<RankedTensorType>(op.getInput().getType()))))
+            op, cast<RankedTensorType>(op.getInput().getType()))) ||
+        failed(checkChannelsLast(op)))
       return failure();
-    rewriter.replaceOp(op, lowerConvolution(
-                               rewriter, op.getLoc(), adaptor.getInput(),
-                               adaptor.getFilter(), adaptor.getBias(),
-                               op.getType(), op.getStrides(), op.getPads(),
-                               op.getDilations(), op.getGroup()));
+    rewriter.replaceOp(op, anyConvolution(rewriter, op, adaptor));
     return success();
   }
 };
@@ -288,13 +391,11 @@ struct FusedConvLowering : OpConversionPattern<FusedConvOp> {
   matchAndRewrite(FusedConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (failed(requireStatic2D(
-            op, cast<RankedTensorType>(op.getInput().getType()))))
+            op, cast<RankedTensorType>(op.getInput().getType()))) ||
+        failed(checkChannelsLast(op)))
       return failure();
     Location loc = op.getLoc();
-    Value conv = lowerConvolution(
-        rewriter, loc, adaptor.getInput(), adaptor.getFilter(),
-        adaptor.getBias(), op.getType(), op.getStrides(), op.getPads(),
-        op.getDilations(), op.getGroup());
+    Value conv = anyConvolution(rewriter, op, adaptor);
     StringRef activation = op.getActivation();
     SmallVector<Value> operands{conv};
     if (Value residual = adaptor.getResidual())
@@ -328,7 +429,7 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     if (failed(requireStatic2D(op, inType)))
       return failure();
     Value lowest = lowestValue(rewriter, loc, outType.getElementType());
-    rewriter.replaceOp(op, pool<linalg::PoolingNchwMaxOp>(
+    rewriter.replaceOp(op, pool<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp>(
                                rewriter, loc, op, adaptor.getInput(), lowest));
     return success();
   }
@@ -348,13 +449,15 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
     ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
                       dilations = op.getDilations(), pads = op.getPads();
     Value zero = scalarConstant(rewriter, loc, element, 0);
-    Value sums = pool<linalg::PoolingNchwSumOp>(rewriter, loc, op,
+    Value sums = pool<linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>(rewriter, loc, op,
                                                 adaptor.getInput(), zero);
     // The divisor of each output position is known at compile time: the
     // window positions inside the input (plus the explicit pads when
     // count_include_pad), never those in the ceil-mode overhang.
-    int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
-    int64_t h = inType.getDimSize(2), w = inType.getDimSize(3);
+    bool channelsLast = op.getChannelsLast();
+    int64_t first = channelsLast ? 1 : 2;
+    int64_t oh = outType.getDimSize(first), ow = outType.getDimSize(first + 1);
+    int64_t h = inType.getDimSize(first), w = inType.getDimSize(first + 1);
     bool includePad = op.getCountIncludePad();
     SmallVector<float> divisors;
     for (int64_t y = 0; y < oh; ++y) {
@@ -373,7 +476,12 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
         divisors.push_back(static_cast<float>(std::max<int64_t>(count, 1)));
       }
     }
-    auto divisorType = RankedTensorType::get({oh, ow}, rewriter.getF32Type());
+    // [OH, OW] broadcasts over NCHW's trailing dims; NHWC needs [OH, OW, 1].
+    SmallVector<int64_t> divisorShape{oh, ow};
+    if (channelsLast)
+      divisorShape.push_back(1);
+    auto divisorType =
+        RankedTensorType::get(divisorShape, rewriter.getF32Type());
     Value divisor = arith::ConstantOp::create(
         rewriter, loc, DenseElementsAttr::get(divisorType, ArrayRef(divisors)));
     Value result = elementwise(

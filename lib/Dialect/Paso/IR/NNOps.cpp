@@ -39,14 +39,18 @@ static LogicalResult checkWindowAttrs(std::optional<Location> loc,
 }
 
 /// Output spatial dims of a sliding window; fails when a dim would be empty.
+/// The spatial dims of `inShape` start at dim 1 when `channelsLast`, else
+/// at dim 2.
 static LogicalResult
 windowOutputShape(std::optional<Location> loc, ArrayRef<int64_t> inShape,
                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                   ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
-                  bool ceilMode, SmallVectorImpl<int64_t> &outShape) {
+                  bool ceilMode, bool channelsLast,
+                  SmallVectorImpl<int64_t> &outShape) {
   int64_t spatialRank = kernel.size();
+  int64_t first = channelsLast ? 1 : 2;
   for (int64_t i = 0; i < spatialRank; ++i) {
-    int64_t in = inShape[2 + i];
+    int64_t in = inShape[first + i];
     int64_t out =
         slidingWindowSize(in, kernel[i], strides[i], pads[i],
                           pads[spatialRank + i], dilations[i], ceilMode);
@@ -61,6 +65,13 @@ windowOutputShape(std::optional<Location> loc, ArrayRef<int64_t> inShape,
   return success();
 }
 
+/// The `channels_last` flag of an adaptor; absent (ops built from an
+/// attribute list, as the importer does) means NCHW.
+template <typename AdaptorT> static bool isChannelsLast(AdaptorT adaptor) {
+  BoolAttr attr = adaptor.getChannelsLastAttr();
+  return attr && attr.getValue();
+}
+
 //===----------------------------------------------------------------------===//
 // ConvOp
 //===----------------------------------------------------------------------===//
@@ -71,6 +82,7 @@ static LogicalResult inferConvType(std::optional<Location> loc, Value input,
                                    ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> pads,
                                    ArrayRef<int64_t> dilations, int64_t group,
+                                   bool channelsLast,
                                    SmallVectorImpl<Type> &types) {
   RankedTensorType inputType = rankedType(input);
   RankedTensorType filterType = rankedType(filter);
@@ -88,8 +100,10 @@ static LogicalResult inferConvType(std::optional<Location> loc, Value input,
     return failure();
   if (group < 1)
     return inferError(loc, "group must be positive");
-  int64_t channels = inputType.getDimSize(1);
-  int64_t filterChannels = filterType.getDimSize(1);
+  // Channels-last: input N x D.. x C, filter M x K.. x C/group.
+  int64_t channelDim = channelsLast ? rank - 1 : 1;
+  int64_t channels = inputType.getDimSize(channelDim);
+  int64_t filterChannels = filterType.getDimSize(channelDim);
   int64_t outChannels = filterType.getDimSize(0);
   if (!ShapedType::isDynamic(channels) &&
       !ShapedType::isDynamic(filterChannels) &&
@@ -109,11 +123,17 @@ static LogicalResult inferConvType(std::optional<Location> loc, Value input,
                                  " does not match " + Twine(outChannels) +
                                  " output channels");
   }
-  SmallVector<int64_t> shape{inputType.getDimSize(0), outChannels};
-  if (failed(windowOutputShape(loc, inputType.getShape(),
-                               filterType.getShape().drop_front(2), strides,
-                               pads, dilations, /*ceilMode=*/false, shape)))
+  SmallVector<int64_t> shape{inputType.getDimSize(0)};
+  if (!channelsLast)
+    shape.push_back(outChannels);
+  ArrayRef<int64_t> window = filterType.getShape().drop_front(
+      channelsLast ? 1 : 2).take_front(spatialRank);
+  if (failed(windowOutputShape(loc, inputType.getShape(), window, strides,
+                               pads, dilations, /*ceilMode=*/false,
+                               channelsLast, shape)))
     return failure();
+  if (channelsLast)
+    shape.push_back(outChannels);
   types.push_back(inputType.clone(shape));
   return success();
 }
@@ -125,7 +145,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   return inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
                        adaptor.getBias(), adaptor.getStrides(),
                        adaptor.getPads(), adaptor.getDilations(),
-                       static_cast<int64_t>(adaptor.getGroup()), types);
+                       static_cast<int64_t>(adaptor.getGroup()),
+                       isChannelsLast(adaptor), types);
 }
 
 LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
@@ -135,7 +156,8 @@ LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
   if (failed(inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
                            adaptor.getBias(), adaptor.getStrides(),
                            adaptor.getPads(), adaptor.getDilations(),
-                           static_cast<int64_t>(adaptor.getGroup()), types)))
+                           static_cast<int64_t>(adaptor.getGroup()),
+                           isChannelsLast(adaptor), types)))
     return failure();
   if (Value residual = adaptor.getResidual())
     if (residual.getType() != types.front())
@@ -221,12 +243,17 @@ static LogicalResult inferPool(std::optional<Location> loc, AdaptorT adaptor,
   if (failed(checkWindowAttrs(loc, rank - 2, adaptor.getStrides(),
                               adaptor.getPads(), adaptor.getDilations())))
     return failure();
-  SmallVector<int64_t> shape{inputType.getDimSize(0), inputType.getDimSize(1)};
+  bool channelsLast = isChannelsLast(adaptor);
+  SmallVector<int64_t> shape{inputType.getDimSize(0)};
+  if (!channelsLast)
+    shape.push_back(inputType.getDimSize(1));
   if (failed(windowOutputShape(loc, inputType.getShape(), kernel,
                                adaptor.getStrides(), adaptor.getPads(),
                                adaptor.getDilations(), adaptor.getCeilMode(),
-                               shape)))
+                               channelsLast, shape)))
     return failure();
+  if (channelsLast)
+    shape.push_back(inputType.getDimSize(rank - 1));
   types.push_back(inputType.clone(shape));
   return success();
 }

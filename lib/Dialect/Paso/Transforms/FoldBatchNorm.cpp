@@ -68,7 +68,8 @@ struct FoldBatchNormPass
   /// W'[m] = W[m] * s[m]; b' = b * s + t.
   LogicalResult foldIntoConv(BatchNormOp bn, const ScaleShift &params) {
     auto conv = bn.getInput().getDefiningOp<ConvOp>();
-    if (!conv || !conv->hasOneUse())
+    // Batch norm scales channel dim 1: only NCHW convolutions match.
+    if (!conv || !conv->hasOneUse() || conv.getChannelsLast())
       return failure();
     std::optional<SmallVector<float>> filter =
         readF32Constant(conv.getFilter());

@@ -27,8 +27,15 @@ struct ConvParts {
   ArrayRef<double> params;
 };
 
+/// The parts of an NCHW convolution (the epilogue patterns assume the
+/// channel dim is dim 1; channels-last ops come later in the pipeline).
 std::optional<ConvParts> convParts(Value value) {
   ConvParts parts;
+  Operation *producer = value.getDefiningOp();
+  if (auto attr = producer ? producer->getAttrOfType<BoolAttr>("channels_last")
+                           : BoolAttr();
+      attr && attr.getValue())
+    return std::nullopt;
   if (auto conv = value.getDefiningOp<ConvOp>()) {
     parts.op = conv;
     parts.input = conv.getInput();
@@ -218,6 +225,10 @@ struct FusePad : RewritePattern {
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<ConvOp, FusedConvOp>(op))
+      return failure();
+    // The pads checked below are those of NCHW's spatial dims.
+    if (auto attr = op->getAttrOfType<BoolAttr>("channels_last");
+        attr && attr.getValue())
       return failure();
     auto pad = op->getOperand(0).getDefiningOp<PadOp>();
     if (!pad || pad.getMode() != "constant" ||

@@ -10,7 +10,7 @@
 include "paso/Dialect/Paso/IR/PasoBase.td"
 
 def Paso_ConvOp : Paso_Op<"conv", [InferTypeOpAdaptor]> {
-  let summary = "N-d grouped convolution, NCHW layout";
+  let summary = "N-d grouped convolution, NCHW or channels-last layout";
   let description = [{
     Cross-correlation of `input` (N x C x D1..Dk) with `filter`
     (M x C/group x K1..Kk), plus an optional per-output-channel `bias` (M).
@@ -18,6 +18,11 @@ def Paso_ConvOp : Paso_Op<"conv", [InferTypeOpAdaptor]> {
     `pads` at import, and `strides`, `dilations` and `pads` (k begins then
     k ends) are always present with one entry per spatial dim. A depthwise
     convolution is `group == C == M`.
+
+    With `channels_last` (set only by `paso-select-cpu-layout`, never by
+    the importer) the channel dim is the last one instead: `input` is
+    N x D1..Dk x C, `filter` M x K1..Kk x C/group and the result
+    N x D1..Dk x M.
 
     Example:
 
@@ -30,7 +35,8 @@ def Paso_ConvOp : Paso_Op<"conv", [InferTypeOpAdaptor]> {
   let arguments = (ins Paso_FloatTensor:$input, Paso_FloatTensor:$filter,
                    Optional<Paso_FloatTensor>:$bias,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
-                   DenseI64ArrayAttr:$dilations, I64Attr:$group);
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group,
+                   DefaultValuedAttr<BoolAttr, "false">:$channels_last);
   let results = (outs Paso_FloatTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
@@ -65,7 +71,8 @@ def Paso_FusedConvOp : Paso_Op<"fused_conv", [InferTypeOpAdaptor,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                    DenseI64ArrayAttr:$dilations, I64Attr:$group,
                    DefaultValuedStrAttr<StrAttr, "none">:$activation,
-                   DefaultValuedAttr<DenseF64ArrayAttr, "{}">:$activation_params);
+                   DefaultValuedAttr<DenseF64ArrayAttr, "{}">:$activation_params,
+                   DefaultValuedAttr<BoolAttr, "false">:$channels_last);
   let results = (outs Paso_FloatTensor:$output);
   let assemblyFormat = [{
     $input `,` $filter (`bias` `(` $bias^ `:` type($bias) `)`)?
@@ -109,14 +116,16 @@ def Paso_FusedMatMulOp : Paso_Op<"fused_matmul", [InferTypeOpAdaptor]> {
 class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
                   string note, dag extraAttrs>
     : Paso_Op<mnemonic, [InferTypeOpAdaptor]> {
-  let summary = "N-d " # reduction # " pooling, NCHW layout";
+  let summary = "N-d " # reduction # " pooling, NCHW or channels-last layout";
   let description = "Slides a `kernel_shape` window over the spatial dims "
       # "of `input` and takes the " # reduction # note # ". Mirrors ONNX "
       # onnxOps
       # "; `auto_pad` is resolved into explicit `pads` at import, and "
       # "`strides`, `dilations` and `pads` are always present. With "
       # "`ceil_mode` the output size rounds up, but no window starts in the "
-      # "end padding.\n\nExample:\n\n```mlir\n%y = paso." # mnemonic
+      # "end padding. With `channels_last` (set only by "
+      # "`paso-select-cpu-layout`) the channel dim is the last one."
+      # "\n\nExample:\n\n```mlir\n%y = paso." # mnemonic
       # " %x {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = "
       # "array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = "
       # "array<i64: 2, 2>, ...} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>"
@@ -125,7 +134,8 @@ class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
                         DenseI64ArrayAttr:$kernel_shape,
                         DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                         DenseI64ArrayAttr:$dilations, BoolAttr:$ceil_mode),
-                       extraAttrs);
+                       extraAttrs,
+                       (ins DefaultValuedAttr<BoolAttr, "false">:$channels_last));
   let results = (outs Paso_FloatTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
