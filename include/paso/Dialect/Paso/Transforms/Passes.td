@@ -106,4 +106,27 @@ def FuseMatMulEpiloguePass : Pass<"paso-fuse-matmul-epilogue",
   ];
 }
 
+def SinkTransposesPass : Pass<"paso-sink-transposes", "::mlir::func::FuncOp"> {
+  let summary = "Move transposes down the graph until they cancel";
+  let description = [{
+    Rewrites `op(transpose(x, p))` as `transpose(op'(x), p)` wherever the op
+    does not care about the order of dims once its attributes follow the
+    permutation: elementwise unary ops and casts; broadcasting binary ops
+    whose other operand is the same transpose, a constant (broadcast to
+    full rank and permuted at compile time) or a tensor of unit dims;
+    `paso.concat` (axis `p[axis]`); and the reductions (axes `p[axes]`,
+    followed by the transpose of the remaining dims when their order
+    changes). A transpose that keeps the order of the non-unit dims
+    becomes a `paso.reshape`. Transposes meeting their inverse fold away,
+    so a layout change made around every convolution leaves transposes
+    only at the model's boundary and before layout-bound ops (reshapes,
+    matmuls). A transpose stays where the other operand of a binary op is
+    a computed tensor, since moving it would need a new transpose.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let statistics = [
+    Statistic<"numRemoved", "removed", "Transposes removed">
+  ];
+}
+
 #endif // PASO_DIALECT_PASO_TRANSFORMS_PASSES_TD
