@@ -186,6 +186,18 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
     } else if (failed(runPassesOneByOne(*module, report))) {
       return failure();
     }
+    // The layout is a CPU decision (the cost model weighs the runtime's
+    // kernels in each layout), taken on the optimised graph.
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    pm.addPass(createSelectCpuLayoutPass(options.target));
+    std::map<std::string, int64_t> before = CompileReport::census(*module);
+    if (failed(pm.run(*module)))
+      return failure();
+    report.recordPass(*pm.getPasses().begin(), before,
+                      CompileReport::census(*module));
+    report.recordLayout(*module);
   }
   report.recordKernels(*module);
   auto finishReport = [&]() -> LogicalResult {

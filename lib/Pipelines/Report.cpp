@@ -54,6 +54,22 @@ static void collectOrigins(Location loc, std::vector<std::string> &origins) {
     origins.push_back(node);
 }
 
+void CompileReport::recordLayout(ModuleOp module) {
+  auto decision = module->getAttrOfType<StringAttr>("paso.layout");
+  if (!decision)
+    return;
+  int64_t channelsLast = 0, transposes = 0;
+  module.walk([&](Operation *op) {
+    if (auto attr = op->getAttrOfType<BoolAttr>("channels_last");
+        attr && attr.getValue())
+      ++channelsLast;
+    transposes += isa<TransposeOp>(op);
+  });
+  layout = decision.getValue().str() + "; " + std::to_string(channelsLast) +
+           " ops channels-last, " + std::to_string(transposes) +
+           " transposes in the graph";
+}
+
 void CompileReport::recordKernels(ModuleOp module) {
   module.walk([&](Operation *op) {
     if (!isa<PasoDialect>(op->getDialect()) || isa<ConstantOp>(op))
@@ -118,7 +134,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
             });
           });
     });
-    json.attribute("layout", "NCHW (no layout pass yet)");
+    json.attribute("layout", layout);
     if (arenaPeak >= 0)
       json.attributeObject("arena", [&] {
         json.attribute("peak_bytes", arenaPeak);
@@ -169,7 +185,7 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
         os << " " << origin << ";";
       os << "\n";
     }
-  os << "== layout\nNCHW (no layout pass yet)\n";
+  os << "== layout\n" << layout << "\n";
   if (arenaPeak >= 0)
     os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive
        << " bytes\n";

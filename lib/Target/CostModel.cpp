@@ -126,3 +126,40 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
                     choice.winogradSeconds < 0.9 * choice.directSeconds;
   return choice;
 }
+
+double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
+                                             const ConvolutionShape &shape,
+                                             bool channelsLast) {
+  int64_t lanes = target.vectorBits >= 512 ? 16 : 8;
+  int64_t pixels = shape.outH * shape.outW;
+  int64_t taps = shape.kernelH * shape.kernelW;
+  auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
+  if (shape.depthwise) {
+    // NCHW vectorises each output row (short rows leave lanes empty);
+    // NHWC vectorises the channels.
+    double lanesUsed = channelsLast
+                           ? double(roundUp(shape.channels, lanes)) * pixels
+                           : double(shape.channels) * shape.outH *
+                                 roundUp(shape.outW, lanes);
+    double flops = 2.0 * shape.images * lanesUsed * taps;
+    double bytes = 4.0 * shape.images * shape.channels *
+                   (pixels * shape.strideH * shape.strideW + pixels);
+    return predictSeconds(target, flops, bytes, 1);
+  }
+  int64_t k = shape.channels * taps;
+  if (!channelsLast && shape.winogradEligible) {
+    ConvolutionChoice choice =
+        chooseConvolution3x3(target, shape.images, shape.channels,
+                             shape.filters, shape.outH, shape.outW);
+    return choice.winograd ? choice.winogradSeconds : choice.directSeconds;
+  }
+  // NCHW: C[filters x pixels] with prepacked filters as A; NHWC:
+  // C[pixels x filters] with prepacked filters as B.
+  GemmShape product =
+      channelsLast
+          ? GemmShape{pixels, shape.filters, k, shape.images, false, true}
+          : GemmShape{shape.filters, pixels, k, shape.images, true, false};
+  double seconds = planGemm(target, product).singleThreadSeconds;
+  return shape.pointwise ? seconds
+                         : seconds * CostModelDefaults::kIm2colOverhead;
+}

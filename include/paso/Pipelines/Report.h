@@ -38,6 +38,9 @@ public:
   /// Records the runtime-kernel calls paso-call-cpu-kernels made: the
   /// algorithm, thread count and predicted time the cost model chose.
   void recordRuntimeKernels(ModuleOp module);
+  /// Records the layout paso-select-cpu-layout chose (and why), with the
+  /// number of channels-last ops and of transposes left.
+  void recordLayout(ModuleOp module);
   /// Records the arena plan read from the lowered entry function.
   void recordArena(int64_t peak, int64_t naive);
 
@@ -64,6 +67,8 @@ private:
   std::vector<Kernel> kernels;
   std::vector<RuntimeKernel> runtimeKernels;
   int64_t arenaPeak = -1, arenaNaive = -1;
+  std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
+                       "above)";
 };
 
 } // namespace mlir::paso

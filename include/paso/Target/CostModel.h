@@ -106,6 +106,25 @@ ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
                                        int64_t filters, int64_t outH,
                                        int64_t outW);
 
+/// One 2-D convolution (or pooling, as a depthwise window without
+/// weights) as the layout choice sees it.
+struct ConvolutionShape {
+  int64_t images = 1, channels = 0, filters = 0;
+  int64_t kernelH = 1, kernelW = 1, strideH = 1, strideW = 1;
+  int64_t outH = 0, outW = 0;
+  bool depthwise = false, pointwise = false, winogradEligible = false;
+};
+
+/// Predicted single-thread time of a convolution with its runtime kernel
+/// in NCHW (products vectorised along output pixels, depthwise windows
+/// along output rows, Winograd where chooseConvolution3x3 takes it) or
+/// NHWC (products vectorised along output channels, depthwise windows
+/// along channels). Both charge the lanes a partial vector wastes, which
+/// is what separates the layouts: the arithmetic is the same.
+double predictConvolutionSeconds(const TargetDescription &target,
+                                 const ConvolutionShape &shape,
+                                 bool channelsLast);
+
 /// Threads worth using for a kernel doing `flops` over `bytes` of memory
 /// traffic, and its predicted time on that many: threads split the
 /// arithmetic, not the traffic, and each costs a hand-off.

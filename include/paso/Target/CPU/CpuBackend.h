@@ -32,6 +32,11 @@ namespace mlir::paso {
 /// paso-call-cpu-kernels for an already resolved target description.
 std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 
+/// paso-select-cpu-layout for a resolved target; `layout` is auto, nchw
+/// or nhwc (empty: the --paso-layout command-line option, default auto).
+std::unique_ptr<Pass> createSelectCpuLayoutPass(const TargetDescription &target,
+                                                llvm::StringRef layout = "");
+
 /// The inputs and outputs a compiled model exposes through its C ABI.
 struct ModelInterface {
   struct Tensor {

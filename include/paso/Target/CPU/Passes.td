@@ -118,4 +118,43 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
   ];
 }
 
+def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
+  let summary = "Choose NCHW or NHWC for the convolutions of the whole graph";
+  let description = [{
+    Runs on paso ops after the graph optimisations, before
+    `paso-call-cpu-kernels`. With `layout=nhwc` (or `auto` when the cost
+    model prefers it) every static 2-D convolution that is ungrouped or
+    depthwise, and every 2-D max and average pooling, gets
+    `channels_last`: its input and residual are transposed NCHW -> NHWC,
+    its filter is permuted to [M, KH, KW, C/group] at compile time and its
+    result is transposed back. The `paso-sink-transposes` patterns then
+    move the transposes down through elementwise ops, concatenations and
+    reductions until each meets its inverse and both fold away, so the
+    remaining transposes sit at the model's boundary (inputs, and before
+    reshapes and matmuls that need NCHW order). Grouped convolutions that
+    are not depthwise stay NCHW, between transposes.
+
+    `auto` sums the cost model's prediction
+    (`predictConvolutionSeconds`, include/paso/Target/CostModel.h) of
+    every convertible op's kernel in each layout: NCHW vectorises along
+    output pixels and keeps Winograd for 3x3 convolutions; NHWC vectorises
+    along channels, so it wins where feature maps are small (their rows
+    fill few lanes) and on depthwise convolutions. NHWC is chosen when it
+    is predicted at least 5% faster. The decision and both predictions
+    are recorded on the module as `paso.layout` for the compile report.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"host\"",
+           "Built-in target name or target description JSON file">,
+    Option<"layout", "layout", "std::string", /*default=*/"\"auto\"",
+           "auto (cost model), nchw or nhwc">
+  ];
+  let statistics = [
+    Statistic<"numConverted", "converted", "Ops converted to NHWC">,
+    Statistic<"numTransposes", "transposes-left",
+              "Layout transposes left after sinking">
+  ];
+}
+
 #endif // PASO_TARGET_CPU_PASSES_TD

@@ -1,0 +1,195 @@
+//===- SelectLayout.cpp - NCHW or NHWC for the whole graph ----------------===//
+//
+// ONNX models arrive in NCHW. The runtime's kernels run either layout;
+// which is faster depends on the shapes (see predictConvolutionSeconds), so
+// the cost model picks one layout for the graph, this pass converts every
+// convolution and pooling to it, and transpose sinking leaves the
+// conversions at the model's boundary.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/Transposes.h"
+#include "paso/Target/CostModel.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir::paso {
+#define GEN_PASS_DEF_PASOSELECTCPULAYOUTPASS
+#include "paso/Target/CPU/Passes.h.inc"
+} // namespace mlir::paso
+
+using namespace mlir;
+using namespace mlir::paso;
+
+static llvm::cl::opt<std::string> layoutOption(
+    "paso-layout",
+    llvm::cl::desc("Layout of convolutions: auto (cost model), nchw or nhwc"),
+    llvm::cl::init("auto"));
+
+namespace {
+
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
+constexpr int64_t kToNchw[] = {0, 3, 1, 2};
+
+/// The convolution or pooling `op` as the cost model sees it, or nullopt
+/// when the NHWC kernels and lowering do not take it (it stays NCHW).
+std::optional<ConvolutionShape> convertibleShape(Operation *op) {
+  auto attr = op->getAttrOfType<BoolAttr>("channels_last");
+  if (!isa<ConvOp, FusedConvOp, MaxPoolOp, AveragePoolOp>(op) ||
+      (attr && attr.getValue()))
+    return std::nullopt;
+  auto inType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!inType || !outType || !inType.hasStaticShape() ||
+      !outType.hasStaticShape() || inType.getRank() != 4)
+    return std::nullopt;
+  ConvolutionShape shape;
+  shape.images = inType.getDimSize(0);
+  shape.channels = inType.getDimSize(1);
+  shape.filters = outType.getDimSize(1);
+  shape.outH = outType.getDimSize(2);
+  shape.outW = outType.getDimSize(3);
+  ArrayRef<int64_t> strides, pads, dilations;
+  if (isa<MaxPoolOp, AveragePoolOp>(op)) {
+    // A window without weights: costed as a depthwise convolution.
+    auto kernel = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape");
+    shape.kernelH = kernel[0];
+    shape.kernelW = kernel[1];
+    shape.depthwise = true;
+    strides = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+    shape.strideH = strides[0];
+    shape.strideW = strides[1];
+    return shape;
+  }
+  auto filterType = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  int64_t group = op->getAttrOfType<IntegerAttr>("group").getInt();
+  if (!filterType || !filterType.hasStaticShape())
+    return std::nullopt;
+  shape.depthwise = group > 1 && group == shape.channels &&
+                    group == shape.filters && filterType.getDimSize(1) == 1;
+  if (group != 1 && !shape.depthwise)
+    return std::nullopt;
+  strides = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+  pads = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+  dilations = op->getAttrOfType<DenseI64ArrayAttr>("dilations").asArrayRef();
+  shape.kernelH = filterType.getDimSize(2);
+  shape.kernelW = filterType.getDimSize(3);
+  shape.strideH = strides[0];
+  shape.strideW = strides[1];
+  bool unitSteps = strides[0] == 1 && strides[1] == 1 && dilations[0] == 1 &&
+                   dilations[1] == 1;
+  shape.pointwise = shape.kernelH == 1 && shape.kernelW == 1 && unitSteps &&
+                    llvm::all_of(pads, [](int64_t p) { return p == 0; });
+  shape.winogradEligible = !shape.depthwise && shape.kernelH == 3 &&
+                           shape.kernelW == 3 && unitSteps;
+  return shape;
+}
+
+/// Rebuilds `op` with channels_last: operands transposed to NHWC (the
+/// filter permuted at compile time), the result transposed back.
+void convertToNhwc(Operation *op) {
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  SmallVector<Value> operands(op->getOperands());
+  operands[0] = permuteValue(b, loc, operands[0], kToNhwc);
+  if (isa<ConvOp, FusedConvOp>(op))
+    operands[1] = permuteValue(b, loc, operands[1], kToNhwc);
+  if (auto fused = dyn_cast<FusedConvOp>(op))
+    if (Value residual = fused.getResidual())
+      for (OpOperand &use : op->getOpOperands())
+        if (use.get() == residual && use.getOperandNumber() >= 2)
+          operands[use.getOperandNumber()] =
+              permuteValue(b, loc, residual, kToNhwc);
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d : kToNhwc)
+    shape.push_back(outType.getDimSize(d));
+  OperationState state(loc, op->getName(), operands, outType.clone(shape),
+                       op->getAttrs());
+  state.addAttribute("channels_last", b.getBoolAttr(true));
+  Operation *converted = b.create(state);
+  op->getResult(0).replaceAllUsesWith(
+      permuteValue(b, loc, converted->getResult(0), kToNchw));
+  op->erase();
+}
+
+struct SelectCpuLayoutPass
+    : paso::impl::PasoSelectCpuLayoutPassBase<SelectCpuLayoutPass> {
+  using Base::Base;
+  SelectCpuLayoutPass() = default;
+  SelectCpuLayoutPass(const TargetDescription &description,
+                      StringRef chosen)
+      : target(description) {
+    layout = chosen.str();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!target) {
+      llvm::Expected<TargetDescription> resolved = resolveTarget(targetName);
+      if (!resolved) {
+        module.emitError(llvm::toString(resolved.takeError()));
+        return signalPassFailure();
+      }
+      target = *resolved;
+    }
+    if (layout != "auto" && layout != "nchw" && layout != "nhwc") {
+      module.emitError("unknown layout '")
+          << layout << "'; expected auto, nchw or nhwc";
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> candidates;
+    double nchwSeconds = 0, nhwcSeconds = 0;
+    module.walk([&](Operation *op) {
+      if (std::optional<ConvolutionShape> shape = convertibleShape(op)) {
+        candidates.push_back(op);
+        nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
+        nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
+      }
+    });
+    bool nhwc = layout == "nhwc" ||
+                (layout == "auto" && nhwcSeconds < 0.95 * nchwSeconds);
+    std::string why =
+        layout == "auto"
+            ? llvm::formatv("cost model: {0:F2} ms in NCHW, {1:F2} ms in "
+                            "NHWC over {2} convolutions and poolings",
+                            nchwSeconds * 1e3, nhwcSeconds * 1e3,
+                            candidates.size())
+                  .str()
+            : "forced by layout=" + layout.getValue();
+    if (candidates.empty())
+      why = "no convolution or pooling the NHWC kernels take";
+    module->setAttr("paso.layout",
+                    StringAttr::get(&getContext(),
+                                    (nhwc && !candidates.empty() ? "NHWC ("
+                                                                 : "NCHW (") +
+                                        why + ")"));
+    if (!nhwc || candidates.empty())
+      return;
+    for (Operation *op : candidates)
+      convertToNhwc(op);
+    numConverted += candidates.size();
+    RewritePatternSet patterns(&getContext());
+    populateSinkTransposePatterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+    module.walk([&](TransposeOp) { ++numTransposes; });
+  }
+
+  std::optional<TargetDescription> target;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+mlir::paso::createSelectCpuLayoutPass(const TargetDescription &target,
+                                      StringRef layout) {
+  return std::make_unique<SelectCpuLayoutPass>(
+      target, layout.empty() ? StringRef(layoutOption) : layout);
+}

@@ -1,0 +1,96 @@
+// The layout pass: convolutions and poolings become channels-last, filters
+// are permuted at compile time, and only the model boundary keeps a
+// transpose; grouped and non-2-D convolutions stay NCHW; `auto` follows the
+// cost model.
+// RUN: paso-opt %s --split-input-file --paso-select-cpu-layout="target=x86-64-avx2 layout=nhwc" | FileCheck %s
+// RUN: paso-opt %s --split-input-file --paso-select-cpu-layout="target=x86-64-avx2 layout=nchw" | FileCheck %s --check-prefix=NCHW
+// RUN: paso-opt %s --split-input-file --paso-select-cpu-layout="target=x86-64-avx2" | FileCheck %s --check-prefix=AUTO
+// RUN: not paso-opt %s --split-input-file --paso-select-cpu-layout="layout=nhcw" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: unknown layout 'nhcw'; expected auto, nchw or nhwc
+
+// conv -> relu -> max pool -> conv (+ residual) -> global pool -> flatten:
+// one transpose at the input, none inside; the filters are [M, KH, KW, C].
+// CHECK-LABEL: module attributes {paso.layout = "NHWC (forced by layout=nhwc)"
+// CHECK-LABEL: func @cnn
+// CHECK-DAG: paso.constant dense_resource<permuted{{.*}}> : tensor<8x3x3x4xf32>
+// CHECK-DAG: paso.constant dense_resource<permuted{{.*}}> : tensor<8x1x1x8xf32>
+// CHECK: %[[IN:.*]] = paso.transpose %arg0 {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x8x8x4xf32>
+// CHECK: %[[C1:.*]] = paso.conv %[[IN]], {{.*}} {channels_last = true, {{.*}}} : (tensor<1x8x8x4xf32>, tensor<8x3x3x4xf32>) -> tensor<1x8x8x8xf32>
+// CHECK: %[[R:.*]] = paso.relu %[[C1]] : tensor<1x8x8x8xf32>
+// CHECK: %[[P:.*]] = paso.max_pool %[[R]] {ceil_mode = false, channels_last = true, {{.*}}} : (tensor<1x8x8x8xf32>) -> tensor<1x4x4x8xf32>
+// CHECK: %[[C2:.*]] = paso.fused_conv %[[P]], {{.*}} residual(%[[P]] : tensor<1x4x4x8xf32>) {activation = "relu", channels_last = true, {{.*}}} : tensor<1x4x4x8xf32>, tensor<8x1x1x8xf32> -> tensor<1x4x4x8xf32>
+// CHECK: %[[M:.*]] = paso.reduce_mean %[[C2]] {axes = array<i64: 1, 2>, keepdims = true}
+// CHECK: %[[F:.*]] = paso.reshape %[[M]] {shape = array<i64: 1, 8>} : (tensor<1x1x1x8xf32>) -> tensor<1x8xf32>
+// CHECK-NOT: paso.transpose
+// CHECK: return %[[F]]
+// NCHW-LABEL: module attributes {paso.layout = "NCHW (forced by layout=nchw)"
+// NCHW-NOT: channels_last
+// NCHW-NOT: paso.transpose
+func.func @cnn(%x: tensor<1x4x8x8xf32>) -> tensor<1x8xf32> {
+  %w1 = paso.constant dense<0.5> : tensor<8x4x3x3xf32>
+  %w2 = paso.constant dense<0.25> : tensor<8x8x1x1xf32>
+  %0 = paso.conv %x, %w1 {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x8x8xf32>
+  %1 = paso.relu %0 : tensor<1x8x8x8xf32>
+  %2 = paso.max_pool %1 {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x8x8xf32>) -> tensor<1x8x4x4xf32>
+  %3 = paso.fused_conv %2, %w2 residual(%2 : tensor<1x8x4x4xf32>) {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32> -> tensor<1x8x4x4xf32>
+  %4 = paso.reduce_mean %3 {axes = array<i64: 2, 3>, keepdims = true} : (tensor<1x8x4x4xf32>) -> tensor<1x8x1x1xf32>
+  %5 = paso.reshape %4 {shape = array<i64: 1, 8>} : (tensor<1x8x1x1xf32>) -> tensor<1x8xf32>
+  return %5 : tensor<1x8xf32>
+}
+
+// -----
+
+// A depthwise filter [C, 1, KH, KW] becomes [C, KH, KW, 1]: moving the
+// unit dim keeps the values in order (0.0, 1.0, 2.0, ... as f32 bits).
+// CHECK-LABEL: func @depthwise
+// CHECK: paso.constant dense_resource<[[DW:permuted.*]]> : tensor<2x3x3x1xf32>
+// CHECK: paso.conv {{.*}} {channels_last = true, {{.*}} group = 2 : i64{{.*}}} : (tensor<1x5x5x2xf32>, tensor<2x3x3x1xf32>) -> tensor<1x5x5x2xf32>
+// CHECK: paso.transpose {{.*}} {perm = array<i64: 0, 3, 1, 2>}
+// CHECK: [[DW]]: "0x10000000000000000000803F0000004000004040
+func.func @depthwise(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x5x5xf32> {
+  %w = paso.constant dense<[[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]], [[[9.0, 10.0, 11.0], [12.0, 13.0, 14.0], [15.0, 16.0, 17.0]]]]> : tensor<2x1x3x3xf32>
+  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x5x5xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}
+
+// -----
+
+// Refused: a grouped convolution that is not depthwise (the NHWC kernels
+// and lowering take ungrouped and depthwise ones) and a 1-D convolution
+// stay NCHW, untouched.
+// CHECK-LABEL: module attributes {paso.layout = "NCHW (no convolution or pooling the NHWC kernels take)"
+// CHECK-LABEL: func @stays_nchw
+// CHECK-NOT: channels_last
+// CHECK-NOT: paso.transpose
+// CHECK: return
+func.func @stays_nchw(%x: tensor<1x4x6x6xf32>, %y: tensor<1x4x8xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x8xf32>) {
+  %w = paso.constant dense<1.0> : tensor<4x2x3x3xf32>
+  %w1 = paso.constant dense<1.0> : tensor<4x4x3xf32>
+  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %1 = paso.conv %y, %w1 {dilations = array<i64: 1>, group = 1 : i64, pads = array<i64: 1, 1>, strides = array<i64: 1>} : (tensor<1x4x8xf32>, tensor<4x4x3xf32>) -> tensor<1x4x8xf32>
+  return %0, %1 : tensor<1x4x6x6xf32>, tensor<1x4x8xf32>
+}
+
+// -----
+
+// auto: on a 7x7 map with 64 channels the NCHW products leave most of
+// their vector lanes empty (49 pixels), so the cost model takes NHWC.
+// AUTO-LABEL: module attributes {paso.layout = "NHWC (cost model: {{.*}} ms in NCHW, {{.*}} ms in NHWC over 1 convolutions and poolings)"
+// AUTO: channels_last = true
+func.func @small_map(%x: tensor<1x64x7x7xf32>) -> tensor<1x64x7x7xf32> {
+  %w = paso.constant dense<0.5> : tensor<64x64x1x1xf32>
+  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x64x7x7xf32>, tensor<64x64x1x1xf32>) -> tensor<1x64x7x7xf32>
+  return %0 : tensor<1x64x7x7xf32>
+}
+
+// -----
+
+// auto: a 3x3 convolution on a 56x56 map with 64 channels runs by Winograd
+// in NCHW, which the cost model predicts faster than any NHWC product.
+// AUTO-LABEL: module attributes {paso.layout = "NCHW (cost model: {{.*}} ms in NCHW, {{.*}} ms in NHWC over 1 convolutions and poolings)"
+// AUTO-NOT: channels_last
+func.func @winograd_map(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
+  %w = paso.constant dense<0.5> : tensor<64x64x3x3xf32>
+  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
+  return %0 : tensor<1x64x56x56xf32>
+}
