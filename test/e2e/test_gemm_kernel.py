@@ -95,9 +95,10 @@ def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
     return save(nodes, inputs, [tensor("y", out_shape)], inits, path)
 
 
-def check(onnx_path, tmp_path, target):
+def check(onnx_path, tmp_path, target, layout="auto"):
     so = paso.compile(onnx_path, target=target,
-                      output=tmp_path / f"{target}.so")
+                      output=tmp_path / f"{target}.so",
+                      extra_args=[f"--paso-layout={layout}"])
     model = paso.load(so)
     rng = np.random.default_rng(1)
     feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32)
@@ -152,6 +153,22 @@ for name, case in DEPTHWISE.items():
 def test_convolution(case, target, paso_opt, tmp_path):
     path = conv_model(tmp_path / f"{case}.onnx", **CONVS[case])
     check(path, tmp_path, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", sorted(CONVS))
+def test_convolution_nhwc(case, target, paso_opt, tmp_path):
+    """The same cases with paso-select-cpu-layout forced to NHWC: the
+    channels-last GEMM (implicit NHWC im2col, filter packed as B) and
+    window kernels, or the linalg NHWC lowering where the filter is not a
+    constant."""
+    path = conv_model(tmp_path / f"{case}.onnx", **CONVS[case])
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg",
+                         f"-target={target}", "--paso-layout=nhwc"],
+                        capture_output=True, text=True, check=True).stdout
+    if not case.endswith("filter_is_an_input"):
+        assert "channels-last" in ir, ir
+    check(path, tmp_path, target, layout="nhwc")
 
 
 ACTIVATIONS = {
@@ -232,10 +249,11 @@ def pool_model(path, image, kernel, strides=(1, 1), pads=(0,) * 4,
     return path
 
 
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
 @pytest.mark.parametrize("case", sorted(POOLS))
-def test_max_pool(case, paso_opt, tmp_path):
+def test_max_pool(case, layout, paso_opt, tmp_path):
     check(pool_model(tmp_path / f"{case}.onnx", **POOLS[case]), tmp_path,
-          "host")
+          "host", layout)
 
 
 @pytest.mark.parametrize("group", [1, 5])
@@ -248,6 +266,44 @@ def test_convolution_on_rpi4(group, paso_opt, tmp_path, aarch64_runner):
     so = paso.compile(path, target="rpi4", output=tmp_path / "rpi4.so")
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
     assert_matches({"y": np.load(tmp_path / "y.npy")}, want, "rpi4 conv")
+
+
+def test_nhwc_graph_on_rpi4(paso_opt, tmp_path, aarch64_runner):
+    """A small NHWC graph on the Pi 4 under qemu: stem convolution,
+    depthwise and pointwise convolutions with a residual add, max and
+    average pooling, a channel concat and a global pooling, with
+    transposes left only at the boundary."""
+    c = 8
+    inits = [weights("w0", [c, 3, 3, 3]), weights("wd", [c, 1, 3, 3]),
+             weights("wp", [c, c, 1, 1])]
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["a"], pads=[1, 1, 1, 1],
+                         strides=[2, 2]),
+        helper.make_node("Relu", ["a"], ["r"]),
+        helper.make_node("Conv", ["r", "wd"], ["d"], group=c,
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["d", "wp"], ["p"]),
+        helper.make_node("Add", ["p", "r"], ["s"]),
+        helper.make_node("MaxPool", ["s"], ["m"], kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("AveragePool", ["s"], ["v"], kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Concat", ["m", "v"], ["cat"], axis=1),
+        helper.make_node("GlobalAveragePool", ["cat"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["y"]),
+    ]
+    path = save(nodes, [tensor("x", [1, 3, 17, 15])], [tensor("y", [1, 2 * c])],
+                inits, tmp_path / "nhwc.onnx")
+    report = subprocess.run([paso_opt, str(path), "-o", str(tmp_path / "r.so"),
+                             "--paso-layout=nhwc", "--report=-"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "NHWC (forced by layout=nhwc); 5 ops channels-last, " \
+           "1 transposes in the graph" in report, report
+    feeds, want = check(path, tmp_path, "host", layout="nhwc")
+    so = paso.compile(path, target="rpi4", output=tmp_path / "rpi4.so",
+                      extra_args=["--paso-layout=nhwc"])
+    run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
+    assert_matches({"y": np.load(tmp_path / "y.npy")}, want, "rpi4 nhwc")
 
 
 def test_attention_products(paso_opt, tmp_path):

@@ -9,11 +9,15 @@
  *
  * Layouts of A: row-major with leading dimension LDA, or prepacked: panels
  * of MR rows, panel p holding rows [p*MR, p*MR+MR) k-major, zero-padded:
- * element (m, k) at (m / MR) * K * MR + k * MR + m % MR.
+ * element (m, k) at (m / MR) * K * MR + k * MR + m % MR, or an H x W x C
+ * (NHWC) image read through an implicit im2col: row m is the output pixel
+ * (oh, ow) and k is (kh, kw, c) of a channels-last convolution.
  * Layouts of B: row-major K x N (LDB), transposed (stored N x K, LDB),
  * prepacked in panels of NR columns ((n / NR) * K * NR + k * NR + n % NR),
  * or an image read through an implicit im2col: B is a C x H x W image, k
- * is (c, kh, kw) and n is (oh, ow) of the convolution's output.
+ * is (c, kh, kw) and n is (oh, ow) of the convolution's output. The window
+ * kernels read B as a C x H x W image (PASO_B_IM2COL) or an H x W x C one
+ * (PASO_B_NHWC_IMAGE).
  * MR x NR is the micro-kernel's register tile: 6 x 16 for the 256-bit
  * kernel (paso_gemm_f32), 12 x 32 for the 512-bit one (paso_gemm_f32_v16).
  *
@@ -70,12 +74,17 @@ enum paso_gemm_field {
   PASO_GEMM_FIELDS
 };
 
-enum paso_gemm_a_layout { PASO_A_ROW_MAJOR = 0, PASO_A_PACKED = 1 };
+enum paso_gemm_a_layout {
+  PASO_A_ROW_MAJOR = 0,
+  PASO_A_PACKED = 1,
+  PASO_A_NHWC_IM2COL = 2
+};
 enum paso_gemm_b_layout {
   PASO_B_ROW_MAJOR = 0,
   PASO_B_TRANSPOSED = 1,
   PASO_B_PACKED = 2,
-  PASO_B_IM2COL = 3
+  PASO_B_IM2COL = 3,
+  PASO_B_NHWC_IMAGE = 4
 };
 enum paso_gemm_bias { PASO_BIAS_NONE = 0, PASO_BIAS_ROW = 1, PASO_BIAS_COLUMN = 2 };
 
@@ -99,7 +108,8 @@ enum { PASO_GEMM_MR_512 = 12, PASO_GEMM_NR_512 = 32 };
 
 /* The window kernel paso_depthwise_f32 reads the same descriptor (M =
  * channels, N = output pixels, K = KH x KW, B = the image, A = the
- * [C, KH x KW] filter for a depthwise convolution) for windows of at most
+ * [C, KH x KW] filter for a depthwise convolution, or the [KH x KW, C]
+ * one for an NHWC image) for windows of at most
  * PASO_DEPTHWISE_MAX_WINDOW taps. Max pooling (no filter, no epilogue)
  * reads padding as -infinity, so windows reaching past the image in ceil
  * mode see only image pixels. */

@@ -52,7 +52,7 @@ typedef struct {
   int64_t aBatchStride, bBatchStride, cBatchStride;
   int aLayout, bLayout, biasKind, activation, accumulate, hasEpilogue;
   int windowOp;
-  int64_t imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
+  int64_t imageC, imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
       padLeft, dilationH, dilationW, outW;
   float alpha, beta;
   int64_t kc, nc;
@@ -99,6 +99,7 @@ static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
   g->windowOp = (int)d[PASO_GEMM_WINDOW_OP];
   g->hasEpilogue = g->biasKind != PASO_BIAS_NONE || residual ||
                    g->activation != PASO_ACT_NONE;
+  g->imageC = d[PASO_GEMM_IMAGE_C];
   g->imageH = d[PASO_GEMM_IMAGE_H];
   g->imageW = d[PASO_GEMM_IMAGE_W];
   g->kernelH = d[PASO_GEMM_KERNEL_H];

@@ -273,6 +273,105 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   return call;
 }
 
+/// The call for a channels-last 2-D convolution (input NHWC, filter
+/// [M, KH, KW, C / group]), or nullopt. Ungrouped ones are products
+/// C[pixels x M] = im2col(image)[pixels x K] x filter^T with the filter
+/// packed as B at compile time (K = (kh, kw, c), the filter's own order);
+/// depthwise ones run the window kernel along channels.
+std::optional<KernelCall>
+planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
+                    Value bias, Value residual, ArrayRef<int64_t> strides,
+                    ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                    int64_t group, StringRef activation,
+                    ArrayRef<double> params, const GemmPlan &shapeOnly) {
+  Value output = op->getResult(0);
+  if (!isStaticF32(input) || !isStaticF32(filter) ||
+      !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
+      (residual && residual.getType() != output.getType()))
+    return std::nullopt;
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  auto outType = cast<RankedTensorType>(output.getType());
+  if (inType.getRank() != 4 || strides.size() != 2 || pads.size() != 4)
+    return std::nullopt;
+  int64_t images = inType.getDimSize(0), height = inType.getDimSize(1),
+          width = inType.getDimSize(2), channels = inType.getDimSize(3);
+  int64_t m = filterType.getDimSize(0), kh = filterType.getDimSize(1),
+          kw = filterType.getDimSize(2);
+  int64_t oh = outType.getDimSize(1), ow = outType.getDimSize(2);
+  bool depthwise = group > 1 && group == channels && m == channels &&
+                   filterType.getDimSize(3) == 1 &&
+                   kh * kw <= PASO_DEPTHWISE_MAX_WINDOW;
+  std::optional<SmallVector<float>> weights = readF32Constant(filter);
+  if ((group != 1 && !depthwise) || !weights)
+    return std::nullopt;
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  if (!setActivation(d, activation, params))
+    return std::nullopt;
+  int64_t window = kh * kw, pixels = oh * ow;
+  setWindow(d, channels, height, width, kh, kw, strides, pads, dilations, ow);
+  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_C_BATCH_STRIDE] = pixels * m;
+  if (residual) {
+    call.residual = residual;
+    d[PASO_GEMM_RESIDUAL] = 1;
+  }
+  if (depthwise) {
+    // The window kernel: M = channels, N = pixels, the filter as
+    // [KH x KW, C] so each tap's weights are contiguous like the pixels.
+    d[PASO_GEMM_M] = m;
+    d[PASO_GEMM_N] = pixels;
+    d[PASO_GEMM_K] = window;
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_NHWC_IMAGE;
+    d[PASO_GEMM_B_BATCH_STRIDE] = height * width * channels;
+    SmallVector<float> taps(window * m);
+    for (int64_t c = 0; c < m; ++c)
+      for (int64_t t = 0; t < window; ++t)
+        taps[t * m + c] = (*weights)[c * window + t];
+    call.a = ConstantOp::create(
+        b, filter.getLoc(),
+        makeF32Elements(RankedTensorType::get({window, m}, b.getF32Type()),
+                        taps, "depthwise_filter_hwc"));
+    call.b = input;
+    if (bias) {
+      call.bias = bias;
+      d[PASO_GEMM_BIAS] = PASO_BIAS_ROW;
+    }
+    call.window = true;
+    call.algorithm = "depthwise window, channels-last";
+    call.flops = 2.0 * images * m * pixels * window;
+    call.bytes = 4.0 * images * m *
+                 (height * width + pixels * (residual ? 2 : 1));
+    return call;
+  }
+  int64_t k = window * channels;
+  bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
+                   llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
+                   oh == height && ow == width;
+  d[PASO_GEMM_M] = pixels;
+  d[PASO_GEMM_N] = m;
+  d[PASO_GEMM_K] = k;
+  d[PASO_GEMM_LDC] = m;
+  d[PASO_GEMM_A_LAYOUT] = pointwise ? PASO_A_ROW_MAJOR : PASO_A_NHWC_IM2COL;
+  d[PASO_GEMM_LDA] = pointwise ? channels : 0;
+  d[PASO_GEMM_A_BATCH_STRIDE] = height * width * channels;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
+  call.a = input;
+  call.b = packPanels(
+      b, filter.getLoc(), m, k, shapeOnly.nr,
+      [&](int64_t col, int64_t row) { return (*weights)[col * k + row]; },
+      "packed_filter_hwc");
+  if (bias) {
+    call.bias = bias;
+    d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
+  }
+  call.shape = GemmShape{pixels, m, k, images, false, true};
+  call.algorithm = pointwise ? "gemm, channels-last, 1x1 read in place"
+                             : "gemm, channels-last, implicit im2col";
+  return call;
+}
+
 /// The call for a 2-D f32 max pooling (the window kernel with a maximum
 /// instead of a weighted sum), or nullopt.
 std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
@@ -286,9 +385,15 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   if (inType.getRank() != 4 || kernel.size() != 2 ||
       kernel[0] * kernel[1] > PASO_DEPTHWISE_MAX_WINDOW)
     return std::nullopt;
-  int64_t images = inType.getDimSize(0), channels = inType.getDimSize(1);
-  int64_t height = inType.getDimSize(2), width = inType.getDimSize(3);
-  int64_t n = outType.getDimSize(2) * outType.getDimSize(3);
+  // NCHW dims are (images, channels, height, width); NHWC ones rotate.
+  bool nhwc = op.getChannelsLast();
+  int64_t first = nhwc ? 1 : 2;
+  int64_t images = inType.getDimSize(0),
+          channels = inType.getDimSize(nhwc ? 3 : 1);
+  int64_t height = inType.getDimSize(first),
+          width = inType.getDimSize(first + 1);
+  int64_t outW = outType.getDimSize(first + 1);
+  int64_t n = outType.getDimSize(first) * outW;
   KernelCall call;
   Descriptor &d = call.descriptor;
   d[PASO_GEMM_M] = channels;
@@ -296,15 +401,15 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   d[PASO_GEMM_K] = kernel[0] * kernel[1];
   d[PASO_GEMM_BATCH] = images;
   d[PASO_GEMM_LDC] = n;
-  d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
+  d[PASO_GEMM_B_LAYOUT] = nhwc ? PASO_B_NHWC_IMAGE : PASO_B_IM2COL;
   d[PASO_GEMM_B_BATCH_STRIDE] = channels * height * width;
   d[PASO_GEMM_C_BATCH_STRIDE] = channels * n;
   setWindow(d, channels, height, width, kernel[0], kernel[1], strides, pads,
-            dilations, outType.getDimSize(3));
+            dilations, outW);
   d[PASO_GEMM_WINDOW_OP] = PASO_WINDOW_MAX;
   call.b = input;
   call.window = true;
-  call.algorithm = "max-pool window";
+  call.algorithm = nhwc ? "max-pool window, channels-last" : "max-pool window";
   call.flops = double(images) * channels * n * kernel[0] * kernel[1];
   call.bytes = 4.0 * images * channels * (height * width + n);
   return call;
@@ -455,12 +560,25 @@ struct PasoCallCpuKernelsPass
     for (Operation *op : candidates) {
       OpBuilder b(op);
       std::optional<KernelCall> call;
-      if (auto conv = dyn_cast<ConvOp>(op))
+      auto conv = dyn_cast<ConvOp>(op);
+      auto fused = dyn_cast<FusedConvOp>(op);
+      if (conv && conv.getChannelsLast())
+        call = planConvolutionNhwc(
+            b, op, conv.getInput(), conv.getFilter(), conv.getBias(), Value(),
+            conv.getStrides(), conv.getPads(), conv.getDilations(),
+            conv.getGroup(), "none", {}, tile);
+      else if (fused && fused.getChannelsLast())
+        call = planConvolutionNhwc(
+            b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
+            fused.getResidual(), fused.getStrides(), fused.getPads(),
+            fused.getDilations(), fused.getGroup(), fused.getActivation(),
+            fused.getActivationParams(), tile);
+      else if (conv)
         call = planConvolution(b, op, conv.getInput(), conv.getFilter(),
                                conv.getBias(), Value(), conv.getStrides(),
                                conv.getPads(), conv.getDilations(),
                                conv.getGroup(), "none", {}, tile, *target);
-      else if (auto fused = dyn_cast<FusedConvOp>(op))
+      else if (fused)
         call = planConvolution(
             b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
             fused.getResidual(), fused.getStrides(), fused.getPads(),
@@ -501,7 +619,11 @@ struct PasoCallCpuKernelsPass
     // The 512-bit variants, for the 12 x 32 register tile. Window kernels
     // vectorise along output rows: rows of at most 8 pixels fill a 256-bit
     // vector, and a 512-bit one would be half padding.
-    bool narrowRows = call.window && d[PASO_GEMM_OUT_W] <= 8;
+    // Channels-last windows vectorise along channels instead.
+    int64_t vectorised = d[PASO_GEMM_B_LAYOUT] == PASO_B_NHWC_IMAGE
+                             ? d[PASO_GEMM_M]
+                             : d[PASO_GEMM_OUT_W];
+    bool narrowRows = call.window && vectorised <= 8;
     if (plan.mr == PASO_GEMM_MR_512 && !narrowRows)
       kernel += "_v16";
     assert(d[PASO_GEMM_ACCUMULATE] == 0 &&

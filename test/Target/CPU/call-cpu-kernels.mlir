@@ -184,3 +184,51 @@ func.func @not_taken(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>, %h: tenso
   %c = paso.fused_matmul %d, %dw {trans_rhs = false} : tensor<?x8xf32>, tensor<8x4xf32> -> tensor<?x4xf32>
   return %a, %b, %c : tensor<1x4x6x6xf32>, tensor<1x3x8x8xf16>, tensor<?x4xf32>
 }
+
+// -----
+
+// Channels-last (paso-select-cpu-layout) convolution: the product is
+// C[pixels x filters] with the image read through the NHWC implicit im2col
+// as A (layout 2: M = 64 pixels, K = 27 = (kh, kw, c)) and the filter
+// packed as B in panels of 16 columns (27 x 16 = 432 floats), the bias per
+// column (2) and the output NHWC (LDC = 4 filters).
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[64, 4, 27, 1, 2, 0, 2, 0, 4, 192, 0, 256, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8, 2, 0, 1, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 1]>
+// CHECK-LABEL: func @conv_nhwc
+// CHECK: paso.constant dense_resource<packed_filter_hwc{{.*}}> : tensor<432xf32>
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, channels-last, implicit im2col"
+func.func @conv_nhwc(%x: tensor<1x8x8x3xf32>, %b: tensor<4xf32>) -> tensor<1x8x8x4xf32> {
+  %w = paso.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %0 = paso.fused_conv %x, %w bias(%b : tensor<4xf32>) {activation = "relu", channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x8x8x3xf32>, tensor<4x3x3x3xf32> -> tensor<1x8x8x4xf32>
+  return %0 : tensor<1x8x8x4xf32>
+}
+
+// -----
+
+// A channels-last 1x1 convolution reads the image as a row-major A
+// (layout 0, LDA = 8 channels).
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[16, 8, 8, 1, 0, 8, 2, 0, 8, 128, 0, 128, 8, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 1]>
+// CHECK-LABEL: func @pointwise_nhwc
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, channels-last, 1x1 read in place"
+func.func @pointwise_nhwc(%x: tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> {
+  %w = paso.constant dense<0.5> : tensor<8x1x1x8xf32>
+  %0 = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<8x1x1x8xf32>) -> tensor<1x4x4x8xf32>
+  return %0 : tensor<1x4x4x8xf32>
+}
+
+// -----
+
+// Channels-last depthwise convolution and max pooling run the window
+// kernel on an NHWC image (B layout 4); the depthwise filter becomes
+// [KH x KW, C] (9 x 6).
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[6, 16, 9, 1, 0, 0, 4, 0, 0, 0, 384, 96, 6, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]>
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[6, 4, 4, 1, 0, 0, 4, 0, 4, 0, 96, 24, 6, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 2, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2]>
+// CHECK-LABEL: func @windows_nhwc
+// CHECK: paso.constant dense_resource<depthwise_filter_hwc{{.*}}> : tensor<9x6xf32>
+// CHECK: call @paso_depthwise_f32({{.*}}) {paso.algorithm = "depthwise window, channels-last"
+// CHECK: call @paso_depthwise_f32({{.*}}) {paso.algorithm = "max-pool window, channels-last"
+func.func @windows_nhwc(%x: tensor<1x8x8x6xf32>, %b: tensor<6xf32>) -> tensor<1x2x2x6xf32> {
+  %w = paso.constant dense<0.5> : tensor<6x3x3x1xf32>
+  %0 = paso.conv %x, %w, %b {channels_last = true, dilations = array<i64: 1, 1>, group = 6 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x8x8x6xf32>, tensor<6x3x3x1xf32>, tensor<6xf32>) -> tensor<1x4x4x6xf32>
+  %1 = paso.max_pool %0 {ceil_mode = false, channels_last = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x4x6xf32>) -> tensor<1x2x2x6xf32>
+  return %1 : tensor<1x2x2x6xf32>
+}
