@@ -104,8 +104,10 @@ LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
 void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
                                           unsigned optLevel,
                                           unsigned vectorBits) {
-  // Inputs are the caller's buffers: never written in place.
-  std::string pipeline =
+  // Inputs are the caller's buffers: never written in place. Elementwise
+  // loops may write over their own dying inputs (arena reuse).
+  std::string pipeline = optLevel > 0 ? "paso-elementwise-in-place," : "";
+  pipeline +=
       "eliminate-empty-tensors,"
       "one-shot-bufferize{bufferize-function-boundaries=1 "
       "function-boundary-type-conversion=identity-layout-map},"

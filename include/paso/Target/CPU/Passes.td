@@ -63,6 +63,27 @@ def PasoLowerToUkernelsPass : Pass<"paso-lower-to-ukernels", "ModuleOp"> {
   ];
 }
 
+def PasoElementwiseInPlacePass : Pass<"paso-elementwise-in-place", "ModuleOp"> {
+  let summary = "Let elementwise loops write their result over a dying input";
+  let description = [{
+    Runs on linalg-on-tensors, before bufferisation. An all-parallel
+    `linalg.generic` whose single init is a `tensor.empty` (not read by the
+    body) gets as init an input of the result's type that it reads at the
+    same index, when that input has no other use and owns its buffer (the
+    result of a linalg op, or a runtime kernel's output through a writable
+    `bufferization.to_tensor`). One-shot bufferisation then writes the
+    result over the input instead of allocating a new buffer, which lowers
+    the arena's naive sum and often its peak. Function arguments (the
+    caller's read-only inputs), constants and views of other tensors are
+    never taken, and neither is a value read later, so no copy is ever
+    introduced.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numInPlace", "in-place", "Elementwise loops written in place">
+  ];
+}
+
 def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
   let summary = "Run f32 convolutions and fused matmuls on the runtime's kernels";
   let description = [{
