@@ -111,6 +111,8 @@ struct KernelCall {
   /// pooling for the window kernel (whose cost is its arithmetic and
   /// traffic).
   bool window = false;
+  /// A layout conversion for the transpose kernel (costed by its traffic).
+  bool transpose = false;
   /// A 3x3 convolution by Winograd F(2x2, 3x3), with this many floats of
   /// scratch for its transformed planes.
   bool winograd = false;
@@ -533,6 +535,54 @@ std::optional<KernelCall> planBatchedMatMul(MatMulOp op) {
   return call;
 }
 
+/// The call for a transpose that swaps two groups of trailing dims (a
+/// batch of matrix transposes: NCHW <-> NHWC per image), or nullopt.
+std::optional<KernelCall> planTranspose(TransposeOp op) {
+  if (!isStaticF32(op.getInput()) || !isStaticF32(op))
+    return std::nullopt;
+  // A batched matmul reads a right-hand side transposed in its last two
+  // dims in place (planBatchedMatMul): leave such a transpose to it.
+  for (Operation *user : op->getUsers())
+    if (auto matmul = dyn_cast<MatMulOp>(user))
+      if (matmul.getRhs() == op.getResult() &&
+          throughTranspose(op.getResult()).second)
+        return std::nullopt;
+  ArrayRef<int64_t> perm = op.getPerm();
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(op.getInput().getType()).getShape();
+  int64_t rank = perm.size(), batchDims = 0;
+  while (batchDims < rank && perm[batchDims] == batchDims)
+    ++batchDims;
+  if (batchDims >= rank - 1)
+    return std::nullopt;
+  // perm[batchDims:] must be [split, .., rank-1, batchDims, .., split-1].
+  int64_t split = perm[batchDims];
+  for (int64_t i = batchDims; i < rank; ++i) {
+    int64_t offset = i - batchDims;
+    int64_t want = split + offset < rank ? split + offset
+                                         : batchDims + offset - (rank - split);
+    if (perm[i] != want)
+      return std::nullopt;
+  }
+  auto product = [&](int64_t from, int64_t to) {
+    int64_t p = 1;
+    for (int64_t d = from; d < to; ++d)
+      p *= shape[d];
+    return p;
+  };
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  d[PASO_GEMM_M] = product(batchDims, split);
+  d[PASO_GEMM_N] = product(split, rank);
+  d[PASO_GEMM_K] = 1;
+  d[PASO_GEMM_BATCH] = product(0, batchDims);
+  call.a = op.getInput();
+  call.transpose = true;
+  call.algorithm = "transpose, tiled";
+  call.bytes = 8.0 * product(0, rank);
+  return call;
+}
+
 struct PasoCallCpuKernelsPass
     : paso::impl::PasoCallCpuKernelsPassBase<PasoCallCpuKernelsPass> {
   using Base::Base;
@@ -554,7 +604,8 @@ struct PasoCallCpuKernelsPass
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
     module.walk([&](Operation *op) {
-      if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp>(op))
+      if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp,
+              TransposeOp>(op))
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {
@@ -588,6 +639,8 @@ struct PasoCallCpuKernelsPass
         call = planMaxPool(pool);
       else if (auto matmul = dyn_cast<MatMulOp>(op))
         call = planBatchedMatMul(matmul);
+      else if (auto transpose = dyn_cast<TransposeOp>(op))
+        call = planTranspose(transpose);
       else
         call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
       if (call)
@@ -602,7 +655,12 @@ struct PasoCallCpuKernelsPass
     Descriptor &d = call.descriptor;
     GemmPlan plan = planGemm(*target, call.shape);
     std::string kernel = call.winograd ? "paso_winograd_f32" : "paso_gemm_f32";
-    if (call.window) {
+    if (call.transpose) {
+      ThreadPlan threads = planThreads(*target, 0, call.bytes);
+      plan.maxThreads = threads.threads;
+      plan.predictedSeconds = threads.seconds;
+      kernel = "paso_transpose_f32";
+    } else if (call.window) {
       ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
@@ -624,7 +682,7 @@ struct PasoCallCpuKernelsPass
                              ? d[PASO_GEMM_M]
                              : d[PASO_GEMM_OUT_W];
     bool narrowRows = call.window && vectorised <= 8;
-    if (plan.mr == PASO_GEMM_MR_512 && !narrowRows)
+    if (plan.mr == PASO_GEMM_MR_512 && !narrowRows && !call.transpose)
       kernel += "_v16";
     assert(d[PASO_GEMM_ACCUMULATE] == 0 &&
            "generated products overwrite their result");

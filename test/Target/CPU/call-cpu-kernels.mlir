@@ -232,3 +232,25 @@ func.func @windows_nhwc(%x: tensor<1x8x8x6xf32>, %b: tensor<6xf32>) -> tensor<1x
   %1 = paso.max_pool %0 {ceil_mode = false, channels_last = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x4x6xf32>) -> tensor<1x2x2x6xf32>
   return %1 : tensor<1x2x2x6xf32>
 }
+
+// -----
+
+// Layout conversions (a batch of matrix transposes: per image [C, H*W] ->
+// [H*W, C], and back) call the tiled transpose kernel; a transpose that is
+// not a swap of two groups of trailing dims stays in linalg.
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[3, 20, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]>
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[20, 3, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]>
+// CHECK-DAG: func.func private @paso_transpose_f32(i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func @layout_transposes
+// CHECK: call @paso_transpose_f32({{.*}}) {paso.algorithm = "transpose, tiled", paso.kernel_id = 1
+// CHECK: call @paso_transpose_f32({{.*}}) {paso.algorithm = "transpose, tiled", paso.kernel_id = 2
+// CHECK: paso.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3>}
+// WIDE-LABEL: func @layout_transposes
+// WIDE: call @paso_transpose_f32(
+func.func @layout_transposes(%x: tensor<2x3x4x5xf32>) -> (tensor<2x3x4x5xf32>, tensor<2x4x3x5xf32>) {
+  %0 = paso.transpose %x {perm = array<i64: 0, 2, 3, 1>} : (tensor<2x3x4x5xf32>) -> tensor<2x4x5x3xf32>
+  %1 = paso.relu %0 : tensor<2x4x5x3xf32>
+  %2 = paso.transpose %1 {perm = array<i64: 0, 3, 1, 2>} : (tensor<2x4x5x3xf32>) -> tensor<2x3x4x5xf32>
+  %3 = paso.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x3x4x5xf32>) -> tensor<2x4x3x5xf32>
+  return %2, %3 : tensor<2x3x4x5xf32>, tensor<2x4x3x5xf32>
+}

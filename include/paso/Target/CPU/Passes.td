@@ -102,6 +102,14 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     output rows, threaded over channels, with the same fused epilogue for
     convolutions.
 
+    Channels-last ops (`paso-select-cpu-layout`) run the same kernels the
+    other way round: an ungrouped convolution is C[pixels x filters] with
+    the NHWC image read through an implicit im2col as A and the filter
+    packed as B at compile time; depthwise convolutions and max pooling
+    run the window kernel along channels. The layout conversions that
+    pass leaves (transposes swapping two groups of trailing dims, a batch
+    of matrix transposes) call the tiled `paso_transpose_f32`.
+
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
       right-hand sides as B in panels of NR columns), so the run-time
