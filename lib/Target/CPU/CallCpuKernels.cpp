@@ -355,8 +355,9 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
   d[PASO_GEMM_N] = m;
   d[PASO_GEMM_K] = k;
   d[PASO_GEMM_LDC] = m;
-  d[PASO_GEMM_A_LAYOUT] = pointwise ? PASO_A_ROW_MAJOR : PASO_A_NHWC_IM2COL;
-  d[PASO_GEMM_LDA] = pointwise ? channels : 0;
+  // Every channels-last product reads the image in place (the GEMM
+  // kernel's indirect micro-kernel), 1x1 ones included.
+  d[PASO_GEMM_A_LAYOUT] = PASO_A_NHWC_IM2COL;
   d[PASO_GEMM_A_BATCH_STRIDE] = height * width * channels;
   d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
   call.a = input;

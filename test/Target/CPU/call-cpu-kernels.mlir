@@ -204,9 +204,9 @@ func.func @conv_nhwc(%x: tensor<1x8x8x3xf32>, %b: tensor<4xf32>) -> tensor<1x8x8
 
 // -----
 
-// A channels-last 1x1 convolution reads the image as a row-major A
-// (layout 0, LDA = 8 channels).
-// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[16, 8, 8, 1, 0, 8, 2, 0, 8, 128, 0, 128, 8, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 1]>
+// A channels-last 1x1 convolution reads the image in place too (layout 2
+// with a 1x1 window).
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[16, 8, 8, 1, 2, 0, 2, 0, 8, 128, 0, 128, 8, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 1]>
 // CHECK-LABEL: func @pointwise_nhwc
 // CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, channels-last, 1x1 read in place"
 func.func @pointwise_nhwc(%x: tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32> {
