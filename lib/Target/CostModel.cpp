@@ -160,6 +160,8 @@ double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
           ? GemmShape{pixels, shape.filters, k, shape.images, false, true}
           : GemmShape{shape.filters, pixels, k, shape.images, true, false};
   double seconds = planGemm(target, product).singleThreadSeconds;
-  return shape.pointwise ? seconds
-                         : seconds * CostModelDefaults::kIm2colOverhead;
+  // NCHW packs its implicit im2col (B); NHWC reads the image in place.
+  return shape.pointwise || channelsLast
+             ? seconds
+             : seconds * CostModelDefaults::kIm2colOverhead;
 }

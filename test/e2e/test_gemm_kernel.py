@@ -151,8 +151,9 @@ for name, case in DEPTHWISE.items():
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("case", sorted(CONVS))
 def test_convolution(case, target, paso_opt, tmp_path):
+    """NCHW kernels (forced: the cost model picks either layout)."""
     path = conv_model(tmp_path / f"{case}.onnx", **CONVS[case])
-    check(path, tmp_path, target)
+    check(path, tmp_path, target, layout="nchw")
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -339,10 +340,11 @@ WINOGRAD = {
 @pytest.mark.parametrize("case", sorted(WINOGRAD))
 def test_winograd(case, target, paso_opt, tmp_path):
     """3x3 stride-1 convolutions the cost model sends to Winograd F(2x2,
-    3x3): edge tiles, batches, padding and the epilogue."""
+    3x3) in NCHW (forced: it prefers NHWC's direct kernel for these):
+    edge tiles, batches, padding and the epilogue."""
     path = conv_model(tmp_path / f"{case}.onnx", **WINOGRAD[case])
     ir = subprocess.run([paso_opt, str(path), "--emit=linalg",
-                         f"-target={target}"],
+                         f"-target={target}", "--paso-layout=nchw"],
                         capture_output=True, text=True, check=True).stdout
     assert "call @paso_winograd_f32" in ir, ir
-    check(path, tmp_path, target)
+    check(path, tmp_path, target, layout="nchw")

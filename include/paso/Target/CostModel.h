@@ -116,11 +116,13 @@ struct ConvolutionShape {
 };
 
 /// Predicted single-thread time of a convolution with its runtime kernel
-/// in NCHW (products vectorised along output pixels, depthwise windows
-/// along output rows, Winograd where chooseConvolution3x3 takes it) or
-/// NHWC (products vectorised along output channels, depthwise windows
-/// along channels). Both charge the lanes a partial vector wastes, which
-/// is what separates the layouts: the arithmetic is the same.
+/// in NCHW (products vectorised along output pixels over a packed implicit
+/// im2col, depthwise windows along output rows, Winograd where
+/// chooseConvolution3x3 takes it) or NHWC (products vectorised along
+/// output channels reading the image in place, depthwise windows along
+/// channels). Both charge the lanes a partial vector wastes; with the
+/// packing and Winograd that is what separates the layouts, since the
+/// direct arithmetic is the same.
 double predictConvolutionSeconds(const TargetDescription &target,
                                  const ConvolutionShape &shape,
                                  bool channelsLast);

@@ -157,7 +157,7 @@ struct SelectCpuLayoutPass
                 (layout == "auto" && nhwcSeconds < 0.95 * nchwSeconds);
     std::string why =
         layout == "auto"
-            ? llvm::formatv("cost model: {0:F2} ms in NCHW, {1:F2} ms in "
+            ? llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
                             "NHWC over {2} convolutions and poolings",
                             nchwSeconds * 1e3, nhwcSeconds * 1e3,
                             candidates.size())

@@ -82,15 +82,3 @@ func.func @small_map(%x: tensor<1x64x7x7xf32>) -> tensor<1x64x7x7xf32> {
   %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x64x7x7xf32>, tensor<64x64x1x1xf32>) -> tensor<1x64x7x7xf32>
   return %0 : tensor<1x64x7x7xf32>
 }
-
-// -----
-
-// auto: a 3x3 convolution on a 56x56 map with 64 channels runs by Winograd
-// in NCHW, which the cost model predicts faster than any NHWC product.
-// AUTO-LABEL: module attributes {paso.layout = "NCHW (cost model: {{.*}} ms in NCHW, {{.*}} ms in NHWC over 1 convolutions and poolings)"
-// AUTO-NOT: channels_last
-func.func @winograd_map(%x: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {
-  %w = paso.constant dense<0.5> : tensor<64x64x3x3xf32>
-  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x64x56x56xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x56x56xf32>
-  return %0 : tensor<1x64x56x56xf32>
-}
