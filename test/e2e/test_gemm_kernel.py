@@ -307,6 +307,33 @@ def test_nhwc_graph_on_rpi4(paso_opt, tmp_path, aarch64_runner):
     assert_matches({"y": np.load(tmp_path / "y.npy")}, want, "rpi4 nhwc")
 
 
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+def test_fire_module_concat(layout, paso_opt, tmp_path):
+    """SqueezeNet's fire module: a squeeze 1x1 convolution, then 1x1 and
+    3x3 expansions concatenated along channels. In NHWC the expansions
+    write straight into the concat's buffer at their channel offsets."""
+    inits = [weights("ws", [6, 10, 1, 1]), weights("bs", [6]),
+             weights("w1", [7, 6, 1, 1]), weights("b1", [7]),
+             weights("w3", [9, 6, 3, 3]), weights("b3", [9])]
+    nodes = [
+        helper.make_node("Conv", ["x", "ws", "bs"], ["s"]),
+        helper.make_node("Relu", ["s"], ["sr"]),
+        helper.make_node("Conv", ["sr", "w1", "b1"], ["e1"]),
+        helper.make_node("Relu", ["e1"], ["e1r"]),
+        helper.make_node("Conv", ["sr", "w3", "b3"], ["e3"],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["e3"], ["e3r"]),
+        helper.make_node("Concat", ["e1r", "e3r"], ["y"], axis=1),
+    ]
+    path = save(nodes, [tensor("x", [2, 10, 9, 11])],
+                [tensor("y", [2, 16, 9, 11])], inits, tmp_path / "fire.onnx")
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg",
+                         f"--paso-layout={layout}"],
+                        capture_output=True, text=True, check=True).stdout
+    assert (ir.count("into its concat") == 2) == (layout == "nhwc"), ir
+    check(path, tmp_path, "host", layout=layout)
+
+
 def test_attention_products(paso_opt, tmp_path):
     """softmax(Q K^T) V with K^T an explicit Transpose: both batched
     products run on the GEMM kernel, the transpose read in place."""

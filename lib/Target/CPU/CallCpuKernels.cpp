@@ -584,6 +584,49 @@ std::optional<KernelCall> planTranspose(TransposeOp op) {
   return call;
 }
 
+/// Where a convolution writes straight into its Concat's result: the
+/// channels-last concat of convolution outputs along channels is, per
+/// pixel, the outputs side by side, so each product stores its columns at
+/// a channel offset with the concat's row length (no copy afterwards).
+struct ConcatSlot {
+  ConcatOp concat;
+  int64_t offset = 0, total = 0;
+};
+
+/// Slots for every input of `concat` when all of them qualify: static f32
+/// ungrouped channels-last convolutions with constant filters, no
+/// residual, used only by the concat (once), in its block.
+std::optional<SmallVector<std::pair<Operation *, ConcatSlot>>>
+concatSlots(ConcatOp concat) {
+  auto type = dyn_cast<RankedTensorType>(concat.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32() ||
+      type.getRank() != 4 || concat.getAxis() != 3 ||
+      concat.getInputs().size() < 2)
+    return std::nullopt;
+  SmallVector<std::pair<Operation *, ConcatSlot>> slots;
+  int64_t offset = 0;
+  for (Value input : concat.getInputs()) {
+    Operation *producer = input.getDefiningOp();
+    auto conv = dyn_cast_or_null<ConvOp>(producer);
+    auto fused = dyn_cast_or_null<FusedConvOp>(producer);
+    bool channelsLast = conv ? conv.getChannelsLast()
+                             : fused && fused.getChannelsLast();
+    Value filter = conv ? conv.getFilter() : fused ? fused.getFilter() : Value();
+    int64_t group = conv ? conv.getGroup() : fused ? fused.getGroup() : 0;
+    if (!channelsLast || group != 1 || (fused && fused.getResidual()) ||
+        !producer->hasOneUse() ||
+        producer->getBlock() != concat->getBlock() ||
+        !filter.getDefiningOp<ConstantOp>() || !isStaticF32(filter) ||
+        !isStaticF32(producer->getOperand(0)) ||
+        llvm::any_of(slots, [&](auto &slot) { return slot.first == producer; }))
+      return std::nullopt;
+    int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(3);
+    slots.push_back({producer, ConcatSlot{concat, offset, type.getDimSize(3)}});
+    offset += channels;
+  }
+  return slots;
+}
+
 struct PasoCallCpuKernelsPass
     : paso::impl::PasoCallCpuKernelsPassBase<PasoCallCpuKernelsPass> {
   using Base::Base;
@@ -604,13 +647,36 @@ struct PasoCallCpuKernelsPass
     // The register tile depends only on the target.
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
+    DenseMap<Operation *, ConcatSlot> slots;
     module.walk([&](Operation *op) {
       if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp,
-              TransposeOp>(op))
+              TransposeOp, ConcatOp>(op))
         candidates.push_back(op);
+      if (auto concat = dyn_cast<ConcatOp>(op))
+        if (auto found = concatSlots(concat))
+          for (auto &[producer, slot] : *found)
+            slots[producer] = slot;
     });
+    // The buffer of each concat its convolutions write into, allocated at
+    // the first of them.
+    DenseMap<Operation *, Value> concatBuffers;
     for (Operation *op : candidates) {
       OpBuilder b(op);
+      if (auto concat = dyn_cast<ConcatOp>(op)) {
+        if (Value buffer = concatBuffers.lookup(concat)) {
+          SmallVector<Operation *> producers;
+          for (Value input : concat.getInputs())
+            producers.push_back(input.getDefiningOp());
+          concat.replaceAllUsesWith(bufferization::ToTensorOp::create(
+              b, concat.getLoc(), concat.getType(), buffer,
+              /*restrict=*/true, /*writable=*/true)
+                                        .getResult());
+          concat.erase();
+          for (Operation *producer : producers)
+            producer->erase();
+        }
+        continue;
+      }
       std::optional<KernelCall> call;
       auto conv = dyn_cast<ConvOp>(op);
       auto fused = dyn_cast<FusedConvOp>(op);
@@ -644,13 +710,34 @@ struct PasoCallCpuKernelsPass
         call = planTranspose(transpose);
       else
         call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
-      if (call)
+      if (!call)
+        continue;
+      auto slot = slots.find(op);
+      if (slot == slots.end()) {
         emitCall(b, op, *call);
+        continue;
+      }
+      // A slot's convolutions always plan (concatSlots checked them).
+      Value &buffer = concatBuffers[slot->second.concat];
+      if (!buffer) {
+        auto type = cast<RankedTensorType>(slot->second.concat.getType());
+        buffer = memref::AllocOp::create(
+            b, op->getLoc(),
+            MemRefType::get(type.getShape(), type.getElementType()));
+      }
+      Descriptor &d = call->descriptor;
+      d[PASO_GEMM_LDC] = slot->second.total;
+      d[PASO_GEMM_C_BATCH_STRIDE] = d[PASO_GEMM_M] * slot->second.total;
+      call->algorithm += ", into its concat";
+      emitCall(b, op, *call, buffer, slot->second.offset);
     }
   }
 
   /// Emits the descriptor, the call and the tensor result replacing `op`.
-  void emitCall(OpBuilder &b, Operation *op, KernelCall &call) {
+  /// With `into`, the call writes at `offset` floats into that buffer
+  /// (a concat's) and `op` is left for the concat's rewrite to erase.
+  void emitCall(OpBuilder &b, Operation *op, KernelCall &call,
+                Value into = Value(), int64_t offset = 0) {
     ModuleOp module = getOperation();
     Location loc = op->getLoc();
     Descriptor &d = call.descriptor;
@@ -732,9 +819,12 @@ struct PasoCallCpuKernelsPass
     // the arena plan sees an operand's last use at its pointer, and the
     // output must not share memory with an operand the call still reads.
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-    Value output = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get(resultType.getShape(), resultType.getElementType()));
+    Value output =
+        into ? into
+             : memref::AllocOp::create(b, loc,
+                                       MemRefType::get(resultType.getShape(),
+                                                       resultType
+                                                           .getElementType()));
     // Winograd's scratch for the transformed planes: in the arena like any
     // buffer, allocated (like the output) before operand pointers are
     // taken.
@@ -745,8 +835,14 @@ struct PasoCallCpuKernelsPass
     Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
     Value a = bufferOf(call.a), bValue = bufferOf(call.b);
     Value bias = bufferOf(call.bias), residual = bufferOf(call.residual);
+    Value outputAddress = addressOf(output);
+    if (offset)
+      outputAddress = arith::AddIOp::create(
+          b, loc, outputAddress,
+          arith::ConstantOp::create(b, loc,
+                                    b.getI64IntegerAttr(offset * 4)));
     SmallVector<Value> operands{addressOf(descriptor), a, bValue,
-                                addressOf(output), bias, residual};
+                                outputAddress, bias, residual};
     if (scratch)
       operands.push_back(addressOf(scratch));
     auto callOp = func::CallOp::create(b, loc, callee, operands);
@@ -756,6 +852,8 @@ struct PasoCallCpuKernelsPass
                     b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
+    if (into)
+      return;
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultType, output, /*restrict=*/true, /*writable=*/true);
     op->getResult(0).replaceAllUsesWith(result);

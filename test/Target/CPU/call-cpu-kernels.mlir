@@ -254,3 +254,43 @@ func.func @layout_transposes(%x: tensor<2x3x4x5xf32>) -> (tensor<2x3x4x5xf32>, t
   %3 = paso.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x3x4x5xf32>) -> tensor<2x4x3x5xf32>
   return %2, %3 : tensor<2x3x4x5xf32>, tensor<2x4x3x5xf32>
 }
+
+// -----
+
+// Channels-last convolutions feeding only a concat along channels write
+// into the concat's buffer at their channel offset (LDC = 12 channels of
+// the concat, the second at 4 channels = 16 bytes in); the concat is gone.
+// A convolution with another user keeps its own buffer.
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[16, 4, 8, 1, 2, 0, 2, 0, 12, 128, 0, 192, 8, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 1]>
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[16, 8, 72, 1, 2, 0, 2, 0, 12, 128, 0, 192, 8, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4, 0, 0, 1, 0, 0, 0, 0, {{[0-9]+}}, {{[0-9]+}}, 1, 2]>
+// CHECK-LABEL: func @fire
+// CHECK: %[[CAT:.*]] = memref.alloc() : memref<1x4x4x12xf32>
+// CHECK: %[[P1:.*]] = memref.extract_aligned_pointer_as_index %[[CAT]]
+// CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm, channels-last, 1x1 read in place, into its concat"
+// CHECK: %[[P2:.*]] = memref.extract_aligned_pointer_as_index %[[CAT]]
+// CHECK: %[[I2:.*]] = arith.index_cast %[[P2]]
+// CHECK: %[[O2:.*]] = arith.addi %[[I2]], %c16_i64
+// CHECK: call @paso_gemm_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[O2]], {{.*}}) {paso.algorithm = "gemm, channels-last, implicit im2col, into its concat"
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[CAT]] restrict writable
+// CHECK-NOT: paso.concat
+// CHECK: return %[[T]]
+func.func @fire(%x: tensor<1x4x4x8xf32>) -> tensor<1x4x4x12xf32> {
+  %w1 = paso.constant dense<0.5> : tensor<4x1x1x8xf32>
+  %w3 = paso.constant dense<0.25> : tensor<8x3x3x8xf32>
+  %0 = paso.conv %x, %w1 {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<4x1x1x8xf32>) -> tensor<1x4x4x4xf32>
+  %1 = paso.fused_conv %x, %w3 {activation = "relu", channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x4x8xf32>, tensor<8x3x3x8xf32> -> tensor<1x4x4x8xf32>
+  %2 = paso.concat %0, %1 {axis = 3 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x12xf32>
+  return %2 : tensor<1x4x4x12xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @concat_input_used_twice
+// CHECK-NOT: into its concat
+// CHECK: paso.concat
+func.func @concat_input_used_twice(%x: tensor<1x4x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x4xf32>) {
+  %w1 = paso.constant dense<0.5> : tensor<4x1x1x8xf32>
+  %0 = paso.conv %x, %w1 {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>, tensor<4x1x1x8xf32>) -> tensor<1x4x4x4xf32>
+  %1 = paso.concat %0, %0 {axis = 3 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x8xf32>
+  return %1, %0 : tensor<1x4x4x8xf32>, tensor<1x4x4x4xf32>
+}

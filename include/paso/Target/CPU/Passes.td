@@ -108,7 +108,10 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     packed as B at compile time; depthwise convolutions and max pooling
     run the window kernel along channels. The layout conversions that
     pass leaves (transposes swapping two groups of trailing dims, a batch
-    of matrix transposes) call the tiled `paso_transpose_f32`.
+    of matrix transposes) call the tiled `paso_transpose_f32`. Ungrouped
+    channels-last convolutions whose only user is a concat along channels
+    (SqueezeNet's fire modules) write straight into the concat's buffer at
+    their channel offset, so the concat costs nothing.
 
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
