@@ -160,6 +160,27 @@ Value convolutionAsMatmul(OpBuilder &b, Location loc, Value padded,
   return reshape(b, loc, product, outType.getShape());
 }
 
+/// out += in0 * in1 over loops (n, _, _, kh, kw, _): the window dims 3 and 4
+/// reduce, the others are parallel; `maps` index the inputs and the init.
+Value windowMultiplyAccumulate(OpBuilder &b, Location loc, ValueRange inputs,
+                               Value init, RankedTensorType outType,
+                               ArrayRef<AffineMap> maps) {
+  SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+  iterators[3] = iterators[4] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, inputs, ValueRange{init}, maps,
+             iterators,
+             [](OpBuilder &nb, Location l, ValueRange x) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, x.back(),
+                                         arith::MulFOp::create(nb, l, x[0],
+                                                               x[1]))
+                       .getResult());
+             })
+      .getResult(0);
+}
+
 /// Depthwise convolution (one filter per channel) as a generic whose loops
 /// run (n, c, oh, kh, kw, ow): the innermost loop walks an output row and
 /// an input row with unit stride (for stride 1), which LLVM vectorises, and
@@ -188,22 +209,8 @@ Value depthwiseConvolution(OpBuilder &b, Location loc, Value padded,
                      context),
       AffineMap::get(6, 0, {d[3], d[4]}, context),
       AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
-  SmallVector<utils::IteratorType> iterators{
-      utils::IteratorType::parallel,  utils::IteratorType::parallel,
-      utils::IteratorType::parallel,  utils::IteratorType::reduction,
-      utils::IteratorType::reduction, utils::IteratorType::parallel};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outType}, ValueRange{padded, filter, window},
-             ValueRange{init}, maps, iterators,
-             [](OpBuilder &nb, Location l, ValueRange x) {
-               linalg::YieldOp::create(
-                   nb, l,
-                   arith::AddFOp::create(nb, l, x[3],
-                                         arith::MulFOp::create(nb, l, x[0],
-                                                               x[1]))
-                       .getResult());
-             })
-      .getResult(0);
+  return windowMultiplyAccumulate(b, loc, ValueRange{padded, filter, window},
+                                  init, outType, maps);
 }
 
 /// A channels-last depthwise convolution: the filter is [C, KH, KW, 1] and
@@ -226,22 +233,8 @@ Value depthwiseConvolutionNhwc(OpBuilder &b, Location loc, Value padded,
                      context),
       AffineMap::get(6, 0, {d[5], d[3], d[4], zero}, context),
       AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
-  SmallVector<utils::IteratorType> iterators{
-      utils::IteratorType::parallel,  utils::IteratorType::parallel,
-      utils::IteratorType::parallel,  utils::IteratorType::reduction,
-      utils::IteratorType::reduction, utils::IteratorType::parallel};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outType}, ValueRange{padded, filter},
-             ValueRange{init}, maps, iterators,
-             [](OpBuilder &nb, Location l, ValueRange x) {
-               linalg::YieldOp::create(
-                   nb, l,
-                   arith::AddFOp::create(nb, l, x[2],
-                                         arith::MulFOp::create(nb, l, x[0],
-                                                               x[1]))
-                       .getResult());
-             })
-      .getResult(0);
+  return windowMultiplyAccumulate(b, loc, ValueRange{padded, filter}, init,
+                                  outType, maps);
 }
 
 /// True when the channels-last lowering takes a convolution of `group`

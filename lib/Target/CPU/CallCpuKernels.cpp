@@ -102,6 +102,22 @@ bool isStaticF32(Value value) {
   return type && type.hasStaticShape() && type.getElementType().isF32();
 }
 
+/// A 1x1, stride-1, unpadded convolution: a plain product over the image.
+bool isPointwise(int64_t kh, int64_t kw, ArrayRef<int64_t> strides,
+                 ArrayRef<int64_t> pads, bool sameSize) {
+  return kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
+         llvm::all_of(pads, [](int64_t p) { return p == 0; }) && sameSize;
+}
+
+/// True when a convolution's operands suit the kernels: static f32 input,
+/// filter, result and bias, and a residual of the result's type.
+bool kernelOperands(Value input, Value filter, Value bias, Value residual,
+                    Value output) {
+  return isStaticF32(input) && isStaticF32(filter) && isStaticF32(output) &&
+         (!bias || isStaticF32(bias)) &&
+         (!residual || residual.getType() == output.getType());
+}
+
 /// Everything one call needs: the descriptor, the tensor operands (A, B,
 /// optional bias and residual) and the problem for the cost model.
 struct KernelCall {
@@ -151,9 +167,7 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
                 ArrayRef<double> params, const GemmPlan &shapeOnly,
                 const TargetDescription &target) {
   Value output = op->getResult(0);
-  if (!isStaticF32(input) || !isStaticF32(filter) ||
-      !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
-      (residual && residual.getType() != output.getType()))
+  if (!kernelOperands(input, filter, bias, residual, output))
     return std::nullopt;
   auto inType = cast<RankedTensorType>(input.getType());
   auto filterType = cast<RankedTensorType>(filter.getType());
@@ -186,9 +200,8 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
   d[PASO_GEMM_LDC] = n;
   d[PASO_GEMM_B_BATCH_STRIDE] = channels * height * width;
   d[PASO_GEMM_C_BATCH_STRIDE] = m * n;
-  bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
-                   llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
-                   oh == height && ow == width;
+  bool pointwise = isPointwise(kh, kw, strides, pads, oh == height &&
+                                                        ow == width);
   setWindow(d, channels, height, width, kh, kw, strides, pads, dilations, ow);
   d[PASO_GEMM_B_LAYOUT] = pointwise ? PASO_B_ROW_MAJOR : PASO_B_IM2COL;
   if (pointwise)
@@ -287,9 +300,7 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
                     int64_t group, StringRef activation,
                     ArrayRef<double> params, const GemmPlan &shapeOnly) {
   Value output = op->getResult(0);
-  if (!isStaticF32(input) || !isStaticF32(filter) ||
-      !isStaticF32(output) || (bias && !isStaticF32(bias)) ||
-      (residual && residual.getType() != output.getType()))
+  if (!kernelOperands(input, filter, bias, residual, output))
     return std::nullopt;
   auto inType = cast<RankedTensorType>(input.getType());
   auto filterType = cast<RankedTensorType>(filter.getType());
@@ -348,9 +359,8 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
     return call;
   }
   int64_t k = window * channels;
-  bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
-                   llvm::all_of(pads, [](int64_t p) { return p == 0; }) &&
-                   oh == height && ow == width;
+  bool pointwise = isPointwise(kh, kw, strides, pads, oh == height &&
+                                                        ow == width);
   d[PASO_GEMM_M] = pixels;
   d[PASO_GEMM_N] = m;
   d[PASO_GEMM_K] = k;
@@ -636,14 +646,8 @@ struct PasoCallCpuKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!target) {
-      llvm::Expected<TargetDescription> resolved = resolveTarget(targetName);
-      if (!resolved) {
-        module.emitError(llvm::toString(resolved.takeError()));
-        return signalPassFailure();
-      }
-      target = *resolved;
-    }
+    if (failed(resolvePassTarget(module, targetName, target)))
+      return signalPassFailure();
     // The register tile depends only on the target.
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;

@@ -101,6 +101,18 @@ LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
   return success();
 }
 
+LogicalResult
+mlir::paso::resolvePassTarget(Operation *op, llvm::StringRef nameOrPath,
+                              std::optional<TargetDescription> &target) {
+  if (target)
+    return success();
+  llvm::Expected<TargetDescription> resolved = resolveTarget(nameOrPath);
+  if (!resolved)
+    return op->emitError(llvm::toString(resolved.takeError()));
+  target = *resolved;
+  return success();
+}
+
 void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
                                           unsigned optLevel,
                                           unsigned vectorBits) {

@@ -131,14 +131,8 @@ struct SelectCpuLayoutPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!target) {
-      llvm::Expected<TargetDescription> resolved = resolveTarget(targetName);
-      if (!resolved) {
-        module.emitError(llvm::toString(resolved.takeError()));
-        return signalPassFailure();
-      }
-      target = *resolved;
-    }
+    if (failed(resolvePassTarget(module, targetName, target)))
+      return signalPassFailure();
     if (layout != "auto" && layout != "nchw" && layout != "nhwc") {
       module.emitError("unknown layout '")
           << layout << "'; expected auto, nchw or nhwc";

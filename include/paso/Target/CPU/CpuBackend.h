@@ -29,6 +29,12 @@ namespace mlir::paso {
 #define GEN_PASS_REGISTRATION
 #include "paso/Target/CPU/Passes.h.inc"
 
+/// For passes that take a target by name (their `target` option) unless
+/// constructed with a resolved description: resolves `nameOrPath` into
+/// `target` once; on failure reports the error at `op` and returns failure.
+LogicalResult resolvePassTarget(Operation *op, llvm::StringRef nameOrPath,
+                                std::optional<TargetDescription> &target);
+
 /// paso-call-cpu-kernels for an already resolved target description.
 std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 
