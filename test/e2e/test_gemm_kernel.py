@@ -334,6 +334,43 @@ def test_fire_module_concat(layout, paso_opt, tmp_path):
     check(path, tmp_path, "host", layout=layout)
 
 
+ROWS = {
+    # Row lengths with a vector tail at both widths, rows that need the
+    # max subtraction (large values), and a layer norm without shift.
+    "softmax_tail": ("Softmax", [3, 5, 37], {"axis": -1}, 30.0),
+    "softmax_one_vector": ("Softmax", [2, 16], {"axis": 1}, 1.0),
+    "layer_norm_tail": ("LayerNormalization", [4, 3, 21], {"axis": -1}, 3.0),
+    "layer_norm_two_dims": ("LayerNormalization", [2, 6, 40],
+                            {"axis": 1, "epsilon": 1e-3}, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROWS))
+def test_row_kernels(case, paso_opt, tmp_path):
+    """Softmax over the last axis and LayerNormalization on the row kernel
+    (paso_rows_f32): tails of partial vectors, large inputs, trailing dims
+    flattened into one row."""
+    op, shape, attrs, spread = ROWS[case]
+    inits = [numpy_helper.from_array(np.array(spread, np.float32), "s")]
+    nodes = [helper.make_node("Mul", ["x", "s"], ["xs"])]
+    inputs = ["xs"]
+    if op == "LayerNormalization":
+        axis = attrs["axis"] % len(shape)
+        row = list(shape[axis:])
+        inits.append(weights("g", row))
+        inputs.append("g")
+        if case != "layer_norm_two_dims":
+            inits.append(weights("b", row))
+            inputs.append("b")
+    nodes.append(helper.make_node(op, inputs, ["y"], **attrs))
+    path = save(nodes, [tensor("x", shape)], [tensor("y", shape)], inits,
+                tmp_path / f"{case}.onnx")
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg"],
+                        capture_output=True, text=True, check=True).stdout
+    assert "call @paso_rows_f32" in ir, ir
+    check(path, tmp_path, "host")
+
+
 def test_attention_products(paso_opt, tmp_path):
     """softmax(Q K^T) V with K^T an explicit Transpose: both batched
     products run on the GEMM kernel, the transpose read in place."""

@@ -116,4 +116,10 @@ enum { PASO_GEMM_MR_512 = 12, PASO_GEMM_NR_512 = 32 };
 enum { PASO_DEPTHWISE_MAX_WINDOW = 121 };
 enum paso_window_op { PASO_WINDOW_DEPTHWISE = 0, PASO_WINDOW_MAX = 1 };
 
+/* The row kernel paso_rows_f32 reads M rows of N floats from A into C and
+ * takes the operation from the window-op field; layer normalisation reads
+ * its scale from B, its optional shift from the bias and epsilon from
+ * ALPHA_BITS. */
+enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
+
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

@@ -129,6 +129,8 @@ struct KernelCall {
   bool window = false;
   /// A layout conversion for the transpose kernel (costed by its traffic).
   bool transpose = false;
+  /// A softmax or layer normalisation for the row kernel.
+  bool rows = false;
   /// A 3x3 convolution by Winograd F(2x2, 3x3), with this many floats of
   /// scratch for its transformed planes.
   bool winograd = false;
@@ -594,6 +596,55 @@ std::optional<KernelCall> planTranspose(TransposeOp op) {
   return call;
 }
 
+/// The call for a softmax over the last axis or a layer normalisation
+/// over trailing dims with a scale (and shift) of one value per element of
+/// a row, in f32: the row kernel, or nullopt.
+std::optional<KernelCall> planRows(Operation *op) {
+  Value input = op->getOperand(0);
+  if (!isStaticF32(input) || !isStaticF32(op->getResult(0)))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  auto softmax = dyn_cast<SoftmaxOp>(op);
+  auto norm = dyn_cast<LayerNormOp>(op);
+  int64_t axis = softmax ? softmax.getAxis() : norm.getAxis();
+  if (axis < 0 || axis >= rank || (softmax && axis != rank - 1))
+    return std::nullopt;
+  // Rows are the trailing dims from `axis` on.
+  int64_t n = 1;
+  for (int64_t i = axis; i < rank; ++i)
+    n *= type.getDimSize(i);
+  auto elements = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getNumElements();
+  };
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  if (softmax) {
+    d[PASO_GEMM_WINDOW_OP] = PASO_ROWS_SOFTMAX;
+    call.algorithm = "softmax rows";
+  } else {
+    Value scale = norm.getScale(), bias = norm.getBias();
+    if (!isStaticF32(scale) || elements(scale) != n ||
+        (bias && (!isStaticF32(bias) || elements(bias) != n)))
+      return std::nullopt;
+    d[PASO_GEMM_WINDOW_OP] = PASO_ROWS_LAYER_NORM;
+    d[PASO_GEMM_ALPHA_BITS] = floatBits(norm.getEpsilon().convertToDouble());
+    call.b = scale;
+    call.bias = bias;
+    call.algorithm = "layer-norm rows";
+  }
+  int64_t m = type.getNumElements() / std::max<int64_t>(1, n);
+  d[PASO_GEMM_M] = m;
+  d[PASO_GEMM_N] = n;
+  d[PASO_GEMM_K] = 1;
+  d[PASO_GEMM_BATCH] = 1;
+  call.a = input;
+  call.rows = true;
+  call.flops = 8.0 * m * n;
+  call.bytes = 8.0 * m * n;
+  return call;
+}
+
 /// Where a convolution writes straight into its Concat's result: the
 /// channels-last concat of convolution outputs along channels is, per
 /// pixel, the outputs side by side, so each product stores its columns at
@@ -654,7 +705,7 @@ struct PasoCallCpuKernelsPass
     DenseMap<Operation *, ConcatSlot> slots;
     module.walk([&](Operation *op) {
       if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp,
-              TransposeOp, ConcatOp>(op))
+              TransposeOp, ConcatOp, SoftmaxOp, LayerNormOp>(op))
         candidates.push_back(op);
       if (auto concat = dyn_cast<ConcatOp>(op))
         if (auto found = concatSlots(concat))
@@ -712,6 +763,8 @@ struct PasoCallCpuKernelsPass
         call = planBatchedMatMul(matmul);
       else if (auto transpose = dyn_cast<TransposeOp>(op))
         call = planTranspose(transpose);
+      else if (isa<SoftmaxOp, LayerNormOp>(op))
+        call = planRows(op);
       else
         call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
       if (!call)
@@ -752,6 +805,11 @@ struct PasoCallCpuKernelsPass
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
       kernel = "paso_transpose_f32";
+    } else if (call.rows) {
+      ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
+      plan.maxThreads = threads.threads;
+      plan.predictedSeconds = threads.seconds;
+      kernel = "paso_rows_f32";
     } else if (call.window) {
       ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
       plan.maxThreads = threads.threads;
@@ -773,7 +831,8 @@ struct PasoCallCpuKernelsPass
     int64_t vectorised = d[PASO_GEMM_B_LAYOUT] == PASO_B_NHWC_IMAGE
                              ? d[PASO_GEMM_M]
                              : d[PASO_GEMM_OUT_W];
-    bool narrowRows = call.window && vectorised <= 8;
+    bool narrowRows = (call.window && vectorised <= 8) ||
+                      (call.rows && d[PASO_GEMM_N] <= 8);
     if (plan.mr == PASO_GEMM_MR_512 && !narrowRows && !call.transpose)
       kernel += "_v16";
     assert(d[PASO_GEMM_ACCUMULATE] == 0 &&

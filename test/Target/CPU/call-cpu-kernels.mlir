@@ -294,3 +294,24 @@ func.func @concat_input_used_twice(%x: tensor<1x4x4x8xf32>) -> (tensor<1x4x4x8xf
   %1 = paso.concat %0, %0 {axis = 3 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x8xf32>
   return %1, %0 : tensor<1x4x4x8xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// Softmax over the last axis and layer normalisation over trailing dims
+// run on the row kernel: M rows of N floats, the operation in the
+// window-op field (0 softmax, 1 layer norm), epsilon's f32 bits in alpha,
+// the scale as B and the shift as bias. A softmax over another axis stays
+// in linalg.
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[8, 12, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]>
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[2, 48, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 925353388, 0, 0, 1, 0, 0, 1, 2]>
+// CHECK-DAG: func.func private @paso_rows_f32(i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func @rows
+// CHECK: call @paso_rows_f32({{.*}}) {paso.algorithm = "softmax rows", paso.kernel_id = 1
+// CHECK: call @paso_rows_f32({{.*}}) {paso.algorithm = "layer-norm rows", paso.kernel_id = 2
+// CHECK: paso.softmax %{{.*}} {axis = 1 : i64}
+func.func @rows(%x: tensor<2x4x12xf32>, %y: tensor<2x4x12xf32>, %g: tensor<4x12xf32>, %b: tensor<4x12xf32>) -> (tensor<2x4x12xf32>, tensor<2x4x12xf32>, tensor<2x4x12xf32>) {
+  %0 = paso.softmax %x {axis = 2 : i64} : (tensor<2x4x12xf32>) -> tensor<2x4x12xf32>
+  %1 = paso.layer_norm %y, %g, %b {axis = 1 : i64, epsilon = 9.99999974E-6 : f32} : (tensor<2x4x12xf32>, tensor<4x12xf32>, tensor<4x12xf32>) -> tensor<2x4x12xf32>
+  %2 = paso.softmax %x {axis = 1 : i64} : (tensor<2x4x12xf32>) -> tensor<2x4x12xf32>
+  return %0, %1, %2 : tensor<2x4x12xf32>, tensor<2x4x12xf32>, tensor<2x4x12xf32>
+}

@@ -111,7 +111,11 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     of matrix transposes) call the tiled `paso_transpose_f32`. Ungrouped
     channels-last convolutions whose only user is a concat along channels
     (SqueezeNet's fire modules) write straight into the concat's buffer at
-    their channel offset, so the concat costs nothing.
+    their channel offset, so the concat costs nothing. F32 softmax over the
+    last axis and layer normalisation (one scale and shift value per
+    element of the normalised trailing dims) call the row kernel
+    `paso_rows_f32[_v16]` (`paso_rows.c`): a vectorised pass for the
+    row's statistic and one for the result.
 
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
