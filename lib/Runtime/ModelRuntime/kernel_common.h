@@ -36,6 +36,16 @@ static inline void profileStop(const int64_t *descriptor, uint64_t start) {
   paso_profile_stop(descriptor[PASO_GEMM_KERNEL_ID], start);
 }
 
+/* Threads a call may use: the configured count, capped by the cost
+ * model's choice in the descriptor (0 = no cap). */
+static inline int64_t kernelThreads(const int64_t *descriptor) {
+  int64_t threads = paso_get_num_threads();
+  if (descriptor[PASO_GEMM_MAX_THREADS] > 0 &&
+      threads > descriptor[PASO_GEMM_MAX_THREADS])
+    threads = descriptor[PASO_GEMM_MAX_THREADS];
+  return threads;
+}
+
 /* Blocking for products whose caller has no cost-model numbers (paso_sgemm):
  * a 256 x 1024 block of B is 1 MiB, within every target's L2. */
 enum { DEFAULT_KC = 256, DEFAULT_NC = 1024 };

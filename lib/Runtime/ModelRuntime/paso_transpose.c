@@ -46,10 +46,7 @@ void paso_transpose_f32(const int64_t *descriptor, intptr_t a, intptr_t b,
   d[PASO_GEMM_K] = 1;
   if (decodeProblem(&g, d, a, b, c, bias, residual)) {
     int64_t pieces = g.batch * ((g.M + TILE - 1) / TILE);
-    int64_t threads = paso_get_num_threads();
-    if (descriptor[PASO_GEMM_MAX_THREADS] > 0 &&
-        threads > descriptor[PASO_GEMM_MAX_THREADS])
-      threads = descriptor[PASO_GEMM_MAX_THREADS];
+    int64_t threads = kernelThreads(descriptor);
     if (threads > 1 && pieces > 1) {
       paso_parallel_for((int32_t)pieces, transposePiece, &g);
     } else {
