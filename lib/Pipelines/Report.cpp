@@ -60,9 +60,7 @@ void CompileReport::recordLayout(ModuleOp module) {
     return;
   int64_t channelsLast = 0, transposes = 0;
   module.walk([&](Operation *op) {
-    if (auto attr = op->getAttrOfType<BoolAttr>("channels_last");
-        attr && attr.getValue())
-      ++channelsLast;
+    channelsLast += isChannelsLast(op);
     transposes += isa<TransposeOp>(op);
   });
   layout = decision.getValue().str() + "; " + std::to_string(channelsLast) +

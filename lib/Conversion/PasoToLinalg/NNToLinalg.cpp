@@ -191,24 +191,23 @@ Value depthwiseConvolution(OpBuilder &b, Location loc, Value padded,
                            ArrayRef<int64_t> strides,
                            ArrayRef<int64_t> dilations) {
   MLIRContext *context = b.getContext();
-  SmallVector<AffineExpr> d;
-  for (unsigned i = 0; i < 6; ++i)
-    d.push_back(getAffineDimExpr(i, context));
+  AffineExpr n, c, oh, kh, kw, ow;
+  bindDims(context, n, c, oh, kh, kw, ow);
   auto filterType = cast<RankedTensorType>(filter.getType());
-  int64_t kh = filterType.getDimSize(2), kw = filterType.getDimSize(3);
   // A dummy [KH, KW] operand gives the window dims their extent.
   Value window = emptyTensor(
-      b, loc, RankedTensorType::get({kh, kw}, outType.getElementType()));
+      b, loc,
+      RankedTensorType::get({filterType.getDimSize(2), filterType.getDimSize(3)},
+                            outType.getElementType()));
+  AffineExpr zero = getAffineConstantExpr(0, context);
   SmallVector<AffineMap> maps{
       AffineMap::get(6, 0,
-                     {d[0], d[1], d[2] * strides[0] + d[3] * dilations[0],
-                      d[5] * strides[1] + d[4] * dilations[1]},
+                     {n, c, oh * strides[0] + kh * dilations[0],
+                      ow * strides[1] + kw * dilations[1]},
                      context),
-      AffineMap::get(6, 0,
-                     {d[1], getAffineConstantExpr(0, context), d[3], d[4]},
-                     context),
-      AffineMap::get(6, 0, {d[3], d[4]}, context),
-      AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
+      AffineMap::get(6, 0, {c, zero, kh, kw}, context),
+      AffineMap::get(6, 0, {kh, kw}, context),
+      AffineMap::get(6, 0, {n, c, oh, ow}, context)};
   return windowMultiplyAccumulate(b, loc, ValueRange{padded, filter, window},
                                   init, outType, maps);
 }
@@ -222,17 +221,16 @@ Value depthwiseConvolutionNhwc(OpBuilder &b, Location loc, Value padded,
                                ArrayRef<int64_t> strides,
                                ArrayRef<int64_t> dilations) {
   MLIRContext *context = b.getContext();
-  SmallVector<AffineExpr> d;
-  for (unsigned i = 0; i < 6; ++i)
-    d.push_back(getAffineDimExpr(i, context));
+  AffineExpr n, oh, ow, kh, kw, c;
+  bindDims(context, n, oh, ow, kh, kw, c);
   AffineExpr zero = getAffineConstantExpr(0, context);
   SmallVector<AffineMap> maps{
       AffineMap::get(6, 0,
-                     {d[0], d[1] * strides[0] + d[3] * dilations[0],
-                      d[2] * strides[1] + d[4] * dilations[1], d[5]},
+                     {n, oh * strides[0] + kh * dilations[0],
+                      ow * strides[1] + kw * dilations[1], c},
                      context),
-      AffineMap::get(6, 0, {d[5], d[3], d[4], zero}, context),
-      AffineMap::get(6, 0, {d[0], d[1], d[2], d[5]}, context)};
+      AffineMap::get(6, 0, {c, kh, kw, zero}, context),
+      AffineMap::get(6, 0, {n, oh, ow, c}, context)};
   return windowMultiplyAccumulate(b, loc, ValueRange{padded, filter}, init,
                                   outType, maps);
 }

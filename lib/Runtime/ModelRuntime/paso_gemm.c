@@ -1,10 +1,12 @@
 /*===- paso_gemm.c - the single-precision GEMM kernel --------------------===*\
  *
  * C = act(op(A) x op(B) + bias + residual), driven by a descriptor the
- * compiler emits (include/paso/Runtime/paso_gemm.h). Called for
+ * compiler emits (include/paso/Runtime/paso_gemm.h). Called for NCHW
  * convolutions (B read through an implicit im2col, A = the weights packed
- * at compile time), fully connected layers (B = the packed weights) and,
- * through paso_sgemm, for any other f32 linalg.matmul.
+ * at compile time), NHWC ones (A = the image read in place by the
+ * indirect micro-kernel, B = the packed weights), fully connected layers
+ * (B = the packed weights) and, through paso_sgemm, for any other f32
+ * linalg.matmul.
  *
  * Classic three-level blocking: B is packed per KC x NC block into panels
  * of NR columns (unless prepacked), A per MR rows (unless prepacked); the
@@ -26,12 +28,6 @@
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
 #include "winograd_kernel.inc"
-#undef FEW_ROWS
-#undef NR
-#undef VEC
-#undef NAME
-#undef CAT
-#undef CAT2
 #undef MR
 #undef LANES
 #undef KERNEL
@@ -42,12 +38,6 @@
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
 #include "winograd_kernel.inc"
-#undef FEW_ROWS
-#undef NR
-#undef VEC
-#undef NAME
-#undef CAT
-#undef CAT2
 #undef MR
 #undef LANES
 #undef KERNEL

@@ -39,12 +39,8 @@ void paso_transpose_f32(const int64_t *descriptor, intptr_t a, intptr_t b,
                         intptr_t c, intptr_t bias, intptr_t residual) {
   uint64_t start = profileStart(descriptor);
   GemmProblem g;
-  /* K is unused; decodeProblem wants it positive. */
-  int64_t d[PASO_GEMM_FIELDS];
-  for (int i = 0; i < PASO_GEMM_FIELDS; ++i)
-    d[i] = descriptor[i];
-  d[PASO_GEMM_K] = 1;
-  if (decodeProblem(&g, d, a, b, c, bias, residual)) {
+  /* K is unused; the compiler sets it to 1 (decodeProblem wants K > 0). */
+  if (decodeProblem(&g, descriptor, a, b, c, bias, residual)) {
     int64_t pieces = g.batch * ((g.M + TILE - 1) / TILE);
     int64_t threads = kernelThreads(descriptor);
     if (threads > 1 && pieces > 1) {

@@ -40,9 +40,8 @@ constexpr int64_t kToNchw[] = {0, 3, 1, 2};
 /// The convolution or pooling `op` as the cost model sees it, or nullopt
 /// when the NHWC kernels and lowering do not take it (it stays NCHW).
 std::optional<ConvolutionShape> convertibleShape(Operation *op) {
-  auto attr = op->getAttrOfType<BoolAttr>("channels_last");
   if (!isa<ConvOp, FusedConvOp, MaxPoolOp, AveragePoolOp>(op) ||
-      (attr && attr.getValue()))
+      isChannelsLast(op))
     return std::nullopt;
   auto inType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
   auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -100,12 +99,9 @@ void convertToNhwc(Operation *op) {
   operands[0] = permuteValue(b, loc, operands[0], kToNhwc);
   if (isa<ConvOp, FusedConvOp>(op))
     operands[1] = permuteValue(b, loc, operands[1], kToNhwc);
-  if (auto fused = dyn_cast<FusedConvOp>(op))
-    if (Value residual = fused.getResidual())
-      for (OpOperand &use : op->getOpOperands())
-        if (use.get() == residual && use.getOperandNumber() >= 2)
-          operands[use.getOperandNumber()] =
-              permuteValue(b, loc, residual, kToNhwc);
+  // A fused residual, when present, is the last operand.
+  if (auto fused = dyn_cast<FusedConvOp>(op); fused && fused.getResidual())
+    operands.back() = permuteValue(b, loc, operands.back(), kToNhwc);
   auto outType = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<int64_t> shape;
   for (int64_t d : kToNhwc)

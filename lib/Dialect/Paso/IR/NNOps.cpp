@@ -67,9 +67,21 @@ windowOutputShape(std::optional<Location> loc, ArrayRef<int64_t> inShape,
 
 /// The `channels_last` flag of an adaptor; absent (ops built from an
 /// attribute list, as the importer does) means NCHW.
-template <typename AdaptorT> static bool isChannelsLast(AdaptorT adaptor) {
+template <typename AdaptorT> static bool adaptorChannelsLast(AdaptorT adaptor) {
   BoolAttr attr = adaptor.getChannelsLastAttr();
   return attr && attr.getValue();
+}
+
+bool mlir::paso::isChannelsLast(Operation *op) {
+  if (auto conv = dyn_cast<ConvOp>(op))
+    return conv.getChannelsLast();
+  if (auto fused = dyn_cast<FusedConvOp>(op))
+    return fused.getChannelsLast();
+  if (auto pool = dyn_cast<MaxPoolOp>(op))
+    return pool.getChannelsLast();
+  if (auto pool = dyn_cast<AveragePoolOp>(op))
+    return pool.getChannelsLast();
+  return false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -146,7 +158,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
                        adaptor.getBias(), adaptor.getStrides(),
                        adaptor.getPads(), adaptor.getDilations(),
                        static_cast<int64_t>(adaptor.getGroup()),
-                       isChannelsLast(adaptor), types);
+                       adaptorChannelsLast(adaptor), types);
 }
 
 LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
@@ -157,7 +169,7 @@ LogicalResult FusedConvOp::inferReturnTypes(MLIRContext *,
                            adaptor.getBias(), adaptor.getStrides(),
                            adaptor.getPads(), adaptor.getDilations(),
                            static_cast<int64_t>(adaptor.getGroup()),
-                           isChannelsLast(adaptor), types)))
+                           adaptorChannelsLast(adaptor), types)))
     return failure();
   if (Value residual = adaptor.getResidual())
     if (residual.getType() != types.front())
@@ -243,7 +255,7 @@ static LogicalResult inferPool(std::optional<Location> loc, AdaptorT adaptor,
   if (failed(checkWindowAttrs(loc, rank - 2, adaptor.getStrides(),
                               adaptor.getPads(), adaptor.getDilations())))
     return failure();
-  bool channelsLast = isChannelsLast(adaptor);
+  bool channelsLast = adaptorChannelsLast(adaptor);
   SmallVector<int64_t> shape{inputType.getDimSize(0)};
   if (!channelsLast)
     shape.push_back(inputType.getDimSize(1));

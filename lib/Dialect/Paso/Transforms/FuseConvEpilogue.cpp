@@ -31,10 +31,8 @@ struct ConvParts {
 /// channel dim is dim 1; channels-last ops come later in the pipeline).
 std::optional<ConvParts> convParts(Value value) {
   ConvParts parts;
-  Operation *producer = value.getDefiningOp();
-  if (auto attr = producer ? producer->getAttrOfType<BoolAttr>("channels_last")
-                           : BoolAttr();
-      attr && attr.getValue())
+  if (Operation *producer = value.getDefiningOp();
+      producer && isChannelsLast(producer))
     return std::nullopt;
   if (auto conv = value.getDefiningOp<ConvOp>()) {
     parts.op = conv;
@@ -224,11 +222,8 @@ struct FusePad : RewritePattern {
       : RewritePattern(MatchAnyOpTypeTag(), 1, context), counters(counters) {}
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<ConvOp, FusedConvOp>(op))
-      return failure();
     // The pads checked below are those of NCHW's spatial dims.
-    if (auto attr = op->getAttrOfType<BoolAttr>("channels_last");
-        attr && attr.getValue())
+    if (!isa<ConvOp, FusedConvOp>(op) || isChannelsLast(op))
       return failure();
     auto pad = op->getOperand(0).getDefiningOp<PadOp>();
     if (!pad || pad.getMode() != "constant" ||

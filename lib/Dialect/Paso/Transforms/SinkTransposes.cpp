@@ -121,11 +121,6 @@ void replaceWithTransposed(PatternRewriter &rewriter, Operation *op,
       rewriter.getDenseI64ArrayAttr(perm));
 }
 
-bool isPasoOp(Operation *op) {
-  return op->getName().getDialectNamespace() ==
-         PasoDialect::getDialectNamespace();
-}
-
 /// unary(transpose(x, p)) -> transpose(unary(x), p) for the elementwise
 /// ops (those with SameOperandsAndResultType) and casts.
 struct SinkThroughUnary : RewritePattern {
@@ -133,7 +128,7 @@ struct SinkThroughUnary : RewritePattern {
       : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isPasoOp(op) || op->getNumOperands() != 1 ||
+    if (!isa<PasoDialect>(op->getDialect()) || op->getNumOperands() != 1 ||
         op->getNumResults() != 1 ||
         !(op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
           isa<CastOp>(op)))

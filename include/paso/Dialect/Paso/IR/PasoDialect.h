@@ -25,4 +25,10 @@
 #define GET_OP_CLASSES
 #include "paso/Dialect/Paso/IR/PasoTensorOps.h.inc"
 
+namespace mlir::paso {
+/// True for a convolution or pooling op in the channels-last layout
+/// (`channels_last`, set by paso-select-cpu-layout).
+bool isChannelsLast(Operation *op);
+} // namespace mlir::paso
+
 #endif // PASO_DIALECT_PASO_IR_PASODIALECT_H
