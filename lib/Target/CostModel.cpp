@@ -106,9 +106,64 @@ double mlir::paso::winogradTransformSeconds(const TargetDescription &target,
          CostModelDefaults::kWinogradCyclesPerTile / clock;
 }
 
-ConvolutionChoice mlir::paso::chooseConvolution3x3(
+/// The channels-last half of chooseConvolution3x3.
+static ConvolutionChoice chooseConvolution3x3Nhwc(
     const TargetDescription &target, int64_t images, int64_t channels,
     int64_t filters, int64_t outH, int64_t outW) {
+  ConvolutionChoice choice;
+  GemmShape direct{outH * outW, filters, 9 * channels, images, false, true};
+  choice.directSeconds = planGemm(target, direct).singleThreadSeconds;
+  int64_t tiles = ((outH + 1) / 2) * ((outW + 1) / 2);
+  // Tiles per block: few enough that V and the products of a block stay
+  // in half of L2, in whole register tiles, unless streaming the
+  // transformed filters once per block would cost more than letting the
+  // planes of a single block spill (written once, read once).
+  int64_t mr = planGemm(target, direct).mr;
+  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
+  double filterBytes = 64.0 * channels * filters;
+  double planeBytes = 64.0 * tiles * (channels + filters);
+  int64_t fit = static_cast<int64_t>(l2 / 2) / (64 * (channels + filters));
+  fit = std::max(mr, fit / mr * mr);
+  int64_t blocks = (tiles + fit - 1) / fit;
+  double spill = planeBytes > double(l2) ? 2 * planeBytes : 0;
+  if (filterBytes > double(l2) / 2 &&
+      filterBytes + spill <= blocks * filterBytes)
+    blocks = 1;
+  // Balanced blocks of whole register tiles.
+  choice.tilesPerBlock =
+      std::min(tiles, ((tiles + blocks - 1) / blocks + mr - 1) / mr * mr);
+  blocks = (tiles + choice.tilesPerBlock - 1) / choice.tilesPerBlock;
+  GemmShape products{choice.tilesPerBlock, filters, channels,
+                     16 * images * blocks, false, true};
+  double productSeconds = planGemm(target, products).singleThreadSeconds;
+  // Each block streams all 16 transformed filters; beyond L2 they come
+  // from the L3 (or memory) every time.
+  if (filterBytes > double(l2) / 2) {
+    double bandwidth = filterBytes <= double(target.l3Bytes)
+                           ? CostModelDefaults::kL3GBpsPerCore * 1e9
+                           : memoryBytesPerSecond(target);
+    productSeconds = std::max(productSeconds,
+                              filterBytes * images * blocks / bandwidth);
+  }
+  double clock = peakFlopsPerCore(target) /
+                 (CostModelDefaults::kFmaPipes *
+                  std::max(4u, target.vectorBits / 32) * 2);
+  int64_t lanes = target.vectorBits >= 512 ? 16 : 8;
+  double vectors = (channels + lanes - 1) / lanes + (filters + lanes - 1) / lanes;
+  choice.winogradSeconds =
+      productSeconds + double(images) * tiles * vectors *
+                           CostModelDefaults::kWinogradNhwcCyclesPerVector /
+                           clock;
+  choice.winograd = tiles >= mr && choice.winogradSeconds < 0.9 * choice.directSeconds;
+  return choice;
+}
+
+ConvolutionChoice mlir::paso::chooseConvolution3x3(
+    const TargetDescription &target, int64_t images, int64_t channels,
+    int64_t filters, int64_t outH, int64_t outW, bool channelsLast) {
+  if (channelsLast)
+    return chooseConvolution3x3Nhwc(target, images, channels, filters, outH,
+                                    outW);
   ConvolutionChoice choice;
   GemmShape direct{filters, outH * outW, 9 * channels, images, true, false};
   choice.directSeconds = planGemm(target, direct).singleThreadSeconds *
@@ -147,10 +202,11 @@ double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
     return predictSeconds(target, flops, bytes, 1);
   }
   int64_t k = shape.channels * taps;
-  if (!channelsLast && shape.winogradEligible) {
+  if (shape.winogradEligible) {
     ConvolutionChoice choice =
         chooseConvolution3x3(target, shape.images, shape.channels,
-                             shape.filters, shape.outH, shape.outW);
+                             shape.filters, shape.outH, shape.outW,
+                             channelsLast);
     return choice.winograd ? choice.winogradSeconds : choice.directSeconds;
   }
   // NCHW: C[filters x pixels] with prepacked filters as A; NHWC:

@@ -38,6 +38,9 @@ struct CostModelDefaults {
   /// with the runtime's kernels on an AVX-512 core; calibration refines
   /// them per device).
   static constexpr double kWinogradCyclesPerTile = 25;
+  /// The channels-last transforms run along channels: cycles per (vector
+  /// of channels, 2x2 tile), in or out.
+  static constexpr double kWinogradNhwcCyclesPerVector = 40;
   static constexpr double kIm2colOverhead = 1.6;
   /// Largest Winograd scratch (transformed inputs and products, part of
   /// the arena) a layer may take: beyond it the direct kernel runs,
@@ -90,9 +93,15 @@ GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
 /// is predicted faster. Winograd needs at least one full register-tile
 /// width of 2x2 tiles, or its products are mostly padding, and a scratch
 /// of at most kWinogradMaxScratchBytes.
+///
+/// Channels-last (NHWC), the products read the image in place, so the
+/// direct kernel has no packing overhead; Winograd runs block by block of
+/// `tilesPerBlock` tiles whose transformed planes fit half of L2, and
+/// streams the transformed filters once per block.
 struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;
+  int64_t tilesPerBlock = 0;
 };
 /// Single-thread time of Winograd's input and output transforms for an
 /// outH x outW output: they run a vector of tiles along each tile row, so
@@ -104,7 +113,7 @@ double winogradTransformSeconds(const TargetDescription &target,
 ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
                                        int64_t images, int64_t channels,
                                        int64_t filters, int64_t outH,
-                                       int64_t outW);
+                                       int64_t outW, bool channelsLast);
 
 /// One 2-D convolution (or pooling, as a depthwise window without
 /// weights) as the layout choice sees it.

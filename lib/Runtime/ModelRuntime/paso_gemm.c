@@ -27,6 +27,7 @@
 #define MR PASO_GEMM_MR_256
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
+#include "winograd_nhwc_kernel.inc"
 #include "winograd_kernel.inc"
 #undef MR
 #undef LANES
@@ -37,6 +38,7 @@
 #define MR PASO_GEMM_MR_512
 #include "vector_math.inc"
 #include "gemm_kernel.inc"
+#include "winograd_nhwc_kernel.inc"
 #include "winograd_kernel.inc"
 #undef MR
 #undef LANES

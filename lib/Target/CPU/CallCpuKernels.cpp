@@ -38,6 +38,12 @@ static llvm::cl::opt<bool>
     noWinograd("paso-no-winograd",
                llvm::cl::desc("Never run 3x3 convolutions by Winograd"),
                llvm::cl::init(false));
+static llvm::cl::opt<bool> alwaysWinograd(
+    "paso-always-winograd",
+    llvm::cl::desc("Run every channels-last 3x3, stride-1 convolution by "
+                   "Winograd, whatever the cost model predicts (tests, "
+                   "measurements)"),
+    llvm::cl::init(false));
 
 namespace {
 
@@ -135,6 +141,8 @@ struct KernelCall {
   /// scratch for its transformed planes.
   bool winograd = false;
   int64_t scratchFloats = 0;
+  /// The channels-last Winograd kernel, which blocks its own scratch.
+  bool winogradNhwc = false;
   GemmShape shape;
   double flops = 0, bytes = 0;
   /// How the kernel runs the op, for the compile report.
@@ -224,7 +232,8 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
              weights && kh == 3 && kw == 3 && strides[0] == 1 &&
              strides[1] == 1 && dilations[0] == 1 && dilations[1] == 1 &&
              !noWinograd &&
-             chooseConvolution3x3(target, images, channels, m, oh, ow)
+             chooseConvolution3x3(target, images, channels, m, oh, ow,
+                                  /*channelsLast=*/false)
                  .winograd) {
     // U = G g G^T per (filter, channel), packed as 16 products of panels
     // of MR rows: [16][ceil(M / MR)][C][MR].
@@ -300,7 +309,8 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
                     Value bias, Value residual, ArrayRef<int64_t> strides,
                     ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
                     int64_t group, StringRef activation,
-                    ArrayRef<double> params, const GemmPlan &shapeOnly) {
+                    ArrayRef<double> params, const GemmPlan &shapeOnly,
+                    const TargetDescription &target) {
   Value output = op->getResult(0);
   if (!kernelOperands(input, filter, bias, residual, output))
     return std::nullopt;
@@ -367,6 +377,66 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
   d[PASO_GEMM_N] = m;
   d[PASO_GEMM_K] = k;
   d[PASO_GEMM_LDC] = m;
+  if (bias) {
+    call.bias = bias;
+    d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
+  }
+  if (kh == 3 && kw == 3 && strides[0] == 1 && strides[1] == 1 &&
+      dilations[0] == 1 && dilations[1] == 1 && !noWinograd) {
+    ConvolutionChoice choice = chooseConvolution3x3(
+        target, images, channels, m, oh, ow, /*channelsLast=*/true);
+    if (choice.winograd || alwaysWinograd) {
+      // U = G g G^T per (filter, channel), each of the 16 planes packed as
+      // the B panels of its product: [16][ceil(M / NR)][C][NR].
+      static const double g[4][3] = {
+          {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+      int64_t nr = shapeOnly.nr, panels = (m + nr - 1) / nr;
+      int64_t plane = panels * channels * nr;
+      SmallVector<float> packed(16 * plane, 0.0f);
+      for (int64_t f = 0; f < m; ++f) {
+        for (int64_t c = 0; c < channels; ++c) {
+          // The filter is [M, 3, 3, C].
+          auto w = [&](int64_t y, int64_t x) {
+            return double((*weights)[((f * 3 + y) * 3 + x) * channels + c]);
+          };
+          double t[4][3];
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 3; ++j)
+              t[i][j] = g[i][0] * w(0, j) + g[i][1] * w(1, j) +
+                        g[i][2] * w(2, j);
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j)
+              packed[(i * 4 + j) * plane + (f / nr) * channels * nr +
+                     c * nr + f % nr] =
+                  static_cast<float>(t[i][0] * g[j][0] + t[i][1] * g[j][1] +
+                                     t[i][2] * g[j][2]);
+        }
+      }
+      auto type = RankedTensorType::get(
+          {static_cast<int64_t>(packed.size())}, b.getF32Type());
+      call.a = ConstantOp::create(
+          b, filter.getLoc(),
+          makeF32Elements(type, packed, "winograd_filter_hwc"));
+      call.b = input;
+      d[PASO_GEMM_K] = channels;
+      d[PASO_GEMM_A_LAYOUT] = PASO_A_PACKED;
+      d[PASO_GEMM_B_LAYOUT] = PASO_B_NHWC_IMAGE;
+      d[PASO_GEMM_B_BATCH_STRIDE] = height * width * channels;
+      // The kernel's blocks of 2x2 output tiles.
+      d[PASO_GEMM_LDA] = choice.tilesPerBlock;
+      int64_t tiles = ((oh + 1) / 2) * ((ow + 1) / 2);
+      int64_t blocks =
+          (tiles + choice.tilesPerBlock - 1) / choice.tilesPerBlock;
+      call.winogradNhwc = true;
+      call.shape = GemmShape{choice.tilesPerBlock, m, channels,
+                             16 * images * blocks, false, true};
+      call.extraSeconds =
+          std::max(0.0, choice.winogradSeconds -
+                            planGemm(target, call.shape).singleThreadSeconds);
+      call.algorithm = "winograd F(2x2,3x3), channels-last";
+      return call;
+    }
+  }
   // Every channels-last product reads the image in place (the GEMM
   // kernel's indirect micro-kernel), 1x1 ones included.
   d[PASO_GEMM_A_LAYOUT] = PASO_A_NHWC_IM2COL;
@@ -377,10 +447,6 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       b, filter.getLoc(), m, k, shapeOnly.nr,
       [&](int64_t col, int64_t row) { return (*weights)[col * k + row]; },
       "packed_filter_hwc");
-  if (bias) {
-    call.bias = bias;
-    d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
-  }
   call.shape = GemmShape{pixels, m, k, images, false, true};
   call.algorithm = pointwise ? "gemm, channels-last, 1x1 read in place"
                              : "gemm, channels-last, implicit im2col";
@@ -739,13 +805,13 @@ struct PasoCallCpuKernelsPass
         call = planConvolutionNhwc(
             b, op, conv.getInput(), conv.getFilter(), conv.getBias(), Value(),
             conv.getStrides(), conv.getPads(), conv.getDilations(),
-            conv.getGroup(), "none", {}, tile);
+            conv.getGroup(), "none", {}, tile, *target);
       else if (fused && fused.getChannelsLast())
         call = planConvolutionNhwc(
             b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
             fused.getResidual(), fused.getStrides(), fused.getPads(),
             fused.getDilations(), fused.getGroup(), fused.getActivation(),
-            fused.getActivationParams(), tile);
+            fused.getActivationParams(), tile, *target);
       else if (conv)
         call = planConvolution(b, op, conv.getInput(), conv.getFilter(),
                                conv.getBias(), Value(), conv.getStrides(),
@@ -799,7 +865,9 @@ struct PasoCallCpuKernelsPass
     Location loc = op->getLoc();
     Descriptor &d = call.descriptor;
     GemmPlan plan = planGemm(*target, call.shape);
-    std::string kernel = call.winograd ? "paso_winograd_f32" : "paso_gemm_f32";
+    std::string kernel = call.winograd       ? "paso_winograd_f32"
+                         : call.winogradNhwc ? "paso_winograd_nhwc_f32"
+                                             : "paso_gemm_f32";
     if (call.transpose) {
       ThreadPlan threads = planThreads(*target, 0, call.bytes);
       plan.maxThreads = threads.threads;
