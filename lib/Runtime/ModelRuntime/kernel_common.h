@@ -62,6 +62,9 @@ typedef struct {
   int64_t aBatchStride, bBatchStride, cBatchStride;
   int aLayout, bLayout, biasKind, activation, accumulate, hasEpilogue;
   int windowOp;
+  /* An NHWC product whose im2col is the image itself (1x1, stride 1, no
+   * padding): row m of A is pixel m's channels. */
+  int rowsInPlace;
   int64_t imageC, imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
       padLeft, dilationH, dilationW, outW;
   float alpha, beta;
@@ -121,6 +124,10 @@ static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
   g->dilationH = d[PASO_GEMM_DILATION_H];
   g->dilationW = d[PASO_GEMM_DILATION_W];
   g->outW = d[PASO_GEMM_OUT_W];
+  g->rowsInPlace = g->aLayout == PASO_A_NHWC_IM2COL && g->kernelH == 1 &&
+                   g->kernelW == 1 && g->strideH == 1 && g->strideW == 1 &&
+                   g->padTop == 0 && g->padLeft == 0 &&
+                   g->outW == g->imageW;
   g->alpha = bitsToFloat(d[PASO_GEMM_ALPHA_BITS]);
   g->beta = bitsToFloat(d[PASO_GEMM_BETA_BITS]);
   g->kc = d[PASO_GEMM_KC] > 0 ? d[PASO_GEMM_KC] : DEFAULT_KC;
