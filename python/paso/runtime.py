@@ -70,6 +70,14 @@ class Model:
         self.arena_size = lib.paso_arena_size()
         self._context = ctypes.c_void_p()
         self._check(lib.paso_context_create(ctypes.byref(self._context)))
+        # The argument arrays of paso_run, built once: for a small model the
+        # Python side of a run costs as much as the model itself.
+        n_in, n_out = max(len(self.inputs), 1), max(len(self.outputs), 1)
+        self._in_ptrs = (ctypes.c_void_p * n_in)()
+        self._in_sizes = (ctypes.c_size_t * n_in)(*[i.byte_size for i in self.inputs])
+        self._out_ptrs = (ctypes.c_void_p * n_out)()
+        self._out_sizes = (ctypes.c_size_t * n_out)(*[o.byte_size for o in self.outputs])
+        self._run = lib.paso_run
 
     @staticmethod
     def _info(pointer):
@@ -88,21 +96,21 @@ class Model:
         if missing:
             raise KeyError(f"missing inputs: {', '.join(missing)}")
         arrays = []
-        for info in self.inputs:
+        for index, info in enumerate(self.inputs):
             # asarray, not ascontiguousarray, which turns scalars into 1-D.
             array = np.asarray(feeds[info.name], dtype=info.dtype, order="C")
             if array.shape != info.shape:
                 raise ValueError(f"input '{info.name}' has shape {array.shape}, "
                                  f"expected {info.shape}")
-            arrays.append(array)
-        results = [np.empty(info.shape, info.dtype) for info in self.outputs]
-        n_in, n_out = len(arrays), len(results)
-        in_ptrs = (ctypes.c_void_p * max(n_in, 1))(*[a.ctypes.data for a in arrays])
-        in_sizes = (ctypes.c_size_t * max(n_in, 1))(*[a.nbytes for a in arrays])
-        out_ptrs = (ctypes.c_void_p * max(n_out, 1))(*[r.ctypes.data for r in results])
-        out_sizes = (ctypes.c_size_t * max(n_out, 1))(*[r.nbytes for r in results])
-        self._check(self._lib.paso_run(self._context, in_ptrs, in_sizes,
-                                       out_ptrs, out_sizes))
+            arrays.append(array)  # alive until paso_run returns
+            self._in_ptrs[index] = array.ctypes.data
+        results = []
+        for index, info in enumerate(self.outputs):
+            result = np.empty(info.shape, info.dtype)
+            results.append(result)
+            self._out_ptrs[index] = result.ctypes.data
+        self._check(self._run(self._context, self._in_ptrs, self._in_sizes,
+                              self._out_ptrs, self._out_sizes))
         return {info.name: r for info, r in zip(self.outputs, results)}
 
     def set_num_threads(self, threads):
