@@ -106,23 +106,23 @@ double mlir::paso::winogradTransformSeconds(const TargetDescription &target,
          CostModelDefaults::kWinogradCyclesPerTile / clock;
 }
 
-/// The channels-last half of chooseConvolution3x3.
-static ConvolutionChoice chooseConvolution3x3Nhwc(
-    const TargetDescription &target, int64_t images, int64_t channels,
-    int64_t filters, int64_t outH, int64_t outW) {
-  ConvolutionChoice choice;
-  GemmShape direct{outH * outW, filters, 9 * channels, images, false, true};
-  choice.directSeconds = planGemm(target, direct).singleThreadSeconds;
-  int64_t tiles = ((outH + 1) / 2) * ((outW + 1) / 2);
+/// Channels-last Winograd with t x t output tiles (t = 2 or 4): its
+/// predicted single-thread time and tiles per block.
+static std::pair<double, int64_t>
+winogradNhwcSeconds(const TargetDescription &target, int64_t images,
+                    int64_t channels, int64_t filters, int64_t outH,
+                    int64_t outW, int64_t tile, int64_t mr) {
+  int64_t alpha = tile + 2, planes = alpha * alpha;
+  int64_t tiles = ((outH + tile - 1) / tile) * ((outW + tile - 1) / tile);
   // Tiles per block: few enough that V and the products of a block stay
   // in half of L2, in whole register tiles, unless streaming the
   // transformed filters once per block would cost more than letting the
   // planes of a single block spill (written once, read once).
-  int64_t mr = planGemm(target, direct).mr;
   uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
-  double filterBytes = 64.0 * channels * filters;
-  double planeBytes = 64.0 * tiles * (channels + filters);
-  int64_t fit = static_cast<int64_t>(l2 / 2) / (64 * (channels + filters));
+  double filterBytes = 4.0 * planes * channels * filters;
+  double planeBytes = 4.0 * planes * tiles * (channels + filters);
+  int64_t fit =
+      static_cast<int64_t>(l2 / 2) / (4 * planes * (channels + filters));
   fit = std::max(mr, fit / mr * mr);
   int64_t blocks = (tiles + fit - 1) / fit;
   double spill = planeBytes > double(l2) ? 2 * planeBytes : 0;
@@ -130,14 +130,14 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
       filterBytes + spill <= blocks * filterBytes)
     blocks = 1;
   // Balanced blocks of whole register tiles.
-  choice.tilesPerBlock =
+  int64_t tilesPerBlock =
       std::min(tiles, ((tiles + blocks - 1) / blocks + mr - 1) / mr * mr);
-  blocks = (tiles + choice.tilesPerBlock - 1) / choice.tilesPerBlock;
-  GemmShape products{choice.tilesPerBlock, filters, channels,
-                     16 * images * blocks, false, true};
+  blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock;
+  GemmShape products{tilesPerBlock, filters, channels,
+                     planes * images * blocks, false, true};
   double productSeconds = planGemm(target, products).singleThreadSeconds;
-  // Each block streams all 16 transformed filters; beyond L2 they come
-  // from the L3 (or memory) every time.
+  // Each block streams all transformed filters; beyond L2 they come from
+  // the L3 (or memory) every time.
   if (filterBytes > double(l2) / 2) {
     double bandwidth = filterBytes <= double(target.l3Bytes)
                            ? CostModelDefaults::kL3GBpsPerCore * 1e9
@@ -149,12 +149,42 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
                  (CostModelDefaults::kFmaPipes *
                   std::max(4u, target.vectorBits / 32) * 2);
   int64_t lanes = target.vectorBits >= 512 ? 16 : 8;
-  double vectors = (channels + lanes - 1) / lanes + (filters + lanes - 1) / lanes;
-  choice.winogradSeconds =
-      productSeconds + double(images) * tiles * vectors *
-                           CostModelDefaults::kWinogradNhwcCyclesPerVector /
-                           clock;
-  choice.winograd = tiles >= mr && choice.winogradSeconds < 0.9 * choice.directSeconds;
+  double vectors =
+      (channels + lanes - 1) / lanes + (filters + lanes - 1) / lanes;
+  // The transforms' work grows with the planes they load and store.
+  double transformSeconds = double(images) * tiles * vectors *
+                            CostModelDefaults::kWinogradNhwcCyclesPerVector *
+                            planes / 16 / clock;
+  return {productSeconds + transformSeconds, tilesPerBlock};
+}
+
+/// The channels-last half of chooseConvolution3x3: direct, or Winograd
+/// with the tile size predicted fastest.
+static ConvolutionChoice chooseConvolution3x3Nhwc(
+    const TargetDescription &target, int64_t images, int64_t channels,
+    int64_t filters, int64_t outH, int64_t outW) {
+  ConvolutionChoice choice;
+  GemmShape direct{outH * outW, filters, 9 * channels, images, false, true};
+  GemmPlan plan = planGemm(target, direct);
+  choice.directSeconds = plan.singleThreadSeconds;
+  choice.winogradSeconds = 0;
+  for (int64_t tile : {2, 4}) {
+    int64_t tiles = ((outH + tile - 1) / tile) * ((outW + tile - 1) / tile);
+    // At least one full register tile of rows, or the products are
+    // mostly padding.
+    if (tiles < plan.mr)
+      continue;
+    auto [seconds, tilesPerBlock] = winogradNhwcSeconds(
+        target, images, channels, filters, outH, outW, tile, plan.mr);
+    if (choice.winogradSeconds == 0 || seconds < choice.winogradSeconds) {
+      choice.winogradSeconds = seconds;
+      choice.tilesPerBlock = tilesPerBlock;
+      choice.tile = tile;
+    }
+  }
+  // A 10% margin: the transforms' cost is the least certain number here.
+  choice.winograd = choice.winogradSeconds > 0 &&
+                    choice.winogradSeconds < 0.9 * choice.directSeconds;
   return choice;
 }
 

@@ -39,7 +39,8 @@ struct CostModelDefaults {
   /// them per device).
   static constexpr double kWinogradCyclesPerTile = 25;
   /// The channels-last transforms run along channels: cycles per (vector
-  /// of channels, 2x2 tile), in or out.
+  /// of channels, 2x2 tile), in or out; F(4x4, 3x3)'s in proportion to
+  /// the 36 planes it loads and stores instead of 16.
   static constexpr double kWinogradNhwcCyclesPerVector = 40;
   static constexpr double kIm2colOverhead = 1.6;
   /// Largest Winograd scratch (transformed inputs and products, part of
@@ -98,10 +99,13 @@ GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
 /// direct kernel has no packing overhead; Winograd runs block by block of
 /// `tilesPerBlock` tiles whose transformed planes fit half of L2, and
 /// streams the transformed filters once per block.
+/// Channels-last, Winograd's output tiles are 2x2 (F(2x2, 3x3)) or 4x4
+/// (F(4x4, 3x3): fewer multiplications, larger transformed filters,
+/// whichever is predicted faster.
 struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;
-  int64_t tilesPerBlock = 0;
+  int64_t tilesPerBlock = 0, tile = 2;
 };
 /// Single-thread time of Winograd's input and output transforms for an
 /// outH x outW output: they run a vector of tiles along each tile row, so

@@ -38,12 +38,12 @@ static llvm::cl::opt<bool>
     noWinograd("paso-no-winograd",
                llvm::cl::desc("Never run 3x3 convolutions by Winograd"),
                llvm::cl::init(false));
-static llvm::cl::opt<bool> alwaysWinograd(
-    "paso-always-winograd",
+static llvm::cl::opt<unsigned> forceWinogradTile(
+    "paso-force-winograd",
     llvm::cl::desc("Run every channels-last 3x3, stride-1 convolution by "
-                   "Winograd, whatever the cost model predicts (tests, "
-                   "measurements)"),
-    llvm::cl::init(false));
+                   "Winograd with this output tile edge (2 or 4), whatever "
+                   "the cost model predicts (tests, measurements)"),
+    llvm::cl::init(0));
 
 namespace {
 
@@ -385,31 +385,43 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       dilations[0] == 1 && dilations[1] == 1 && !noWinograd) {
     ConvolutionChoice choice = chooseConvolution3x3(
         target, images, channels, m, oh, ow, /*channelsLast=*/true);
-    if (choice.winograd || alwaysWinograd) {
-      // U = G g G^T per (filter, channel), each of the 16 planes packed as
-      // the B panels of its product: [16][ceil(M / NR)][C][NR].
-      static const double g[4][3] = {
+    if (choice.winograd || forceWinogradTile == 2 ||
+        forceWinogradTile == 4) {
+      // U = G g G^T per (filter, channel), each of the a^2 planes packed
+      // as the B panels of its product: [a^2][ceil(M / NR)][C][NR].
+      static const double g2[4][3] = {
           {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+      static const double g4[6][3] = {{1.0 / 4, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                      {0, 0, 1}};
+      int64_t tile = forceWinogradTile ? forceWinogradTile : choice.tile;
+      int64_t alpha = tile + 2;
+      auto g = [&](int64_t i, int64_t j) {
+        return tile == 4 ? g4[i][j] : g2[i][j];
+      };
       int64_t nr = shapeOnly.nr, panels = (m + nr - 1) / nr;
       int64_t plane = panels * channels * nr;
-      SmallVector<float> packed(16 * plane, 0.0f);
+      SmallVector<float> packed(alpha * alpha * plane, 0.0f);
       for (int64_t f = 0; f < m; ++f) {
         for (int64_t c = 0; c < channels; ++c) {
           // The filter is [M, 3, 3, C].
           auto w = [&](int64_t y, int64_t x) {
             return double((*weights)[((f * 3 + y) * 3 + x) * channels + c]);
           };
-          double t[4][3];
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 3; ++j)
-              t[i][j] = g[i][0] * w(0, j) + g[i][1] * w(1, j) +
-                        g[i][2] * w(2, j);
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j)
-              packed[(i * 4 + j) * plane + (f / nr) * channels * nr +
+          double t[6][3];
+          for (int64_t i = 0; i < alpha; ++i)
+            for (int64_t j = 0; j < 3; ++j)
+              t[i][j] = g(i, 0) * w(0, j) + g(i, 1) * w(1, j) +
+                        g(i, 2) * w(2, j);
+          for (int64_t i = 0; i < alpha; ++i)
+            for (int64_t j = 0; j < alpha; ++j)
+              packed[(i * alpha + j) * plane + (f / nr) * channels * nr +
                      c * nr + f % nr] =
-                  static_cast<float>(t[i][0] * g[j][0] + t[i][1] * g[j][1] +
-                                     t[i][2] * g[j][2]);
+                  static_cast<float>(t[i][0] * g(j, 0) + t[i][1] * g(j, 1) +
+                                     t[i][2] * g(j, 2));
         }
       }
       auto type = RankedTensorType::get(
@@ -422,18 +434,22 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       d[PASO_GEMM_A_LAYOUT] = PASO_A_PACKED;
       d[PASO_GEMM_B_LAYOUT] = PASO_B_NHWC_IMAGE;
       d[PASO_GEMM_B_BATCH_STRIDE] = height * width * channels;
-      // The kernel's blocks of 2x2 output tiles.
-      d[PASO_GEMM_LDA] = choice.tilesPerBlock;
-      int64_t tiles = ((oh + 1) / 2) * ((ow + 1) / 2);
-      int64_t blocks =
-          (tiles + choice.tilesPerBlock - 1) / choice.tilesPerBlock;
+      // The kernel's tile edge and blocks of tiles (forced: 2x2 tiles,
+      // blocks of 8 register tiles).
+      int64_t tiles = ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile);
+      int64_t perBlock =
+          forceWinogradTile ? 8 * shapeOnly.mr : choice.tilesPerBlock;
+      d[PASO_GEMM_LDA] = perBlock;
+      d[PASO_GEMM_LDB] = tile;
+      int64_t blocks = (tiles + perBlock - 1) / perBlock;
       call.winogradNhwc = true;
-      call.shape = GemmShape{choice.tilesPerBlock, m, channels,
-                             16 * images * blocks, false, true};
+      call.shape = GemmShape{std::min(perBlock, tiles), m, channels,
+                             alpha * alpha * images * blocks, false, true};
       call.extraSeconds =
           std::max(0.0, choice.winogradSeconds -
                             planGemm(target, call.shape).singleThreadSeconds);
-      call.algorithm = "winograd F(2x2,3x3), channels-last";
+      call.algorithm = tile == 4 ? "winograd F(4x4,3x3), channels-last"
+                                 : "winograd F(2x2,3x3), channels-last";
       return call;
     }
   }
