@@ -49,6 +49,11 @@ static inline int64_t kernelThreads(const int64_t *descriptor) {
 /* Blocking for products whose caller has no cost-model numbers (paso_sgemm):
  * a 256 x 1024 block of B is 1 MiB, within every target's L2. */
 enum { DEFAULT_KC = 256, DEFAULT_NC = 1024 };
+/* Largest A block (rows x KC floats) for which a product runs panel by
+ * panel of B (gemm_kernel.inc's panelsOuter): it is re-read from L2 once
+ * per panel, so it must stay well inside the smallest L2 of the targets
+ * (the Pi 4's 1 MiB, shared by four cores). */
+enum { PANELS_OUTER_MAX_A_BYTES = 192 << 10 };
 
 /* paso_sgemm products smaller than this (in multiply-adds) run on one
  * thread: waking a sleeping pool worker can take tens of microseconds,
