@@ -95,10 +95,15 @@ def conv_model(path, image, filters, kernel, strides=(1, 1), pads=(0,) * 4,
     return save(nodes, inputs, [tensor("y", out_shape)], inits, path)
 
 
-def check(onnx_path, tmp_path, target, layout="auto"):
+def check(onnx_path, tmp_path, target, layout="auto", extra_args=(),
+          magnitude=None):
+    """Compiles and runs the model against ORT with test_models.py's
+    tolerance, its absolute part scaled by `magnitude` when given (the
+    values before a clipping activation, where a kernel's rounding is
+    relative to them rather than to the clipped output)."""
     so = paso.compile(onnx_path, target=target,
                       output=tmp_path / f"{target}.so",
-                      extra_args=[f"--paso-layout={layout}"])
+                      extra_args=[f"--paso-layout={layout}", *extra_args])
     model = paso.load(so)
     rng = np.random.default_rng(1)
     feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32)
@@ -107,7 +112,14 @@ def check(onnx_path, tmp_path, target, layout="auto"):
                                    providers=["CPUExecutionProvider"])
     want = dict(zip([o.name for o in session.get_outputs()],
                     session.run(None, feeds)))
-    assert_matches(model.run(feeds), want, onnx_path.name)
+    got = model.run(feeds)
+    if magnitude is None:
+        assert_matches(got, want, onnx_path.name)
+    else:
+        for name, expected in want.items():
+            np.testing.assert_allclose(got[name], expected, rtol=1e-4,
+                                       atol=1e-5 * magnitude,
+                                       err_msg=f"{onnx_path.name} {name}")
     return feeds, want
 
 
@@ -334,6 +346,30 @@ def test_fire_module_concat(layout, paso_opt, tmp_path):
     check(path, tmp_path, "host", layout=layout)
 
 
+def test_fire_module_concat_winograd(paso_opt, tmp_path):
+    """The fire module with its 3x3 expansion forced to Winograd: the
+    output transform writes into the concat's buffer at its channel
+    offset, with the concat's row stride."""
+    inits = [weights("ws", [6, 10, 1, 1]), weights("w1", [7, 6, 1, 1]),
+             weights("w3", [19, 6, 3, 3]), weights("b3", [19])]
+    nodes = [
+        helper.make_node("Conv", ["x", "ws"], ["s"]),
+        helper.make_node("Conv", ["s", "w1"], ["e1"]),
+        helper.make_node("Conv", ["s", "w3", "b3"], ["e3"],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["e3"], ["e3r"]),
+        helper.make_node("Concat", ["e1", "e3r"], ["y"], axis=1),
+    ]
+    path = save(nodes, [tensor("x", [1, 10, 9, 11])],
+                [tensor("y", [1, 26, 9, 11])], inits,
+                tmp_path / "fire_winograd.onnx")
+    args = ["--paso-layout=nhwc", "--paso-force-winograd=4"]
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg", *args],
+                        capture_output=True, text=True, check=True).stdout
+    assert "winograd F(4x4,3x3), channels-last, into its concat" in ir, ir
+    check(path, tmp_path, "host", layout="nhwc", extra_args=args[1:])
+
+
 ROWS = {
     # Row lengths with a vector tail at both widths, rows that need the
     # max subtraction (large values), and a layer norm without shift.
@@ -398,6 +434,41 @@ WINOGRAD = {
     "asymmetric_pads": dict(image=(1, 64, 28, 27), filters=40,
                             kernel=(3, 3), pads=(0, 1, 2, 1), bias=False),
 }
+
+
+WINOGRAD_NHWC = dict(WINOGRAD, **{
+    # Channel counts that leave a partial vector in both transforms, a
+    # non-cheap activation, and a map smaller than one 4x4 tile row.
+    "ragged_channels": dict(image=(1, 20, 13, 11), filters=37, kernel=(3, 3),
+                            pads=(1, 1, 1, 1), residual=True,
+                            activation=("Sigmoid", {})),
+    "small_map": dict(image=(2, 24, 5, 3), filters=33, kernel=(3, 3),
+                      pads=(1, 1, 1, 1), activation=("Relu", {})),
+})
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("tile", [2, 4])
+@pytest.mark.parametrize("case", sorted(WINOGRAD_NHWC))
+def test_winograd_nhwc(case, tile, target, paso_opt, tmp_path):
+    """Channels-last Winograd F(2x2, 3x3) and F(4x4, 3x3), forced (the cost
+    model takes them for large layers only): partial tiles at the right
+    and bottom edges, partial channel vectors, batches, padding, bias,
+    residual and activations."""
+    path = conv_model(tmp_path / f"{case}.onnx", **WINOGRAD_NHWC[case])
+    args = ["--paso-layout=nhwc", f"--paso-force-winograd={tile}"]
+    ir = subprocess.run([paso_opt, str(path), "--emit=linalg",
+                         f"-target={target}", *args],
+                        capture_output=True, text=True, check=True).stdout
+    assert f"winograd F({tile}x{tile},3x3), channels-last" in ir, ir
+    assert "call @paso_winograd_nhwc_f32" in ir, ir
+    # F(4x4)'s rounding (~2e-6 of the convolution's magnitude, the largest
+    # of about 4.5 standard deviations of a sum of 9 C products of
+    # standard-normal values) exceeds the tolerance of a Clip's output.
+    channels = WINOGRAD_NHWC[case]["image"][1]
+    magnitude = 4.5 * np.sqrt(9 * channels) if tile == 4 else None
+    check(path, tmp_path, target, layout="nhwc", extra_args=args[1:],
+          magnitude=magnitude)
 
 
 @pytest.mark.parametrize("target", TARGETS)

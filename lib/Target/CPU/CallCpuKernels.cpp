@@ -391,11 +391,13 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       // as the B panels of its product: [a^2][ceil(M / NR)][C][NR].
       static const double g2[4][3] = {
           {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-      static const double g4[6][3] = {{1.0 / 4, 0, 0},
-                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+      // F(4x4, 3x3) at the points 0, 1, -1, 2, -1/2 (the runtime's
+      // winograd_nhwc_kernel.inc has B^T and A^T).
+      static const double g4[6][3] = {{1, 0, 0},
+                                      {-1.0 / 3, -1.0 / 3, -1.0 / 3},
+                                      {1.0 / 3, -1.0 / 3, 1.0 / 3},
+                                      {1.0 / 15, 2.0 / 15, 4.0 / 15},
+                                      {-16.0 / 15, 8.0 / 15, -4.0 / 15},
                                       {0, 0, 1}};
       int64_t tile = forceWinogradTile ? forceWinogradTile : choice.tile;
       int64_t alpha = tile + 2;
@@ -781,6 +783,13 @@ struct PasoCallCpuKernelsPass
     ModuleOp module = getOperation();
     if (failed(resolvePassTarget(module, targetName, target)))
       return signalPassFailure();
+    if (forceWinogradTile != 0 && forceWinogradTile != 2 &&
+        forceWinogradTile != 4) {
+      mlir::emitError(module.getLoc())
+          << "--paso-force-winograd=" << forceWinogradTile.getValue()
+          << ": the output tile edge must be 2 or 4";
+      return signalPassFailure();
+    }
     // The register tile depends only on the target.
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
