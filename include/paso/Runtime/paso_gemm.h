@@ -20,6 +20,11 @@
  * (PASO_B_NHWC_IMAGE).
  * MR x NR is the micro-kernel's register tile: 6 x 16 for the 256-bit
  * kernel (paso_gemm_f32), 12 x 32 for the 512-bit one (paso_gemm_f32_v16).
+ * The channels-last Winograd kernel (paso_winograd_nhwc_f32[_v16]) reads
+ * the same descriptor as M = output pixels, N = filters, K = channels, B
+ * the NHWC image (PASO_B_NHWC_IMAGE), A the transformed filters as a^2
+ * planes of B panels (a = t + 2), with two fields of its own: LDA = 2x2
+ * or 4x4 tiles per block, LDB = the output tile edge t (2 or 4).
  *
 \*===----------------------------------------------------------------------===*/
 

@@ -128,8 +128,13 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
       Winograd F(2x2, 3x3) (`paso_winograd_f32`, filters transformed at
       compile time, a scratch buffer from the arena as a seventh
       argument) where the cost model predicts it at least 10% faster than
-      the direct kernel; `--paso-no-winograd` turns this off for A/B
-      measurements.
+      the direct kernel. Channels-last ones run by F(2x2, 3x3) or
+      F(4x4, 3x3), whichever the cost model predicts faster
+      (`paso_winograd_nhwc_f32`: transforms along channels, blocks of
+      tiles sized to L2, the products on the indirect micro-kernel).
+      `--paso-no-winograd` turns Winograd off for A/B measurements;
+      `--paso-force-winograd=2|4` forces it (channels-last) with that
+      output tile edge.
     - The cost model (`include/paso/Target/CostModel.h`) chooses the cache
       blocking from the target's L1/L2 sizes and how many threads each
       product is worth; both go into the call's constant descriptor
