@@ -136,15 +136,18 @@ winogradNhwcSeconds(const TargetDescription &target, int64_t images,
   GemmShape products{tilesPerBlock, filters, channels,
                      planes * images * blocks, false, true};
   double productSeconds = planGemm(target, products).singleThreadSeconds;
-  // Each block streams all transformed filters; beyond L2 they come from
-  // the L3 (or memory) every time.
-  if (filterBytes > double(l2) / 2) {
-    double bandwidth = filterBytes <= double(target.l3Bytes)
-                           ? CostModelDefaults::kL3GBpsPerCore * 1e9
-                           : memoryBytesPerSecond(target);
-    productSeconds = std::max(productSeconds,
-                              filterBytes * images * blocks / bandwidth);
-  }
+  // Each block streams all transformed filters. Beyond L2 they are
+  // charged at the memory's bandwidth even where the L3 could hold them,
+  // and added to the arithmetic rather than overlapped with it: inside a
+  // model every layer's weights pass through the caches once per
+  // inference and evict each other, and a layer with few tiles per
+  // filter panel waits for each panel (chains of four 256-channel 14x14
+  // layers: F(4x4) 1.65 ms per layer, F(2x2) 1.0, direct 2.05; alone, all
+  // three are 30-50% faster or about even). So the larger F(4x4)
+  // filters lose where weights dominate.
+  if (filterBytes > double(l2) / 2)
+    productSeconds +=
+        filterBytes * images * blocks / memoryBytesPerSecond(target);
   double clock = peakFlopsPerCore(target) /
                  (CostModelDefaults::kFmaPipes *
                   std::max(4u, target.vectorBits / 32) * 2);
@@ -166,7 +169,13 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
   ConvolutionChoice choice;
   GemmShape direct{outH * outW, filters, 9 * channels, images, false, true};
   GemmPlan plan = planGemm(target, direct);
+  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
+  // The direct kernel streams its filters once, on the same terms.
+  double directFilterBytes = 36.0 * channels * filters;
   choice.directSeconds = plan.singleThreadSeconds;
+  if (directFilterBytes > double(l2) / 2)
+    choice.directSeconds +=
+        directFilterBytes / memoryBytesPerSecond(target);
   choice.winogradSeconds = 0;
   for (int64_t tile : {2, 4}) {
     int64_t tiles = ((outH + tile - 1) / tile) * ((outW + tile - 1) / tile);
