@@ -67,8 +67,12 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
   // cache lines of the packed panels) between 64 and 512.
   int64_t kc = static_cast<int64_t>(l1 * 3 / 4) / ((plan.mr + plan.nr) * 4);
   kc = std::clamp<int64_t>(kc / 8 * 8, 64, 512);
-  // A K shorter than the block needs no more.
-  plan.kc = std::min(kc, std::max<int64_t>(8, (shape.k + 7) / 8 * 8));
+  // A K shorter than the block needs no more; one at most a quarter
+  // longer is taken whole (1x1 layers of 256 channels), which the panels
+  // still leave in L1, rather than as a full block and a short one that
+  // costs a second pass over C.
+  int64_t wholeK = std::max<int64_t>(8, (shape.k + 7) / 8 * 8);
+  plan.kc = wholeK <= kc * 5 / 4 ? wholeK : kc;
   // The packed B block (kc x nc) takes half of L2.
   int64_t nc = static_cast<int64_t>(l2 / 2) / (plan.kc * 4);
   nc = std::max(plan.nr, nc / plan.nr * plan.nr);
