@@ -121,7 +121,7 @@ winogradNhwcSeconds(const TargetDescription &target, int64_t images,
   // Tiles per block: few enough that V and the products of a block stay
   // in half of L2, in whole register tiles, unless streaming the
   // transformed filters once per block would cost more than letting the
-  // planes of a single block spill (written once, read once).
+  // planes of fewer, larger blocks spill (written once, read once).
   uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
   double filterBytes = 4.0 * planes * channels * filters;
   double planeBytes = 4.0 * planes * tiles * (channels + filters);
@@ -129,10 +129,14 @@ winogradNhwcSeconds(const TargetDescription &target, int64_t images,
       static_cast<int64_t>(l2 / 2) / (4 * planes * (channels + filters));
   fit = std::max(mr, fit / mr * mr);
   int64_t blocks = (tiles + fit - 1) / fit;
-  double spill = planeBytes > double(l2) ? 2 * planeBytes : 0;
-  if (filterBytes > double(l2) / 2 &&
-      filterBytes + spill <= blocks * filterBytes)
-    blocks = 1;
+  // The fewest blocks the runtime's per-piece allocation allows.
+  int64_t fewest = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(
+             planeBytes / CostModelDefaults::kWinogradMaxBlockBytes)));
+  double spill = planeBytes / fewest > double(l2) ? 2 * planeBytes : 0;
+  if (filterBytes > double(l2) / 2 && fewest < blocks &&
+      fewest * filterBytes + spill <= blocks * filterBytes)
+    blocks = fewest;
   // Balanced blocks of whole register tiles.
   int64_t tilesPerBlock =
       std::min(tiles, ((tiles + blocks - 1) / blocks + mr - 1) / mr * mr);

@@ -48,6 +48,9 @@ struct CostModelDefaults {
   /// whatever the predicted gain, to keep the arena small on boards with
   /// little memory.
   static constexpr double kWinogradMaxScratchBytes = 16 << 20;
+  /// Largest block of channels-last Winograd planes (a^2 x tiles x
+  /// (C + M) floats), which the runtime allocates per piece of work.
+  static constexpr double kWinogradMaxBlockBytes = 4 << 20;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
 };

@@ -61,3 +61,18 @@ func.func @strided_and_dilated(%x: tensor<1x28x28x64xf32>) -> (tensor<1x14x14x64
   %d = paso.conv %x, %w {channels_last = true, dilations = array<i64: 2, 2>, group = 1 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x28x28x64xf32>, tensor<64x3x3x64xf32>) -> tensor<1x28x28x64xf32>
   return %s, %d : tensor<1x14x14x64xf32>, tensor<1x28x28x64xf32>
 }
+
+// -----
+
+// 256 channels at 56x56: the transformed filters (36 x 256 x 256 floats,
+// 9 MiB) would be streamed once per L2-sized block, so the blocks grow
+// to the runtime's cap of 4 MiB of planes: 4 blocks of 54 tiles
+// (36 x 54 x 512 floats each) instead of dozens of L2-sized ones.
+// CHECK-DAG: memref.global "private" constant @__paso_gemm_descriptor_{{[0-9]+}} : memref<35xi64> = dense<[3136, 256, 256, 1, 1, 54, 4, 4, 256,
+// CHECK-LABEL: func @large_layer
+// CHECK: call @paso_winograd_nhwc_f32({{.*}}) {paso.algorithm = "winograd F(4x4,3x3), channels-last"
+func.func @large_layer(%x: tensor<1x56x56x256xf32>) -> tensor<1x56x56x256xf32> {
+  %w = paso.constant dense<0.5> : tensor<256x3x3x256xf32>
+  %y = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x56x56x256xf32>, tensor<256x3x3x256xf32>) -> tensor<1x56x56x256xf32>
+  return %y : tensor<1x56x56x256xf32>
+}
