@@ -10,6 +10,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Linker/Linker.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -164,6 +165,19 @@ static void hideInternals(llvm::Module &module) {
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
+/// Code generation for the target's CPU and features in every defined
+/// function.
+static void setTargetAttributes(llvm::Module &module,
+                                const TargetDescription &target) {
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+}
+
 static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
                      unsigned optLevel) {
   llvm::LoopAnalysisManager lam;
@@ -214,6 +228,12 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   llvmModule->setDataLayout(machine->createDataLayout());
 
   emitAbiTables(*llvmModule, interface, arenaSize);
+  // The model's own code is optimised before the runtime joins it: the
+  // runtime's bitcode was optimised when PASO was built, and running the
+  // O3 pipeline over it again with every model cost most of a compile
+  // (the MLP: about 5 s, of which its own code is a fraction).
+  setTargetAttributes(*llvmModule, target);
+  optimize(*llvmModule, *machine, optLevel);
   std::optional<llvm::StringRef> bitcode =
       getRuntimeBitcode(llvm::Triple(target.triple));
   if (!bitcode)
@@ -231,18 +251,19 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   hideInternals(*llvmModule);
   // The runtime was compiled for a generic CPU; code generation uses the
   // target's CPU and features for every function.
-  for (llvm::Function &function : *llvmModule) {
-    if (function.isDeclaration())
-      continue;
-    function.addFnAttr("target-cpu", target.cpu);
-    if (!target.features.empty())
-      function.addFnAttr("target-features", target.features);
-  }
+  setTargetAttributes(*llvmModule, target);
   std::string verifyErrors;
   llvm::raw_string_ostream verifyStream(verifyErrors);
   if (llvm::verifyModule(*llvmModule, &verifyStream))
     return emitError(loc) << "generated LLVM IR is invalid: " << verifyErrors;
-  optimize(*llvmModule, *machine, optLevel);
+  // Only drop what the model does not call (runtime kernels it has no
+  // op for); the runtime's code is already optimised.
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder passBuilder(machine.get());
+  passBuilder.registerModuleAnalyses(mam);
+  llvm::ModulePassManager dce;
+  dce.addPass(llvm::GlobalDCEPass());
+  dce.run(*llvmModule, mam);
   return llvmModule;
 }
 
