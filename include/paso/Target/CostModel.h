@@ -99,12 +99,11 @@ GemmPlan planGemm(const TargetDescription &target, const GemmShape &shape);
 /// of at most kWinogradMaxScratchBytes.
 ///
 /// Channels-last (NHWC), the products read the image in place, so the
-/// direct kernel has no packing overhead; Winograd runs block by block of
-/// `tilesPerBlock` tiles whose transformed planes fit half of L2, and
-/// streams the transformed filters once per block.
-/// Channels-last, Winograd's output tiles are 2x2 (F(2x2, 3x3)) or 4x4
-/// (F(4x4, 3x3): fewer multiplications, larger transformed filters,
-/// whichever is predicted faster.
+/// direct kernel has no packing overhead; Winograd's output tiles are 2x2
+/// (F(2x2, 3x3)) or 4x4 (F(4x4, 3x3): fewer multiplications, larger
+/// transformed filters), whichever is predicted faster, and it runs block
+/// by block of `tilesPerBlock` tiles, streaming the transformed filters
+/// once per block.
 struct ConvolutionChoice {
   bool winograd = false;
   double directSeconds = 0, winogradSeconds = 0;

@@ -167,6 +167,35 @@ Value packPanels(OpBuilder &b, Location loc, int64_t rows, int64_t depth,
   return ConstantOp::create(b, loc, makeF32Elements(type, packed, name));
 }
 
+/// Winograd's filter transform U = G g G^T of one 3x3 filter g (read as
+/// w(y, x)) for t x t output tiles (t = 2 or 4): `store(i, j, value)` gets
+/// each of the (t + 2)^2 values. F(4x4, 3x3) uses the points 0, 1, -1, 2,
+/// -1/2 (the runtime's winograd_nhwc_kernel.inc has B^T and A^T).
+template <typename Weight, typename Store>
+void transformWinogradFilter(int64_t tile, Weight w, Store store) {
+  static const double g2[4][3] = {
+      {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static const double g4[6][3] = {{1, 0, 0},
+                                  {-1.0 / 3, -1.0 / 3, -1.0 / 3},
+                                  {1.0 / 3, -1.0 / 3, 1.0 / 3},
+                                  {1.0 / 15, 2.0 / 15, 4.0 / 15},
+                                  {-16.0 / 15, 8.0 / 15, -4.0 / 15},
+                                  {0, 0, 1}};
+  auto g = [&](int64_t i, int64_t j) {
+    return tile == 4 ? g4[i][j] : g2[i][j];
+  };
+  int64_t alpha = tile + 2;
+  double t[6][3];
+  for (int64_t i = 0; i < alpha; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      t[i][j] = g(i, 0) * w(0, j) + g(i, 1) * w(1, j) + g(i, 2) * w(2, j);
+  for (int64_t i = 0; i < alpha; ++i)
+    for (int64_t j = 0; j < alpha; ++j)
+      store(i, j,
+            static_cast<float>(t[i][0] * g(j, 0) + t[i][1] * g(j, 1) +
+                               t[i][2] * g(j, 2)));
+}
+
 /// The call for an ungrouped 2-D convolution, or nullopt when the kernel
 /// does not take it.
 std::optional<KernelCall>
@@ -235,27 +264,21 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
              chooseConvolution3x3(target, images, channels, m, oh, ow,
                                   /*channelsLast=*/false)
                  .winograd) {
-    // U = G g G^T per (filter, channel), packed as 16 products of panels
-    // of MR rows: [16][ceil(M / MR)][C][MR].
-    static const double g[4][3] = {
-        {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    // U per (filter, channel), packed as 16 products of panels of MR
+    // rows: [16][ceil(M / MR)][C][MR].
     int64_t mr = shapeOnly.mr, panels = (m + mr - 1) / mr;
     SmallVector<float> packed(16 * panels * channels * mr, 0.0f);
-    for (int64_t f = 0; f < m; ++f) {
+    for (int64_t f = 0; f < m; ++f)
       for (int64_t c = 0; c < channels; ++c) {
+        // The filter is [M, C, 3, 3].
         const float *w = weights->data() + (f * channels + c) * 9;
-        double t[4][3];
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 3; ++j)
-            t[i][j] = g[i][0] * w[j] + g[i][1] * w[3 + j] + g[i][2] * w[6 + j];
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j)
-            packed[(i * 4 + j) * panels * channels * mr +
-                   (f / mr) * channels * mr + c * mr + f % mr] =
-                static_cast<float>(t[i][0] * g[j][0] + t[i][1] * g[j][1] +
-                                   t[i][2] * g[j][2]);
+        transformWinogradFilter(
+            2, [&](int64_t y, int64_t x) { return double(w[y * 3 + x]); },
+            [&](int64_t i, int64_t j, float value) {
+              packed[(i * 4 + j) * panels * channels * mr +
+                     (f / mr) * channels * mr + c * mr + f % mr] = value;
+            });
       }
-    }
     auto type = RankedTensorType::get({static_cast<int64_t>(packed.size())},
                                       b.getF32Type());
     call.a = ConstantOp::create(b, filter.getLoc(),
@@ -387,45 +410,26 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
         target, images, channels, m, oh, ow, /*channelsLast=*/true);
     if (choice.winograd || forceWinogradTile == 2 ||
         forceWinogradTile == 4) {
-      // U = G g G^T per (filter, channel), each of the a^2 planes packed
-      // as the B panels of its product: [a^2][ceil(M / NR)][C][NR].
-      static const double g2[4][3] = {
-          {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-      // F(4x4, 3x3) at the points 0, 1, -1, 2, -1/2 (the runtime's
-      // winograd_nhwc_kernel.inc has B^T and A^T).
-      static const double g4[6][3] = {{1, 0, 0},
-                                      {-1.0 / 3, -1.0 / 3, -1.0 / 3},
-                                      {1.0 / 3, -1.0 / 3, 1.0 / 3},
-                                      {1.0 / 15, 2.0 / 15, 4.0 / 15},
-                                      {-16.0 / 15, 8.0 / 15, -4.0 / 15},
-                                      {0, 0, 1}};
+      // U per (filter, channel), each of the a^2 planes packed as the B
+      // panels of its product: [a^2][ceil(M / NR)][C][NR].
       int64_t tile = forceWinogradTile ? forceWinogradTile : choice.tile;
       int64_t alpha = tile + 2;
-      auto g = [&](int64_t i, int64_t j) {
-        return tile == 4 ? g4[i][j] : g2[i][j];
-      };
       int64_t nr = shapeOnly.nr, panels = (m + nr - 1) / nr;
       int64_t plane = panels * channels * nr;
       SmallVector<float> packed(alpha * alpha * plane, 0.0f);
-      for (int64_t f = 0; f < m; ++f) {
-        for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t f = 0; f < m; ++f)
+        for (int64_t c = 0; c < channels; ++c)
           // The filter is [M, 3, 3, C].
-          auto w = [&](int64_t y, int64_t x) {
-            return double((*weights)[((f * 3 + y) * 3 + x) * channels + c]);
-          };
-          double t[6][3];
-          for (int64_t i = 0; i < alpha; ++i)
-            for (int64_t j = 0; j < 3; ++j)
-              t[i][j] = g(i, 0) * w(0, j) + g(i, 1) * w(1, j) +
-                        g(i, 2) * w(2, j);
-          for (int64_t i = 0; i < alpha; ++i)
-            for (int64_t j = 0; j < alpha; ++j)
-              packed[(i * alpha + j) * plane + (f / nr) * channels * nr +
-                     c * nr + f % nr] =
-                  static_cast<float>(t[i][0] * g(j, 0) + t[i][1] * g(j, 1) +
-                                     t[i][2] * g(j, 2));
-        }
-      }
+          transformWinogradFilter(
+              tile,
+              [&](int64_t y, int64_t x) {
+                return double(
+                    (*weights)[((f * 3 + y) * 3 + x) * channels + c]);
+              },
+              [&](int64_t i, int64_t j, float value) {
+                packed[(i * alpha + j) * plane + (f / nr) * channels * nr +
+                       c * nr + f % nr] = value;
+              });
       auto type = RankedTensorType::get(
           {static_cast<int64_t>(packed.size())}, b.getF32Type());
       call.a = ConstantOp::create(
@@ -436,8 +440,8 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       d[PASO_GEMM_A_LAYOUT] = PASO_A_PACKED;
       d[PASO_GEMM_B_LAYOUT] = PASO_B_NHWC_IMAGE;
       d[PASO_GEMM_B_BATCH_STRIDE] = height * width * channels;
-      // The kernel's tile edge and blocks of tiles (forced: 2x2 tiles,
-      // blocks of 8 register tiles).
+      // The kernel's tile edge and blocks of tiles (forced: blocks of 8
+      // register tiles).
       int64_t tiles = ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile);
       int64_t perBlock =
           forceWinogradTile ? 8 * shapeOnly.mr : choice.tilesPerBlock;
