@@ -88,14 +88,16 @@ bool mlir::paso::isChannelsLast(Operation *op) {
 // ConvOp
 //===----------------------------------------------------------------------===//
 
-/// Result type of a (possibly fused) convolution.
-static LogicalResult inferConvType(std::optional<Location> loc, Value input,
+/// Result type of a (possibly fused or quantised) convolution.
+LogicalResult mlir::paso::detail::inferConvType(std::optional<Location> loc,
+                                   Value input,
                                    Value filter, Value bias,
                                    ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> pads,
                                    ArrayRef<int64_t> dilations, int64_t group,
                                    bool channelsLast,
-                                   SmallVectorImpl<Type> &types) {
+                                   SmallVectorImpl<Type> &types,
+                                   bool sameElementType) {
   RankedTensorType inputType = rankedType(input);
   RankedTensorType filterType = rankedType(filter);
   int64_t rank = inputType.getRank();
@@ -105,7 +107,8 @@ static LogicalResult inferConvType(std::optional<Location> loc, Value input,
   if (filterType.getRank() != rank)
     return inferError(loc, "filter rank " + Twine(filterType.getRank()) +
                                " differs from input rank " + Twine(rank));
-  if (filterType.getElementType() != inputType.getElementType())
+  if (sameElementType &&
+      filterType.getElementType() != inputType.getElementType())
     return inferError(loc, "filter element type differs from input");
   int64_t spatialRank = rank - 2;
   if (failed(checkWindowAttrs(loc, spatialRank, strides, pads, dilations)))

@@ -24,6 +24,10 @@ void PasoDialect::initialize() {
 #define GET_OP_LIST
 #include "paso/Dialect/Paso/IR/PasoTensorOps.cpp.inc"
       >();
+  addOperations<
+#define GET_OP_LIST
+#include "paso/Dialect/Paso/IR/PasoQuantOps.cpp.inc"
+      >();
 }
 
 Operation *PasoDialect::materializeConstant(OpBuilder &builder,

@@ -48,6 +48,15 @@ std::string shapeString(ArrayRef<int64_t> shape);
 LogicalResult checkAxis(std::optional<Location> loc, int64_t axis,
                         int64_t rank, StringRef what = "axis");
 
+/// Result type of a convolution (paso.conv, fused_conv, qconv) with the
+/// input's element type; `sameElementType` requires the filter's to match.
+LogicalResult inferConvType(std::optional<Location> loc, Value input,
+                            Value filter, Value bias,
+                            ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                            ArrayRef<int64_t> dilations, int64_t group,
+                            bool channelsLast, SmallVectorImpl<Type> &types,
+                            bool sameElementType = true);
+
 } // namespace mlir::paso::detail
 
 #endif // PASO_LIB_DIALECT_PASO_IR_SHAPEUTILS_H

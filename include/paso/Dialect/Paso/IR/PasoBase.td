@@ -37,6 +37,7 @@ def Paso_Dialect : Dialect {
     integers to unsigned ones (`ui8`), bool to `i1`.
   }];
   let hasConstantMaterializer = 1;
+  let dependentDialects = ["quant::QuantDialect"];
 }
 
 /// Every paso op is side-effect free: the graph is pure dataflow, which is

@@ -1,0 +1,279 @@
+//===- QuantOps.cpp - quantised paso ops ----------------------------------===//
+//
+// Type inference and verifiers of quantize, dequantize, qconv and qmatmul.
+// The upstream quant types check their own parameters loosely (a zero
+// scale parses); these verifiers reject every quantised type that cannot
+// mean anything, since the kernels divide by scales and store zero points
+// in the storage type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeUtils.h"
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::paso;
+using namespace mlir::paso::detail;
+
+LogicalResult mlir::paso::verifyQuantizedType(
+    function_ref<InFlightDiagnostic()> emitError, Type elementType,
+    ArrayRef<int64_t> shape) {
+  auto quantized = dyn_cast<quant::QuantizedType>(elementType);
+  if (!quantized)
+    return emitError() << "expected a !quant.uniform element type, got "
+                       << elementType;
+  if (!quantized.getExpressedType().isF32())
+    return emitError() << "quantised type " << elementType
+                       << " must express f32";
+  unsigned width = quantized.getStorageTypeIntegralWidth();
+  if (width != 8 && width != 16 && width != 32)
+    return emitError() << "quantised type " << elementType
+                       << " must store 8, 16 or 32-bit integers";
+  int64_t lo = quantized.getStorageTypeMin(), hi = quantized.getStorageTypeMax();
+  auto check = [&](double scale, int64_t zeroPoint) -> LogicalResult {
+    if (!std::isfinite(scale) || scale <= 0)
+      return emitError() << "quantised type " << elementType
+                         << " has scale " << scale
+                         << "; scales must be finite and positive";
+    if (zeroPoint < lo || zeroPoint > hi)
+      return emitError() << "quantised type " << elementType
+                         << " has zero point " << zeroPoint
+                         << " outside its storage range [" << lo << ", " << hi
+                         << "]";
+    return success();
+  };
+  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(quantized))
+    return check(perTensor.getScale(), perTensor.getZeroPoint());
+  auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized);
+  if (!perAxis)
+    return emitError() << "unsupported quantised type " << elementType
+                       << " (expected per-tensor or per-axis uniform)";
+  int64_t axis = perAxis.getQuantizedDimension();
+  if (axis < 0 || axis >= static_cast<int64_t>(shape.size()))
+    return emitError() << "per-axis type " << elementType
+                       << " quantises dim " << axis << " of a rank-"
+                       << shape.size() << " tensor";
+  int64_t count = perAxis.getScales().size();
+  if (!ShapedType::isDynamic(shape[axis]) && shape[axis] != count)
+    return emitError() << "per-axis type " << elementType << " has " << count
+                       << " scales for dim " << axis << " of size "
+                       << shape[axis];
+  for (auto [scale, zeroPoint] :
+       llvm::zip(perAxis.getScales(), perAxis.getZeroPoints()))
+    if (failed(check(scale, zeroPoint)))
+      return failure();
+  return success();
+}
+
+/// Verifies the quantised element type of a tensor value.
+static LogicalResult verifyTensor(Operation *op, Value value, StringRef what) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return verifyQuantizedType(
+      [&] { return op->emitOpError() << what << ": "; },
+      type.getElementType(), type.getShape());
+}
+
+/// The per-tensor quantised element type of `value`, or null.
+static quant::UniformQuantizedType perTensorType(Value value) {
+  return dyn_cast<quant::UniformQuantizedType>(
+      cast<RankedTensorType>(value.getType()).getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// StorageCastOp
+//===----------------------------------------------------------------------===//
+
+Type mlir::paso::storageElementType(Type quantized) {
+  auto type = cast<quant::QuantizedType>(quantized);
+  unsigned width = type.getStorageTypeIntegralWidth();
+  return IntegerType::get(type.getContext(), width,
+                          type.isSigned() ? IntegerType::Signless
+                                          : IntegerType::Unsigned);
+}
+
+LogicalResult StorageCastOp::verify() {
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  auto outputType = cast<RankedTensorType>(getType());
+  if (inputType.getShape() != outputType.getShape())
+    return emitOpError("input and result shapes differ");
+  Type in = inputType.getElementType(), out = outputType.getElementType();
+  bool inQuantized = isa<quant::QuantizedType>(in);
+  if (inQuantized == isa<quant::QuantizedType>(out))
+    return emitOpError("exactly one of input and result must be quantised");
+  Type quantized = inQuantized ? in : out, storage = inQuantized ? out : in;
+  RankedTensorType quantizedTensor = inQuantized ? inputType : outputType;
+  if (failed(verifyQuantizedType([&] { return emitOpError(); }, quantized,
+                                 quantizedTensor.getShape())))
+    return failure();
+  if (storage != storageElementType(quantized))
+    return emitOpError("integer side must be ")
+           << storageElementType(quantized) << " to store " << quantized
+           << ", got " << storage;
+  return success();
+}
+
+OpFoldResult StorageCastOp::fold(FoldAdaptor) {
+  if (auto inner = getInput().getDefiningOp<StorageCastOp>())
+    if (inner.getInput().getType() == getType())
+      return inner.getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp / DequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  Type element = adaptor.getElementType();
+  auto quantized = dyn_cast_or_null<quant::QuantizedType>(element);
+  if (!quantized)
+    return inferError(loc, "element_type must be a !quant.uniform type");
+  if (quantized.getExpressedType() != inputType.getElementType())
+    return inferError(loc, "element_type expresses a different type than "
+                           "the input's element type");
+  if (loc && failed(verifyQuantizedType([&] { return mlir::emitError(*loc); },
+                                        element, inputType.getShape())))
+    return failure();
+  types.push_back(inputType.clone(element));
+  return success();
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor) {
+  // quantize(dequantize(q)) with the same type is q: the round trip is
+  // exact for every stored value.
+  if (auto dequantize = getInput().getDefiningOp<DequantizeOp>())
+    if (dequantize.getInput().getType() == getType())
+      return dequantize.getInput();
+  return {};
+}
+
+LogicalResult DequantizeOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  auto quantized = cast<quant::QuantizedType>(inputType.getElementType());
+  if (loc && failed(verifyQuantizedType([&] { return mlir::emitError(*loc); },
+                                        quantized, inputType.getShape())))
+    return failure();
+  types.push_back(inputType.clone(quantized.getExpressedType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QConvOp / QMatMulOp
+//===----------------------------------------------------------------------===//
+
+/// Checks what qconv and qmatmul share: 8-bit operands, a per-tensor
+/// input, a weight quantised per tensor or along `weightAxis`, an 8-bit
+/// per-tensor output and a clamp-like activation.
+static LogicalResult verifyIntegerProduct(Operation *op, Value input,
+                                          Value weight, int64_t weightAxis,
+                                          Type outputType,
+                                          StringRef activation,
+                                          ArrayRef<double> params) {
+  if (failed(verifyTensor(op, input, "input")) ||
+      failed(verifyTensor(op, weight, "weights")))
+    return failure();
+  if (!perTensorType(input))
+    return op->emitOpError("input must be quantised per tensor");
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(
+          weightType.getElementType()))
+    if (perAxis.getQuantizedDimension() != weightAxis)
+      return op->emitOpError("weights must be quantised per tensor or along "
+                             "dim ")
+             << weightAxis << ", not dim " << perAxis.getQuantizedDimension();
+  auto output = dyn_cast<quant::UniformQuantizedType>(outputType);
+  if (!output)
+    return op->emitOpError("output_type must be a per-tensor !quant.uniform "
+                           "type, got ")
+           << outputType;
+  for (auto [value, what] :
+       {std::pair<Type, StringRef>{perTensorType(input), "input"},
+        {cast<quant::QuantizedType>(weightType.getElementType()), "weights"},
+        {output, "output"}})
+    if (cast<quant::QuantizedType>(value).getStorageTypeIntegralWidth() != 8)
+      return op->emitOpError() << what << " must be stored in 8 bits";
+  if (failed(verifyQuantizedType([&] { return op->emitOpError("output: "); },
+                                 output, {})))
+    return failure();
+  size_t wanted = activation == "none" || activation == "relu" ? 0
+                  : activation == "clip"                       ? 2
+                                                               : 3;
+  if (wanted == 3)
+    return op->emitOpError("activation '")
+           << activation << "' is not none, relu or clip";
+  if (params.size() != wanted)
+    return op->emitOpError("activation '")
+           << activation << "' takes " << wanted << " parameters, got "
+           << params.size();
+  return success();
+}
+
+LogicalResult QConvOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  BoolAttr channelsLast = adaptor.getChannelsLastAttr();
+  if (failed(inferConvType(loc, adaptor.getInput(), adaptor.getFilter(),
+                           adaptor.getBias(), adaptor.getStrides(),
+                           adaptor.getPads(), adaptor.getDilations(),
+                           static_cast<int64_t>(adaptor.getGroup()),
+                           channelsLast && channelsLast.getValue(), types,
+                           /*sameElementType=*/false)))
+    return failure();
+  types.front() =
+      cast<RankedTensorType>(types.front()).clone(adaptor.getOutputType());
+  return success();
+}
+
+LogicalResult QConvOp::verify() {
+  return verifyIntegerProduct(*this, getInput(), getFilter(), 0,
+                              getOutputType(), getActivation(),
+                              getActivationParams());
+}
+
+LogicalResult QMatMulOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  RankedTensorType lhsType = rankedType(adaptor.getLhs());
+  RankedTensorType rhsType = rankedType(adaptor.getRhs());
+  if (lhsType.getRank() < 2 || rhsType.getRank() != 2)
+    return inferError(loc, "lhs must have rank >= 2 and rhs rank 2, got " +
+                               shapeString(lhsType.getShape()) + " and " +
+                               shapeString(rhsType.getShape()));
+  int64_t k = lhsType.getShape().back(), n = rhsType.getDimSize(1);
+  if (!dimsAgree(k, rhsType.getDimSize(0)))
+    return inferError(loc, "contracting dims differ: " +
+                               shapeString(lhsType.getShape()) + " x " +
+                               shapeString(rhsType.getShape()));
+  if (Value bias = adaptor.getBias()) {
+    ArrayRef<int64_t> biasShape = rankedType(bias).getShape();
+    if (biasShape.size() != 1 || !dimsAgree(biasShape[0], n))
+      return inferError(loc, "bias shape " + shapeString(biasShape) +
+                                 " is not [" + Twine(n) + "]");
+  }
+  SmallVector<int64_t> shape(lhsType.getShape());
+  shape.back() = n;
+  types.push_back(RankedTensorType::get(shape, adaptor.getOutputType()));
+  return success();
+}
+
+LogicalResult QMatMulOp::verify() {
+  return verifyIntegerProduct(*this, getLhs(), getRhs(), 1, getOutputType(),
+                              getActivation(), getActivationParams());
+}
+
+#define GET_OP_CLASSES
+#include "paso/Dialect/Paso/IR/PasoQuantOps.cpp.inc"
