@@ -16,15 +16,7 @@ using namespace mlir;
 using namespace mlir::paso;
 
 namespace mlir::paso::onnx_import {
-namespace {
 
-/// Explicit strides, dilations and pads of a sliding-window node.
-struct Window {
-  SmallVector<int64_t> kernel, strides, dilations, pads;
-};
-
-/// Reads the window attributes of `node` for an input of `inputType` and
-/// resolves `auto_pad` into explicit pads.
 FailureOr<Window> readWindow(NodeImporter &node, RankedTensorType inputType,
                              ArrayRef<int64_t> kernel) {
   int64_t spatialRank = inputType.getRank() - 2;
@@ -77,6 +69,8 @@ FailureOr<Window> readWindow(NodeImporter &node, RankedTensorType inputType,
   }
   return window;
 }
+
+namespace {
 
 LogicalResult convertConv(NodeImporter &node) {
   FailureOr<Value> input = node.requiredInput(0, "X");

@@ -194,6 +194,54 @@ NodeImporter::convertTensor(const onnx::TensorProto &tensor) const {
   return onnx_import::convertTensor(tensor, getContext(), modelDir, loc);
 }
 
+FailureOr<SmallVector<Value>> NodeImporter::convertAs(StringRef opType,
+                                                      ValueRange inputs,
+                                                      unsigned numOutputs) {
+  const OpConverter *converter = lookupConverter(opType, opset);
+  if (!converter)
+    return emitError() << "no converter for " << opType << " at opset "
+                       << opset;
+  // A node of its own whose inputs and outputs are names no ONNX graph
+  // can use (they start with a NUL), bound for the converter's duration.
+  onnx::NodeProto twin;
+  twin.set_name(node.name());
+  twin.set_op_type(opType.str());
+  *twin.mutable_attribute() = node.attribute();
+  std::string prefix(1, '\0');
+  prefix += node.name();
+  SmallVector<std::string> names;
+  for (auto [i, value] : llvm::enumerate(inputs)) {
+    names.push_back(prefix + ".in" + std::to_string(i));
+    twin.add_input(value ? names.back() : std::string());
+    if (value)
+      values[names.back()] = value;
+  }
+  for (unsigned i = 0; i < numOutputs; ++i)
+    twin.add_output(prefix + ".out" + std::to_string(i));
+  NodeImporter importer(twin, opset, loc, builder, values, missingOutputs,
+                        modelDir);
+  LogicalResult converted = converter->convert(importer);
+  SmallVector<Value> results;
+  for (unsigned i = 0; i < numOutputs; ++i)
+    results.push_back(values.lookup(twin.output(i)));
+  for (const std::string &name : names)
+    values.erase(name);
+  for (const std::string &name : twin.output())
+    values.erase(name);
+  if (failed(converted))
+    return failure();
+  if (llvm::any_of(results, [](Value v) { return !v; }))
+    return emitError() << opType << " did not produce " << numOutputs
+                       << " output(s)";
+  return results;
+}
+
+std::string converterKey(const onnx::NodeProto &node) {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return node.op_type();
+  return node.domain() + "." + node.op_type();
+}
+
 //===----------------------------------------------------------------------===//
 // Converter registry
 //===----------------------------------------------------------------------===//
@@ -205,6 +253,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendMathConverters(list);
     appendNNConverters(list);
     appendTensorConverters(list);
+    appendQuantConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <
              std::make_pair(b.opType, b.sinceVersion);

@@ -163,6 +163,14 @@ public:
   /// Converts a TensorProto (initializer or attribute) to an elements attr.
   FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &tensor) const;
 
+  /// Runs the default-domain converter of `opType` on this node's
+  /// attributes with `inputs` in place of its inputs and returns its first
+  /// `numOutputs` outputs: how quantised ops reuse their float twins
+  /// (QLinearAdd is Add between a dequantize and a quantize).
+  FailureOr<SmallVector<Value>> convertAs(llvm::StringRef opType,
+                                          ValueRange inputs,
+                                          unsigned numOutputs);
+
 private:
   FailureOr<SmallVector<Value>> finishOp(Operation *op);
 
@@ -172,7 +180,9 @@ private:
 };
 
 /// A converter handles one ONNX op type from `sinceVersion` until the next
-/// converter registered for the same type.
+/// converter registered for the same type. Ops of other domains than the
+/// default one are registered as `<domain>.<op type>` (for example
+/// `com.microsoft.QLinearAdd`) with that domain's opset version.
 using ConvertFn = LogicalResult (*)(NodeImporter &);
 struct OpConverter {
   llvm::StringRef opType;
@@ -183,6 +193,32 @@ struct OpConverter {
 void appendMathConverters(SmallVectorImpl<OpConverter> &converters);
 void appendNNConverters(SmallVectorImpl<OpConverter> &converters);
 void appendTensorConverters(SmallVectorImpl<OpConverter> &converters);
+void appendQuantConverters(SmallVectorImpl<OpConverter> &converters);
+
+/// Runs `converter` on the node. Nodes that are not quantisation-aware
+/// but get quantised inputs (QOperator models run MaxPool, Reshape or
+/// Concat on uint8 tensors) run on the dequantised values, and their float
+/// outputs are quantised back to the first quantised input's type: exact
+/// for the data-movement and max/min ops ONNX allows on integers.
+LogicalResult convertNode(NodeImporter &node, const OpConverter &converter);
+
+/// `value` itself, or its integer storage (`quant.scast`) when quantised:
+/// ONNX values and graph outputs are plain integers.
+Value storageOf(OpBuilder &builder, Location loc, Value value);
+
+/// The registry key of a node's op: its type, prefixed by its domain
+/// unless that is the default one.
+std::string converterKey(const onnx::NodeProto &node);
+
+/// Explicit strides, dilations and pads of a sliding-window node.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+/// Reads the window attributes of `node` for an input of `inputType` and
+/// resolves `auto_pad` into explicit pads.
+FailureOr<Window> readWindow(NodeImporter &node, RankedTensorType inputType,
+                             ArrayRef<int64_t> kernel);
 
 /// All converters, sorted by op type then version.
 ArrayRef<OpConverter> getOpConverters();

@@ -78,6 +78,12 @@ void mlir::paso::printSupportedOnnxOps(llvm::raw_ostream &os) {
     const OpConverter &converter = converters[i];
     if (i > 0 && converters[i - 1].opType == converter.opType)
       continue;
+    // Ops of other domains are versioned by their own opset.
+    if (converter.opType.contains('.')) {
+      os << "| " << converter.opType << " | " << converter.sinceVersion
+         << " (its domain's opset) |\n";
+      continue;
+    }
     // Converters for one op type are sorted by version; the oldest bounds
     // the range (the newest runs to kMaxOnnxOpset).
     os << "| " << converter.opType << " | "
@@ -109,6 +115,9 @@ private:
   Location nodeLocation(const onnx::NodeProto &node, int index);
   void setModuleAttributes(ModuleOp module,
                            ArrayRef<const onnx::ValueInfoProto *> inputs);
+
+  /// The opset version the model imports for the node's domain.
+  int64_t domainOpset(const onnx::NodeProto &node) const;
 
   MLIRContext &context;
   StringRef path;
@@ -164,6 +173,16 @@ LogicalResult ModelImporter::checkVersions() {
   return success();
 }
 
+int64_t ModelImporter::domainOpset(const onnx::NodeProto &node) const {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return opset;
+  for (const onnx::OperatorSetIdProto &entry : model.opset_import())
+    if (entry.domain() == node.domain())
+      return entry.version();
+  // ONNX Runtime's exporters sometimes omit the com.microsoft import.
+  return 1;
+}
+
 Location ModelImporter::nodeLocation(const onnx::NodeProto &node, int index) {
   std::string name =
       node.name().empty() ? "#" + std::to_string(index) : node.name();
@@ -176,12 +195,12 @@ LogicalResult ModelImporter::checkSupported() {
   SmallVector<std::string> unsupported;
   for (auto [index, node] : llvm::enumerate(model.graph().node())) {
     std::string where = describeOnnxLocation(nodeLocation(node, index));
+    if (lookupConverter(converterKey(node), domainOpset(node)))
+      continue;
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
       unsupported.push_back(where + " from domain '" + node.domain() + "'");
       continue;
     }
-    if (lookupConverter(node.op_type(), opset))
-      continue;
     std::optional<int64_t> oldest = oldestSupportedOpset(node.op_type());
     unsupported.push_back(
         where + (oldest ? " (supported from opset " + std::to_string(*oldest) +
@@ -396,7 +415,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     }
     NodeImporter importer(node, opset, loc, builder, values, missingOutputs,
                           modelDir);
-    if (failed(lookupConverter(node.op_type(), opset)->convert(importer)))
+    if (failed(convertNode(importer, *lookupConverter(converterKey(node),
+                                                      domainOpset(node)))))
       return {};
   }
 
@@ -414,6 +434,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
                          << "' is not computed by any node";
       return {};
     }
+    // Quantised values leave the model as their integer storage.
+    value = storageOf(builder, fileLoc, value);
     if (failed(checkOutput(info, value)))
       return {};
     results.push_back(value);
