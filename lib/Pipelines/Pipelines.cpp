@@ -105,11 +105,18 @@ void mlir::paso::registerPasoPasses() {
 
 void mlir::paso::buildLowerToLinalgPipeline(OpPassManager &pm,
                                             unsigned optLevel) {
+  // Integer ops the kernels did not take run in float (at -O1 and above
+  // the graph pipeline already expanded them, before fusion).
+  pm.nest<func::FuncOp>().addPass(createExpandQuantizedPass());
   pm.addPass(createConvertPasoToLinalgPass());
   if (optLevel > 0) {
     pm.addPass(createPasoFuseElementwisePass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+  } else {
+    // Quantised values meet their storage through cast pairs that only
+    // folding removes; bufferisation cannot take the quantised types.
+    pm.addPass(createCanonicalizerPass());
   }
 }
 
@@ -121,7 +128,7 @@ void mlir::paso::buildGraphCleanupPipeline(OpPassManager &pm) {
 
 ArrayRef<StringRef> mlir::paso::graphOptimizationSteps() {
   static const StringRef steps[] = {
-      "canonicalize",          "cse",
+      "paso-expand-quantized", "canonicalize",          "cse",
       "paso-recognize-kernels", "paso-fold-batch-norm",
       "paso-fuse-conv-epilogue", "paso-fuse-matmul-epilogue",
       "canonicalize",

@@ -30,6 +30,7 @@ void mlir::paso::populatePasoToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populateMathLoweringPatterns(patterns);
   lowering::populateNNLoweringPatterns(patterns);
   lowering::populateTensorLoweringPatterns(patterns);
+  lowering::populateQuantLoweringPatterns(patterns);
 }
 
 namespace {

@@ -14,6 +14,7 @@ namespace mlir::paso::lowering {
 void populateMathLoweringPatterns(RewritePatternSet &patterns);
 void populateNNLoweringPatterns(RewritePatternSet &patterns);
 void populateTensorLoweringPatterns(RewritePatternSet &patterns);
+void populateQuantLoweringPatterns(RewritePatternSet &patterns);
 
 /// The CPU back end computes on signless integers and floats; an op with an
 /// unsigned element type is reported at its ONNX node.

@@ -5,6 +5,28 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ExpandQuantizedPass : Pass<"paso-expand-quantized",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Run integer convolutions and products in float between "
+                "dequantize and quantize";
+  let description = [{
+    Rewrites `paso.qconv` and `paso.qmatmul` as the float op on dequantised
+    operands (`paso.conv` / `paso.matmul`), the int32 bias scaled by
+    input scale x weight scale, the activation (`paso.relu`, `paso.clip`)
+    and a `paso.quantize` to the output type: ONNX Runtime's reference
+    semantics, with the float convolutions on the float kernels. The
+    accumulation differs from an int32 one only by float rounding of the
+    sum, which moves a result by at most one quantisation step where it
+    falls near a rounding boundary. This is how the CPU back end runs
+    integer ops until the integer kernels (issue 11) take them.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "expanded",
+              "Integer convolutions and products run in float">
+  ];
+}
+
 def FoldBatchNormPass : Pass<"paso-fold-batch-norm", "::mlir::func::FuncOp"> {
   let summary = "Fold inference BatchNormalization into convolution weights";
   let description = [{

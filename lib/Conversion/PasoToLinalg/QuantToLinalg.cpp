@@ -1,0 +1,163 @@
+//===- QuantToLinalg.cpp - quantise and dequantise to linalg --------------===//
+//
+// paso.quantize and paso.dequantize become elementwise generics on the
+// integer storage (`ui8` for unsigned storage, as the importer types ONNX
+// tensors); quantised tensors meet their storage through
+// `builtin.unrealized_conversion_cast`, which folds away in pairs since
+// every quantised value is produced and consumed through its storage.
+// Rounding is half to even and results saturate, as ONNX QuantizeLinear
+// specifies; NaN becomes the lowest storage value.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinalgBuilders.h"
+#include "PatternsInternal.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+using namespace mlir::paso::lowering;
+
+namespace {
+
+/// The storage tensor type of a quantised tensor type.
+RankedTensorType storageTensorType(Type quantizedTensor) {
+  auto type = cast<RankedTensorType>(quantizedTensor);
+  return type.clone(storageElementType(type.getElementType()));
+}
+
+Value castTo(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
+}
+
+/// Per-tensor or per-axis parameters as operands of an elementwise op:
+/// rank-0 constants, or constants shaped to broadcast along the axis.
+struct Params {
+  Value scales, zeroPoints;
+};
+
+Params paramsFor(OpBuilder &b, Location loc, RankedTensorType tensorType,
+                 quant::QuantizedType quantized) {
+  SmallVector<float> scales;
+  SmallVector<float> zeroPoints;
+  SmallVector<int64_t> shape;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized)) {
+    for (auto [s, z] :
+         llvm::zip(perAxis.getScales(), perAxis.getZeroPoints())) {
+      scales.push_back(static_cast<float>(s));
+      zeroPoints.push_back(static_cast<float>(z));
+    }
+    int64_t axis = perAxis.getQuantizedDimension();
+    shape.push_back(scales.size());
+    shape.append(tensorType.getRank() - axis - 1, 1);
+  } else {
+    auto perTensor = cast<quant::UniformQuantizedType>(quantized);
+    scales.push_back(static_cast<float>(perTensor.getScale()));
+    zeroPoints.push_back(static_cast<float>(perTensor.getZeroPoint()));
+  }
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  auto make = [&](ArrayRef<float> values) -> Value {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, values));
+  };
+  return {make(scales), make(zeroPoints)};
+}
+
+struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto quantized = cast<quant::QuantizedType>(resultType.getElementType());
+    RankedTensorType storageType = storageTensorType(resultType);
+    Params params = paramsFor(rewriter, loc, resultType, quantized);
+    double lo = quantized.getStorageTypeMin();
+    double hi = quantized.getStorageTypeMax();
+    unsigned width = quantized.getStorageTypeIntegralWidth();
+    Type storageElement = storageType.getElementType();
+    Value storage = elementwise(
+        rewriter, loc, storageType,
+        ValueRange{adaptor.getInput(), params.scales, params.zeroPoints},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value scaled = arith::DivFOp::create(b, l, x[0], x[1]);
+          Value rounded = math::RoundEvenOp::create(b, l, scaled);
+          Value shifted = arith::AddFOp::create(b, l, rounded, x[2]);
+          Type f32 = b.getF32Type();
+          // maxnumf turns NaN into the lower bound.
+          Value clamped = arith::MinNumFOp::create(
+              b, l,
+              arith::MaxNumFOp::create(b, l, shifted,
+                                       scalarConstant(b, l, f32, lo)),
+              scalarConstant(b, l, f32, hi));
+          Type i32 = b.getI32Type();
+          Value integer = arith::FPToSIOp::create(b, l, i32, clamped);
+          if (width < 32)
+            integer = arith::TruncIOp::create(
+                b, l, IntegerType::get(b.getContext(), width), integer);
+          return castTo(b, l, integer, storageElement);
+        });
+    rewriter.replaceOp(op, castTo(rewriter, loc, storage, resultType));
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    auto quantized = cast<quant::QuantizedType>(inputType.getElementType());
+    Value storage = castTo(rewriter, loc, adaptor.getInput(),
+                           storageTensorType(inputType));
+    Params params = paramsFor(rewriter, loc, inputType, quantized);
+    unsigned width = quantized.getStorageTypeIntegralWidth();
+    bool isSigned = quantized.isSigned();
+    Value result = elementwise(
+        rewriter, loc, cast<RankedTensorType>(op.getType()),
+        ValueRange{storage, params.scales, params.zeroPoints},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value integer =
+              castTo(b, l, x[0], IntegerType::get(b.getContext(), width));
+          Type f32 = b.getF32Type();
+          Value real = isSigned
+                           ? arith::SIToFPOp::create(b, l, f32, integer)
+                                 .getResult()
+                           : arith::UIToFPOp::create(b, l, f32, integer)
+                                 .getResult();
+          Value centred = arith::SubFOp::create(b, l, real, x[2]);
+          return arith::MulFOp::create(b, l, centred, x[1]).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct StorageCastLowering : OpConversionPattern<StorageCastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(StorageCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, castTo(rewriter, op.getLoc(), adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::paso::lowering::populateQuantLoweringPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<QuantizeLowering, DequantizeLowering, StorageCastLowering>(
+      patterns.getContext());
+}
