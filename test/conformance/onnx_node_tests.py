@@ -69,6 +69,35 @@ def load_data(test_dir, prefix):
     return arrays
 
 
+# PASO compiles static quantisation: scales and zero points are part of the
+# model, as in every quantised model ONNX Runtime's quantiser writes. The
+# node tests feed them as graph inputs; they become initializers here, with
+# the test's values, so the arithmetic is still checked against the
+# expected outputs.
+QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv",
+                 "QLinearMatMul"}
+
+
+def bake_quantization_params(model, model_path, inputs, input_names, tmp):
+    """Returns (model path, remaining inputs, their names)."""
+    if not any(n.op_type in QUANTIZED_OPS for n in model.graph.node):
+        return model_path, inputs, input_names
+    keep, kept_names = [], []
+    for name, array in zip(input_names, inputs):
+        if "scale" in name or "zero_point" in name:
+            model.graph.initializer.append(numpy_helper.from_array(array, name))
+            for i, info in enumerate(model.graph.input):
+                if info.name == name:
+                    del model.graph.input[i]
+                    break
+        else:
+            keep.append(array)
+            kept_names.append(name)
+    path = os.path.join(tmp, "baked.onnx")
+    onnx.save(model, path)
+    return path, keep, kept_names
+
+
 def run_test(name, paso_opt):
     """Returns (ok, message)."""
     try:
@@ -88,8 +117,10 @@ def _run_test(name, paso_opt):
     expected = load_data(test_dir, "output")
     initializers = {t.name for t in model.graph.initializer}
     input_names = [i.name for i in model.graph.input if i.name not in initializers]
-    shapes = {n: a.shape for n, a in zip(input_names, inputs)}
     with tempfile.TemporaryDirectory() as tmp:
+        model_path, inputs, input_names = bake_quantization_params(
+            model, model_path, inputs, input_names, tmp)
+        shapes = {n: a.shape for n, a in zip(input_names, inputs)}
         so = os.path.join(tmp, "model.so")
         try:
             paso.compile(model_path, output=so, input_shapes=shapes)
