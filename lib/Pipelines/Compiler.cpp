@@ -222,8 +222,10 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(runPasses(*module, [&](OpPassManager &pm) {
         // Convolutions and fused matmuls the runtime's GEMM kernel runs
         // whole; the rest goes through linalg.
-        if (options.optLevel > 0)
+        if (options.optLevel > 0) {
+          pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
+        }
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();

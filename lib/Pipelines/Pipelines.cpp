@@ -131,7 +131,7 @@ ArrayRef<StringRef> mlir::paso::graphOptimizationSteps() {
       "paso-expand-quantized", "canonicalize",          "cse",
       "paso-recognize-kernels", "paso-fold-batch-norm",
       "paso-fuse-conv-epilogue", "paso-fuse-matmul-epilogue",
-      "canonicalize",
+      "paso-fold-qdq",           "canonicalize",
       "cse"};
   return steps;
 }

@@ -79,6 +79,18 @@ enum paso_gemm_field {
   PASO_GEMM_FIELDS
 };
 
+/* The integer products' descriptor (paso_qgemm_u8s8*, see below): the
+ * fields above, then these. */
+enum paso_qgemm_field {
+  PASO_QGEMM_B_ZERO_POINT = PASO_GEMM_FIELDS, /* as unsigned storage */
+  PASO_QGEMM_B_SIGNED,  /* 1: B is int8, read as uint8 (x ^ 0x80) */
+  PASO_QGEMM_C_ZERO_POINT,
+  PASO_QGEMM_C_MIN,     /* clamp of the stored result (saturation and */
+  PASO_QGEMM_C_MAX,     /* a ReLU/clip), in storage units */
+  PASO_QGEMM_C_COLUMNS, /* 1: element (m, n) of C at n * LDC + m */
+  PASO_QGEMM_FIELDS
+};
+
 enum paso_gemm_a_layout {
   PASO_A_ROW_MAJOR = 0,
   PASO_A_PACKED = 1,
@@ -126,5 +138,24 @@ enum paso_window_op { PASO_WINDOW_DEPTHWISE = 0, PASO_WINDOW_MAX = 1 };
  * its scale from B, its optional shift from the bias and epsilon from
  * ALPHA_BITS. */
 enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
+
+/* The integer kernels paso_qgemm_u8s8 (portable) and paso_qgemm_u8s8_vnni
+ * (AVX-512 VNNI) compute, for 8-bit A (weights, int8, symmetric) and B
+ * (activations, uint8 or int8):
+ *
+ *   acc[m][n] = sum_k A[m][k] * (B[k][n] - zB)          (int32)
+ *   C[m][n]   = clamp(round_half_even(acc * mult[m] + bias'[m] ...) + zC)
+ *
+ * with the zero-point correction folded into the bias at compile time:
+ * bias'[m] = bias[m] - zB * sum_k A[m][k] (zB as unsigned storage). The
+ * bias argument points at 2 x M words: M int32 biases', then M float
+ * multipliers (scale_A[m] x scale_B / scale_C). A is prepacked at compile
+ * time in panels of PASO_QGEMM_MR rows with K in groups of four:
+ * (m / MR) * K4 * MR * 4 + (k / 4) * MR * 4 + (m % MR) * 4 + k % 4, zero
+ * padded (K4 = K rounded up to 4, / 4). B is read through the NCHW im2col
+ * (PASO_B_IM2COL, padding reads zB) or stored N x K (PASO_B_TRANSPOSED,
+ * LDB), and packed at run time in groups of 16 columns. C is M x N
+ * (LDC, NCHW for a convolution) or, with PASO_QGEMM_C_COLUMNS, N x M. */
+enum { PASO_QGEMM_MR = 12, PASO_QGEMM_NR = 16 };
 
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

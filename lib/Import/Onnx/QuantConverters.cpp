@@ -280,11 +280,16 @@ LogicalResult convertQLinearConv(NodeImporter &node) {
   return failed(result) ? failure() : node.setOutputs(*result);
 }
 
+LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
+                                  ArrayRef<std::array<size_t, 3>> triples,
+                                  size_t outScale, size_t outZp);
+
 LogicalResult convertQLinearMatMul(NodeImporter &node) {
+  // Batched products (attention) run as MatMul between dequantize and
+  // quantize: the integer product takes a 2-D b.
   if (node.numInputs() > 3 && node.input(3) &&
       node.inputType(3).getRank() != 2)
-    return node.emitError() << "QLinearMatMul needs a 2-D b, got rank "
-                            << node.inputType(3).getRank();
+    return convertThroughFloat(node, "MatMul", {{0, 1, 2}, {3, 4, 5}}, 6, 7);
   FailureOr<Value> lhs = quantizedInput(node, 0, 1, 2, 1, "a");
   FailureOr<Value> rhs =
       failed(lhs) ? FailureOr<Value>(failure()) : quantizedInput(node, 3, 4, 5, 1, "b");
@@ -308,8 +313,10 @@ LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
                                   size_t outScale, size_t outZp) {
   SmallVector<Value> floats;
   for (auto [data, scale, zp] : triples) {
+    // Per-axis scales of these ops run along the last dim (QLinearMatMul's
+    // b); the rest are per tensor.
     FailureOr<Value> quantized =
-        quantizedInput(node, data, scale, zp, 1, "input");
+        quantizedInput(node, data, scale, zp, -1, "input");
     if (failed(quantized))
       return failure();
     FailureOr<Value> real = node.create1<DequantizeOp>(*quantized);
@@ -356,6 +363,16 @@ LogicalResult convertQLinearGlobalAveragePool(NodeImporter &node) {
     return node.emitError() << "channels_last QLinearGlobalAveragePool is "
                                "not supported";
   return convertThroughFloat(node, "GlobalAveragePool", {{0, 1, 2}}, 3, 4);
+}
+/// QLinearSoftmax carries the Softmax semantics it follows (before or
+/// from opset 13) as an attribute; the model's own opset must agree.
+LogicalResult convertQLinearSoftmax(NodeImporter &node) {
+  int64_t semantics = node.getInt("opset", node.opset);
+  if ((semantics >= 13) != (node.opset >= 13))
+    return node.emitError() << "QLinearSoftmax with opset-" << semantics
+                            << " semantics in an opset-" << node.opset
+                            << " model is not supported";
+  return convertThroughFloat(node, "Softmax", {{0, 1, 2}}, 3, 4);
 }
 /// QLinearConcat(Y_scale, Y_zero_point, (X, X_scale, X_zero_point)...).
 LogicalResult convertQLinearConcat(NodeImporter &node) {
@@ -507,6 +524,7 @@ void appendQuantConverters(SmallVectorImpl<OpConverter> &converters) {
        convertQLinearGlobalAveragePool},
       {"com.microsoft.QLinearConcat", 1, convertQLinearConcat},
       {"com.microsoft.QGemm", 1, convertQGemm},
+      {"com.microsoft.QLinearSoftmax", 1, convertQLinearSoftmax},
   });
 }
 

@@ -94,7 +94,7 @@ static float bitsToFloat(int64_t bits) {
   return v.f;
 }
 
-static int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
+static inline int decodeProblem(GemmProblem *g, const int64_t *d, intptr_t a,
                          intptr_t b, intptr_t c, intptr_t bias,
                          intptr_t residual) {
   g->M = d[PASO_GEMM_M];

@@ -35,6 +35,10 @@ namespace mlir::paso {
 LogicalResult resolvePassTarget(Operation *op, llvm::StringRef nameOrPath,
                                 std::optional<TargetDescription> &target);
 
+/// paso-call-cpu-integer-kernels for an already resolved target.
+std::unique_ptr<Pass>
+createCallCpuIntegerKernelsPass(const TargetDescription &target);
+
 /// paso-call-cpu-kernels for an already resolved target description.
 std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 

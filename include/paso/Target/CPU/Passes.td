@@ -84,6 +84,39 @@ def PasoElementwiseInPlacePass : Pass<"paso-elementwise-in-place", "ModuleOp"> {
   ];
 }
 
+def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
+                                          "ModuleOp"> {
+  let summary = "Run integer convolutions and products on the runtime's "
+                "int8 kernel";
+  let description = [{
+    Runs on paso ops, before `paso-call-cpu-kernels`. Each `paso.qconv`
+    (2-D, ungrouped, NCHW, batch of images) and `paso.qmatmul` (constant
+    right operand) whose weights are constant symmetric int8 (per tensor
+    or per output channel) and whose input is 8-bit per tensor becomes one
+    call to the runtime's integer product (`paso_qgemm.c`):
+    `paso_qgemm_u8s8_vnni` where the target's features include AVX-512
+    VNNI, else the portable `paso_qgemm_u8s8`. The weights are packed at
+    compile time into the kernel's panels of 12 rows x groups of four k;
+    the zero-point correction (input zero point x the weights' row sums)
+    is folded into the int32 bias, and the requantisation multipliers
+    (input scale x weight scale / output scale) and the clamp of the
+    activation go with them into the call's constants.
+
+    Integer ops the kernel does not take (grouped or depthwise
+    convolutions, weights with non-zero zero points, channels-last) are
+    expanded to float between dequantize and quantize here, as
+    `paso-expand-quantized` does, so they still run on the float kernels.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"host\"",
+           "Built-in target name or target description JSON file">
+  ];
+}
+
 def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
   let summary = "Run f32 convolutions and fused matmuls on the runtime's kernels";
   let description = [{

@@ -39,3 +39,24 @@ ElementsAttr mlir::paso::makeF32Elements(RankedTensorType type,
       type, name,
       HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));
 }
+
+ElementsAttr mlir::paso::makeIntElements(RankedTensorType type,
+                                         ArrayRef<int64_t> values,
+                                         StringRef name) {
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  if (type.getNumElements() <= kMaxInlineElements) {
+    SmallVector<APInt> ints;
+    for (int64_t v : values)
+      ints.push_back(APInt(width, static_cast<uint64_t>(v),
+                           /*isSigned=*/true, /*implicitTrunc=*/true));
+    return cast<ElementsAttr>(DenseElementsAttr::get(type, ints));
+  }
+  SmallVector<char> bytes;
+  for (int64_t v : values)
+    for (unsigned b = 0; b < width / 8; ++b)
+      bytes.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * b)) &
+                                        0xff));
+  return cast<ElementsAttr>(DenseResourceElementsAttr::get(
+      type, name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));
+}

@@ -41,22 +41,29 @@ double inputScale(Value input) {
 }
 
 /// The real value of an int32 bias of `count` channels in units of input
-/// scale x weight scale, as an f32 tensor: cast, then one multiply.
+/// scale x weight scale: a dequantize at that scale, which paso-fold-qdq
+/// reads back as the int32 bias.
 Value realBias(PatternRewriter &rewriter, Location loc, Value bias,
                Value input, Value weight) {
   auto type = cast<RankedTensorType>(bias.getType());
   int64_t count = type.getDimSize(0);
-  SmallVector<float> scales;
+  SmallVector<double> scales;
   for (double s : weightScales(weight, count))
-    scales.push_back(static_cast<float>(s * inputScale(input)));
-  auto f32Type = type.clone(rewriter.getF32Type());
-  Value asFloat = CastOp::create(rewriter, loc, bias,
-                                 TypeAttr::get(rewriter.getF32Type()));
-  Value factors = ConstantOp::create(
-      rewriter, loc,
-      cast<ElementsAttr>(DenseElementsAttr::get(f32Type,
-                                                ArrayRef<float>(scales))));
-  return MulOp::create(rewriter, loc, asFloat, factors);
+    scales.push_back(s * inputScale(input));
+  Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
+  int64_t lo = quant::QuantizedType::getDefaultMinimumForInteger(true, 32);
+  int64_t hi = quant::QuantizedType::getDefaultMaximumForInteger(true, 32);
+  unsigned flags = quant::QuantizationFlags::Signed;
+  Type element =
+      llvm::all_equal(scales)
+          ? Type(quant::UniformQuantizedType::get(flags, i32, f32,
+                                                  scales.front(), 0, lo, hi))
+          : Type(quant::UniformQuantizedPerAxisType::get(
+                flags, i32, f32, scales, SmallVector<int64_t>(count, 0), 0,
+                lo, hi));
+  Value quantized =
+      StorageCastOp::create(rewriter, loc, type.clone(element), bias);
+  return DequantizeOp::create(rewriter, loc, quantized);
 }
 
 /// The activation then the quantisation to `outputType`.
@@ -116,7 +123,7 @@ struct ExpandQuantizedPass
     : paso::impl::ExpandQuantizedPassBase<ExpandQuantizedPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandQConv, ExpandQMatMul>(&getContext());
+    populateExpandQuantizedPatterns(patterns);
     getOperation().walk([&](Operation *op) {
       if (isa<QConvOp, QMatMulOp>(op))
         ++numExpanded;
@@ -127,3 +134,7 @@ struct ExpandQuantizedPass
 };
 
 } // namespace
+
+void mlir::paso::populateExpandQuantizedPatterns(RewritePatternSet &patterns) {
+  patterns.add<ExpandQConv, ExpandQMatMul>(patterns.getContext());
+}

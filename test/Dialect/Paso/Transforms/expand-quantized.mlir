@@ -1,5 +1,5 @@
 // paso-expand-quantized runs integer ops in float between dequantize and
-// quantize, with the int32 bias scaled by input x weight scale.
+// quantize, with the int32 bias dequantised at input x weight scale.
 // RUN: paso-opt %s --split-input-file --paso-expand-quantized | FileCheck %s --enable-var-scope
 
 !u8 = !quant.uniform<u8:f32, 0.5:128>
@@ -11,9 +11,8 @@
 // CHECK-LABEL: func.func @qconv
 // CHECK-DAG: %[[X:.*]] = paso.dequantize %arg0
 // CHECK-DAG: %[[W:.*]] = paso.dequantize %arg1
-// CHECK-DAG: %[[F:.*]] = paso.constant dense<[1.250000e-01, 6.250000e-02]> : tensor<2xf32>
-// CHECK-DAG: %[[BF:.*]] = paso.cast %arg2 {to = f32}
-// CHECK: %[[B:.*]] = paso.mul %[[BF]], %[[F]]
+// CHECK-DAG: %[[BQ:.*]] = paso.storage_cast %arg2 : tensor<2xi32> -> tensor<2x!quant.uniform<i32:f32:0, {1.250000e-01,6.250000e-02}>>
+// CHECK-DAG: %[[B:.*]] = paso.dequantize %[[BQ]]
 // CHECK: %[[C:.*]] = paso.conv %[[X]], %[[W]], %[[B]]
 // CHECK: %[[R:.*]] = paso.relu %[[C]]
 // CHECK: paso.quantize %[[R]] {element_type = !quant.uniform<u8:f32, 6.250000e-02>}

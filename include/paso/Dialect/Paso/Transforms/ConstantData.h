@@ -25,6 +25,10 @@ std::optional<SmallVector<float>> readF32Constant(Value value);
 ElementsAttr makeF32Elements(RankedTensorType type, ArrayRef<float> values,
                              StringRef name);
 
+/// As makeF32Elements for an 8- or 32-bit integer type (ui8 included).
+ElementsAttr makeIntElements(RankedTensorType type, ArrayRef<int64_t> values,
+                             StringRef name);
+
 } // namespace mlir::paso
 
 #endif // PASO_DIALECT_PASO_TRANSFORMS_CONSTANTDATA_H

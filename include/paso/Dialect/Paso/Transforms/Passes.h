@@ -16,6 +16,10 @@ namespace mlir::paso {
 #define GEN_PASS_REGISTRATION
 #include "paso/Dialect/Paso/Transforms/Passes.h.inc"
 
+/// The rewrites of paso-expand-quantized (qconv/qmatmul in float), for
+/// back ends that expand what their integer kernels do not take.
+void populateExpandQuantizedPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::paso
 
 #endif // PASO_DIALECT_PASO_TRANSFORMS_PASSES_H

@@ -11,7 +11,7 @@ def ExpandQuantizedPass : Pass<"paso-expand-quantized",
                 "dequantize and quantize";
   let description = [{
     Rewrites `paso.qconv` and `paso.qmatmul` as the float op on dequantised
-    operands (`paso.conv` / `paso.matmul`), the int32 bias scaled by
+    operands (`paso.conv` / `paso.matmul`), the int32 bias dequantised at
     input scale x weight scale, the activation (`paso.relu`, `paso.clip`)
     and a `paso.quantize` to the output type: ONNX Runtime's reference
     semantics, with the float convolutions on the float kernels. The
@@ -24,6 +24,31 @@ def ExpandQuantizedPass : Pass<"paso-expand-quantized",
   let statistics = [
     Statistic<"numExpanded", "expanded",
               "Integer convolutions and products run in float">
+  ];
+}
+
+def FoldQdqPass : Pass<"paso-fold-qdq", "::mlir::func::FuncOp"> {
+  let summary = "Fold dequantize -> convolution/product -> quantize into "
+                "integer ops";
+  let description = [{
+    The QDQ form of a quantised layer, as ONNX Runtime's quantiser writes it
+    and as `paso-expand-quantized` leaves QOperator layers, is a float op
+    between `paso.dequantize` of its operands and a `paso.quantize` of its
+    result. Runtimes run it as one integer op; so does this pass: a
+    `paso.quantize` (8-bit, per tensor) of a single-use `paso.conv` or
+    `paso.fused_conv` (2-D, no residual; activation none, relu or clip), or
+    of a `paso.matmul`/`paso.fused_matmul` with a 2-D right operand,
+    whose input is dequantised per tensor from 8 bits and whose weights
+    are dequantised from a constant 8-bit tensor with zero points of zero
+    (symmetric, per tensor or per output channel), becomes `paso.qconv` or
+    `paso.qmatmul`. A float bias, or one dequantised from int32, is
+    requantised to int32 in units of input scale x weight scale. A
+    transposed right operand (Gemm's transB) is transposed at compile time.
+    Anything else stays in float.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let statistics = [
+    Statistic<"numFolded", "folded", "Layers folded into integer ops">
   ];
 }
 

@@ -1,0 +1,373 @@
+//===- CallIntegerKernels.cpp - paso.qconv/qmatmul on the int8 kernel -----===//
+//
+// paso-call-cpu-integer-kernels (Passes.td): replaces each integer
+// convolution and product the runtime's int8 kernel takes by one call,
+// with its weights packed and its requantisation constants computed here,
+// and expands the rest to float so they reach the float kernels. The
+// kernel variant is chosen from the target's feature list (data, not a
+// target name): AVX-512 VNNI, or the portable kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Target/CPU/CpuBackend.h"
+
+#include "paso/Dialect/Paso/IR/ConstantValues.h"
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
+#include "paso/Dialect/Paso/Transforms/Passes.h"
+#include "paso/Runtime/paso_gemm.h"
+#include "paso/Target/CostModel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/bit.h"
+
+#include <array>
+#include <cmath>
+
+namespace mlir::paso {
+#define GEN_PASS_DEF_PASOCALLCPUINTEGERKERNELSPASS
+#include "paso/Target/CPU/Passes.h.inc"
+} // namespace mlir::paso
+
+using namespace mlir;
+using namespace mlir::paso;
+
+namespace {
+
+using Descriptor = std::array<int64_t, PASO_QGEMM_FIELDS>;
+
+RankedTensorType tensorType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// True when the target has AVX-512 VNNI (its feature list names it).
+bool hasVnni(const TargetDescription &target) {
+  return StringRef(target.features).contains("+avx512vnni");
+}
+
+/// One call: descriptor, packed weights (A), the per-row constants and
+/// the activations (B).
+struct IntegerCall {
+  Descriptor d{};
+  SmallVector<int64_t> packed;
+  SmallVector<int64_t> params;
+  Value activations;
+  std::string algorithm;
+  double flops = 0, bytes = 0;
+};
+
+/// Weights as rows: `at(m, k)` for an M x K product with per-row scales;
+/// nullopt unless constant, int8 and symmetric.
+struct RowWeights {
+  int64_t rows = 0, depth = 0;
+  SmallVector<int64_t> values; // row-major M x K
+  SmallVector<double> scales;
+};
+
+std::optional<RowWeights> readRowWeights(Value weights, bool transposed) {
+  RankedTensorType type = tensorType(weights);
+  auto element = dyn_cast<quant::QuantizedType>(type.getElementType());
+  std::optional<SmallVector<int64_t>> data = readIntConstant(weights);
+  if (!element || !element.isSigned() ||
+      element.getStorageTypeIntegralWidth() != 8 || !data ||
+      !type.hasStaticShape())
+    return std::nullopt;
+  RowWeights rows;
+  // Convolution filters are M x (C kh kw); product weights are K x M.
+  int64_t total = type.getNumElements();
+  rows.rows = transposed ? type.getDimSize(1) : type.getDimSize(0);
+  rows.depth = total / std::max<int64_t>(1, rows.rows);
+  rows.values.resize(total);
+  for (int64_t m = 0; m < rows.rows; ++m)
+    for (int64_t k = 0; k < rows.depth; ++k)
+      rows.values[m * rows.depth + k] =
+          transposed ? (*data)[k * rows.rows + m] : (*data)[m * rows.depth + k];
+  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(element)) {
+    if (perTensor.getZeroPoint() != 0)
+      return std::nullopt;
+    rows.scales.assign(rows.rows, perTensor.getScale());
+    return rows;
+  }
+  auto perAxis = cast<quant::UniformQuantizedPerAxisType>(element);
+  if (llvm::any_of(perAxis.getZeroPoints(), [](int64_t z) { return z != 0; }))
+    return std::nullopt;
+  rows.scales.assign(perAxis.getScales().begin(), perAxis.getScales().end());
+  return rows;
+}
+
+/// Fills the packed weights, the per-row constants and the quantisation
+/// fields shared by convolutions and products.
+bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
+                        Value bias, Type outputType, StringRef activation,
+                        ArrayRef<double> params) {
+  auto in = dyn_cast<quant::UniformQuantizedType>(
+      tensorType(input).getElementType());
+  auto out = dyn_cast<quant::UniformQuantizedType>(outputType);
+  if (!in || !out || in.getStorageTypeIntegralWidth() != 8)
+    return false;
+  std::optional<SmallVector<int64_t>> biasValues;
+  if (bias) {
+    biasValues = readIntConstant(bias);
+    if (!biasValues)
+      return false;
+  }
+  int64_t M = w.rows, K = w.depth, K4 = (K + 3) / 4;
+  int64_t panels = (M + PASO_QGEMM_MR - 1) / PASO_QGEMM_MR;
+  call.packed.assign(panels * K4 * PASO_QGEMM_MR * 4, 0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k)
+      call.packed[(m / PASO_QGEMM_MR) * K4 * PASO_QGEMM_MR * 4 +
+                  (k / 4) * PASO_QGEMM_MR * 4 + (m % PASO_QGEMM_MR) * 4 +
+                  k % 4] = w.values[m * K + k];
+  // Activations are read as uint8: int8 ones flipped by 0x80.
+  int64_t zeroB = in.getZeroPoint() + (in.isSigned() ? 128 : 0);
+  call.params.resize(2 * M);
+  for (int64_t m = 0; m < M; ++m) {
+    int64_t rowSum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      rowSum += w.values[m * K + k];
+    int64_t b = (biasValues ? (*biasValues)[m] : 0) - zeroB * rowSum;
+    if (b < INT32_MIN || b > INT32_MAX)
+      return false;
+    call.params[m] = b;
+    float mult =
+        static_cast<float>(in.getScale() * w.scales[m] / out.getScale());
+    call.params[M + m] = llvm::bit_cast<int32_t>(mult);
+  }
+  Descriptor &d = call.d;
+  int64_t zeroC = out.getZeroPoint();
+  int64_t lo = out.getStorageTypeMin(), hi = out.getStorageTypeMax();
+  auto toStorage = [&](double real) {
+    return zeroC + static_cast<int64_t>(std::nearbyint(real / out.getScale()));
+  };
+  if (activation == "relu") {
+    lo = std::max(lo, zeroC);
+  } else if (activation == "clip") {
+    lo = std::max(lo, toStorage(params[0]));
+    hi = std::min(hi, toStorage(params[1]));
+  }
+  d[PASO_QGEMM_B_ZERO_POINT] = zeroB;
+  d[PASO_QGEMM_B_SIGNED] = in.isSigned();
+  d[PASO_QGEMM_C_ZERO_POINT] = zeroC;
+  d[PASO_QGEMM_C_MIN] = lo;
+  d[PASO_QGEMM_C_MAX] = std::max(lo, hi);
+  d[PASO_GEMM_M] = M;
+  d[PASO_GEMM_K] = K;
+  return true;
+}
+
+std::optional<IntegerCall> planConv(QConvOp op) {
+  RankedTensorType inType = tensorType(op.getInput());
+  RankedTensorType outType = tensorType(op.getResult());
+  if (op.getGroup() != 1 || op.getChannelsLast() || inType.getRank() != 4 ||
+      !inType.hasStaticShape() || !outType.hasStaticShape())
+    return std::nullopt;
+  std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
+  if (!w)
+    return std::nullopt;
+  IntegerCall call;
+  if (!planRequantisation(call, *w, op.getInput(), op.getBias(),
+                          op.getOutputType(), op.getActivation(),
+                          op.getActivationParams()))
+    return std::nullopt;
+  RankedTensorType filterType = tensorType(op.getFilter());
+  int64_t images = inType.getDimSize(0), C = inType.getDimSize(1);
+  int64_t H = inType.getDimSize(2), W = inType.getDimSize(3);
+  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
+  Descriptor &d = call.d;
+  d[PASO_GEMM_N] = OH * OW;
+  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
+  d[PASO_GEMM_LDC] = OH * OW;
+  d[PASO_GEMM_B_BATCH_STRIDE] = C * H * W;
+  d[PASO_GEMM_C_BATCH_STRIDE] = w->rows * OH * OW;
+  d[PASO_GEMM_IMAGE_C] = C;
+  d[PASO_GEMM_IMAGE_H] = H;
+  d[PASO_GEMM_IMAGE_W] = W;
+  d[PASO_GEMM_KERNEL_H] = filterType.getDimSize(2);
+  d[PASO_GEMM_KERNEL_W] = filterType.getDimSize(3);
+  d[PASO_GEMM_STRIDE_H] = op.getStrides()[0];
+  d[PASO_GEMM_STRIDE_W] = op.getStrides()[1];
+  d[PASO_GEMM_PAD_TOP] = op.getPads()[0];
+  d[PASO_GEMM_PAD_LEFT] = op.getPads()[1];
+  d[PASO_GEMM_DILATION_H] = op.getDilations()[0];
+  d[PASO_GEMM_DILATION_W] = op.getDilations()[1];
+  d[PASO_GEMM_OUT_W] = OW;
+  call.activations = op.getInput();
+  call.flops = 2.0 * images * w->rows * OH * OW * w->depth;
+  call.bytes = images * (C * H * W + w->rows * OH * OW) +
+               static_cast<double>(call.packed.size());
+  call.algorithm = "int8 gemm, implicit im2col (NCHW)";
+  return call;
+}
+
+std::optional<IntegerCall> planMatMul(QMatMulOp op) {
+  RankedTensorType lhsType = tensorType(op.getLhs());
+  if (!lhsType.hasStaticShape())
+    return std::nullopt;
+  std::optional<RowWeights> w = readRowWeights(op.getRhs(), true);
+  if (!w)
+    return std::nullopt;
+  IntegerCall call;
+  if (!planRequantisation(call, *w, op.getLhs(), op.getBias(),
+                          op.getOutputType(), op.getActivation(),
+                          op.getActivationParams()))
+    return std::nullopt;
+  int64_t rows = lhsType.getNumElements() / std::max<int64_t>(1, w->depth);
+  Descriptor &d = call.d;
+  d[PASO_GEMM_N] = rows;
+  d[PASO_GEMM_BATCH] = 1;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
+  d[PASO_GEMM_LDB] = w->depth;
+  d[PASO_GEMM_LDC] = w->rows;
+  d[PASO_QGEMM_C_COLUMNS] = 1;
+  call.activations = op.getLhs();
+  call.flops = 2.0 * rows * w->rows * w->depth;
+  call.bytes = rows * (w->depth + w->rows) +
+               static_cast<double>(call.packed.size());
+  call.algorithm = "int8 gemm, rows of A as columns";
+  return call;
+}
+
+struct PasoCallCpuIntegerKernelsPass
+    : paso::impl::PasoCallCpuIntegerKernelsPassBase<
+          PasoCallCpuIntegerKernelsPass> {
+  using Base::Base;
+  PasoCallCpuIntegerKernelsPass() = default;
+  explicit PasoCallCpuIntegerKernelsPass(const TargetDescription &description)
+      : target(description) {}
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (failed(resolvePassTarget(module, targetName, target)))
+      return signalPassFailure();
+    SmallVector<Operation *> candidates;
+    module.walk([&](Operation *op) {
+      if (isa<QConvOp, QMatMulOp>(op))
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      std::optional<IntegerCall> call;
+      if (auto conv = dyn_cast<QConvOp>(op))
+        call = planConv(conv);
+      else
+        call = planMatMul(cast<QMatMulOp>(op));
+      if (call)
+        emitCall(op, *call);
+    }
+    // What the kernel did not take runs in float.
+    RewritePatternSet patterns(&getContext());
+    populateExpandQuantizedPatterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
+  }
+
+  void emitCall(Operation *op, IntegerCall &call) {
+    ModuleOp module = getOperation();
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Descriptor &d = call.d;
+    bool vnni = hasVnni(*target);
+    std::string kernel = vnni ? "paso_qgemm_u8s8_vnni" : "paso_qgemm_u8s8";
+    call.algorithm += vnni ? ", AVX-512 VNNI (VPDPBUSD)"
+                           : ", portable (no int8 dot product on the target)";
+    // The cost model has no integer throughput of its own yet: the int8
+    // peak scales the float prediction where the target states one.
+    double flops = call.flops;
+    if (target->peakGopsI8 > 0 && target->peakGflopsF32 > 0)
+      flops *= target->peakGflopsF32 / target->peakGopsI8;
+    ThreadPlan threads = planThreads(*target, flops, call.bytes);
+    d[PASO_GEMM_MAX_THREADS] = threads.threads;
+
+    Type i64 = b.getI64Type();
+    OpBuilder atTop = OpBuilder::atBlockBegin(module.getBody());
+    auto descriptorType = MemRefType::get({PASO_QGEMM_FIELDS}, i64);
+    std::string name;
+    do
+      name = "__paso_qgemm_descriptor_" + std::to_string(counter++);
+    while (module.lookupSymbol(name));
+    memref::GlobalOp::create(
+        atTop, loc, name, atTop.getStringAttr("private"), descriptorType,
+        DenseElementsAttr::get(RankedTensorType::get({PASO_QGEMM_FIELDS}, i64),
+                               ArrayRef<int64_t>(d.data(), d.size())),
+        /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
+    auto callee = module.lookupSymbol<func::FuncOp>(kernel);
+    if (!callee) {
+      callee = func::FuncOp::create(
+          atTop, module.getLoc(), kernel,
+          atTop.getFunctionType(SmallVector<Type>(6, i64), {}));
+      callee.setPrivate();
+    }
+
+    auto addressOf = [&](Value memref) -> Value {
+      Value index =
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+      return arith::IndexCastOp::create(b, loc, i64, index);
+    };
+    auto bufferOf = [&](Value tensor) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      Value buffer = bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          tensor, /*read_only=*/true);
+      return addressOf(buffer);
+    };
+    auto storageType = [](Value quantized) {
+      RankedTensorType type = tensorType(quantized);
+      return type.clone(storageElementType(type.getElementType()));
+    };
+    auto constant = [&](ArrayRef<int64_t> values, Type element,
+                        StringRef base) -> Value {
+      auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                        element);
+      return ConstantOp::create(b, loc, makeIntElements(type, values, base));
+    };
+    // The output first: the arena must not place it over an operand the
+    // call still reads (as paso-call-cpu-kernels does).
+    RankedTensorType resultStorage = storageType(op->getResult(0));
+    Value output = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get(resultStorage.getShape(),
+                        resultStorage.getElementType()));
+    Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
+    Value activations = UnrealizedConversionCastOp::create(
+                            b, loc, storageType(call.activations),
+                            call.activations)
+                            .getResult(0);
+    Value weights = constant(call.packed, b.getI8Type(), "qgemm_weights");
+    Value params = constant(call.params, b.getI32Type(), "qgemm_params");
+    SmallVector<Value> operands{addressOf(descriptor), bufferOf(weights),
+                                bufferOf(activations), addressOf(output),
+                                bufferOf(params),
+                                arith::ConstantOp::create(
+                                    b, loc, b.getI64IntegerAttr(0))};
+    auto callOp = func::CallOp::create(b, loc, callee, operands);
+    callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
+    callOp->setAttr("paso.threads", b.getI64IntegerAttr(threads.threads));
+    callOp->setAttr("paso.kernel_id", b.getI64IntegerAttr(0));
+    callOp->setAttr("paso.predicted_us",
+                    b.getF64FloatAttr(threads.seconds * 1e6));
+    Value result = bufferization::ToTensorOp::create(
+        b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
+    op->getResult(0).replaceAllUsesWith(
+        UnrealizedConversionCastOp::create(b, loc, op->getResult(0).getType(),
+                                           result)
+            .getResult(0));
+    op->erase();
+  }
+
+  std::optional<TargetDescription> target;
+  unsigned counter = 0;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+mlir::paso::createCallCpuIntegerKernelsPass(const TargetDescription &target) {
+  return std::make_unique<PasoCallCpuIntegerKernelsPass>(target);
+}

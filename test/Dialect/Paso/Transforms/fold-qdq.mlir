@@ -1,0 +1,78 @@
+// paso-fold-qdq folds dequantize -> convolution/product -> quantize into
+// integer ops; anything the integer epilogue cannot express stays float.
+// RUN: paso-opt %s --split-input-file --paso-fold-qdq | FileCheck %s --enable-var-scope
+
+!x = !quant.uniform<u8:f32, 0.5:128>
+!w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
+!y = !quant.uniform<u8:f32, 0.0625>
+!b = !quant.uniform<i32:f32:0, {0.125, 0.0625}>
+
+// A convolution with ReLU and an int32 bias at input x weight scale: the
+// bias is taken as it is stored.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[B:.*]] = paso.storage_cast %arg2 : tensor<2x!quant.uniform<i32:f32:0, {1.250000e-01,6.250000e-02}>> -> tensor<2xi32>
+// CHECK: %[[Y:.*]] = paso.qconv %arg0, %{{.*}}, %[[B]] {activation = "relu"
+// CHECK-SAME: output_type = !quant.uniform<u8:f32, 6.250000e-02>
+// CHECK-NOT: paso.fused_conv
+// CHECK: return %[[Y]]
+func.func @conv(%x: tensor<1x2x4x4x!x>, %wraw: tensor<2x2x1x1xi8>, %bq: tensor<2x!b>) -> tensor<1x2x4x4x!y> {
+  %wc = paso.constant dense<[[[[1]], [[2]]], [[[3]], [[-4]]]]> : tensor<2x2x1x1xi8>
+  %wq = paso.storage_cast %wc : tensor<2x2x1x1xi8> -> tensor<2x2x1x1x!w>
+  %xd = paso.dequantize %x : tensor<1x2x4x4x!x> -> tensor<1x2x4x4xf32>
+  %wd = paso.dequantize %wq : tensor<2x2x1x1x!w> -> tensor<2x2x1x1xf32>
+  %bd = paso.dequantize %bq : tensor<2x!b> -> tensor<2xf32>
+  %c = paso.fused_conv %xd, %wd bias(%bd : tensor<2xf32>) {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  %y = paso.quantize %c {element_type = !y} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!y>
+  return %y : tensor<1x2x4x4x!y>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5:3>
+!w = !quant.uniform<i8:f32:0, {0.25, 0.125, 0.5}>
+!y = !quant.uniform<i8:f32, 0.25:-1>
+
+// Gemm's transposed weights (transB) are transposed at compile time and
+// quantised along columns; a float bias is requantised to int32 at
+// 0.5 x (0.25, 0.125, 0.5): 1.0 / 0.125 = 8, -1.0 / 0.0625 = -16, 0.5 / 0.25 = 2.
+// CHECK-LABEL: func.func @gemm
+// CHECK-DAG: %[[W:.*]] = paso.constant dense<{{\[\[}}1, 3, 5], [2, 4, 6]]> : tensor<2x3xi8>
+// CHECK-DAG: %[[B:.*]] = paso.constant dense<[8, -16, 2]> : tensor<3xi32>
+// CHECK-DAG: %[[WQ:.*]] = paso.storage_cast %[[W]] : tensor<2x3xi8> -> tensor<2x3x!quant.uniform<i8:f32:1, {2.500000e-01,1.250000e-01,5.000000e-01}>>
+// CHECK: paso.qmatmul %arg0, %[[WQ]], %[[B]] {output_type = !quant.uniform<i8:f32, 2.500000e-01:-1>}
+func.func @gemm(%x: tensor<4x2x!x>) -> tensor<4x3x!y> {
+  %wc = paso.constant dense<[[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi8>
+  %wq = paso.storage_cast %wc : tensor<3x2xi8> -> tensor<3x2x!w>
+  %b = paso.constant dense<[1.0, -1.0, 0.5]> : tensor<3xf32>
+  %xd = paso.dequantize %x : tensor<4x2x!x> -> tensor<4x2xf32>
+  %wd = paso.dequantize %wq : tensor<3x2x!w> -> tensor<3x2xf32>
+  %m = paso.fused_matmul %xd, %wd bias(%b : tensor<3xf32>) {trans_rhs = true} : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
+  %y = paso.quantize %m {element_type = !y} : tensor<4x3xf32> -> tensor<4x3x!y>
+  return %y : tensor<4x3x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:128>
+!w = !quant.uniform<u8:f32, 0.25:128>
+!y = !quant.uniform<u8:f32, 0.0625>
+
+// Weights with a non-zero zero point (U8U8) and a sigmoid stay float.
+// CHECK-LABEL: func.func @refused
+// CHECK-NOT: paso.qconv
+// CHECK: paso.fused_conv
+// CHECK: paso.fused_conv
+func.func @refused(%x: tensor<1x2x4x4x!x>, %xs: tensor<1x2x4x4x!x>) -> (tensor<1x2x4x4x!y>, tensor<1x2x4x4x!y>) {
+  %wc = paso.constant dense<200> : tensor<2x2x1x1xui8>
+  %wq = paso.storage_cast %wc : tensor<2x2x1x1xui8> -> tensor<2x2x1x1x!w>
+  %xd = paso.dequantize %x : tensor<1x2x4x4x!x> -> tensor<1x2x4x4xf32>
+  %wd = paso.dequantize %wq : tensor<2x2x1x1x!w> -> tensor<2x2x1x1xf32>
+  %c = paso.fused_conv %xd, %wd {activation = "none", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  %y = paso.quantize %c {element_type = !y} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!y>
+  %wc2 = paso.constant dense<1> : tensor<2x2x1x1xi8>
+  %wq2 = paso.storage_cast %wc2 : tensor<2x2x1x1xi8> -> tensor<2x2x1x1x!quant.uniform<i8:f32, 0.5>>
+  %wd2 = paso.dequantize %wq2 : tensor<2x2x1x1x!quant.uniform<i8:f32, 0.5>> -> tensor<2x2x1x1xf32>
+  %s = paso.fused_conv %xd, %wd2 {activation = "sigmoid", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  %z = paso.quantize %s {element_type = !y} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!y>
+  return %y, %z : tensor<1x2x4x4x!y>, tensor<1x2x4x4x!y>
+}
