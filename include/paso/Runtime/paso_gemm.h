@@ -155,7 +155,11 @@ enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
  * padded (K4 = K rounded up to 4, / 4). B is read through the NCHW im2col
  * (PASO_B_IM2COL, padding reads zB) or stored N x K (PASO_B_TRANSPOSED,
  * LDB), and packed at run time in groups of 16 columns. C is M x N
- * (LDC, NCHW for a convolution) or, with PASO_QGEMM_C_COLUMNS, N x M. */
+ * (LDC, NCHW for a convolution) or, with PASO_QGEMM_C_COLUMNS, N x M.
+ * The sixth argument is scratch from the model's arena for a convolution
+ * other than 1x1/stride 1/unpadded: PASO_QGEMM_SCRATCH bytes, the tap
+ * offsets (K4 x 4 int32) then the images padded to cover every window
+ * (batch x C x paddedH x paddedW bytes, plus 64). */
 enum { PASO_QGEMM_MR = 12, PASO_QGEMM_NR = 16 };
 
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

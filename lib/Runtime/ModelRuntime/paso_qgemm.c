@@ -16,9 +16,9 @@
  * instruction. Activations stored as int8 are read as uint8 by flipping
  * the sign bit (x ^ 0x80, zero point + 128), so one kernel takes both.
  *
- * Work is split into tasks of one 16-column group x a block of rows whose
- * weights stay in the L2: each task packs its 16 columns of B (the
- * implicit im2col) once, then runs every row panel of its block over them.
+ * Work is split into tasks of up to four 16-column groups: each task
+ * packs its columns of B (the implicit im2col) once, then runs every row
+ * panel over them, each panel's weights reused from cache by the groups.
  * Requantisation follows ONNX Runtime's: the int32 sum times a float
  * multiplier, clamped, rounded half to even, plus the output zero point.
  *
@@ -27,12 +27,9 @@
 #include "kernel_common.h"
 
 enum { MR = PASO_QGEMM_MR, NR = PASO_QGEMM_NR };
-/* Largest packed B tile on the stack (64 KiB: K up to 4096, a 3x3
- * convolution of 455 channels). Longer products use the heap. */
-enum { STACK_K4 = 1024 };
-/* Bytes of packed weights a task keeps hot: well inside every target's
- * L2 (the Pi 4's 1 MiB is shared by four cores). */
-enum { ROW_BLOCK_BYTES = 96 << 10 };
+/* Packed B lives on the stack, up to 128 KiB (one group of K up to
+ * 8192, or four of K up to 2048); longer products use the heap. */
+enum { STACK_BYTES = 128 << 10, MAX_GROUPS_PER_TASK = 4 };
 
 typedef int32_t i32x16 __attribute__((vector_size(64)));
 typedef float f32x16 __attribute__((vector_size(64)));
@@ -53,46 +50,103 @@ typedef struct {
   const int32_t *bias;
   const float *mult;
   uint8_t *C;
-  int64_t rowPanelsPerBlock, rowBlocks, columnGroups;
+  int64_t columnGroups, groupsPerTask;
+  /* Per k of the im2col (K4 x 4 entries, zero past K): the offset of the
+   * tap from the window's top-left pixel, and its row and column. */
+  int32_t *tapOffsets;
+  /* The images with their padding materialised (zB), flipped to uint8. */
+  uint8_t *padded;
+  int64_t paddedH, paddedW;
+  int pointwise;
   int vnni;
 } QProblem;
 
+/* Stores four rows of 16 bytes as 16 columns of four bytes each. */
+static inline void interleave4(const u8x16 rows[4], uint8_t *out) {
+  typedef uint8_t u8x32 __attribute__((vector_size(32)));
+  typedef uint16_t u16x16 __attribute__((vector_size(32)));
+  u8x32 lo = __builtin_shufflevector(rows[0], rows[1], 0, 16, 1, 17, 2, 18, 3,
+                                     19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9,
+                                     25, 10, 26, 11, 27, 12, 28, 13, 29, 14,
+                                     30, 15, 31);
+  u8x32 hi = __builtin_shufflevector(rows[2], rows[3], 0, 16, 1, 17, 2, 18, 3,
+                                     19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9,
+                                     25, 10, 26, 11, 27, 12, 28, 13, 29, 14,
+                                     30, 15, 31);
+  u16x16 a = (u16x16)lo, b = (u16x16)hi;
+  u16x16 first = __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4,
+                                         20, 5, 21, 6, 22, 7, 23);
+  u16x16 second = __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27,
+                                          12, 28, 13, 29, 14, 30, 15, 31);
+  __builtin_memcpy(out, &first, 32);
+  __builtin_memcpy(out + 32, &second, 32);
+}
+
 /* Packs columns [n0, n0 + 16) of B as K4 groups of 16 x 4 bytes (columns
- * past N and k past K are zB, whose centred value is zero). */
+ * past N and k past K are zB, whose centred value is zero). The im2col
+ * walks k outermost so that the 16 columns' reads of one tap are close
+ * together; a pointwise convolution interleaves four channel rows of 16
+ * pixels with two shuffles. */
 static void packColumns(const QProblem *q, const uint8_t *B, int64_t n0,
                         uint8_t *packed) {
   uint8_t flip = q->bSigned ? 0x80 : 0;
-  int64_t K = q->K;
-  for (int64_t j = 0; j < NR; ++j) {
-    int64_t n = n0 + j;
-    if (n >= q->N) {
-      for (int64_t k = 0; k < q->K4 * 4; ++k)
-        packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] = q->zeroB;
-      continue;
+  int64_t K = q->K, K4 = q->K4, width = q->N - n0 < NR ? q->N - n0 : NR;
+  if (q->bLayout == PASO_B_TRANSPOSED) {
+    for (int64_t j = 0; j < NR; ++j) {
+      const uint8_t *row = B + (n0 + j) * q->ldb;
+      for (int64_t k = 0; k < K4 * 4; ++k)
+        packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] =
+            j < width && k < K ? (uint8_t)(row[k] ^ flip) : q->zeroB;
     }
-    if (q->bLayout == PASO_B_TRANSPOSED) {
-      const uint8_t *row = B + n * q->ldb;
-      for (int64_t k = 0; k < K; ++k)
-        packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] = row[k] ^ flip;
-    } else {
-      int64_t oh = n / q->outW, ow = n % q->outW;
-      int64_t k = 0;
-      for (int64_t c = 0; c < q->imageC; ++c) {
-        const uint8_t *plane = B + c * q->imageH * q->imageW;
-        for (int64_t kh = 0; kh < q->kernelH; ++kh) {
-          int64_t ih = oh * q->strideH - q->padTop + kh * q->dilationH;
-          for (int64_t kw = 0; kw < q->kernelW; ++kw, ++k) {
-            int64_t iw = ow * q->strideW - q->padLeft + kw * q->dilationW;
-            uint8_t v = q->zeroB;
-            if (ih >= 0 && ih < q->imageH && iw >= 0 && iw < q->imageW)
-              v = plane[ih * q->imageW + iw] ^ flip;
-            packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] = v;
-          }
+    return;
+  }
+  if (q->pointwise) {
+    int64_t plane = q->imageH * q->imageW;
+    const u8x16 flips = (u8x16){} + flip;
+    for (int64_t g = 0; g < K4; ++g) {
+      u8x16 rows[4];
+      for (int i = 0; i < 4; ++i) {
+        int64_t c = g * 4 + i;
+        if (c < K) {
+          __builtin_memcpy(&rows[i], B + c * plane + n0, NR);
+          rows[i] ^= flips;
+        } else {
+          rows[i] = (u8x16){} + q->zeroB;
         }
       }
+      interleave4(rows, packed + g * NR * 4);
     }
-    for (int64_t k = K; k < q->K4 * 4; ++k)
-      packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] = q->zeroB;
+    return;
+  }
+  /* The general im2col reads the padded copy of the image (B here; its
+   * borders are zB and its bytes already flipped), so no tap needs a
+   * bounds check. Sixteen columns in one output row at stride 1 are
+   * sixteen consecutive bytes of each tap's row. */
+  int64_t oh0 = n0 / q->outW, ow0 = n0 % q->outW;
+  if (width == NR && ow0 + NR <= q->outW && q->strideW == 1) {
+    const uint8_t *base = B + oh0 * q->strideH * q->paddedW + ow0;
+    const int32_t *offsets = q->tapOffsets;
+    for (int64_t g = 0; g < K4; ++g, offsets += 4) {
+      u8x16 rows[4];
+      for (int i = 0; i < 4; ++i)
+        __builtin_memcpy(&rows[i], base + offsets[i], NR);
+      interleave4(rows, packed + g * NR * 4);
+    }
+    return;
+  }
+  for (int64_t j = 0; j < NR; ++j) {
+    int64_t n = n0 + (j < width ? j : 0);
+    const uint8_t *base = B + (n / q->outW) * q->strideH * q->paddedW +
+                          (n % q->outW) * q->strideW;
+    const int32_t *offsets = q->tapOffsets;
+    uint8_t *out = packed + j * 4;
+    for (int64_t g = 0; g < K4; ++g, offsets += 4) {
+      uint32_t word = (uint32_t)base[offsets[0]] |
+                      (uint32_t)base[offsets[1]] << 8 |
+                      (uint32_t)base[offsets[2]] << 16 |
+                      (uint32_t)base[offsets[3]] << 24;
+      __builtin_memcpy(out + g * NR * 4, &word, 4);
+    }
   }
 }
 
@@ -188,48 +242,110 @@ static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
   }
 }
 
+/* One task: a run of column groups of one image, packed once, against
+ * every row panel (a panel's weights stay in L1/L2 across the groups). */
 static void runTask(int32_t task, void *context) {
   const QProblem *q = (const QProblem *)context;
-  int64_t perImage = q->columnGroups * q->rowBlocks;
-  int64_t image = task / perImage, rest = task % perImage;
-  int64_t group = rest / q->rowBlocks, block = rest % q->rowBlocks;
-  const uint8_t *B = q->B + image * q->bBatchStride;
+  int64_t tasksPerImage =
+      (q->columnGroups + q->groupsPerTask - 1) / q->groupsPerTask;
+  int64_t image = task / tasksPerImage;
+  int64_t firstGroup = (task % tasksPerImage) * q->groupsPerTask;
+  int64_t groups = q->columnGroups - firstGroup < q->groupsPerTask
+                       ? q->columnGroups - firstGroup
+                       : q->groupsPerTask;
+  const uint8_t *B = (q->padded ? q->padded : q->B) + image * q->bBatchStride;
   uint8_t *C = q->C + image * q->cBatchStride;
-  _Alignas(64) uint8_t local[STACK_K4 * NR * 4];
+  size_t groupBytes = (size_t)q->K4 * NR * 4;
+  _Alignas(64) uint8_t local[STACK_BYTES];
   uint8_t *packed = local;
-  if (q->K4 > STACK_K4) {
-    packed = aligned_alloc(64, (size_t)q->K4 * NR * 4);
+  if (groupBytes * groups > STACK_BYTES) {
+    packed = aligned_alloc(64, groupBytes * groups);
     if (!packed)
       abort();
   }
-  int64_t n0 = group * NR;
-  packColumns(q, B, n0, packed);
+  for (int64_t g = 0; g < groups; ++g)
+    packColumns(q, B, (firstGroup + g) * NR, packed + g * groupBytes);
   int64_t panels = (q->M + MR - 1) / MR;
-  int64_t first = block * q->rowPanelsPerBlock;
-  int64_t last = first + q->rowPanelsPerBlock;
-  if (last > panels)
-    last = panels;
-  for (int64_t p = first; p < last; ++p) {
-    i32x16 acc[MR];
-    for (int r = 0; r < MR; ++r)
-      acc[r] = (i32x16){};
+  for (int64_t p = 0; p < panels; ++p) {
     const int8_t *a = q->A + p * q->K4 * MR * 4;
-#if defined(__x86_64__)
-    if (q->vnni)
-      microVnni(a, packed, q->K4, acc);
-    else
-#endif
-      microPortable(a, packed, q->K4, acc);
     int64_t m0 = p * MR;
     int rows = q->M - m0 < MR ? (int)(q->M - m0) : MR;
-    storeTile(q, C, m0, rows, n0, acc);
+    for (int64_t g = 0; g < groups; ++g) {
+      i32x16 acc[MR];
+      for (int r = 0; r < MR; ++r)
+        acc[r] = (i32x16){};
+#if defined(__x86_64__)
+      if (q->vnni)
+        microVnni(a, packed + g * groupBytes, q->K4, acc);
+      else
+#endif
+        microPortable(a, packed + g * groupBytes, q->K4, acc);
+      storeTile(q, C, m0, rows, (firstGroup + g) * NR, acc);
+    }
   }
   if (packed != local)
     free(packed);
 }
 
+/* Builds the padded, flipped copy of every image of the batch and the
+ * tap offsets into it, in `scratch` (PASO_QGEMM_SCRATCH_BYTES from the
+ * model's arena); B's batch stride becomes the copy's. */
+static void prepareIm2col(QProblem *q, uint8_t *scratch) {
+  int64_t outH = q->N / q->outW;
+  int64_t lastH = (outH - 1) * q->strideH + (q->kernelH - 1) * q->dilationH;
+  int64_t lastW = (q->outW - 1) * q->strideW + (q->kernelW - 1) * q->dilationW;
+  q->paddedH = lastH + 1 > q->padTop + q->imageH ? lastH + 1
+                                                 : q->padTop + q->imageH;
+  q->paddedW = lastW + 1 > q->padLeft + q->imageW ? lastW + 1
+                                                  : q->padLeft + q->imageW;
+  int64_t plane = q->paddedH * q->paddedW;
+  int64_t perImage = q->imageC * plane;
+  int64_t taps = q->K4 * 4;
+  q->tapOffsets = (int32_t *)scratch;
+  q->padded = scratch + taps * sizeof(int32_t);
+  uint8_t flip = q->bSigned ? 0x80 : 0;
+  for (int64_t b = 0; b < q->batch; ++b)
+    for (int64_t c = 0; c < q->imageC; ++c) {
+      const uint8_t *from =
+          q->B + b * q->bBatchStride + c * q->imageH * q->imageW;
+      uint8_t *to = q->padded + b * perImage + c * plane;
+      for (int64_t y = 0; y < q->paddedH; ++y) {
+        int64_t iy = y - q->padTop;
+        uint8_t *row = to + y * q->paddedW;
+        if (iy < 0 || iy >= q->imageH) {
+          __builtin_memset(row, q->zeroB, (size_t)q->paddedW);
+          continue;
+        }
+        __builtin_memset(row, q->zeroB, (size_t)q->padLeft);
+        const uint8_t *source = from + iy * q->imageW;
+        uint8_t *middle = row + q->padLeft;
+        int64_t x = 0;
+        for (; x + 16 <= q->imageW; x += 16) {
+          u8x16 v;
+          __builtin_memcpy(&v, source + x, 16);
+          v ^= (u8x16){} + flip;
+          __builtin_memcpy(middle + x, &v, 16);
+        }
+        for (; x < q->imageW; ++x)
+          middle[x] = source[x] ^ flip;
+        __builtin_memset(middle + q->imageW, q->zeroB,
+                         (size_t)(q->paddedW - q->padLeft - q->imageW));
+      }
+    }
+  int64_t k = 0;
+  for (int64_t c = 0; c < q->imageC; ++c)
+    for (int64_t kh = 0; kh < q->kernelH; ++kh)
+      for (int64_t kw = 0; kw < q->kernelW; ++kw, ++k)
+        q->tapOffsets[k] = (int32_t)(c * plane +
+                                     kh * q->dilationH * q->paddedW +
+                                     kw * q->dilationW);
+  for (; k < taps; ++k)
+    q->tapOffsets[k] = 0;
+  q->bBatchStride = perImage;
+}
+
 static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
-                  intptr_t params, int vnni) {
+                  intptr_t params, intptr_t scratch, int vnni) {
   uint64_t started = profileStart(d);
   QProblem q;
   q.M = d[PASO_GEMM_M];
@@ -270,17 +386,28 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     profileStop(d, started);
     return;
   }
-  int64_t panels = (q.M + MR - 1) / MR;
-  int64_t panelBytes = q.K4 * MR * 4;
-  q.rowPanelsPerBlock = ROW_BLOCK_BYTES / panelBytes;
-  if (q.rowPanelsPerBlock < 1)
-    q.rowPanelsPerBlock = 1;
-  if (q.rowPanelsPerBlock > panels)
-    q.rowPanelsPerBlock = panels;
-  q.rowBlocks = (panels + q.rowPanelsPerBlock - 1) / q.rowPanelsPerBlock;
+  q.tapOffsets = 0;
+  q.padded = 0;
+  q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
+                q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
+                q.outW == q.imageW;
+  if (q.bLayout == PASO_B_IM2COL && !q.pointwise)
+    prepareIm2col(&q, (uint8_t *)scratch);
   q.columnGroups = (q.N + NR - 1) / NR;
-  int64_t tasks = q.batch * q.columnGroups * q.rowBlocks;
-  if (kernelThreads(d) <= 1 || tasks == 1) {
+  /* Up to four groups per task (weights reused from cache four times),
+   * fewer when that would leave threads without a task. */
+  int64_t threads = kernelThreads(d);
+  q.groupsPerTask = q.columnGroups / (2 * threads);
+  if (q.groupsPerTask > MAX_GROUPS_PER_TASK)
+    q.groupsPerTask = MAX_GROUPS_PER_TASK;
+  int64_t fitting = STACK_BYTES / (q.K4 * NR * 4);
+  if (q.groupsPerTask > fitting)
+    q.groupsPerTask = fitting;
+  if (q.groupsPerTask < 1)
+    q.groupsPerTask = 1;
+  int64_t tasks =
+      q.batch * ((q.columnGroups + q.groupsPerTask - 1) / q.groupsPerTask);
+  if (threads <= 1 || tasks == 1) {
     for (int64_t t = 0; t < tasks; ++t)
       runTask((int32_t)t, &q);
   } else {
@@ -290,15 +417,13 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
 }
 
 void paso_qgemm_u8s8(const int64_t *descriptor, intptr_t a, intptr_t b,
-                     intptr_t c, intptr_t params, intptr_t unused) {
-  (void)unused;
-  qgemm(descriptor, a, b, c, params, 0);
+                     intptr_t c, intptr_t params, intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 0);
 }
 
 #if defined(__x86_64__)
 void paso_qgemm_u8s8_vnni(const int64_t *descriptor, intptr_t a, intptr_t b,
-                          intptr_t c, intptr_t params, intptr_t unused) {
-  (void)unused;
-  qgemm(descriptor, a, b, c, params, 1);
+                          intptr_t c, intptr_t params, intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 1);
 }
 #endif

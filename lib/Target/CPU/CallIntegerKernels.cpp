@@ -60,6 +60,8 @@ struct IntegerCall {
   Value activations;
   std::string algorithm;
   double flops = 0, bytes = 0;
+  /// Arena bytes the kernel's im2col needs (paso_gemm.h), 0 for none.
+  int64_t scratchBytes = 0;
 };
 
 /// Weights as rows: `at(m, k)` for an M x K product with per-row scales;
@@ -200,6 +202,23 @@ std::optional<IntegerCall> planConv(QConvOp op) {
   d[PASO_GEMM_DILATION_W] = op.getDilations()[1];
   d[PASO_GEMM_OUT_W] = OW;
   call.activations = op.getInput();
+  int64_t KH = filterType.getDimSize(2), KW = filterType.getDimSize(3);
+  bool pointwise = KH == 1 && KW == 1 &&
+                   llvm::all_of(op.getStrides(), [](int64_t v) { return v == 1; }) &&
+                   llvm::all_of(op.getPads(), [](int64_t v) { return v == 0; }) &&
+                   OW == W;
+  if (!pointwise) {
+    // The padded images the kernel reads (the formula of its
+    // prepareIm2col).
+    int64_t lastH = (OH - 1) * op.getStrides()[0] +
+                    (KH - 1) * op.getDilations()[0];
+    int64_t lastW = (OW - 1) * op.getStrides()[1] +
+                    (KW - 1) * op.getDilations()[1];
+    int64_t paddedH = std::max(lastH + 1, op.getPads()[0] + H);
+    int64_t paddedW = std::max(lastW + 1, op.getPads()[1] + W);
+    call.scratchBytes = (w->depth + 3) / 4 * 4 * 4 +
+                        images * C * paddedH * paddedW + 64;
+  }
   call.flops = 2.0 * images * w->rows * OH * OW * w->depth;
   call.bytes = images * (C * H * W + w->rows * OH * OW) +
                static_cast<double>(call.packed.size());
@@ -334,6 +353,10 @@ struct PasoCallCpuIntegerKernelsPass
         b, loc,
         MemRefType::get(resultStorage.getShape(),
                         resultStorage.getElementType()));
+    Value scratch;
+    if (call.scratchBytes)
+      scratch = memref::AllocOp::create(
+          b, loc, MemRefType::get({call.scratchBytes}, b.getI8Type()));
     Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
     Value activations = UnrealizedConversionCastOp::create(
                             b, loc, storageType(call.activations),
@@ -344,8 +367,10 @@ struct PasoCallCpuIntegerKernelsPass
     SmallVector<Value> operands{addressOf(descriptor), bufferOf(weights),
                                 bufferOf(activations), addressOf(output),
                                 bufferOf(params),
-                                arith::ConstantOp::create(
-                                    b, loc, b.getI64IntegerAttr(0))};
+                                scratch ? addressOf(scratch)
+                                        : arith::ConstantOp::create(
+                                              b, loc, b.getI64IntegerAttr(0))
+                                              .getResult()};
     auto callOp = func::CallOp::create(b, loc, callee, operands);
     callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
     callOp->setAttr("paso.threads", b.getI64IntegerAttr(threads.threads));

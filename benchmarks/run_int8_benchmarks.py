@@ -1,0 +1,167 @@
+"""Int8 latency: PASO int8, PASO fp32 and ONNX Runtime int8, side by side.
+
+    python benchmarks/run_int8_benchmarks.py [--models a,b] [--reps N]
+                                             [--threads 1,2] [--write-docs]
+
+Each suite model is pre-processed (quant_pre_process) and quantised by
+ONNX Runtime's own quantize_static (QDQ,
+per-channel int8 weights, int8 activations, fixed random calibration data);
+PASO compiles that file for the host, and the float model for its fp32
+baseline. The three run the same inputs with the same thread count,
+alternating run by run after a warm-up. Reports medians, PASO int8 / ORT
+int8, PASO fp32 / PASO int8 (the int8 speed-up) and geomeans.
+--write-docs rewrites the int8 section of docs/performance.md. A benchmark,
+not a test: it asserts nothing.
+"""
+import argparse
+import datetime
+import math
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
+                                      QuantType, quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, HERE)
+import paso  # noqa: E402
+from paso import model_suite  # noqa: E402
+from run_benchmarks import cpu_description  # noqa: E402
+
+MARKER = "<!-- int8 benchmark results: written by benchmarks/run_int8_benchmarks.py -->"
+END = "<!-- end of int8 benchmark results -->"
+DEFAULT_MODELS = "resnet18,resnet50,mobilenetv2,squeezenet11,mlp"
+
+
+def random_feeds(model, seed):
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for info in model.graph.input:
+        tensor = info.type.tensor_type
+        shape = [d.dim_value or 1 for d in tensor.shape.dim]
+        if tensor.elem_type == onnx.TensorProto.INT64:
+            feeds[info.name] = rng.integers(0, 1000, shape).astype(np.int64)
+        else:
+            feeds[info.name] = rng.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
+class Calibration(CalibrationDataReader):
+    def __init__(self, model, count=8):
+        self.batches = iter([random_feeds(model, 100 + i) for i in range(count)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+def ort_session(path, threads):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(path, options,
+                                providers=["CPUExecutionProvider"])
+
+
+def bench(runners, feeds, reps):
+    """Median seconds of each runner, alternating run by run."""
+    for run in runners:
+        run(feeds)
+    times = [[] for _ in runners]
+    for _ in range(reps):
+        for i, run in enumerate(runners):
+            start = time.perf_counter()
+            run(feeds)
+            times[i].append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=DEFAULT_MODELS)
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    threads_list = [int(t) for t in args.threads.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models.split(","):
+            float_path = model_suite.write_suite(tmp, [name])[0]
+            model = onnx.load(float_path)
+            int8_path = os.path.join(tmp, f"{name}.int8.onnx")
+            # ONNX Runtime's recommended flow: pre-processing (batch norms
+            # folded, shapes inferred), then quantisation.
+            pre_path = os.path.join(tmp, f"{name}.pre.onnx")
+            quant_pre_process(float_path, pre_path)
+            quantize_static(pre_path, int8_path, Calibration(model),
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8,
+                            weight_type=QuantType.QInt8)
+            int8_so = paso.compile(int8_path, output=os.path.join(tmp, f"{name}.int8.so"))
+            fp32_so = paso.compile(float_path, output=os.path.join(tmp, f"{name}.so"))
+            paso_int8, paso_fp32 = paso.load(int8_so), paso.load(fp32_so)
+            feeds = random_feeds(model, 0)
+            for threads in threads_list:
+                paso_int8.set_num_threads(threads)
+                paso_fp32.set_num_threads(threads)
+                session = ort_session(int8_path, threads)
+                pi, pf, oi = bench([paso_int8.run, paso_fp32.run,
+                                    lambda f: session.run(None, f)],
+                                   feeds, args.reps)
+                rows.append((name, threads, pi * 1e3, pf * 1e3, oi * 1e3))
+                print(f"{name:13s} threads={threads} paso int8 {pi*1e3:8.2f} ms  "
+                      f"paso fp32 {pf*1e3:8.2f} ms  ort int8 {oi*1e3:8.2f} ms  "
+                      f"int8/ort {pi/oi:5.2f}  fp32/int8 {pf/pi:5.2f}",
+                      flush=True)
+    cpu, mhz, flags = cpu_description()
+    lines = [MARKER, "",
+             f"Run {datetime.date.today()} on {cpu} ({os.cpu_count()} cores, "
+             f"{'VNNI' if 'avx512_vnni' in flags else 'no VNNI'}), "
+             f"onnxruntime {ort.__version__}; models pre-processed by "
+             "quant_pre_process and quantised by quantize_static (QDQ, "
+             "per-channel S8S8); median of "
+             f"{args.reps} alternating runs after a warm-up.", "",
+             "| model | threads | PASO int8 ms | PASO fp32 ms | ORT int8 ms | PASO int8 / ORT int8 | PASO fp32 / PASO int8 |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.2f} | "
+                     f"{r[2] / r[4]:.2f} | {r[3] / r[2]:.2f} |")
+    for threads in threads_list:
+        sel = [r for r in rows if r[1] == threads]
+        vs_ort = math.exp(sum(math.log(r[2] / r[4]) for r in sel) / len(sel))
+        speedup = math.exp(sum(math.log(r[3] / r[2]) for r in sel) / len(sel))
+        lines.append("")
+        lines.append(f"Geomean at {threads} thread(s): PASO int8 / ORT int8 "
+                     f"{vs_ort:.2f}, int8 speed-up over PASO fp32 {speedup:.2f}x")
+        print(lines[-1])
+    lines.append(END)
+    if args.write_docs:
+        path = os.path.join(ROOT, "docs", "performance.md")
+        text = open(path).read()
+        if MARKER in text:
+            head, rest = text.split(MARKER, 1)
+            tail = rest.split(END, 1)[1] if END in rest else ""
+            text = head + "\n".join(lines) + tail
+        else:
+            # Before the fp32 results, which run_benchmarks.py rewrites to
+            # the end of the file.
+            float_marker = "<!-- benchmark results:"
+            head, _, rest = text.partition(float_marker)
+            text = (head + "## Int8\n\n" + "\n".join(lines) + "\n\n" +
+                    float_marker + rest)
+        with open(path, "w") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
