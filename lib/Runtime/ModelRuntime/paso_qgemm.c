@@ -216,9 +216,8 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
  * columns that exist. Clamping before the rounding is exact: the bounds
  * are integers. */
 static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
-                      int64_t n0, const i32x16 acc[MR]) {
+                      int64_t n0, int64_t width, const i32x16 acc[]) {
   const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
-  int64_t width = q->N - n0 < NR ? q->N - n0 : NR;
   for (int r = 0; r < rows; ++r) {
     int64_t m = m0 + r;
     f32x16 x = __builtin_convertvector(acc[r] + q->bias[m], f32x16) *
@@ -280,17 +279,16 @@ static void runTask(int32_t task, void *context) {
       else
 #endif
         microPortable(a, packed + g * groupBytes, q->K4, acc);
-      storeTile(q, C, m0, rows, (firstGroup + g) * NR, acc);
+      int64_t n0 = (firstGroup + g) * NR;
+      storeTile(q, C, m0, rows, n0, q->N - n0 < NR ? q->N - n0 : NR, acc);
     }
   }
   if (packed != local)
     free(packed);
 }
 
-/* Builds the padded, flipped copy of every image of the batch and the
- * tap offsets into it, in `scratch` (PASO_QGEMM_SCRATCH_BYTES from the
- * model's arena); B's batch stride becomes the copy's. */
-static void prepareIm2col(QProblem *q, uint8_t *scratch) {
+/* Sizes the padded images to cover every window of the output. */
+static void sizePadding(QProblem *q) {
   int64_t outH = q->N / q->outW;
   int64_t lastH = (outH - 1) * q->strideH + (q->kernelH - 1) * q->dilationH;
   int64_t lastW = (q->outW - 1) * q->strideW + (q->kernelW - 1) * q->dilationW;
@@ -298,11 +296,13 @@ static void prepareIm2col(QProblem *q, uint8_t *scratch) {
                                                  : q->padTop + q->imageH;
   q->paddedW = lastW + 1 > q->padLeft + q->imageW ? lastW + 1
                                                   : q->padLeft + q->imageW;
+}
+
+/* Copies every image of the batch into q->padded (sized by sizePadding),
+ * bytes flipped to uint8, borders zB. */
+static void padImages(QProblem *q) {
   int64_t plane = q->paddedH * q->paddedW;
   int64_t perImage = q->imageC * plane;
-  int64_t taps = q->K4 * 4;
-  q->tapOffsets = (int32_t *)scratch;
-  q->padded = scratch + taps * sizeof(int32_t);
   uint8_t flip = q->bSigned ? 0x80 : 0;
   for (int64_t b = 0; b < q->batch; ++b)
     for (int64_t c = 0; c < q->imageC; ++c) {
@@ -332,6 +332,19 @@ static void prepareIm2col(QProblem *q, uint8_t *scratch) {
                          (size_t)(q->paddedW - q->padLeft - q->imageW));
       }
     }
+}
+
+/* Builds the padded, flipped copy of every image of the batch and the
+ * tap offsets into it, in `scratch` (PASO_QGEMM_SCRATCH_BYTES from the
+ * model's arena); B's batch stride becomes the copy's. */
+static void prepareIm2col(QProblem *q, uint8_t *scratch) {
+  sizePadding(q);
+  int64_t plane = q->paddedH * q->paddedW;
+  int64_t perImage = q->imageC * plane;
+  int64_t taps = q->K4 * 4;
+  q->tapOffsets = (int32_t *)scratch;
+  q->padded = scratch + taps * sizeof(int32_t);
+  padImages(q);
   int64_t k = 0;
   for (int64_t c = 0; c < q->imageC; ++c)
     for (int64_t kh = 0; kh < q->kernelH; ++kh)
@@ -344,9 +357,9 @@ static void prepareIm2col(QProblem *q, uint8_t *scratch) {
   q->bBatchStride = perImage;
 }
 
-static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
-                  intptr_t params, intptr_t scratch, int vnni) {
-  uint64_t started = profileStart(d);
+/* Decodes the descriptor; false for an empty problem. */
+static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
+                   intptr_t c, intptr_t params) {
   QProblem q;
   q.M = d[PASO_GEMM_M];
   q.N = d[PASO_GEMM_N];
@@ -381,13 +394,22 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
   q.C = (uint8_t *)c;
   q.bias = (const int32_t *)params;
   q.mult = (const float *)(q.bias + q.M);
-  q.vnni = vnni;
-  if (q.M <= 0 || q.N <= 0 || q.batch <= 0) {
+  q.vnni = 0;
+  q.tapOffsets = 0;
+  q.padded = 0;
+  *qp = q;
+  return q.M > 0 && q.N > 0 && q.batch > 0;
+}
+
+static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
+                  intptr_t params, intptr_t scratch, int vnni) {
+  uint64_t started = profileStart(d);
+  QProblem q;
+  if (!decodeQ(&q, d, a, b, c, params)) {
     profileStop(d, started);
     return;
   }
-  q.tapOffsets = 0;
-  q.padded = 0;
+  q.vnni = vnni;
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
@@ -427,3 +449,85 @@ void paso_qgemm_u8s8_vnni(const int64_t *descriptor, intptr_t a, intptr_t b,
   qgemm(descriptor, a, b, c, params, scratch, 1);
 }
 #endif
+
+/* Depthwise convolution (paso_qdepthwise_u8s8): per channel c,
+ *   acc[p] = sum_t A[c][t] * (B[c][p + t] - zB)
+ * requantised like the product (the descriptor, bias and multipliers of
+ * paso_gemm.h with M = channels, K = taps, A the raw C x KH*KW weights).
+ * Vectorised over 16 output pixels of a row, read from the padded copy in
+ * the scratch (PASO_QGEMM_SCRATCH: C x paddedH x paddedW + 64 bytes);
+ * threaded over channels. */
+enum { DEPTHWISE_CHANNELS_PER_TASK = 4 };
+
+static void depthwiseTask(int32_t task, void *context) {
+  const QProblem *q = (const QProblem *)context;
+  int64_t tasksPerImage = (q->M + DEPTHWISE_CHANNELS_PER_TASK - 1) /
+                          DEPTHWISE_CHANNELS_PER_TASK;
+  int64_t image = task / tasksPerImage;
+  int64_t first = (task % tasksPerImage) * DEPTHWISE_CHANNELS_PER_TASK;
+  int64_t last = first + DEPTHWISE_CHANNELS_PER_TASK;
+  if (last > q->M)
+    last = q->M;
+  int64_t plane = q->paddedH * q->paddedW;
+  int64_t outH = q->N / q->outW, taps = q->kernelH * q->kernelW;
+  for (int64_t c = first; c < last; ++c) {
+    const uint8_t *image0 =
+        q->padded + image * q->bBatchStride + c * plane;
+    const int8_t *w = q->A + c * taps;
+    uint8_t *C = q->C + image * q->cBatchStride;
+    for (int64_t oh = 0; oh < outH; ++oh) {
+      for (int64_t ow = 0; ow < q->outW; ow += NR) {
+        i32x16 acc = (i32x16){};
+        for (int64_t kh = 0; kh < q->kernelH; ++kh) {
+          const uint8_t *row = image0 +
+                               (oh * q->strideH + kh * q->dilationH) *
+                                   q->paddedW +
+                               ow * q->strideW;
+          for (int64_t kw = 0; kw < q->kernelW; ++kw) {
+            const uint8_t *at = row + kw * q->dilationW;
+            u8x16 pixels;
+            if (q->strideW == 1) {
+              __builtin_memcpy(&pixels, at, NR);
+            } else if (q->strideW == 2) {
+              u8x64 wide;
+              __builtin_memcpy(&wide, at, 32);
+              pixels = __builtin_shufflevector(wide, wide, 0, 2, 4, 6, 8, 10,
+                                               12, 14, 16, 18, 20, 22, 24, 26,
+                                               28, 30);
+            } else {
+              for (int j = 0; j < NR; ++j)
+                pixels[j] = at[j * q->strideW];
+            }
+            acc += __builtin_convertvector(pixels, i32x16) *
+                   (int32_t)w[kh * q->kernelW + kw];
+          }
+        }
+        int64_t width = q->outW - ow < NR ? q->outW - ow : NR;
+        storeTile(q, C, c, 1, oh * q->outW + ow, width, &acc);
+      }
+    }
+  }
+}
+
+void paso_qdepthwise_u8s8(const int64_t *d, intptr_t a, intptr_t b,
+                          intptr_t c, intptr_t params, intptr_t scratch) {
+  uint64_t started = profileStart(d);
+  QProblem q;
+  if (!decodeQ(&q, d, a, b, c, params)) {
+    profileStop(d, started);
+    return;
+  }
+  sizePadding(&q);
+  q.padded = (uint8_t *)scratch;
+  padImages(&q);
+  q.bBatchStride = q.imageC * q.paddedH * q.paddedW;
+  int64_t tasks = q.batch * ((q.M + DEPTHWISE_CHANNELS_PER_TASK - 1) /
+                             DEPTHWISE_CHANNELS_PER_TASK);
+  if (kernelThreads(d) <= 1 || tasks == 1) {
+    for (int64_t t = 0; t < tasks; ++t)
+      depthwiseTask((int32_t)t, &q);
+  } else {
+    paso_parallel_for((int32_t)tasks, depthwiseTask, &q);
+  }
+  profileStop(d, started);
+}

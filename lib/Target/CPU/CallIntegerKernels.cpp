@@ -62,6 +62,8 @@ struct IntegerCall {
   double flops = 0, bytes = 0;
   /// Arena bytes the kernel's im2col needs (paso_gemm.h), 0 for none.
   int64_t scratchBytes = 0;
+  /// The depthwise kernel rather than the product.
+  bool depthwise = false;
 };
 
 /// Weights as rows: `at(m, k)` for an M x K product with per-row scales;
@@ -164,31 +166,36 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
   return true;
 }
 
-std::optional<IntegerCall> planConv(QConvOp op) {
+/// Bytes of the images padded to cover every window of a convolution's
+/// output (the runtime's sizePadding).
+int64_t paddedImageBytes(QConvOp op) {
   RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType outType = tensorType(op.getResult());
-  if (op.getGroup() != 1 || op.getChannelsLast() || inType.getRank() != 4 ||
-      !inType.hasStaticShape() || !outType.hasStaticShape())
-    return std::nullopt;
-  std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
-  if (!w)
-    return std::nullopt;
-  IntegerCall call;
-  if (!planRequantisation(call, *w, op.getInput(), op.getBias(),
-                          op.getOutputType(), op.getActivation(),
-                          op.getActivationParams()))
-    return std::nullopt;
   RankedTensorType filterType = tensorType(op.getFilter());
-  int64_t images = inType.getDimSize(0), C = inType.getDimSize(1);
   int64_t H = inType.getDimSize(2), W = inType.getDimSize(3);
   int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
-  Descriptor &d = call.d;
+  int64_t KH = filterType.getDimSize(2), KW = filterType.getDimSize(3);
+  int64_t lastH = (OH - 1) * op.getStrides()[0] + (KH - 1) * op.getDilations()[0];
+  int64_t lastW = (OW - 1) * op.getStrides()[1] + (KW - 1) * op.getDilations()[1];
+  int64_t paddedH = std::max(lastH + 1, op.getPads()[0] + H);
+  int64_t paddedW = std::max(lastW + 1, op.getPads()[1] + W);
+  return inType.getDimSize(0) * inType.getDimSize(1) * paddedH * paddedW;
+}
+
+/// Fills the window geometry of a convolution's descriptor.
+void setGeometry(Descriptor &d, QConvOp op) {
+  RankedTensorType inType = tensorType(op.getInput());
+  RankedTensorType outType = tensorType(op.getResult());
+  RankedTensorType filterType = tensorType(op.getFilter());
+  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
+  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
+          W = inType.getDimSize(3);
   d[PASO_GEMM_N] = OH * OW;
-  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_BATCH] = inType.getDimSize(0);
   d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
   d[PASO_GEMM_LDC] = OH * OW;
   d[PASO_GEMM_B_BATCH_STRIDE] = C * H * W;
-  d[PASO_GEMM_C_BATCH_STRIDE] = w->rows * OH * OW;
+  d[PASO_GEMM_C_BATCH_STRIDE] = outType.getDimSize(1) * OH * OW;
   d[PASO_GEMM_IMAGE_C] = C;
   d[PASO_GEMM_IMAGE_H] = H;
   d[PASO_GEMM_IMAGE_W] = W;
@@ -201,26 +208,67 @@ std::optional<IntegerCall> planConv(QConvOp op) {
   d[PASO_GEMM_DILATION_H] = op.getDilations()[0];
   d[PASO_GEMM_DILATION_W] = op.getDilations()[1];
   d[PASO_GEMM_OUT_W] = OW;
+}
+
+/// A depthwise convolution (one filter per channel) on
+/// paso_qdepthwise_u8s8: raw C x taps weights, no panels.
+std::optional<IntegerCall> planDepthwise(QConvOp op) {
+  RankedTensorType inType = tensorType(op.getInput());
+  RankedTensorType filterType = tensorType(op.getFilter());
+  int64_t C = inType.getDimSize(1);
+  if (op.getGroup() != C || filterType.getDimSize(0) != C ||
+      filterType.getDimSize(1) != 1)
+    return std::nullopt;
+  std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
+  IntegerCall call;
+  if (!w || !planRequantisation(call, *w, op.getInput(), op.getBias(),
+                                op.getOutputType(), op.getActivation(),
+                                op.getActivationParams()))
+    return std::nullopt;
+  call.packed = w->values;
+  setGeometry(call.d, op);
+  call.depthwise = true;
   call.activations = op.getInput();
-  int64_t KH = filterType.getDimSize(2), KW = filterType.getDimSize(3);
-  bool pointwise = KH == 1 && KW == 1 &&
+  call.scratchBytes = paddedImageBytes(op) + 64;
+  RankedTensorType outType = tensorType(op.getResult());
+  call.flops = 2.0 * outType.getNumElements() * w->depth;
+  call.bytes = inType.getNumElements() + outType.getNumElements();
+  call.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)";
+  return call;
+}
+
+std::optional<IntegerCall> planConv(QConvOp op) {
+  RankedTensorType inType = tensorType(op.getInput());
+  RankedTensorType outType = tensorType(op.getResult());
+  if (op.getChannelsLast() || inType.getRank() != 4 ||
+      !inType.hasStaticShape() || !outType.hasStaticShape())
+    return std::nullopt;
+  if (op.getGroup() != 1)
+    return planDepthwise(op);
+  std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
+  if (!w)
+    return std::nullopt;
+  IntegerCall call;
+  if (!planRequantisation(call, *w, op.getInput(), op.getBias(),
+                          op.getOutputType(), op.getActivation(),
+                          op.getActivationParams()))
+    return std::nullopt;
+  RankedTensorType filterType = tensorType(op.getFilter());
+  int64_t images = inType.getDimSize(0), W = inType.getDimSize(3);
+  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
+  setGeometry(call.d, op);
+  call.activations = op.getInput();
+  bool pointwise = filterType.getDimSize(2) == 1 &&
+                   filterType.getDimSize(3) == 1 &&
                    llvm::all_of(op.getStrides(), [](int64_t v) { return v == 1; }) &&
                    llvm::all_of(op.getPads(), [](int64_t v) { return v == 0; }) &&
                    OW == W;
-  if (!pointwise) {
-    // The padded images the kernel reads (the formula of its
-    // prepareIm2col).
-    int64_t lastH = (OH - 1) * op.getStrides()[0] +
-                    (KH - 1) * op.getDilations()[0];
-    int64_t lastW = (OW - 1) * op.getStrides()[1] +
-                    (KW - 1) * op.getDilations()[1];
-    int64_t paddedH = std::max(lastH + 1, op.getPads()[0] + H);
-    int64_t paddedW = std::max(lastW + 1, op.getPads()[1] + W);
-    call.scratchBytes = (w->depth + 3) / 4 * 4 * 4 +
-                        images * C * paddedH * paddedW + 64;
-  }
+  // The tap offsets and padded images of the kernel's im2col.
+  if (!pointwise)
+    call.scratchBytes =
+        (w->depth + 3) / 4 * 4 * 4 + paddedImageBytes(op) + 64;
   call.flops = 2.0 * images * w->rows * OH * OW * w->depth;
-  call.bytes = images * (C * H * W + w->rows * OH * OW) +
+  call.bytes = inType.getNumElements() + outType.getNumElements() +
                static_cast<double>(call.packed.size());
   call.algorithm = "int8 gemm, implicit im2col (NCHW)";
   return call;
@@ -294,8 +342,11 @@ struct PasoCallCpuIntegerKernelsPass
     Descriptor &d = call.d;
     bool vnni = hasVnni(*target);
     std::string kernel = vnni ? "paso_qgemm_u8s8_vnni" : "paso_qgemm_u8s8";
-    call.algorithm += vnni ? ", AVX-512 VNNI (VPDPBUSD)"
-                           : ", portable (no int8 dot product on the target)";
+    if (call.depthwise)
+      kernel = "paso_qdepthwise_u8s8";
+    else
+      call.algorithm += vnni ? ", AVX-512 VNNI (VPDPBUSD)"
+                             : ", portable (no int8 dot product on the target)";
     // The cost model has no integer throughput of its own yet: the int8
     // peak scales the float prediction where the target states one.
     double flops = call.flops;

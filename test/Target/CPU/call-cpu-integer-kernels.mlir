@@ -58,15 +58,35 @@ func.func @product(%x: tensor<5x2x!x>) -> tensor<5x3x!y> {
 !w = !quant.uniform<i8:f32, 0.25>
 !y = !quant.uniform<u8:f32, 0.0625:4>
 
-// A depthwise convolution is not the kernel's: it runs in float.
+// A depthwise convolution calls the depthwise kernel: raw 2 x 1 weights,
+// a padded copy of the image in the scratch (2 x 4 x 4 + 64 bytes).
 // CHECK-LABEL: func.func @depthwise
-// CHECK-NOT: call @paso_qgemm
-// CHECK: paso.dequantize
-// CHECK: paso.conv
-// CHECK: paso.quantize
+// CHECK: memref.alloc() : memref<96xi8>
+// CHECK: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// CHECK-NOT: paso.qconv
 func.func @depthwise(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
   %wc = paso.constant dense<1> : tensor<2x1x1x1xi8>
   %w = paso.storage_cast %wc : tensor<2x1x1x1xi8> -> tensor<2x1x1x1x!w>
   %y = paso.qconv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!x>, tensor<2x1x1x1x!w>) -> tensor<1x2x4x4x!y>
+  return %y : tensor<1x2x4x4x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<u8:f32, 0.25:100>
+!y = !quant.uniform<u8:f32, 0.0625:4>
+
+// Weights with a zero point (U8U8) are not the kernel's: the convolution
+// runs in float.
+// CHECK-LABEL: func.func @asymmetric
+// CHECK-NOT: call @paso_q
+// CHECK: paso.dequantize
+// CHECK: paso.conv
+// CHECK: paso.quantize
+func.func @asymmetric(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
+  %wc = paso.constant dense<1> : tensor<2x2x1x1xui8>
+  %w = paso.storage_cast %wc : tensor<2x2x1x1xui8> -> tensor<2x2x1x1x!w>
+  %y = paso.qconv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!x>, tensor<2x2x1x1x!w>) -> tensor<1x2x4x4x!y>
   return %y : tensor<1x2x4x4x!y>
 }
