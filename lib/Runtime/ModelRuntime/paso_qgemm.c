@@ -47,6 +47,8 @@ typedef struct {
       padLeft, dilationH, dilationW, outW;
   const int8_t *A;
   const uint8_t *B;
+  /* The dot-product micro-kernel of the architecture: VPDPBUSD (x86),
+   * SDOT (aarch64); 0: the portable one. */
   const int32_t *bias;
   const float *mult;
   uint8_t *C;
@@ -58,7 +60,7 @@ typedef struct {
   uint8_t *padded;
   int64_t paddedH, paddedW;
   int pointwise;
-  int vnni;
+  int dot;
 } QProblem;
 
 /* Stores four rows of 16 bytes as 16 columns of four bytes each. */
@@ -212,6 +214,51 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
 }
 #endif
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+/* Armv8.2 dot product (SDOT, Cortex-A76/rpi5): signed x signed bytes, so
+ * B is flipped back to int8 (b ^ 0x80 = b - 128) on load and the compiler
+ * adds 128 x the row sums of A to the bias for this variant. Four rows at
+ * a time: 4 x 4 quads of 32-bit lanes (16 registers) over the 16 columns,
+ * each weight word used by lane (SDOT by element). */
+__attribute__((target("dotprod"))) static void
+microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  const uint8x16_t flip = vdupq_n_u8(0x80);
+  for (int rb = 0; rb < MR; rb += 4) {
+    int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23,
+        c30, c31, c32, c33;
+    c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = vdupq_n_s32(0);
+    c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = vdupq_n_s32(0);
+    const int8_t *ap = a + rb * 4;
+    const uint8_t *bp = b;
+    for (int64_t g = 0; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
+      int8x16_t b0 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp), flip));
+      int8x16_t b1 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 16), flip));
+      int8x16_t b2 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 32), flip));
+      int8x16_t b3 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 48), flip));
+      int8x16_t w = vld1q_s8(ap);
+#define ROW(r, x0, x1, x2, x3)                                                 \
+  x0 = vdotq_laneq_s32(x0, b0, w, r);                                          \
+  x1 = vdotq_laneq_s32(x1, b1, w, r);                                          \
+  x2 = vdotq_laneq_s32(x2, b2, w, r);                                          \
+  x3 = vdotq_laneq_s32(x3, b3, w, r);
+      ROW(0, c00, c01, c02, c03)
+      ROW(1, c10, c11, c12, c13)
+      ROW(2, c20, c21, c22, c23)
+      ROW(3, c30, c31, c32, c33)
+#undef ROW
+    }
+    int32x4_t rows[4][4] = {{c00, c01, c02, c03},
+                            {c10, c11, c12, c13},
+                            {c20, c21, c22, c23},
+                            {c30, c31, c32, c33}};
+    for (int r = 0; r < 4; ++r)
+      __builtin_memcpy(&acc[rb + r], rows[r], 64);
+  }
+}
+#endif
+
 /* Requantises rows [m0, m0 + rows) x columns [n0, n0 + 16) and stores the
  * columns that exist. Clamping before the rounding is exact: the bounds
  * are integers. */
@@ -274,8 +321,12 @@ static void runTask(int32_t task, void *context) {
       for (int r = 0; r < MR; ++r)
         acc[r] = (i32x16){};
 #if defined(__x86_64__)
-      if (q->vnni)
+      if (q->dot)
         microVnni(a, packed + g * groupBytes, q->K4, acc);
+      else
+#elif defined(__aarch64__)
+      if (q->dot)
+        microDot(a, packed + g * groupBytes, q->K4, acc);
       else
 #endif
         microPortable(a, packed + g * groupBytes, q->K4, acc);
@@ -394,7 +445,7 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
   q.C = (uint8_t *)c;
   q.bias = (const int32_t *)params;
   q.mult = (const float *)(q.bias + q.M);
-  q.vnni = 0;
+  q.dot = 0;
   q.tapOffsets = 0;
   q.padded = 0;
   *qp = q;
@@ -402,14 +453,14 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
 }
 
 static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
-                  intptr_t params, intptr_t scratch, int vnni) {
+                  intptr_t params, intptr_t scratch, int dot) {
   uint64_t started = profileStart(d);
   QProblem q;
   if (!decodeQ(&q, d, a, b, c, params)) {
     profileStop(d, started);
     return;
   }
-  q.vnni = vnni;
+  q.dot = dot;
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
@@ -531,3 +582,12 @@ void paso_qdepthwise_u8s8(const int64_t *d, intptr_t a, intptr_t b,
   }
   profileStop(d, started);
 }
+
+#if defined(__aarch64__)
+/* The SDOT variant: the bias must carry + 128 x the weights' row sums
+ * (see microDot). */
+void paso_qgemm_u8s8_dot(const int64_t *descriptor, intptr_t a, intptr_t b,
+                         intptr_t c, intptr_t params, intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 1);
+}
+#endif

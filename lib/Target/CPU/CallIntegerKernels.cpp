@@ -46,9 +46,15 @@ RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-/// True when the target has AVX-512 VNNI (its feature list names it).
-bool hasVnni(const TargetDescription &target) {
-  return StringRef(target.features).contains("+avx512vnni");
+/// The product kernel a target runs, from its triple and feature list.
+enum class Variant { Portable, Vnni, Dot };
+Variant productVariant(const TargetDescription &target) {
+  StringRef features(target.features), triple(target.triple);
+  if (triple.starts_with("x86_64") && features.contains("+avx512vnni"))
+    return Variant::Vnni;
+  if (triple.starts_with("aarch64") && features.contains("+dotprod"))
+    return Variant::Dot;
+  return Variant::Portable;
 }
 
 /// One call: descriptor, packed weights (A), the per-row constants and
@@ -109,7 +115,7 @@ std::optional<RowWeights> readRowWeights(Value weights, bool transposed) {
 /// fields shared by convolutions and products.
 bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
                         Value bias, Type outputType, StringRef activation,
-                        ArrayRef<double> params) {
+                        ArrayRef<double> params, Variant variant) {
   auto in = dyn_cast<quant::UniformQuantizedType>(
       tensorType(input).getElementType());
   auto out = dyn_cast<quant::UniformQuantizedType>(outputType);
@@ -136,7 +142,10 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
     int64_t rowSum = 0;
     for (int64_t k = 0; k < K; ++k)
       rowSum += w.values[m * K + k];
-    int64_t b = (biasValues ? (*biasValues)[m] : 0) - zeroB * rowSum;
+    // SDOT reads B as int8 (b - 128): the bias gives the 128s back.
+    int64_t signedShift = variant == Variant::Dot ? 128 : 0;
+    int64_t b = (biasValues ? (*biasValues)[m] : 0) -
+                (zeroB - signedShift) * rowSum;
     if (b < INT32_MIN || b > INT32_MAX)
       return false;
     call.params[m] = b;
@@ -223,7 +232,7 @@ std::optional<IntegerCall> planDepthwise(QConvOp op) {
   IntegerCall call;
   if (!w || !planRequantisation(call, *w, op.getInput(), op.getBias(),
                                 op.getOutputType(), op.getActivation(),
-                                op.getActivationParams()))
+                                op.getActivationParams(), Variant::Portable))
     return std::nullopt;
   call.packed = w->values;
   setGeometry(call.d, op);
@@ -237,7 +246,7 @@ std::optional<IntegerCall> planDepthwise(QConvOp op) {
   return call;
 }
 
-std::optional<IntegerCall> planConv(QConvOp op) {
+std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
   RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType outType = tensorType(op.getResult());
   if (op.getChannelsLast() || inType.getRank() != 4 ||
@@ -251,7 +260,7 @@ std::optional<IntegerCall> planConv(QConvOp op) {
   IntegerCall call;
   if (!planRequantisation(call, *w, op.getInput(), op.getBias(),
                           op.getOutputType(), op.getActivation(),
-                          op.getActivationParams()))
+                          op.getActivationParams(), variant))
     return std::nullopt;
   RankedTensorType filterType = tensorType(op.getFilter());
   int64_t images = inType.getDimSize(0), W = inType.getDimSize(3);
@@ -274,7 +283,7 @@ std::optional<IntegerCall> planConv(QConvOp op) {
   return call;
 }
 
-std::optional<IntegerCall> planMatMul(QMatMulOp op) {
+std::optional<IntegerCall> planMatMul(QMatMulOp op, Variant variant) {
   RankedTensorType lhsType = tensorType(op.getLhs());
   if (!lhsType.hasStaticShape())
     return std::nullopt;
@@ -284,7 +293,7 @@ std::optional<IntegerCall> planMatMul(QMatMulOp op) {
   IntegerCall call;
   if (!planRequantisation(call, *w, op.getLhs(), op.getBias(),
                           op.getOutputType(), op.getActivation(),
-                          op.getActivationParams()))
+                          op.getActivationParams(), variant))
     return std::nullopt;
   int64_t rows = lhsType.getNumElements() / std::max<int64_t>(1, w->depth);
   Descriptor &d = call.d;
@@ -321,10 +330,11 @@ struct PasoCallCpuIntegerKernelsPass
     });
     for (Operation *op : candidates) {
       std::optional<IntegerCall> call;
+      Variant variant = productVariant(*target);
       if (auto conv = dyn_cast<QConvOp>(op))
-        call = planConv(conv);
+        call = planConv(conv, variant);
       else
-        call = planMatMul(cast<QMatMulOp>(op));
+        call = planMatMul(cast<QMatMulOp>(op), variant);
       if (call)
         emitCall(op, *call);
     }
@@ -340,13 +350,18 @@ struct PasoCallCpuIntegerKernelsPass
     OpBuilder b(op);
     Location loc = op->getLoc();
     Descriptor &d = call.d;
-    bool vnni = hasVnni(*target);
-    std::string kernel = vnni ? "paso_qgemm_u8s8_vnni" : "paso_qgemm_u8s8";
+    Variant variant = productVariant(*target);
+    std::string kernel = variant == Variant::Vnni ? "paso_qgemm_u8s8_vnni"
+                         : variant == Variant::Dot ? "paso_qgemm_u8s8_dot"
+                                                   : "paso_qgemm_u8s8";
     if (call.depthwise)
       kernel = "paso_qdepthwise_u8s8";
     else
-      call.algorithm += vnni ? ", AVX-512 VNNI (VPDPBUSD)"
-                             : ", portable (no int8 dot product on the target)";
+      call.algorithm +=
+          variant == Variant::Vnni  ? ", AVX-512 VNNI (VPDPBUSD)"
+          : variant == Variant::Dot ? ", Armv8.2 dot product (SDOT)"
+                                    : ", portable (no int8 dot product on "
+                                      "the target)";
     // The cost model has no integer throughput of its own yet: the int8
     // peak scales the float prediction where the target states one.
     double flops = call.flops;

@@ -166,15 +166,28 @@ static void hideInternals(llvm::Module &module) {
 }
 
 /// Code generation for the target's CPU and features in every defined
-/// function.
+/// function. A runtime function's own features come last, so that a
+/// kernel variant written for an extension (the VNNI or SDOT int8
+/// micro-kernels, `__attribute__((target(...)))`) still compiles on
+/// targets without it; the compiler calls it only where the target has it.
 static void setTargetAttributes(llvm::Module &module,
                                 const TargetDescription &target) {
   for (llvm::Function &function : module) {
     if (function.isDeclaration())
       continue;
     function.addFnAttr("target-cpu", target.cpu);
-    if (!target.features.empty())
-      function.addFnAttr("target-features", target.features);
+    std::string features = target.features;
+    llvm::Attribute own = function.getFnAttribute("target-features");
+    // Outlined atomics would call libgcc helpers the freestanding .so
+    // does not link.
+    llvm::SmallVector<llvm::StringRef> ownFeatures;
+    if (own.isValid())
+      own.getValueAsString().split(ownFeatures, ',', -1, false);
+    for (llvm::StringRef feature : ownFeatures)
+      if (!feature.ends_with("outline-atomics"))
+        features += (features.empty() ? "" : ",") + feature.str();
+    if (!features.empty())
+      function.addFnAttr("target-features", features);
   }
 }
 
