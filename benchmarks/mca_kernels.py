@@ -4,10 +4,10 @@ llvm-mca (nothing here runs at the Raspberry Pi's speed).
     python benchmarks/mca_kernels.py [--write-docs]
 
 Compiles the model runtime's GEMM sources for aarch64 with -mcpu=cortex-a72
-(Raspberry Pi 4) and -mcpu=cortex-a76 (Raspberry Pi 5), finds each
-micro-kernel's inner loop (the basic block that branches to itself and
-holds the most multiply-accumulates of the kind), runs llvm-mca on it and
-reports multiply-accumulates per cycle against the core's peak:
+(Raspberry Pi 4) and -mcpu=cortex-a76 (Raspberry Pi 5) as the build does,
+finds each micro-kernel's inner loop (the innermost loop holding the
+kernel's instruction with the most multiply-accumulates), runs llvm-mca on
+it and reports multiply-accumulates per cycle against the core's peak:
 
 - fp32: FMLA (4 lanes); peak 4 MAC/cycle on the A72 (one 128-bit FMLA per
   cycle), 8 on the A76 (two);
@@ -33,12 +33,18 @@ END = "<!-- end of mca results -->"
 
 # (core, peak fp32 MAC/cycle, peak int8 MAC/cycle, has SDOT)
 CORES = [("cortex-a72", 4, 8, False), ("cortex-a76", 8, 32, True)]
-# (kernel, source, function, precision)
+# (kernel, source, the instruction that marks its inner loop, precision,
+# needs SDOT). The inner loop is the one with the most multiply-adds among
+# the loops holding that instruction.
 KERNELS = [
-    ("fp32 GEMM 6x16 (paso_gemm_f32)", "paso_gemm.c", "microKernel", "fp32"),
-    ("int8 GEMM, SDOT (paso_qgemm_u8s8_dot)", "paso_qgemm.c", "microDot", "int8"),
-    ("int8 GEMM, portable (paso_qgemm_u8s8)", "paso_qgemm.c", "microPortable",
-     "int8"),
+    ("fp32 GEMM 6x16 (paso_gemm_f32)", "paso_gemm.c",
+     r"^\s*fmla\s", "fp32", False),
+    ("int8 GEMM, SDOT (paso_qgemm_u8s8_dot)", "paso_qgemm.c", r"^\s*sdot\s",
+     "int8", True),
+    ("int8 GEMM, SMULL/SMLAL (paso_qgemm_s8s8_neon)", "paso_qgemm.c",
+     r"^\s*smlal2?\s", "int8", False),
+    ("int8 GEMM, portable (paso_qgemm_u8s8)", "paso_qgemm.c",
+     r"^\s*(mla|mul)\s+v\d+\.4s", "int8", False),
 ]
 # Multiply-accumulates per instruction.
 MACS = [(re.compile(r"^\s*sdot\s+v\d+\.4s"), 16),
@@ -54,49 +60,43 @@ MACS = [(re.compile(r"^\s*sdot\s+v\d+\.4s"), 16),
 def compile_asm(source, cpu, out):
     args = [os.path.join(LLVM_BIN, "clang"), "--target=aarch64-linux-gnu",
             f"-mcpu={cpu}", "-O3", "-ffreestanding", "-fno-builtin",
-            "-ffp-contract=fast", "-std=c11", "-fno-inline-functions",
+            "-ffp-contract=fast", "-std=c11",
             f"-I{os.path.join(ROOT, 'include')}",
             "-S", os.path.join(RUNTIME, source), "-o", out]
     subprocess.run(args, check=True)
     return open(out).read()
 
 
-def function_body(asm, name):
-    """Lines of function `name` (or its clones `name.N`)."""
+def function_text(asm, name):
+    """The assembly of function `name`, label to end."""
+    match = re.search(rf"^{re.escape(name)}:.*?^\.Lfunc_end\d+:", asm,
+                      re.S | re.M)
+    return match.group(0) if match else ""
+
+
+def inner_loop(asm, kind):
+    """The innermost loop (a backward branch to a label, no other
+    backward branch inside) with the most multiply-accumulates of `kind`
+    (a regular expression for the instruction): its code and MAC count."""
     lines = asm.splitlines()
-    bodies, current = [], None
-    for line in lines:
-        match = re.match(r"^([A-Za-z_][\w.]*):", line)
-        if match and not match.group(1).startswith(".L"):
-            label = match.group(1)
-            current = [] if label == name or label.startswith(name + ".") \
-                else None
-            if current is not None:
-                bodies.append(current)
-            continue
-        if current is not None:
-            current.append(line)
-    return [line for body in bodies for line in body]
-
-
-def inner_loop(body):
-    """The self-looping block with the most multiply-accumulates."""
-    blocks, label, current = [], None, []
-    for line in body:
-        # Blocks start at a label or at a fall-through block's comment.
+    labels = {}
+    for i, line in enumerate(lines):
         match = re.match(r"^(\.LBB\w+):", line)
-        if match or re.match(r"^// %bb\.\d+:", line):
-            if label:
-                blocks.append((label, current))
-            label, current = (match.group(1) if match else "-"), []
-        elif label:
-            current.append(line)
-    if label:
-        blocks.append((label, current))
+        if match:
+            labels[match.group(1)] = i
+    loops = []
+    for i, line in enumerate(lines):
+        match = re.match(r"^\s+(?:b\.\w+|b|cbn?z|tbn?z)\s+.*?(\.LBB\w+)\s*$", line)
+        if match and match.group(1) in labels and labels[match.group(1)] < i:
+            loops.append((labels[match.group(1)], i))
     best = None
-    for label, lines in blocks:
-        code = [l for l in lines if l.strip() and not l.strip().startswith(("//", "."))]
-        if not code or label not in code[-1]:
+    for start, end in loops:
+        if any(start <= s2 and e2 <= end and (s2, e2) != (start, end)
+               for s2, e2 in loops):
+            continue
+        code = [l for l in lines[start + 1:end + 1]
+                if l.strip() and not l.strip().startswith(("//", "."))]
+        if not any(re.match(kind, l) for l in code):
             continue
         macs = sum(n for l in code for pattern, n in MACS if pattern.match(l))
         if macs and (not best or macs > best[1]):
@@ -123,12 +123,17 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for cpu, peak_fp32, peak_int8, dot in CORES:
-            for kernel, source, function, precision in KERNELS:
-                if function == "microDot" and not dot:
+            for kernel, source, marker, precision, needs_dot in KERNELS:
+                if needs_dot and not dot:
                     continue
                 asm = compile_asm(source, cpu,
                                   os.path.join(tmp, f"{cpu}.{source}.s"))
-                found = inner_loop(function_body(asm, function))
+                if precision == "fp32":
+                    # The 6 x 16 micro-kernel the 128-bit targets run,
+                    # inlined into `block` (not the 512-bit variant's
+                    # `block_v16`, nor Winograd's transforms).
+                    asm = function_text(asm, "block")
+                found = inner_loop(asm, marker)
                 if not found:
                     print(f"{cpu} {kernel}: inner loop not found", flush=True)
                     continue

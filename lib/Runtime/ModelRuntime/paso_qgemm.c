@@ -41,14 +41,16 @@ typedef struct {
   int64_t M, N, K, K4, batch, ldb, ldc;
   int64_t aBatchStride, bBatchStride, cBatchStride;
   int bLayout, bSigned, columns;
-  uint8_t zeroB;
+  /* B's bytes as packed: XOR with `flip` (0x80 turns int8 into uint8,
+   * or uint8 into int8 for SDOT); zeroB is the packed zero point. */
+  uint8_t zeroB, flip;
   float zeroC, minC, maxC;
   int64_t imageC, imageH, imageW, kernelH, kernelW, strideH, strideW, padTop,
       padLeft, dilationH, dilationW, outW;
   const int8_t *A;
   const uint8_t *B;
-  /* The dot-product micro-kernel of the architecture: VPDPBUSD (x86),
-   * SDOT (aarch64); 0: the portable one. */
+  /* The micro-kernel: 0 portable; 1 the dot product of the architecture
+   * (VPDPBUSD on x86, SDOT on aarch64); 2 SMULL/SMLAL (aarch64). */
   const int32_t *bias;
   const float *mult;
   uint8_t *C;
@@ -91,7 +93,7 @@ static inline void interleave4(const u8x16 rows[4], uint8_t *out) {
  * pixels with two shuffles. */
 static void packColumns(const QProblem *q, const uint8_t *B, int64_t n0,
                         uint8_t *packed) {
-  uint8_t flip = q->bSigned ? 0x80 : 0;
+  uint8_t flip = q->flip;
   int64_t K = q->K, K4 = q->K4, width = q->N - n0 < NR ? q->N - n0 : NR;
   if (q->bLayout == PASO_B_TRANSPOSED) {
     for (int64_t j = 0; j < NR; ++j) {
@@ -218,13 +220,12 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
 #include <arm_neon.h>
 
 /* Armv8.2 dot product (SDOT, Cortex-A76/rpi5): signed x signed bytes, so
- * B is flipped back to int8 (b ^ 0x80 = b - 128) on load and the compiler
+ * B is packed as int8 (b ^ 0x80 = b - 128, see qgemm) and the compiler
  * adds 128 x the row sums of A to the bias for this variant. Four rows at
  * a time: 4 x 4 quads of 32-bit lanes (16 registers) over the 16 columns,
  * each weight word used by lane (SDOT by element). */
 __attribute__((target("dotprod"))) static void
 microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
-  const uint8x16_t flip = vdupq_n_u8(0x80);
   for (int rb = 0; rb < MR; rb += 4) {
     int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23,
         c30, c31, c32, c33;
@@ -233,10 +234,10 @@ microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
     const int8_t *ap = a + rb * 4;
     const uint8_t *bp = b;
     for (int64_t g = 0; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
-      int8x16_t b0 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp), flip));
-      int8x16_t b1 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 16), flip));
-      int8x16_t b2 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 32), flip));
-      int8x16_t b3 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(bp + 48), flip));
+      int8x16_t b0 = vld1q_s8((const int8_t *)(bp));
+      int8x16_t b1 = vld1q_s8((const int8_t *)(bp + 16));
+      int8x16_t b2 = vld1q_s8((const int8_t *)(bp + 32));
+      int8x16_t b3 = vld1q_s8((const int8_t *)(bp + 48));
       int8x16_t w = vld1q_s8(ap);
 #define ROW(r, x0, x1, x2, x3)                                                 \
   x0 = vdotq_laneq_s32(x0, b0, w, r);                                          \
@@ -255,6 +256,61 @@ microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
                             {c30, c31, c32, c33}};
     for (int r = 0; r < 4; ++r)
       __builtin_memcpy(&acc[rb + r], rows[r], 64);
+  }
+}
+/* Armv8.0 without dot product (Cortex-A72/rpi4): SMULL then SMLAL of two
+ * k groups into 16-bit lanes, SADALP into 32-bit ones. Two products of
+ * int8 B (packed as for SDOT) and weights in [-127, 127] fit 16 bits
+ * (2 x 128 x 127 < 2^15), which is why the compiler picks this variant
+ * only for weights without -128. One row at a time: 4 column quads x 2
+ * halves of 32-bit partial sums, two k values per lane, reduced pairwise
+ * at the end (eight accumulators leave room for B without spills). */
+static void microWiden(const int8_t *a, const uint8_t *b, int64_t k4,
+                       i32x16 acc[MR]) {
+  for (int r = 0; r < MR; ++r) {
+    int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0, p4 = p0,
+              p5 = p0, p6 = p0, p7 = p0;
+    const int8_t *ap = a + r * 4;
+    const int8_t *bp = (const int8_t *)b;
+    int64_t g = 0;
+    for (; g + 2 <= k4; g += 2, ap += 2 * MR * 4, bp += 2 * NR * 4) {
+      int8x8_t u = vreinterpret_s8_s32(vld1_dup_s32((const int32_t *)ap));
+      int8x8_t v =
+          vreinterpret_s8_s32(vld1_dup_s32((const int32_t *)(ap + MR * 4)));
+      int8x16_t uu = vcombine_s8(u, u), vv = vcombine_s8(v, v);
+#define QUAD(i, lo, hi)                                                        \
+  {                                                                            \
+    int8x16_t x = vld1q_s8(bp + 16 * (i));                                     \
+    int8x16_t y = vld1q_s8(bp + NR * 4 + 16 * (i));                            \
+    lo = vpadalq_s16(lo, vmlal_s8(vmull_s8(vget_low_s8(x), u),               \
+                                  vget_low_s8(y), v));                         \
+    hi = vpadalq_s16(hi, vmlal_high_s8(vmull_high_s8(x, uu), y, vv));          \
+  }
+      QUAD(0, p0, p1)
+      QUAD(1, p2, p3)
+      QUAD(2, p4, p5)
+      QUAD(3, p6, p7)
+#undef QUAD
+    }
+    for (; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
+      int8x8_t u = vreinterpret_s8_s32(vld1_dup_s32((const int32_t *)ap));
+      int8x16_t uu = vcombine_s8(u, u);
+#define QUAD(i, lo, hi)                                                        \
+  {                                                                            \
+    int8x16_t x = vld1q_s8(bp + 16 * (i));                                     \
+    lo = vpadalq_s16(lo, vmull_s8(vget_low_s8(x), u));                         \
+    hi = vpadalq_s16(hi, vmull_high_s8(x, uu));                                \
+  }
+      QUAD(0, p0, p1)
+      QUAD(1, p2, p3)
+      QUAD(2, p4, p5)
+      QUAD(3, p6, p7)
+#undef QUAD
+    }
+    /* Lanes hold (column, k pair) partials: pairwise sums give columns. */
+    int32x4_t quads[4] = {vpaddq_s32(p0, p1), vpaddq_s32(p2, p3),
+                          vpaddq_s32(p4, p5), vpaddq_s32(p6, p7)};
+    __builtin_memcpy(&acc[r], quads, 64);
   }
 }
 #endif
@@ -325,8 +381,10 @@ static void runTask(int32_t task, void *context) {
         microVnni(a, packed + g * groupBytes, q->K4, acc);
       else
 #elif defined(__aarch64__)
-      if (q->dot)
+      if (q->dot == 1)
         microDot(a, packed + g * groupBytes, q->K4, acc);
+      else if (q->dot == 2)
+        microWiden(a, packed + g * groupBytes, q->K4, acc);
       else
 #endif
         microPortable(a, packed + g * groupBytes, q->K4, acc);
@@ -354,7 +412,7 @@ static void sizePadding(QProblem *q) {
 static void padImages(QProblem *q) {
   int64_t plane = q->paddedH * q->paddedW;
   int64_t perImage = q->imageC * plane;
-  uint8_t flip = q->bSigned ? 0x80 : 0;
+  uint8_t flip = q->flip;
   for (int64_t b = 0; b < q->batch; ++b)
     for (int64_t c = 0; c < q->imageC; ++c) {
       const uint8_t *from =
@@ -425,6 +483,7 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
   q.bSigned = (int)d[PASO_QGEMM_B_SIGNED];
   q.columns = (int)d[PASO_QGEMM_C_COLUMNS];
   q.zeroB = (uint8_t)d[PASO_QGEMM_B_ZERO_POINT];
+  q.flip = d[PASO_QGEMM_B_SIGNED] ? 0x80 : 0;
   q.zeroC = (float)d[PASO_QGEMM_C_ZERO_POINT];
   q.minC = (float)d[PASO_QGEMM_C_MIN];
   q.maxC = (float)d[PASO_QGEMM_C_MAX];
@@ -461,6 +520,13 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     return;
   }
   q.dot = dot;
+#if defined(__aarch64__)
+  /* SDOT and SMULL multiply signed bytes: pack B as int8. */
+  if (dot) {
+    q.flip ^= 0x80;
+    q.zeroB ^= 0x80;
+  }
+#endif
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
@@ -589,5 +655,12 @@ void paso_qdepthwise_u8s8(const int64_t *d, intptr_t a, intptr_t b,
 void paso_qgemm_u8s8_dot(const int64_t *descriptor, intptr_t a, intptr_t b,
                          intptr_t c, intptr_t params, intptr_t scratch) {
   qgemm(descriptor, a, b, c, params, scratch, 1);
+}
+
+/* The SMULL/SMLAL variant: weights in [-127, 127], the same bias as the
+ * SDOT one (see microWiden). */
+void paso_qgemm_s8s8_neon(const int64_t *descriptor, intptr_t a, intptr_t b,
+                          intptr_t c, intptr_t params, intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 2);
 }
 #endif

@@ -46,14 +46,17 @@ RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-/// The product kernel a target runs, from its triple and feature list.
-enum class Variant { Portable, Vnni, Dot };
+/// The product kernel a target runs, from its triple and feature list:
+/// VPDPBUSD (x86 with AVX-512 VNNI), SDOT (aarch64 with dotprod),
+/// SMULL/SMLAL (other aarch64; weights must avoid -128, checked per layer
+/// by planRequantisation), else the portable kernel.
+enum class Variant { Portable, Vnni, Dot, Widen };
 Variant productVariant(const TargetDescription &target) {
   StringRef features(target.features), triple(target.triple);
   if (triple.starts_with("x86_64") && features.contains("+avx512vnni"))
     return Variant::Vnni;
-  if (triple.starts_with("aarch64") && features.contains("+dotprod"))
-    return Variant::Dot;
+  if (triple.starts_with("aarch64"))
+    return features.contains("+dotprod") ? Variant::Dot : Variant::Widen;
   return Variant::Portable;
 }
 
@@ -70,6 +73,8 @@ struct IntegerCall {
   int64_t scratchBytes = 0;
   /// The depthwise kernel rather than the product.
   bool depthwise = false;
+  /// The product kernel, as planned for this layer's weights.
+  Variant variant = Variant::Portable;
 };
 
 /// Weights as rows: `at(m, k)` for an M x K product with per-row scales;
@@ -128,6 +133,11 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
       return false;
   }
   int64_t M = w.rows, K = w.depth, K4 = (K + 3) / 4;
+  // Two int8 x int8 products must fit 16 bits for SMULL/SMLAL.
+  if (variant == Variant::Widen &&
+      llvm::is_contained(w.values, int64_t(-128)))
+    variant = Variant::Portable;
+  call.variant = variant;
   int64_t panels = (M + PASO_QGEMM_MR - 1) / PASO_QGEMM_MR;
   call.packed.assign(panels * K4 * PASO_QGEMM_MR * 4, 0);
   for (int64_t m = 0; m < M; ++m)
@@ -142,8 +152,10 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
     int64_t rowSum = 0;
     for (int64_t k = 0; k < K; ++k)
       rowSum += w.values[m * K + k];
-    // SDOT reads B as int8 (b - 128): the bias gives the 128s back.
-    int64_t signedShift = variant == Variant::Dot ? 128 : 0;
+    // SDOT and SMULL read B as int8 (b - 128): the bias gives the 128s
+    // back.
+    int64_t signedShift =
+        variant == Variant::Dot || variant == Variant::Widen ? 128 : 0;
     int64_t b = (biasValues ? (*biasValues)[m] : 0) -
                 (zeroB - signedShift) * rowSum;
     if (b < INT32_MIN || b > INT32_MAX)
@@ -350,18 +362,21 @@ struct PasoCallCpuIntegerKernelsPass
     OpBuilder b(op);
     Location loc = op->getLoc();
     Descriptor &d = call.d;
-    Variant variant = productVariant(*target);
-    std::string kernel = variant == Variant::Vnni ? "paso_qgemm_u8s8_vnni"
-                         : variant == Variant::Dot ? "paso_qgemm_u8s8_dot"
-                                                   : "paso_qgemm_u8s8";
+    Variant variant = call.variant;
+    std::string kernel = variant == Variant::Vnni    ? "paso_qgemm_u8s8_vnni"
+                         : variant == Variant::Dot   ? "paso_qgemm_u8s8_dot"
+                         : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
+                                                     : "paso_qgemm_u8s8";
     if (call.depthwise)
       kernel = "paso_qdepthwise_u8s8";
     else
       call.algorithm +=
-          variant == Variant::Vnni  ? ", AVX-512 VNNI (VPDPBUSD)"
-          : variant == Variant::Dot ? ", Armv8.2 dot product (SDOT)"
-                                    : ", portable (no int8 dot product on "
-                                      "the target)";
+          variant == Variant::Vnni    ? ", AVX-512 VNNI (VPDPBUSD)"
+          : variant == Variant::Dot   ? ", Armv8.2 dot product (SDOT)"
+          : variant == Variant::Widen ? ", SMULL/SMLAL + SADALP (no dot "
+                                        "product on the target)"
+                                      : ", portable (no int8 dot product on "
+                                        "the target, or weights at -128)";
     // The cost model has no integer throughput of its own yet: the int8
     // peak scales the float prediction where the target states one.
     double flops = call.flops;

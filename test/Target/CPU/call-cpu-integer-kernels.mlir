@@ -4,7 +4,8 @@
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,PORTABLE
 // RUN: echo '{"base": "x86-64-avx2", "name": "vnni", "features": "+avx2,+fma,+avx512f,+avx512bw,+avx512vnni"}' > %t.json
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.json" | FileCheck %s --check-prefixes=CHECK,VNNI
-// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi4" | FileCheck %s --check-prefixes=CHECK,PORTABLE
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi4" | FileCheck %s --check-prefixes=CHECK,NEON
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi5" | FileCheck %s --check-prefixes=CHECK,SDOT
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
@@ -19,10 +20,17 @@
 // 1.0 (0x3F800000).
 // CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 10, 0, 4, 4, 255, 0]>
 // CHECK-LABEL: func.func @conv
-// CHECK-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
+// Arm variants read B as int8: the bias gives back 128 x the row sums
+// (-55 + 768 = 713, -30 + 384 = 354).
+// NEON: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// SDOT: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// VNNI-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
+// PORTABLE-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
 // CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<48xi8>
 // VNNI: call @paso_qgemm_u8s8_vnni({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX-512 VNNI (VPDPBUSD)"
-// PORTABLE: call @paso_qgemm_u8s8({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), portable (no int8 dot product on the target)"
+// PORTABLE: call @paso_qgemm_u8s8({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), portable (no int8 dot product on the target, or weights at -128)"
+// NEON: call @paso_qgemm_s8s8_neon({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), SMULL/SMLAL + SADALP (no dot product on the target)"
+// SDOT: call @paso_qgemm_u8s8_dot({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), Armv8.2 dot product (SDOT)"
 // CHECK-NOT: paso.qconv
 func.func @conv(%x: tensor<1x3x4x4x!x>) -> tensor<1x2x4x4x!y> {
   %wc = paso.constant dense<[[[[1]], [[2]], [[3]]], [[[4]], [[5]], [[-6]]]]> : tensor<2x3x1x1xi8>
@@ -43,7 +51,8 @@ func.func @conv(%x: tensor<1x3x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // clamps to [1 - 4, 1 + 4]; biases 0 - 125 x the column sums 5, 7, 9.
 // CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[3, 5, 2, 1, 0, 0, 1, 2, 3, {{.*}}, 125, 1, 1, -3, 5, 1]>
 // CHECK-LABEL: func.func @product
-// CHECK: paso.constant dense<[-625, -875, -1125, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
+// VNNI: paso.constant dense<[-625, -875, -1125, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
+// NEON: paso.constant dense<[15, 21, 27, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
 // CHECK-NOT: paso.qmatmul
 func.func @product(%x: tensor<5x2x!x>) -> tensor<5x3x!y> {
   %wc = paso.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi8>
