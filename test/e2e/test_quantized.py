@@ -3,12 +3,17 @@ match ONNX Runtime's int8 outputs: QDQ and QOperator formats, per-tensor and
 per-channel weights, S8S8 and U8S8, on the host and as rpi4/rpi5 builds
 under qemu.
 
-Tolerance: at most one quantisation step of the output scale on >= 99% of
-elements, two everywhere. PASO runs integer layers in float between
-dequantize and quantize (paso-expand-quantized) where ONNX Runtime
-accumulates in int32; a sum that lands within float rounding of a .5
-boundary may round the other way, moving that element by one step, and the
-step can carry through the layers after it."""
+Tolerance, in quantisation steps of the output scale: at most one step on
+>= 99% of elements and two everywhere, for the small CNN (every layer on
+the integer kernels or float ops ONNX Runtime also runs in float). The
+integer products accumulate exactly in int32 as ONNX Runtime's do, but
+float layers between a dequantize and a quantize (residual adds, pooling,
+softmax, layer norms) sum in another order than ONNX Runtime's, and a
+value that lands within float rounding of a .5 boundary rounds the other
+way: one step, which deep random-weight models carry and amplify. For the
+model suite the bar is therefore ONNX Runtime's own: PASO must agree with
+ONNX Runtime at least as well as ONNX Runtime's optimised and unoptimised
+runs of the same file agree with each other (see docs/quantization.md)."""
 import os
 
 import numpy as np
@@ -18,8 +23,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
                                       QuantType, quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from conftest import paso, run_on_aarch64
+from conftest import model_suite, paso, random_inputs, run_on_aarch64
 from paso.compiler import CompileError
 
 SHAPE = (1, 3, 16, 16)
@@ -173,3 +179,130 @@ def test_bad_scale_is_an_error_at_the_node(paso_opt, tmp_path):
         paso.compile(path, output=tmp_path / "nan.so")
     assert "node 'quant_in' (QuantizeLinear): output scale nan must be " \
         "finite and positive" in str(error.value)
+
+
+SUITE = ["mlp", "resnet18", "squeezenet11", "mobilenetv2", "transformer"]
+SUITE_CONFIGS = [("QDQ", True, "S8S8"), ("QOperator", False, "U8S8")]
+
+
+def quantize_suite_model(name, out_dir, fmt, per_channel, act):
+    """ONNX Runtime's recommended flow: pre-processing, then quantisation
+    with fixed random calibration data."""
+    float_path = model_suite.write_suite(str(out_dir), [name])[0]
+    pre = out_dir / f"{name}.pre.onnx"
+    quant_pre_process(float_path, str(pre))
+    model = onnx.load(str(pre))
+    path = out_dir / f"{name}.{fmt}.onnx"
+
+    class Info:
+        def __init__(self, value):
+            tensor = value.type.tensor_type
+            self.name = value.name
+            self.dtype = np.dtype(np.int64 if tensor.elem_type ==
+                                  TensorProto.INT64 else np.float32)
+            self.shape = tuple(d.dim_value or 1 for d in tensor.shape.dim)
+
+    class Suite(CalibrationDataReader):
+        def __init__(self):
+            infos = [Info(value) for value in model.graph.input]
+            self.batches = iter([random_inputs(infos, seed=100 + i)
+                                 for i in range(4)])
+
+        def get_next(self):
+            return next(self.batches, None)
+    quantize_static(
+        str(pre), str(path), Suite(),
+        quant_format=QuantFormat.QDQ if fmt == "QDQ" else QuantFormat.QOperator,
+        per_channel=per_channel,
+        activation_type=QuantType.QInt8 if act == "S8S8" else QuantType.QUInt8,
+        weight_type=QuantType.QInt8)
+    return path
+
+
+def output_step(model_path):
+    """The scale of the DequantizeLinear the graph output comes from
+    (through reshapes), or None when the output is computed in float."""
+    model = onnx.load(str(model_path))
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    producers = {o: n for n in model.graph.node for o in n.output}
+    node = producers.get(model.graph.output[0].name)
+    while node is not None and node.op_type in ("Flatten", "Reshape",
+                                                 "Squeeze", "Identity"):
+        node = producers.get(node.input[0])
+    if node is None or node.op_type != "DequantizeLinear":
+        return None
+    return float(inits[node.input[1]])
+
+
+def assert_like_ort(got, path, feeds, what):
+    """PASO against ONNX Runtime, with ONNX Runtime's own spread between
+    its optimised and unoptimised runs as the noise floor."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    optimised = reference(path, feeds)
+    plain = ort.InferenceSession(str(path), options,
+                                 providers=["CPUExecutionProvider"]).run(
+                                     None, feeds)[0]
+    step = output_step(path)
+    if step is None:
+        # A float layer after the last quantised one: compare as floats,
+        # against the larger of ORT's spread and 2% of the output's range.
+        scale = np.abs(optimised).max()
+        spread = np.abs(optimised - plain).max()
+        error = min(np.abs(got - optimised).max(), np.abs(got - plain).max())
+        assert error <= max(2 * spread, 0.02 * scale), \
+            f"{what}: max error {error:.4g} (ORT's spread {spread:.4g})"
+        return
+
+    def within_one(a, b):
+        return np.mean(np.abs(a.astype(np.float64) - b) <= 1.001 * step)
+
+    def steps(a, b):
+        return np.abs(a.astype(np.float64) - b).max() / step
+    best = max(within_one(got, optimised), within_one(got, plain))
+    floor = within_one(optimised, plain)
+    assert best >= min(0.99, floor - 0.05), \
+        f"{what}: {best:.1%} within one step (ORT against itself: {floor:.1%})"
+    worst = min(steps(got, optimised), steps(got, plain))
+    assert worst <= max(2.0, steps(optimised, plain) + 1), \
+        f"{what}: {worst:.1f} steps off (ORT against itself: " \
+        f"{steps(optimised, plain):.1f})"
+
+
+# Known gaps, each traced layer by layer to its first differing tensor
+# (docs/quantization.md): not passed off as matching.
+KNOWN_GAPS = {
+    ("mobilenetv2", "QDQ"):
+        "one element of 1.2M differs by one step at the conv before "
+        "relu6_2 (ONNX Runtime's optimised and unoptimised runs disagree "
+        "there too) and 50 random-weight layers amplify it",
+    ("transformer", "QOperator"):
+        "ONNX Runtime's com.microsoft QLinearSoftmax uses a lookup table "
+        "where PASO computes the softmax in float",
+}
+
+
+@pytest.mark.parametrize("config", SUITE_CONFIGS,
+                         ids=["QDQ-pc-S8S8", "QOperator-pt-U8S8"])
+@pytest.mark.parametrize("model", SUITE)
+def test_suite_model(model, config, paso_opt, tmp_path, request):
+    gap = KNOWN_GAPS.get((model, config[0]))
+    if gap:
+        request.applymarker(pytest.mark.xfail(reason=gap, strict=False))
+    path = quantize_suite_model(model, tmp_path, *config)
+    compiled = paso.load(paso.compile(path, output=tmp_path / f"{model}.so"))
+    feeds = random_inputs(compiled.inputs, seed=7)
+    got = list(compiled.run(feeds).values())[0]
+    assert_like_ort(got, path, feeds, f"{model} {config[0]}")
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_suite_model_under_qemu(target, paso_opt, tmp_path, aarch64_runner):
+    path = quantize_suite_model("squeezenet11", tmp_path, "QDQ", True, "S8S8")
+    host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
+    so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
+    feeds = random_inputs(host.inputs, seed=7)
+    run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
+    name = host.outputs[0].name
+    got = np.load(tmp_path / f"{name.replace('/', '_')}.npy")
+    assert_like_ort(got, path, feeds, f"squeezenet11 QDQ {target}")

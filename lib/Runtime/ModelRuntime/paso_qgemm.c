@@ -323,13 +323,15 @@ static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
   const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
   for (int r = 0; r < rows; ++r) {
     int64_t m = m0 + r;
+    /* Rounded before the zero point is added, in integers: a float sum
+     * with the zero point could itself round (ONNX Runtime's order). */
     f32x16 x = __builtin_convertvector(acc[r] + q->bias[m], f32x16) *
-                   q->mult[m] +
-               q->zeroC;
-    x = __builtin_elementwise_max(x, (f32x16){} + q->minC);
-    x = __builtin_elementwise_min(x, (f32x16){} + q->maxC);
+               q->mult[m];
+    x = __builtin_elementwise_max(x, (f32x16){} + (q->minC - q->zeroC));
+    x = __builtin_elementwise_min(x, (f32x16){} + (q->maxC - q->zeroC));
     /* Adding and removing 1.5 * 2^23 rounds half to even. */
-    i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16);
+    i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) +
+               (int32_t)q->zeroC;
     if (q->columns) {
       for (int64_t j = 0; j < width; ++j)
         C[(n0 + j) * q->ldc + m] = (uint8_t)y[j];

@@ -161,8 +161,11 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
     if (b < INT32_MIN || b > INT32_MAX)
       return false;
     call.params[m] = b;
-    float mult =
-        static_cast<float>(in.getScale() * w.scales[m] / out.getScale());
+    // In f32, as ONNX Runtime computes it: (input scale x weight scale) /
+    // output scale.
+    float mult = (static_cast<float>(in.getScale()) *
+                  static_cast<float>(w.scales[m])) /
+                 static_cast<float>(out.getScale());
     call.params[M + m] = llvm::bit_cast<int32_t>(mult);
   }
   Descriptor &d = call.d;

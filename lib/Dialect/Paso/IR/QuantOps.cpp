@@ -156,6 +156,47 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor) {
   return {};
 }
 
+OpFoldResult DequantizeOp::fold(FoldAdaptor) {
+  // Only inline `dense` constants (at most 16 elements, as the importer
+  // keeps them): weights in resource blobs stay integer for the kernels.
+  auto cast = getInput().getDefiningOp<StorageCastOp>();
+  auto constant = cast ? cast.getInput().getDefiningOp<ConstantOp>()
+                       : ConstantOp();
+  auto dense = constant ? dyn_cast<DenseIntElementsAttr>(constant.getValue())
+                        : DenseIntElementsAttr();
+  if (!dense)
+    return {};
+  RankedTensorType type = getType();
+  auto quantized = cast_or_null<quant::QuantizedType>(
+      getInput().getType().getElementType());
+  auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized);
+  auto perTensor = dyn_cast<quant::UniformQuantizedType>(quantized);
+  if (!type.getElementType().isF32() || (!perAxis && !perTensor))
+    return {};
+  bool isUnsigned = dense.getElementType().isUnsignedInteger();
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t axis = perAxis ? perAxis.getQuantizedDimension() : 0;
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d)
+    inner *= shape[d];
+  SmallVector<float> values;
+  int64_t i = 0;
+  for (const APInt &raw : dense.getValues<APInt>()) {
+    int64_t q = isUnsigned ? static_cast<int64_t>(raw.getZExtValue())
+                           : raw.getSExtValue();
+    int64_t channel = perAxis ? (i / inner) % shape[axis] : 0;
+    double scale = perAxis ? perAxis.getScales()[channel]
+                           : perTensor.getScale();
+    int64_t zeroPoint = perAxis ? perAxis.getZeroPoints()[channel]
+                                : perTensor.getZeroPoint();
+    // As the lowering computes it: (q - zero point) in f32, times scale.
+    values.push_back(static_cast<float>(q - zeroPoint) *
+                     static_cast<float>(scale));
+    ++i;
+  }
+  return DenseElementsAttr::get(type, ArrayRef<float>(values));
+}
+
 LogicalResult DequantizeOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,

@@ -275,10 +275,61 @@ struct FoldMatMul : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// The same 8-bit storage and zero point read at another scale.
+quant::UniformQuantizedType withScale(quant::UniformQuantizedType type,
+                                      double scale) {
+  return quant::UniformQuantizedType::get(
+      type.getFlags(), type.getStorageType(), type.getExpressedType(), scale,
+      type.getZeroPoint(), type.getStorageTypeMin(), type.getStorageTypeMax());
+}
+
+/// quantize(dequantize(a) + dequantize(b)) computed in the output's units,
+/// as ONNX Runtime's QLinearAdd does: round((a - za) * (sa / sc) +
+/// (b - zb) * (sb / sc)) + zc, the ratios in f32. The same additions,
+/// rounded at the same points, give the same int8 results.
+struct FoldAdd : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto output = dyn_cast<quant::UniformQuantizedType>(
+        op.getType().getElementType());
+    auto add = op.getInput().getDefiningOp<AddOp>();
+    if (!output || output.getScale() == 1.0 || !add || !add->hasOneUse())
+      return failure();
+    Value lhs = perTensorSource(add.getLhs());
+    Value rhs = perTensorSource(add.getRhs());
+    if (!lhs || !rhs || add.getLhs().getType() != add.getRhs().getType())
+      return failure();
+    Location loc = add.getLoc();
+    auto reread = [&](Value quantized) -> Value {
+      auto type = cast<quant::UniformQuantizedType>(
+          tensorType(quantized).getElementType());
+      float ratio = static_cast<float>(type.getScale()) /
+                    static_cast<float>(output.getScale());
+      RankedTensorType storage = tensorType(quantized).clone(
+          storageElementType(type));
+      Value bits = StorageCastOp::create(rewriter, loc, storage, quantized);
+      Value scaled = StorageCastOp::create(
+          rewriter, loc, tensorType(quantized).clone(withScale(type, ratio)),
+          bits);
+      return DequantizeOp::create(rewriter, loc, scaled);
+    };
+    Value sum = AddOp::create(rewriter, loc, reread(lhs), reread(rhs));
+    Value units = QuantizeOp::create(
+        rewriter, op.getLoc(), sum, TypeAttr::get(withScale(output, 1.0)));
+    RankedTensorType storage =
+        op.getType().clone(storageElementType(output));
+    Value bits = StorageCastOp::create(rewriter, op.getLoc(), storage, units);
+    rewriter.replaceOpWithNewOp<StorageCastOp>(op, op.getType(), bits);
+    rewriter.eraseOp(add);
+    return success();
+  }
+};
+
 struct FoldQdqPass : paso::impl::FoldQdqPassBase<FoldQdqPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldConv, FoldMatMul>(&getContext());
+    patterns.add<FoldConv, FoldMatMul, FoldAdd>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation().walk([&](Operation *op) {

@@ -71,6 +71,8 @@ def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
     `x = (q - zero_point) * scale`, per tensor or along the type's quantised
     dimension; the result has the type's expressed element type. Mirrors
     ONNX DequantizeLinear (opsets 10-24) with constant scale and zero point.
+    Small inline constants (zero points, scalars) fold to float constants;
+    quantised weights stay integer for the kernels.
 
     Example:
 
@@ -81,6 +83,7 @@ def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
   let arguments = (ins Paso_QuantTensor:$input);
   let results = (outs Paso_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
 }
 
 def Paso_QConvOp : Paso_Op<"qconv", [InferTypeOpAdaptor]> {

@@ -44,7 +44,10 @@ def FoldQdqPass : Pass<"paso-fold-qdq", "::mlir::func::FuncOp"> {
     `paso.qmatmul`. A float bias, or one dequantised from int32, is
     requantised to int32 in units of input scale x weight scale. A
     transposed right operand (Gemm's transB) is transposed at compile time.
-    Anything else stays in float.
+    A quantised sum of two dequantised 8-bit tensors (residual connections)
+    is computed in the output's units as ONNX Runtime's QLinearAdd does:
+    `round((a - za) * (sa / sc) + (b - zb) * (sb / sc)) + zc`, the scale
+    ratios in f32. Anything else stays in float.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [
