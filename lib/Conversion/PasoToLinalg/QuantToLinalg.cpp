@@ -37,37 +37,49 @@ Value castTo(OpBuilder &b, Location loc, Value value, Type type) {
   return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
 }
 
-/// Per-tensor or per-axis parameters as operands of an elementwise op:
-/// rank-0 constants, or constants shaped to broadcast along the axis.
+/// Per-axis parameters are operands of the elementwise op (constants
+/// shaped to broadcast along the axis); per-tensor ones are constants in
+/// its body, which keeps the loop free of loads the vectoriser would have
+/// to prove invariant.
 struct Params {
-  Value scales, zeroPoints;
+  SmallVector<Value> operands;
+  double scale = 0, zeroPoint = 0;
+  /// The scale and zero point for the body's scalars `x` (the element
+  /// first, then the operands).
+  std::pair<Value, Value> read(OpBuilder &b, Location loc,
+                               ValueRange x) const {
+    if (!operands.empty())
+      return {x[1], x[2]};
+    Type f32 = b.getF32Type();
+    return {scalarConstant(b, loc, f32, scale),
+            scalarConstant(b, loc, f32, zeroPoint)};
+  }
 };
 
 Params paramsFor(OpBuilder &b, Location loc, RankedTensorType tensorType,
                  quant::QuantizedType quantized) {
-  SmallVector<float> scales;
-  SmallVector<float> zeroPoints;
-  SmallVector<int64_t> shape;
-  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized)) {
-    for (auto [s, z] :
-         llvm::zip(perAxis.getScales(), perAxis.getZeroPoints())) {
-      scales.push_back(static_cast<float>(s));
-      zeroPoints.push_back(static_cast<float>(z));
-    }
-    int64_t axis = perAxis.getQuantizedDimension();
-    shape.push_back(scales.size());
-    shape.append(tensorType.getRank() - axis - 1, 1);
-  } else {
+  Params params;
+  auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized);
+  if (!perAxis) {
     auto perTensor = cast<quant::UniformQuantizedType>(quantized);
-    scales.push_back(static_cast<float>(perTensor.getScale()));
-    zeroPoints.push_back(static_cast<float>(perTensor.getZeroPoint()));
+    params.scale = static_cast<float>(perTensor.getScale());
+    params.zeroPoint = perTensor.getZeroPoint();
+    return params;
   }
+  SmallVector<float> scales, zeroPoints;
+  for (auto [s, z] : llvm::zip(perAxis.getScales(), perAxis.getZeroPoints())) {
+    scales.push_back(static_cast<float>(s));
+    zeroPoints.push_back(static_cast<float>(z));
+  }
+  int64_t axis = perAxis.getQuantizedDimension();
+  SmallVector<int64_t> shape{static_cast<int64_t>(scales.size())};
+  shape.append(tensorType.getRank() - axis - 1, 1);
   auto type = RankedTensorType::get(shape, b.getF32Type());
-  auto make = [&](ArrayRef<float> values) -> Value {
-    return arith::ConstantOp::create(b, loc,
-                                     DenseElementsAttr::get(type, values));
-  };
-  return {make(scales), make(zeroPoints)};
+  for (ArrayRef<float> values : {ArrayRef<float>(scales),
+                                 ArrayRef<float>(zeroPoints)})
+    params.operands.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, values)));
+  return params;
 }
 
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
@@ -84,13 +96,15 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     double hi = quantized.getStorageTypeMax();
     unsigned width = quantized.getStorageTypeIntegralWidth();
     Type storageElement = storageType.getElementType();
+    SmallVector<Value> inputs{adaptor.getInput()};
+    inputs.append(params.operands);
     Value storage = elementwise(
-        rewriter, loc, storageType,
-        ValueRange{adaptor.getInput(), params.scales, params.zeroPoints},
+        rewriter, loc, storageType, inputs,
         [&](OpBuilder &b, Location l, ValueRange x) {
-          Value scaled = arith::DivFOp::create(b, l, x[0], x[1]);
+          auto [scale, zeroPoint] = params.read(b, l, x);
+          Value scaled = arith::DivFOp::create(b, l, x[0], scale);
           Value rounded = math::RoundEvenOp::create(b, l, scaled);
-          Value shifted = arith::AddFOp::create(b, l, rounded, x[2]);
+          Value shifted = arith::AddFOp::create(b, l, rounded, zeroPoint);
           Type f32 = b.getF32Type();
           // maxnumf turns NaN into the lower bound.
           Value clamped = arith::MinNumFOp::create(
@@ -123,10 +137,12 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
     Params params = paramsFor(rewriter, loc, inputType, quantized);
     unsigned width = quantized.getStorageTypeIntegralWidth();
     bool isSigned = quantized.isSigned();
+    SmallVector<Value> inputs{storage};
+    inputs.append(params.operands);
     Value result = elementwise(
-        rewriter, loc, cast<RankedTensorType>(op.getType()),
-        ValueRange{storage, params.scales, params.zeroPoints},
+        rewriter, loc, cast<RankedTensorType>(op.getType()), inputs,
         [&](OpBuilder &b, Location l, ValueRange x) {
+          auto [scale, zeroPoint] = params.read(b, l, x);
           Value integer =
               castTo(b, l, x[0], IntegerType::get(b.getContext(), width));
           Type f32 = b.getF32Type();
@@ -135,8 +151,8 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
                                  .getResult()
                            : arith::UIToFPOp::create(b, l, f32, integer)
                                  .getResult();
-          Value centred = arith::SubFOp::create(b, l, real, x[2]);
-          return arith::MulFOp::create(b, l, centred, x[1]).getResult();
+          Value centred = arith::SubFOp::create(b, l, real, zeroPoint);
+          return arith::MulFOp::create(b, l, centred, scale).getResult();
         });
     rewriter.replaceOp(op, result);
     return success();

@@ -96,11 +96,27 @@ static void packColumns(const QProblem *q, const uint8_t *B, int64_t n0,
   uint8_t flip = q->flip;
   int64_t K = q->K, K4 = q->K4, width = q->N - n0 < NR ? q->N - n0 : NR;
   if (q->bLayout == PASO_B_TRANSPOSED) {
+    /* Each column is a row of B: its four k of a group are one word. */
+    uint32_t flip4 = flip * 0x01010101u;
+    uint32_t zero4 = q->zeroB * 0x01010101u;
+    int64_t fullGroups = K / 4;
     for (int64_t j = 0; j < NR; ++j) {
+      uint8_t *out = packed + j * 4;
+      if (j >= width) {
+        for (int64_t g = 0; g < K4; ++g)
+          __builtin_memcpy(out + g * NR * 4, &zero4, 4);
+        continue;
+      }
       const uint8_t *row = B + (n0 + j) * q->ldb;
-      for (int64_t k = 0; k < K4 * 4; ++k)
-        packed[(k >> 2) * NR * 4 + j * 4 + (k & 3)] =
-            j < width && k < K ? (uint8_t)(row[k] ^ flip) : q->zeroB;
+      for (int64_t g = 0; g < fullGroups; ++g) {
+        uint32_t word;
+        __builtin_memcpy(&word, row + 4 * g, 4);
+        word ^= flip4;
+        __builtin_memcpy(out + g * NR * 4, &word, 4);
+      }
+      for (int64_t k = fullGroups * 4; k < K4 * 4; ++k)
+        out[(k >> 2) * NR * 4 + (k & 3)] =
+            k < K ? (uint8_t)(row[k] ^ flip) : q->zeroB;
     }
     return;
   }
