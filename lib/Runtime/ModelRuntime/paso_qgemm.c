@@ -594,6 +594,34 @@ void paso_qgemm_u8s8_vnni(const int64_t *descriptor, intptr_t a, intptr_t b,
  * threaded over channels. */
 enum { DEPTHWISE_CHANNELS_PER_TASK = 4 };
 
+/* The sum over a KH x KW window for 16 output pixels of one row. Always
+ * inlined, so the common 3 x 3 window (called with constants) unrolls. */
+static inline __attribute__((always_inline)) i32x16
+depthwiseWindow(const QProblem *q, const uint8_t *row, const int8_t *w,
+                int64_t KH, int64_t KW) {
+  i32x16 acc = (i32x16){};
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    const uint8_t *line = row + kh * q->dilationH * q->paddedW;
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const uint8_t *at = line + kw * q->dilationW;
+      u8x16 pixels;
+      if (q->strideW == 1) {
+        __builtin_memcpy(&pixels, at, NR);
+      } else if (q->strideW == 2) {
+        u8x64 wide;
+        __builtin_memcpy(&wide, at, 32);
+        pixels = __builtin_shufflevector(wide, wide, 0, 2, 4, 6, 8, 10, 12,
+                                         14, 16, 18, 20, 22, 24, 26, 28, 30);
+      } else {
+        for (int j = 0; j < NR; ++j)
+          pixels[j] = at[j * q->strideW];
+      }
+      acc += __builtin_convertvector(pixels, i32x16) * (int32_t)w[kh * KW + kw];
+    }
+  }
+  return acc;
+}
+
 static void depthwiseTask(int32_t task, void *context) {
   const QProblem *q = (const QProblem *)context;
   int64_t tasksPerImage = (q->M + DEPTHWISE_CHANNELS_PER_TASK - 1) /
@@ -605,38 +633,19 @@ static void depthwiseTask(int32_t task, void *context) {
     last = q->M;
   int64_t plane = q->paddedH * q->paddedW;
   int64_t outH = q->N / q->outW, taps = q->kernelH * q->kernelW;
+  int threeByThree = q->kernelH == 3 && q->kernelW == 3;
   for (int64_t c = first; c < last; ++c) {
     const uint8_t *image0 =
         q->padded + image * q->bBatchStride + c * plane;
     const int8_t *w = q->A + c * taps;
     uint8_t *C = q->C + image * q->cBatchStride;
     for (int64_t oh = 0; oh < outH; ++oh) {
+      const uint8_t *row = image0 + oh * q->strideH * q->paddedW;
       for (int64_t ow = 0; ow < q->outW; ow += NR) {
-        i32x16 acc = (i32x16){};
-        for (int64_t kh = 0; kh < q->kernelH; ++kh) {
-          const uint8_t *row = image0 +
-                               (oh * q->strideH + kh * q->dilationH) *
-                                   q->paddedW +
-                               ow * q->strideW;
-          for (int64_t kw = 0; kw < q->kernelW; ++kw) {
-            const uint8_t *at = row + kw * q->dilationW;
-            u8x16 pixels;
-            if (q->strideW == 1) {
-              __builtin_memcpy(&pixels, at, NR);
-            } else if (q->strideW == 2) {
-              u8x64 wide;
-              __builtin_memcpy(&wide, at, 32);
-              pixels = __builtin_shufflevector(wide, wide, 0, 2, 4, 6, 8, 10,
-                                               12, 14, 16, 18, 20, 22, 24, 26,
-                                               28, 30);
-            } else {
-              for (int j = 0; j < NR; ++j)
-                pixels[j] = at[j * q->strideW];
-            }
-            acc += __builtin_convertvector(pixels, i32x16) *
-                   (int32_t)w[kh * q->kernelW + kw];
-          }
-        }
+        const uint8_t *at = row + ow * q->strideW;
+        i32x16 acc = threeByThree
+                         ? depthwiseWindow(q, at, w, 3, 3)
+                         : depthwiseWindow(q, at, w, q->kernelH, q->kernelW);
         int64_t width = q->outW - ow < NR ? q->outW - ow : NR;
         storeTile(q, C, c, 1, oh * q->outW + ow, width, &acc);
       }
