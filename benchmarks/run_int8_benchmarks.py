@@ -38,7 +38,7 @@ from run_benchmarks import cpu_description  # noqa: E402
 
 MARKER = "<!-- int8 benchmark results: written by benchmarks/run_int8_benchmarks.py -->"
 END = "<!-- end of int8 benchmark results -->"
-DEFAULT_MODELS = "resnet18,resnet50,mobilenetv2,squeezenet11,mlp"
+DEFAULT_MODELS = "mlp,transformer,mobilenetv2,resnet18,resnet50,squeezenet11"
 
 
 def random_feeds(model, seed):
