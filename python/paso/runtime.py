@@ -17,7 +17,7 @@ _DTYPES = {
     16: np.uint16,  # bfloat16: numpy has no such type; the raw 16 bits
 }
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 class PasoError(RuntimeError):
@@ -27,7 +27,8 @@ class PasoError(RuntimeError):
 class _TensorInfo(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
                 ("rank", ctypes.c_int32), ("shape", ctypes.POINTER(ctypes.c_int64)),
-                ("byte_size", ctypes.c_size_t)]
+                ("byte_size", ctypes.c_size_t), ("scale", ctypes.c_float),
+                ("zero_point", ctypes.c_int32)]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class TensorInfo:
     dtype: np.dtype
     shape: tuple
     byte_size: int
+    # Quantised int8/uint8 tensors: real = scale * (q - zero_point);
+    # None for any other tensor.
+    scale: float = None
+    zero_point: int = None
 
 
 class Model:
@@ -83,8 +88,11 @@ class Model:
     def _info(pointer):
         info = pointer.contents
         shape = tuple(info.shape[d] for d in range(info.rank))
+        quantised = info.scale != 0
         return TensorInfo(info.name.decode(), np.dtype(_DTYPES[info.dtype]),
-                          shape, info.byte_size)
+                          shape, info.byte_size,
+                          float(info.scale) if quantised else None,
+                          int(info.zero_point) if quantised else None)
 
     def _check(self, status):
         if status != 0:

@@ -15,6 +15,7 @@ model suite the bar is therefore ONNX Runtime's own: PASO must agree with
 ONNX Runtime at least as well as ONNX Runtime's optimised and unoptimised
 runs of the same file agree with each other (see docs/quantization.md)."""
 import os
+import subprocess
 
 import numpy as np
 import onnx
@@ -306,3 +307,44 @@ def test_suite_model_under_qemu(target, paso_opt, tmp_path, aarch64_runner):
     name = host.outputs[0].name
     got = np.load(tmp_path / f"{name.replace('/', '_')}.npy")
     assert_like_ort(got, path, feeds, f"squeezenet11 QDQ {target}")
+
+
+def test_uint8_inputs_and_outputs_carry_their_quantisation(paso_opt, tmp_path):
+    """A QOperator model with uint8 input and output: the ABI tables and
+    model.h give each one's scale and zero point, paso-run prints them, and
+    the uint8 output equals ONNX Runtime's."""
+    def constant(name, array):
+        return numpy_helper.from_array(np.array(array), name)
+    graph = helper.make_graph(
+        [helper.make_node("QLinearConv", ["x", "s", "zp", "w", "ws", "wzp",
+                                          "ys", "yzp"], ["c"], pads=[1, 1, 1, 1],
+                          name="conv"),
+         helper.make_node("MaxPool", ["c"], ["y"], kernel_shape=[2, 2],
+                          strides=[2, 2], name="pool")], "uint8_io",
+        [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 4, 4, 4])],
+        [constant("s", np.float32(0.05)), constant("zp", np.uint8(120)),
+         constant("w", np.random.default_rng(3).integers(
+             -127, 128, (4, 3, 3, 3)).astype(np.int8)),
+         constant("ws", np.array([0.01, 0.02, 0.005, 0.01], np.float32)),
+         constant("wzp", np.zeros(4, np.int8)),
+         constant("ys", np.float32(0.25)), constant("yzp", np.uint8(7))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "uint8_io.onnx"
+    onnx.save(model, path)
+    so = paso.compile(path, output=tmp_path / "uint8_io.so")
+    compiled = paso.load(so)
+    (x,), (y,) = compiled.inputs, compiled.outputs
+    assert (x.dtype, x.scale, x.zero_point) == (np.uint8, 0.05000000074505806, 120)
+    assert (y.dtype, y.scale, y.zero_point) == (np.uint8, 0.25, 7)
+    header = (tmp_path / "uint8_io.h").read_text()
+    assert "#define PASO_MODEL_INPUT_0_ZERO_POINT 120" in header
+    assert "#define PASO_MODEL_OUTPUT_0_SCALE 2.500000000e-01f" in header
+    run = subprocess.run([os.path.join(os.path.dirname(paso_opt), "paso-run"),
+                          str(so)], capture_output=True, text=True, check=True)
+    assert "quantised (scale 0.25, zero point 7)" in run.stdout
+    feeds = {"x": np.random.default_rng(4).integers(0, 256, (1, 3, 8, 8))
+             .astype(np.uint8)}
+    np.testing.assert_array_equal(compiled.run(feeds)["y"],
+                                  reference(path, feeds))

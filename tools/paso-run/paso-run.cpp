@@ -52,6 +52,16 @@ template <typename T> bool bind(void *library, const char *name, T &slot) {
   return slot != nullptr;
 }
 
+/// " quantised (scale s, zero point z)" for a quantised tensor, else "".
+std::string quantisation(const paso_tensor_info *info) {
+  if (info->scale == 0)
+    return "";
+  char text[96];
+  std::snprintf(text, sizeof text, " quantised (scale %g, zero point %d)",
+                info->scale, info->zero_point);
+  return text;
+}
+
 std::string shapeString(const std::vector<int64_t> &shape) {
   std::string text;
   for (size_t i = 0; i < shape.size(); ++i)
@@ -221,9 +231,10 @@ int main(int argc, char **argv) {
     }
     inputPtrs.push_back(inputs[i].data());
     inputSizes.push_back(inputs[i].size());
-    std::printf("input  '%s' %s %s%s\n", info->name,
+    std::printf("input  '%s' %s %s%s%s\n", info->name,
                 paso::npy::typeForDtype(info->dtype).c_str(),
                 shapeString(shape).c_str(),
+                quantisation(info).c_str(),
                 file == inputFiles.end() ? " (random)" : "");
   }
   if (!inputFiles.empty())
@@ -261,9 +272,10 @@ int main(int argc, char **argv) {
       hi = std::max(hi, v);
       sum += v;
     }
-    std::printf("output '%s' %s %s: min %.6g max %.6g mean %.6g first [",
+    std::printf("output '%s' %s %s%s: min %.6g max %.6g mean %.6g first [",
                 info->name, paso::npy::typeForDtype(info->dtype).c_str(),
-                shapeString(shape).c_str(), lo, hi, count ? sum / count : 0.0);
+                shapeString(shape).c_str(), quantisation(info).c_str(), lo,
+                hi, count ? sum / count : 0.0);
     for (size_t k = 0; k < std::min<size_t>(count, 5); ++k)
       std::printf("%s%.6g", k ? ", " : "", element(outputs[i].data(),
                                                    info->dtype, k));

@@ -18,7 +18,8 @@
 extern "C" {
 #endif
 
-#define PASO_ABI_VERSION 1
+/* 2: paso_tensor_info gained scale and zero_point (quantised tensors). */
+#define PASO_ABI_VERSION 2
 
 typedef enum paso_status {
   PASO_OK = 0,
@@ -51,6 +52,10 @@ typedef struct paso_tensor_info {
   int32_t rank;
   const int64_t *shape; /* rank entries, all static */
   size_t byte_size;     /* bytes of a dense buffer of this tensor */
+  /* An int8/uint8 tensor the model reads or writes as quantised values,
+   * real = scale x (q - zero_point); scale is 0 for any other tensor. */
+  float scale;
+  int32_t zero_point;
 } paso_tensor_info;
 
 typedef struct paso_context paso_context;

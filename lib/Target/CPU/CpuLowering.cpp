@@ -2,6 +2,8 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -39,6 +41,25 @@ static int onnxDtype(Type type) {
   return 0;
 }
 
+/// The per-tensor quantisation a model input is read with (the type of
+/// the first paso.storage_cast reinterpreting it) or an output is written
+/// with (the cast it is the storage of); null for plain tensors.
+static quant::UniformQuantizedType abiQuantization(Value value,
+                                                   bool isOutput) {
+  if (isOutput) {
+    auto cast = value.getDefiningOp<StorageCastOp>();
+    return cast ? dyn_cast<quant::UniformQuantizedType>(
+                      cast.getInput().getType().getElementType())
+                : quant::UniformQuantizedType();
+  }
+  for (Operation *user : value.getUsers())
+    if (auto cast = dyn_cast<StorageCastOp>(user))
+      if (auto type = dyn_cast<quant::UniformQuantizedType>(
+              cast.getType().getElementType()))
+        return type;
+  return {};
+}
+
 FailureOr<ModelInterface> mlir::paso::describeModelInterface(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -49,7 +70,8 @@ FailureOr<ModelInterface> mlir::paso::describeModelInterface(ModuleOp module) {
   if (auto target = module->getAttrOfType<StringAttr>("paso.target"))
     interface.targetName = target.str();
   auto describe = [&](Type type, StringAttr name, StringRef fallback,
-                      std::vector<ModelInterface::Tensor> &into)
+                      std::vector<ModelInterface::Tensor> &into,
+                      quant::UniformQuantizedType quantized)
       -> LogicalResult {
     auto tensorType = dyn_cast<RankedTensorType>(type);
     if (!tensorType || !tensorType.hasStaticShape())
@@ -66,18 +88,27 @@ FailureOr<ModelInterface> mlir::paso::describeModelInterface(ModuleOp module) {
     int64_t bits = tensorType.getElementTypeBitWidth();
     tensor.byteSize =
         tensorType.getNumElements() * std::max<int64_t>(1, (bits + 7) / 8);
+    if (quantized) {
+      tensor.scale = quantized.getScale();
+      tensor.zeroPoint = quantized.getZeroPoint();
+    }
     into.push_back(std::move(tensor));
     return success();
   };
   for (unsigned i = 0; i < main.getNumArguments(); ++i)
     if (failed(describe(main.getArgument(i).getType(),
                         main.getArgAttrOfType<StringAttr>(i, "paso.name"),
-                        "input" + std::to_string(i), interface.inputs)))
+                        "input" + std::to_string(i), interface.inputs,
+                        abiQuantization(main.getArgument(i), false))))
       return failure();
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     if (failed(describe(main.getResultTypes()[i],
                         main.getResultAttrOfType<StringAttr>(i, "paso.name"),
-                        "output" + std::to_string(i), interface.outputs)))
+                        "output" + std::to_string(i), interface.outputs,
+                        abiQuantization(main.getBody().front()
+                                            .getTerminator()
+                                            ->getOperand(i),
+                                        true))))
       return failure();
   return interface;
 }

@@ -82,8 +82,9 @@ static void emitAbiTables(llvm::Module &module,
   auto *i32 = builder.getInt32Ty();
   auto *i64 = builder.getInt64Ty();
   // Layout of paso_tensor_info on LP64 targets.
-  auto *infoType =
-      llvm::StructType::get(context, {ptrType, i32, i32, ptrType, i64});
+  auto *f32 = builder.getFloatTy();
+  auto *infoType = llvm::StructType::get(
+      context, {ptrType, i32, i32, ptrType, i64, f32, i32});
   auto constantGlobal = [&](llvm::Constant *value, llvm::StringRef name,
                             bool exported) {
     return new llvm::GlobalVariable(
@@ -107,9 +108,12 @@ static void emitAbiTables(llvm::Module &module,
                            tensor.shape.size())),
           name.str() + ".shape", false);
       entries.push_back(llvm::ConstantStruct::get(
-          infoType, {tensorName, llvm::ConstantInt::get(i32, tensor.dtype),
-                     llvm::ConstantInt::get(i32, tensor.shape.size()), shape,
-                     llvm::ConstantInt::get(i64, tensor.byteSize)}));
+          infoType,
+          {tensorName, llvm::ConstantInt::get(i32, tensor.dtype),
+           llvm::ConstantInt::get(i32, tensor.shape.size()), shape,
+           llvm::ConstantInt::get(i64, tensor.byteSize),
+           llvm::ConstantFP::get(f32, tensor.scale),
+           llvm::ConstantInt::get(i32, tensor.zeroPoint)}));
     }
     auto *arrayType = llvm::ArrayType::get(infoType, entries.size());
     constantGlobal(llvm::ConstantArray::get(arrayType, entries), name, true);

@@ -3,6 +3,7 @@
 #include "paso/Target/CPU/CpuBackend.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::paso;
@@ -43,7 +44,14 @@ std::string mlir::paso::generateModelHeader(const ModelInterface &interface) {
          << "#define " << prefix << "_DTYPE " << tensor.dtype << "\n"
          << "#define " << prefix << "_RANK " << tensor.shape.size() << "\n"
          << "#define " << prefix << "_SHAPE {" << dims << "}\n"
-         << "#define " << prefix << "_BYTES " << tensor.byteSize << "u\n\n";
+         << "#define " << prefix << "_BYTES " << tensor.byteSize << "u\n";
+      // Quantised tensors: real = scale x (q - zero point).
+      if (tensor.scale != 0)
+        os << "#define " << prefix << "_SCALE "
+           << llvm::formatv("{0:e9}", tensor.scale).str() << "f\n"
+           << "#define " << prefix << "_ZERO_POINT " << tensor.zeroPoint
+           << "\n";
+      os << "\n";
     }
   };
   describe(interface.inputs, "INPUT");

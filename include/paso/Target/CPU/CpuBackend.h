@@ -55,6 +55,9 @@ struct ModelInterface {
     int dtype = 0;
     std::vector<int64_t> shape;
     uint64_t byteSize = 0;
+    /// Per-tensor quantisation of an int8/uint8 tensor (scale 0: none).
+    double scale = 0;
+    int64_t zeroPoint = 0;
   };
   std::string modelName;
   std::string targetName;
