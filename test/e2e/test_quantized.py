@@ -348,3 +348,28 @@ def test_uint8_inputs_and_outputs_carry_their_quantisation(paso_opt, tmp_path):
              .astype(np.uint8)}
     np.testing.assert_array_equal(compiled.run(feeds)["y"],
                                   reference(path, feeds))
+
+
+@pytest.mark.parametrize("model,weights", [("mlp", QuantType.QInt8),
+                                           ("transformer", QuantType.QInt8),
+                                           ("squeezenet11", QuantType.QUInt8)])
+def test_dynamic_quantisation(model, weights, paso_opt, tmp_path):
+    """ONNX Runtime's quantize_dynamic (DynamicQuantizeLinear feeding
+    MatMulInteger / ConvInteger, scales computed per inference) matches
+    ONNX Runtime. (ONNX Runtime runs ConvInteger only with uint8 weights.)
+    The bound is relative to the output's range: a one-ulp difference in
+    a float activation can move a run-time scale by one ulp and an element
+    across a rounding boundary."""
+    from onnxruntime.quantization import quantize_dynamic
+    float_path = model_suite.write_suite(str(tmp_path), [model])[0]
+    path = tmp_path / f"{model}.dynamic.onnx"
+    quantize_dynamic(float_path, str(path), weight_type=weights,
+                     op_types_to_quantize=["MatMul", "Gemm", "Conv"])
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "DynamicQuantizeLinear" in ops
+    assert ops & {"MatMulInteger", "ConvInteger"}
+    compiled = paso.load(paso.compile(path, output=tmp_path / f"{model}.so"))
+    feeds = random_inputs(compiled.inputs, seed=7)
+    got = list(compiled.run(feeds).values())[0]
+    want = reference(path, feeds)
+    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()

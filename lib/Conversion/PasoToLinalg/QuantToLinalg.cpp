@@ -170,10 +170,83 @@ struct StorageCastLowering : OpConversionPattern<StorageCastOp> {
   }
 };
 
+/// DynamicQuantizeLinear: two reductions for the range, the scale and
+/// zero point as rank-0 tensors, then the elementwise quantisation.
+struct DynamicQuantizeLowering : OpConversionPattern<DynamicQuantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DynamicQuantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type();
+    Type u8 = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
+    SmallVector<int64_t> all =
+        llvm::to_vector(llvm::seq<int64_t>(0, inputType.getRank()));
+    // The range includes 0, so the reductions start from it.
+    Value zero = scalarConstant(rewriter, loc, f32, 0.0);
+    Value lo = reduce(rewriter, loc, input, all, zero,
+                      [](OpBuilder &b, Location l, Value acc, Value x) {
+                        return arith::MinNumFOp::create(b, l, acc, x)
+                            .getResult();
+                      });
+    Value hi = reduce(rewriter, loc, input, all, zero,
+                      [](OpBuilder &b, Location l, Value acc, Value x) {
+                        return arith::MaxNumFOp::create(b, l, acc, x)
+                            .getResult();
+                      });
+    auto scalarType = RankedTensorType::get({}, f32);
+    Value scale = elementwise(
+        rewriter, loc, scalarType, ValueRange{lo, hi},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value range = arith::SubFOp::create(b, l, x[1], x[0]);
+          return arith::DivFOp::create(b, l, range,
+                                       scalarConstant(b, l, f32, 255.0))
+              .getResult();
+        });
+    auto saturate = [&](OpBuilder &b, Location l, Value v) {
+      Value clamped = arith::MinNumFOp::create(
+          b, l, arith::MaxNumFOp::create(b, l, v, scalarConstant(b, l, f32, 0)),
+          scalarConstant(b, l, f32, 255));
+      return arith::FPToUIOp::create(b, l, i8, clamped).getResult();
+    };
+    // A zero range divides by one instead: y and the zero point are 0.
+    auto divisor = [&](OpBuilder &b, Location l, Value s) {
+      Value isZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, s,
+                                           scalarConstant(b, l, f32, 0));
+      return arith::SelectOp::create(b, l, isZero,
+                                     scalarConstant(b, l, f32, 1), s)
+          .getResult();
+    };
+    Value zeroPoint = elementwise(
+        rewriter, loc, RankedTensorType::get({}, u8), ValueRange{lo, scale},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value negated = arith::NegFOp::create(b, l, x[0]);
+          Value z = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, negated, divisor(b, l, x[1])));
+          return castTo(b, l, saturate(b, l, z), u8);
+        });
+    Value output = elementwise(
+        rewriter, loc, inputType.clone(u8),
+        ValueRange{input, scale, zeroPoint},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value q = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, x[0], divisor(b, l, x[1])));
+          Value z = arith::UIToFPOp::create(b, l, f32,
+                                            castTo(b, l, x[2], i8));
+          return castTo(b, l, saturate(b, l, arith::AddFOp::create(b, l, q, z)),
+                        u8);
+        });
+    rewriter.replaceOp(op, {output, scale, zeroPoint});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::paso::lowering::populateQuantLoweringPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<QuantizeLowering, DequantizeLowering, StorageCastLowering>(
-      patterns.getContext());
+  patterns.add<QuantizeLowering, DequantizeLowering, StorageCastLowering,
+               DynamicQuantizeLowering>(patterns.getContext());
 }

@@ -454,6 +454,106 @@ LogicalResult convertQGemm(NodeImporter &node) {
   return failed(result) ? failure() : node.setOutputs(*result);
 }
 
+/// DynamicQuantizeLinear (opset 11): the uint8 tensor, its scale and its
+/// zero point, all computed per inference.
+LogicalResult convertDynamicQuantizeLinear(NodeImporter &node) {
+  FailureOr<Value> input = node.requiredInput(0, "x");
+  if (failed(input))
+    return failure();
+  FailureOr<SmallVector<Value>> results =
+      node.create<DynamicQuantizeOp>(*input);
+  return failed(results) ? failure() : node.setOutputs(*results);
+}
+
+/// `value` minus its zero point (input `zpIndex`, absent = 0) in `element`
+/// (i32 or f32): the integer operands of MatMulInteger and ConvInteger.
+/// A zero point per row/channel is laid along dim `axis` of `value`.
+FailureOr<Value> centred(NodeImporter &node, size_t dataIndex,
+                         size_t zpIndex, Type element, int64_t axis,
+                         StringRef what) {
+  FailureOr<Value> data = node.requiredInput(dataIndex, what);
+  if (failed(data))
+    return failure();
+  RankedTensorType type = node.inputType(dataIndex);
+  Type storage = type.getElementType();
+  if (!storage.isInteger(8))
+    return node.emitError() << what << " must be int8 or uint8, got "
+                            << storage;
+  FailureOr<Value> wide = node.create1<CastOp>(
+      *data, {node.attr("to", TypeAttr::get(element))});
+  Value zp = node.input(zpIndex);
+  if (failed(wide) || !zp)
+    return wide;
+  RankedTensorType zpType = node.inputType(zpIndex);
+  if (zpType.getElementType() != storage)
+    return node.emitError() << what << " zero point is "
+                            << zpType.getElementType() << " but the data is "
+                            << storage;
+  FailureOr<Value> zpWide =
+      node.create1<CastOp>(zp, {node.attr("to", TypeAttr::get(element))});
+  if (failed(zpWide))
+    return failure();
+  Value zero = *zpWide;
+  if (zpType.getNumElements() > 1) {
+    // One zero point per index of `axis`: shaped to broadcast along it.
+    if (zpType.getRank() != 1 || axis < 0 ||
+        zpType.getDimSize(0) != type.getDimSize(axis))
+      return node.emitError() << what << " zero point of shape "
+                              << zpType << " does not match dim " << axis;
+    SmallVector<int64_t> shape{zpType.getDimSize(0)};
+    shape.append(type.getRank() - axis - 1, 1);
+    FailureOr<Value> reshaped = node.create1<ReshapeOp>(
+        zero, {node.arrayAttr("shape", shape)});
+    if (failed(reshaped))
+      return failure();
+    zero = *reshaped;
+  }
+  return node.create1<SubOp>(ValueRange{*wide, zero});
+}
+
+/// MatMulInteger (opset 10): an exact int32 product of the centred
+/// operands (a's zero point per tensor, b's per tensor or per column).
+LogicalResult convertMatMulInteger(NodeImporter &node) {
+  Type i32 = IntegerType::get(node.getContext(), 32);
+  if (node.numInputs() > 2 && node.input(2) &&
+      node.inputType(2).getNumElements() > 1)
+    return node.emitError() << "a per-row a_zero_point is not supported";
+  int64_t bRank = node.numInputs() > 1 && node.input(1)
+                      ? node.inputType(1).getRank()
+                      : 2;
+  FailureOr<Value> a = centred(node, 0, 2, i32, -1, "A");
+  FailureOr<Value> b = failed(a) ? FailureOr<Value>(failure())
+                                 : centred(node, 1, 3, i32, bRank - 1, "B");
+  if (failed(b))
+    return failure();
+  FailureOr<Value> result = node.create1<MatMulOp>(ValueRange{*a, *b});
+  return failed(result) ? failure() : node.setOutputs(*result);
+}
+
+/// ConvInteger (opset 10): the convolution of the centred operands in
+/// f32, cast to int32. Exact while the partial sums stay below 2^24
+/// (K = C x kh x kw up to 514 for uint8 x int8); beyond, within f32
+/// rounding of the exact sum.
+LogicalResult convertConvInteger(NodeImporter &node) {
+  Type f32 = Float32Type::get(node.getContext());
+  if (node.numInputs() > 2 && node.input(2) &&
+      node.inputType(2).getNumElements() > 1)
+    return node.emitError() << "a per-channel x_zero_point is not supported";
+  FailureOr<Value> x = centred(node, 0, 2, f32, -1, "x");
+  FailureOr<Value> w = failed(x) ? FailureOr<Value>(failure())
+                                 : centred(node, 1, 3, f32, 0, "w");
+  if (failed(w))
+    return failure();
+  FailureOr<SmallVector<Value>> conv =
+      node.convertAs("Conv", ValueRange{*x, *w}, 1);
+  if (failed(conv))
+    return failure();
+  FailureOr<Value> result = node.create1<CastOp>(
+      conv->front(),
+      {node.attr("to", TypeAttr::get(IntegerType::get(node.getContext(), 32)))});
+  return failed(result) ? failure() : node.setOutputs(*result);
+}
+
 /// Converters that read quantised values themselves.
 bool isQuantizationAware(const OpConverter &converter) {
   return converter.opType.starts_with("com.microsoft.Q") ||
@@ -461,6 +561,8 @@ bool isQuantizationAware(const OpConverter &converter) {
                              StringRef("DequantizeLinear"),
                              StringRef("QLinearConv"),
                              StringRef("QLinearMatMul"),
+                             StringRef("MatMulInteger"),
+                             StringRef("ConvInteger"),
                              StringRef("Identity")},
                             converter.opType);
 }
@@ -515,6 +617,9 @@ void appendQuantConverters(SmallVectorImpl<OpConverter> &converters) {
       {"DequantizeLinear", 10, convertDequantizeLinear},
       {"QLinearConv", 10, convertQLinearConv},
       {"QLinearMatMul", 10, convertQLinearMatMul},
+      {"DynamicQuantizeLinear", 11, convertDynamicQuantizeLinear},
+      {"MatMulInteger", 10, convertMatMulInteger},
+      {"ConvInteger", 10, convertConvInteger},
       {"com.microsoft.QLinearAdd", 1, convertQLinearAdd},
       {"com.microsoft.QLinearMul", 1, convertQLinearMul},
       {"com.microsoft.QLinearSigmoid", 1, convertQLinearSigmoid},

@@ -210,6 +210,19 @@ LogicalResult DequantizeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult DynamicQuantizeOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  if (!inputType.getElementType().isF32())
+    return inferError(loc, "DynamicQuantizeLinear takes float32");
+  Type u8 = IntegerType::get(context, 8, IntegerType::Unsigned);
+  types.push_back(inputType.clone(u8));
+  types.push_back(RankedTensorType::get({}, Float32Type::get(context)));
+  types.push_back(RankedTensorType::get({}, u8));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // QConvOp / QMatMulOp
 //===----------------------------------------------------------------------===//

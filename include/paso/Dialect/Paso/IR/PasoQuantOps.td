@@ -86,6 +86,32 @@ def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
   let hasFolder = 1;
 }
 
+def Paso_DynamicQuantizeOp : Paso_Op<"dynamic_quantize",
+                                     [InferTypeOpAdaptor]> {
+  let summary = "uint8 quantisation with a scale computed at run time "
+                "(ONNX DynamicQuantizeLinear)";
+  let description = [{
+    Mirrors ONNX DynamicQuantizeLinear (opset 11): with
+    `lo = min(0, min(x))`, `hi = max(0, max(x))`, the results are
+    `scale = (hi - lo) / 255`, `zero_point = saturate(round(-lo / scale))`
+    and `y = saturate(round(x / scale) + zero_point)` (rounding half to
+    even, saturating to [0, 255]). The scale and zero point are rank-0
+    tensors, computed per inference; an all-zero input gets scale 0 and
+    zero point 0 (and y = 0), where the formula would divide by zero.
+
+    Example:
+
+    ```mlir
+    %y, %s, %z = paso.dynamic_quantize %x
+        : tensor<1x64xf32> -> (tensor<1x64xui8>, tensor<f32>, tensor<ui8>)
+    ```
+  }];
+  let arguments = (ins Paso_FloatTensor:$input);
+  let results = (outs Paso_Tensor:$output, Paso_Tensor:$scale,
+                 Paso_Tensor:$zero_point);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` `(` type(results) `)`";
+}
+
 def Paso_QConvOp : Paso_Op<"qconv", [InferTypeOpAdaptor]> {
   let summary = "integer convolution with a requantising epilogue";
   let description = [{
