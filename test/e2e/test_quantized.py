@@ -373,3 +373,21 @@ def test_dynamic_quantisation(model, weights, paso_opt, tmp_path):
     got = list(compiled.run(feeds).values())[0]
     want = reference(path, feeds)
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("config", [("QDQ", True, "S8S8"),
+                                    ("QOperator", False, "U8S8")],
+                         ids=["QDQ-pc-S8S8", "QOperator-pt-U8S8"])
+def test_avx2_kernel_without_vnni(config, float_model, paso_opt, tmp_path):
+    """The x86-64-avx2 target (no VNNI) runs the VPMADDWD kernel; this
+    host has AVX2, so the build runs here."""
+    name, path = quantized(float_model, config)
+    so = tmp_path / f"{name}.so"
+    report = subprocess.run([paso_opt, str(path), "-target=x86-64-avx2",
+                             "-o", str(so), "--report=-"],
+                            capture_output=True, text=True, check=True)
+    assert "AVX2 (VPMADDWD on widened bytes)" in report.stdout
+    inputs = feeds()
+    got = paso.load(so).run(inputs)["y"]
+    assert_within_steps(got, reference(path, inputs), output_scale(path),
+                        f"{name} x86-64-avx2")

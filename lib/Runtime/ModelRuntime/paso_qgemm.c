@@ -50,7 +50,8 @@ typedef struct {
   const int8_t *A;
   const uint8_t *B;
   /* The micro-kernel: 0 portable; 1 the dot product of the architecture
-   * (VPDPBUSD on x86, SDOT on aarch64); 2 SMULL/SMLAL (aarch64). */
+   * (VPDPBUSD on x86, SDOT on aarch64); 2 the widening one (VPMADDWD on
+   * x86, SMULL/SMLAL on aarch64). */
   const int32_t *bias;
   const float *mult;
   uint8_t *C;
@@ -230,6 +231,54 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
   acc[5] = c5; acc[6] = c6; acc[7] = c7; acc[8] = c8; acc[9] = c9;
   acc[10] = c10; acc[11] = c11;
 }
+
+typedef int16_t i16x16 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+
+/* AVX2 without VNNI: bytes widened to 16 bits (activations zero-, weights
+ * sign-extended), VPMADDWD summing two products into each 32-bit lane,
+ * which cannot overflow (2 x 255 x 128 < 2^31): no saturation, unlike
+ * VPMADDUBSW's 16-bit sums. Two rows at a time: 4 column quads of 32-bit
+ * partials (two k per lane), reduced pairwise at the end. */
+__attribute__((target("avx2"))) static void
+microAvx2(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  for (int rb = 0; rb < MR; rb += 2) {
+    i32x8 s00 = {0}, s01 = s00, s02 = s00, s03 = s00;
+    i32x8 s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    const int8_t *ap = a + rb * 4;
+    const uint8_t *bp = b;
+    for (int64_t g = 0; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
+      u8x16 q[4];
+      __builtin_memcpy(q, bp, 64);
+      i16x16 x0 = __builtin_convertvector(q[0], i16x16);
+      i16x16 x1 = __builtin_convertvector(q[1], i16x16);
+      i16x16 x2 = __builtin_convertvector(q[2], i16x16);
+      i16x16 x3 = __builtin_convertvector(q[3], i16x16);
+      i16x16 w0 = __builtin_convertvector(
+          (i8x16)((i32x4){} + loadWord(ap)), i16x16);
+      i16x16 w1 = __builtin_convertvector(
+          (i8x16)((i32x4){} + loadWord(ap + 4)), i16x16);
+      s00 += __builtin_ia32_pmaddwd256(x0, w0);
+      s01 += __builtin_ia32_pmaddwd256(x1, w0);
+      s02 += __builtin_ia32_pmaddwd256(x2, w0);
+      s03 += __builtin_ia32_pmaddwd256(x3, w0);
+      s10 += __builtin_ia32_pmaddwd256(x0, w1);
+      s11 += __builtin_ia32_pmaddwd256(x1, w1);
+      s12 += __builtin_ia32_pmaddwd256(x2, w1);
+      s13 += __builtin_ia32_pmaddwd256(x3, w1);
+    }
+    i32x8 rows[2][4] = {{s00, s01, s02, s03}, {s10, s11, s12, s13}};
+    for (int r = 0; r < 2; ++r) {
+      i32x4 columns[4];
+      for (int i = 0; i < 4; ++i)
+        columns[i] =
+            __builtin_shufflevector(rows[r][i], rows[r][i], 0, 2, 4, 6) +
+            __builtin_shufflevector(rows[r][i], rows[r][i], 1, 3, 5, 7);
+      __builtin_memcpy(&acc[rb + r], columns, 64);
+    }
+  }
+}
 #endif
 
 #if defined(__aarch64__)
@@ -395,8 +444,10 @@ static void runTask(int32_t task, void *context) {
       for (int r = 0; r < MR; ++r)
         acc[r] = (i32x16){};
 #if defined(__x86_64__)
-      if (q->dot)
+      if (q->dot == 1)
         microVnni(a, packed + g * groupBytes, q->K4, acc);
+      else if (q->dot == 2)
+        microAvx2(a, packed + g * groupBytes, q->K4, acc);
       else
 #elif defined(__aarch64__)
       if (q->dot == 1)
@@ -582,6 +633,12 @@ void paso_qgemm_u8s8(const int64_t *descriptor, intptr_t a, intptr_t b,
 void paso_qgemm_u8s8_vnni(const int64_t *descriptor, intptr_t a, intptr_t b,
                           intptr_t c, intptr_t params, intptr_t scratch) {
   qgemm(descriptor, a, b, c, params, scratch, 1);
+}
+
+/* AVX2 without VNNI: VPMADDWD on widened bytes (see microAvx2). */
+void paso_qgemm_u8s8_avx2(const int64_t *descriptor, intptr_t a, intptr_t b,
+                          intptr_t c, intptr_t params, intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 2);
 }
 #endif
 

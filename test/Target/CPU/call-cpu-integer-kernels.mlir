@@ -1,7 +1,9 @@
 // Integer convolutions and products become calls to the runtime's int8
 // kernel, the variant chosen by the target's features; weights packed in
 // panels of 12 rows x 4 k, zero-point corrections folded into the bias.
-// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,PORTABLE
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: echo '{"base": "x86-64-avx2", "name": "sse", "cpu": "x86-64", "features": "+sse4.2"}' > %t.sse.json
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.sse.json" | FileCheck %s --check-prefixes=CHECK,PORTABLE
 // RUN: echo '{"base": "x86-64-avx2", "name": "vnni", "features": "+avx2,+fma,+avx512f,+avx512bw,+avx512vnni"}' > %t.json
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.json" | FileCheck %s --check-prefixes=CHECK,VNNI
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi4" | FileCheck %s --check-prefixes=CHECK,NEON
@@ -26,8 +28,10 @@
 // SDOT: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
 // VNNI-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
 // PORTABLE-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
+// AVX2-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
 // CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<48xi8>
 // VNNI: call @paso_qgemm_u8s8_vnni({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX-512 VNNI (VPDPBUSD)"
+// AVX2: call @paso_qgemm_u8s8_avx2({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX2 (VPMADDWD on widened bytes)"
 // PORTABLE: call @paso_qgemm_u8s8({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), portable (no int8 dot product on the target, or weights at -128)"
 // NEON: call @paso_qgemm_s8s8_neon({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), SMULL/SMLAL + SADALP (no dot product on the target)"
 // SDOT: call @paso_qgemm_u8s8_dot({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), Armv8.2 dot product (SDOT)"
