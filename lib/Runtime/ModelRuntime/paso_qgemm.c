@@ -476,6 +476,37 @@ static void sizePadding(QProblem *q) {
                                                   : q->padLeft + q->imageW;
 }
 
+/* dst[0, n) = src[0, n) ^ flip, by vectors; the row's tail is one more
+ * vector overlapping the last full one (rows of 7 or 14 pixels are
+ * common), so no byte loop runs. */
+static inline void copyRow(uint8_t *dst, const uint8_t *src, int64_t n,
+                           uint8_t flip) {
+  typedef uint8_t u8x8 __attribute__((vector_size(8)));
+  typedef uint8_t u8x4 __attribute__((vector_size(4)));
+#define COPY(T, at)                                                            \
+  {                                                                            \
+    T v;                                                                       \
+    __builtin_memcpy(&v, src + (at), sizeof(T));                               \
+    v ^= (T){} + flip;                                                         \
+    __builtin_memcpy(dst + (at), &v, sizeof(T));                               \
+  }
+  if (n >= 16) {
+    for (int64_t x = 0; x + 16 <= n; x += 16)
+      COPY(u8x16, x)
+    COPY(u8x16, n - 16)
+  } else if (n >= 8) {
+    COPY(u8x8, 0)
+    COPY(u8x8, n - 8)
+  } else if (n >= 4) {
+    COPY(u8x4, 0)
+    COPY(u8x4, n - 4)
+  } else {
+    for (int64_t x = 0; x < n; ++x)
+      dst[x] = src[x] ^ flip;
+  }
+#undef COPY
+}
+
 /* Copies every image of the batch into q->padded (sized by sizePadding),
  * bytes flipped to uint8, borders zB. */
 static void padImages(QProblem *q) {
@@ -494,20 +525,14 @@ static void padImages(QProblem *q) {
           __builtin_memset(row, q->zeroB, (size_t)q->paddedW);
           continue;
         }
-        __builtin_memset(row, q->zeroB, (size_t)q->padLeft);
+        /* Borders of a byte or two: stores, not memset calls. */
+        for (int64_t x = 0; x < q->padLeft; ++x)
+          row[x] = q->zeroB;
         const uint8_t *source = from + iy * q->imageW;
         uint8_t *middle = row + q->padLeft;
-        int64_t x = 0;
-        for (; x + 16 <= q->imageW; x += 16) {
-          u8x16 v;
-          __builtin_memcpy(&v, source + x, 16);
-          v ^= (u8x16){} + flip;
-          __builtin_memcpy(middle + x, &v, 16);
-        }
-        for (; x < q->imageW; ++x)
-          middle[x] = source[x] ^ flip;
-        __builtin_memset(middle + q->imageW, q->zeroB,
-                         (size_t)(q->paddedW - q->padLeft - q->imageW));
+        copyRow(middle, source, q->imageW, flip);
+        for (int64_t x = q->padLeft + q->imageW; x < q->paddedW; ++x)
+          row[x] = q->zeroB;
       }
     }
 }
@@ -651,32 +676,65 @@ void paso_qgemm_u8s8_avx2(const int64_t *descriptor, intptr_t a, intptr_t b,
  * threaded over channels. */
 enum { DEPTHWISE_CHANNELS_PER_TASK = 4 };
 
-/* The sum over a KH x KW window for 16 output pixels of one row. Always
- * inlined, so the common 3 x 3 window (called with constants) unrolls. */
-static inline __attribute__((always_inline)) i32x16
-depthwiseWindow(const QProblem *q, const uint8_t *row, const int8_t *w,
-                int64_t KH, int64_t KW) {
-  i32x16 acc = (i32x16){};
-  for (int64_t kh = 0; kh < KH; ++kh) {
-    const uint8_t *line = row + kh * q->dilationH * q->paddedW;
-    for (int64_t kw = 0; kw < KW; ++kw) {
-      const uint8_t *at = line + kw * q->dilationW;
-      u8x16 pixels;
-      if (q->strideW == 1) {
-        __builtin_memcpy(&pixels, at, NR);
-      } else if (q->strideW == 2) {
-        u8x64 wide;
-        __builtin_memcpy(&wide, at, 32);
-        pixels = __builtin_shufflevector(wide, wide, 0, 2, 4, 6, 8, 10, 12,
-                                         14, 16, 18, 20, 22, 24, 26, 28, 30);
-      } else {
-        for (int j = 0; j < NR; ++j)
-          pixels[j] = at[j * q->strideW];
-      }
-      acc += __builtin_convertvector(pixels, i32x16) * (int32_t)w[kh * KW + kw];
+/* 16 pixels of one row of a padded image at the descriptor's stride. */
+static inline __attribute__((always_inline)) u8x16
+loadPixels(const QProblem *q, const uint8_t *at) {
+  u8x16 pixels;
+  if (q->strideW == 1) {
+    __builtin_memcpy(&pixels, at, NR);
+  } else if (q->strideW == 2) {
+    u8x64 wide;
+    __builtin_memcpy(&wide, at, 32);
+    pixels = __builtin_shufflevector(wide, wide, 0, 2, 4, 6, 8, 10, 12, 14, 16,
+                                     18, 20, 22, 24, 26, 28, 30);
+  } else {
+    for (int j = 0; j < NR; ++j)
+      pixels[j] = at[j * q->strideW];
+  }
+  return pixels;
+}
+
+/* One channel: every output row, 16 pixels per vector, the window's
+ * weights held in registers and the requantisation constants hoisted.
+ * Always inlined, so the common 3 x 3 window (constants) unrolls. */
+static inline __attribute__((always_inline)) void
+depthwiseChannel(const QProblem *q, const uint8_t *image, const int8_t *w,
+                 int64_t c, uint8_t *out, int64_t KH, int64_t KW) {
+  int32_t weights[KH * KW];
+  for (int64_t t = 0; t < KH * KW; ++t)
+    weights[t] = w[t];
+  const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
+  const f32x16 mult = (f32x16){} + q->mult[c];
+  const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
+  const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
+  const i32x16 bias = (i32x16){} + q->bias[c];
+  const int32_t zero = (int32_t)q->zeroC;
+  int64_t outH = q->N / q->outW;
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    const uint8_t *row = image + oh * q->strideH * q->paddedW;
+    for (int64_t ow = 0; ow < q->outW; ow += NR) {
+      const uint8_t *at = row + ow * q->strideW;
+      i32x16 acc = bias;
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          acc += __builtin_convertvector(
+                     loadPixels(q, at + kh * q->dilationH * q->paddedW +
+                                       kw * q->dilationW),
+                     i32x16) *
+                 weights[kh * KW + kw];
+      /* As storeTile: scale, clamp, round half to even, zero point. */
+      f32x16 x = __builtin_convertvector(acc, f32x16) * mult;
+      x = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);
+      i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) + zero;
+      u8x16 bytes = __builtin_convertvector(y, u8x16);
+      uint8_t *to = out + oh * q->outW + ow;
+      if (q->outW - ow >= NR)
+        __builtin_memcpy(to, &bytes, NR);
+      else
+        for (int64_t j = 0; j < q->outW - ow; ++j)
+          to[j] = bytes[j];
     }
   }
-  return acc;
 }
 
 static void depthwiseTask(int32_t task, void *context) {
@@ -689,24 +747,16 @@ static void depthwiseTask(int32_t task, void *context) {
   if (last > q->M)
     last = q->M;
   int64_t plane = q->paddedH * q->paddedW;
-  int64_t outH = q->N / q->outW, taps = q->kernelH * q->kernelW;
-  int threeByThree = q->kernelH == 3 && q->kernelW == 3;
+  int64_t taps = q->kernelH * q->kernelW;
   for (int64_t c = first; c < last; ++c) {
-    const uint8_t *image0 =
+    const uint8_t *channel =
         q->padded + image * q->bBatchStride + c * plane;
-    const int8_t *w = q->A + c * taps;
-    uint8_t *C = q->C + image * q->cBatchStride;
-    for (int64_t oh = 0; oh < outH; ++oh) {
-      const uint8_t *row = image0 + oh * q->strideH * q->paddedW;
-      for (int64_t ow = 0; ow < q->outW; ow += NR) {
-        const uint8_t *at = row + ow * q->strideW;
-        i32x16 acc = threeByThree
-                         ? depthwiseWindow(q, at, w, 3, 3)
-                         : depthwiseWindow(q, at, w, q->kernelH, q->kernelW);
-        int64_t width = q->outW - ow < NR ? q->outW - ow : NR;
-        storeTile(q, C, c, 1, oh * q->outW + ow, width, &acc);
-      }
-    }
+    uint8_t *out = q->C + image * q->cBatchStride + c * q->N;
+    if (q->kernelH == 3 && q->kernelW == 3)
+      depthwiseChannel(q, channel, q->A + c * taps, c, out, 3, 3);
+    else
+      depthwiseChannel(q, channel, q->A + c * taps, c, out, q->kernelH,
+                       q->kernelW);
   }
 }
 
