@@ -383,31 +383,43 @@ static void microWiden(const int8_t *a, const uint8_t *b, int64_t k4,
 /* Requantises rows [m0, m0 + rows) x columns [n0, n0 + 16) and stores the
  * columns that exist. Clamping before the rounding is exact: the bounds
  * are integers. */
+/* The requantised bytes of one row of accumulators: scaled, clamped
+ * to the output's range, rounded half
+ * to even before the zero point is added in integers (a float sum with
+ * the zero point could itself round: ONNX Runtime's order). */
+static inline __attribute__((always_inline)) u8x16
+requantise(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
+           int32_t zero) {
+  const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
+  f32x16 x = __builtin_convertvector(acc + bias, f32x16) * mult;
+  x = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);
+  /* Adding and removing 1.5 * 2^23 rounds half to even. */
+  i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) + zero;
+  return __builtin_convertvector(y, u8x16);
+}
+
 static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
                       int64_t n0, int64_t width, const i32x16 acc[]) {
-  const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
+  const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
+  const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
+  const int32_t zero = (int32_t)q->zeroC;
+  if (q->columns) {
+    for (int r = 0; r < rows; ++r) {
+      int64_t m = m0 + r;
+      u8x16 bytes = requantise(acc[r], q->bias[m], q->mult[m], lo, hi, zero);
+      for (int64_t j = 0; j < width; ++j)
+        C[(n0 + j) * q->ldc + m] = bytes[j];
+    }
+    return;
+  }
   for (int r = 0; r < rows; ++r) {
     int64_t m = m0 + r;
-    /* Rounded before the zero point is added, in integers: a float sum
-     * with the zero point could itself round (ONNX Runtime's order). */
-    f32x16 x = __builtin_convertvector(acc[r] + q->bias[m], f32x16) *
-               q->mult[m];
-    x = __builtin_elementwise_max(x, (f32x16){} + (q->minC - q->zeroC));
-    x = __builtin_elementwise_min(x, (f32x16){} + (q->maxC - q->zeroC));
-    /* Adding and removing 1.5 * 2^23 rounds half to even. */
-    i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) +
-               (int32_t)q->zeroC;
-    if (q->columns) {
+    u8x16 bytes = requantise(acc[r], q->bias[m], q->mult[m], lo, hi, zero);
+    if (width == NR)
+      __builtin_memcpy(C + m * q->ldc + n0, &bytes, NR);
+    else
       for (int64_t j = 0; j < width; ++j)
-        C[(n0 + j) * q->ldc + m] = (uint8_t)y[j];
-    } else {
-      u8x16 bytes = __builtin_convertvector(y, u8x16);
-      if (width == NR)
-        __builtin_memcpy(C + m * q->ldc + n0, &bytes, NR);
-      else
-        for (int64_t j = 0; j < width; ++j)
-          C[m * q->ldc + n0 + j] = bytes[j];
-    }
+        C[m * q->ldc + n0 + j] = bytes[j];
   }
 }
 
@@ -703,8 +715,6 @@ depthwiseChannel(const QProblem *q, const uint8_t *image, const int8_t *w,
   int32_t weights[KH * KW];
   for (int64_t t = 0; t < KH * KW; ++t)
     weights[t] = w[t];
-  const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */
-  const f32x16 mult = (f32x16){} + q->mult[c];
   const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const i32x16 bias = (i32x16){} + q->bias[c];
@@ -722,11 +732,7 @@ depthwiseChannel(const QProblem *q, const uint8_t *image, const int8_t *w,
                                        kw * q->dilationW),
                      i32x16) *
                  weights[kh * KW + kw];
-      /* As storeTile: scale, clamp, round half to even, zero point. */
-      f32x16 x = __builtin_convertvector(acc, f32x16) * mult;
-      x = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);
-      i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) + zero;
-      u8x16 bytes = __builtin_convertvector(y, u8x16);
+      u8x16 bytes = requantise(acc, 0, q->mult[c], lo, hi, zero);
       uint8_t *to = out + oh * q->outW + ow;
       if (q->outW - ow >= NR)
         __builtin_memcpy(to, &bytes, NR);
