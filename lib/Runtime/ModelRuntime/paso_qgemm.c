@@ -706,15 +706,25 @@ loadPixels(const QProblem *q, const uint8_t *at) {
   return pixels;
 }
 
-/* One channel: every output row, 16 pixels per vector, the window's
- * weights held in registers and the requantisation constants hoisted.
- * Always inlined, so the common 3 x 3 window (constants) unrolls. */
+/* Stores the `width` valid bytes of 16 at `to`, an offset `at` into a
+ * channel's output plane of `plane` bytes. A full vector store is safe
+ * when it stays in the plane: the bytes past a row's end belong to later
+ * rows of the same channel, which this task writes afterwards. */
 static inline __attribute__((always_inline)) void
-depthwiseChannel(const QProblem *q, const uint8_t *image, const int8_t *w,
-                 int64_t c, uint8_t *out, int64_t KH, int64_t KW) {
-  int32_t weights[KH * KW];
-  for (int64_t t = 0; t < KH * KW; ++t)
-    weights[t] = w[t];
+storeRow(uint8_t *to, u8x16 bytes, int64_t width, int64_t at, int64_t plane) {
+  if (width == NR || at + NR <= plane) {
+    __builtin_memcpy(to, &bytes, NR);
+    return;
+  }
+  for (int64_t j = 0; j < width; ++j)
+    to[j] = bytes[j];
+}
+
+/* One channel: every output row, 16 pixels per vector, the requantisation
+ * constants hoisted. */
+static void depthwiseChannel(const QProblem *q, const uint8_t *image,
+                             const int8_t *w, int64_t c, uint8_t *out) {
+  int64_t KH = q->kernelH, KW = q->kernelW;
   const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const i32x16 bias = (i32x16){} + q->bias[c];
@@ -731,16 +741,43 @@ depthwiseChannel(const QProblem *q, const uint8_t *image, const int8_t *w,
                      loadPixels(q, at + kh * q->dilationH * q->paddedW +
                                        kw * q->dilationW),
                      i32x16) *
-                 weights[kh * KW + kw];
+                 (int32_t)w[kh * KW + kw];
       u8x16 bytes = requantise(acc, 0, q->mult[c], lo, hi, zero);
-      uint8_t *to = out + oh * q->outW + ow;
-      if (q->outW - ow >= NR)
-        __builtin_memcpy(to, &bytes, NR);
-      else
-        for (int64_t j = 0; j < q->outW - ow; ++j)
-          to[j] = bytes[j];
+      int64_t n = oh * q->outW + ow;
+      storeRow(out + n, bytes, q->outW - ow < NR ? q->outW - ow : NR, n,
+               q->N);
     }
   }
+}
+
+/* The 3 x 3 window, undilated, written out: nine weights in registers,
+ * nine row loads per vector, no loop over taps. */
+static void depthwiseChannel3x3(const QProblem *q, const uint8_t *image,
+                                const int8_t *w, int64_t c, uint8_t *out) {
+  const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
+                w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
+  const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
+  const i32x16 bias = (i32x16){} + q->bias[c];
+  const int32_t zero = (int32_t)q->zeroC;
+  const float mult = q->mult[c];
+  int64_t outH = q->N / q->outW, P = q->paddedW;
+#define TAP(dy, dx)                                                            \
+  __builtin_convertvector(loadPixels(q, at + (dy) * P + (dx)), i32x16)
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    const uint8_t *row = image + oh * q->strideH * P;
+    for (int64_t ow = 0; ow < q->outW; ow += NR) {
+      const uint8_t *at = row + ow * q->strideW;
+      i32x16 acc = bias + TAP(0, 0) * w0 + TAP(0, 1) * w1 + TAP(0, 2) * w2 +
+                   TAP(1, 0) * w3 + TAP(1, 1) * w4 + TAP(1, 2) * w5 +
+                   TAP(2, 0) * w6 + TAP(2, 1) * w7 + TAP(2, 2) * w8;
+      u8x16 bytes = requantise(acc, 0, mult, lo, hi, zero);
+      int64_t n = oh * q->outW + ow;
+      storeRow(out + n, bytes, q->outW - ow < NR ? q->outW - ow : NR, n,
+               q->N);
+    }
+  }
+#undef TAP
 }
 
 static void depthwiseTask(int32_t task, void *context) {
@@ -758,11 +795,11 @@ static void depthwiseTask(int32_t task, void *context) {
     const uint8_t *channel =
         q->padded + image * q->bBatchStride + c * plane;
     uint8_t *out = q->C + image * q->cBatchStride + c * q->N;
-    if (q->kernelH == 3 && q->kernelW == 3)
-      depthwiseChannel(q, channel, q->A + c * taps, c, out, 3, 3);
+    if (q->kernelH == 3 && q->kernelW == 3 && q->dilationH == 1 &&
+        q->dilationW == 1)
+      depthwiseChannel3x3(q, channel, q->A + c * taps, c, out);
     else
-      depthwiseChannel(q, channel, q->A + c * taps, c, out, q->kernelH,
-                       q->kernelW);
+      depthwiseChannel(q, channel, q->A + c * taps, c, out);
   }
 }
 
