@@ -391,3 +391,30 @@ def test_avx2_kernel_without_vnni(config, float_model, paso_opt, tmp_path):
     got = paso.load(so).run(inputs)["y"]
     assert_within_steps(got, reference(path, inputs), output_scale(path),
                         f"{name} x86-64-avx2")
+
+
+def test_requantisation_matches_ort(paso_opt, tmp_path):
+    """DequantizeLinear -> QuantizeLinear into another scale, zero point and
+    signedness becomes one paso.requantize; it gives ONNX Runtime's bytes,
+    saturation included."""
+    graph = helper.make_graph(
+        [helper.make_node("DequantizeLinear", ["x", "s1", "z1"], ["d"]),
+         helper.make_node("QuantizeLinear", ["d", "s2", "z2"], ["y"])],
+        "requantize",
+        [helper.make_tensor_value_info("x", TensorProto.UINT8, [256])],
+        [helper.make_tensor_value_info("y", TensorProto.INT8, [256])],
+        [numpy_helper.from_array(np.array(0.037, np.float32), "s1"),
+         numpy_helper.from_array(np.array(131, np.uint8), "z1"),
+         numpy_helper.from_array(np.array(0.029, np.float32), "s2"),
+         numpy_helper.from_array(np.array(-5, np.int8), "z2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "requantize.onnx"
+    onnx.save(model, path)
+    report = subprocess.run([paso_opt, str(path), "--emit=paso"],
+                            capture_output=True, text=True, check=True)
+    assert "paso.requantize" in report.stdout
+    compiled = paso.load(paso.compile(path, output=tmp_path / "r.so"))
+    feeds = {"x": np.arange(256, dtype=np.uint8)}
+    np.testing.assert_array_equal(compiled.run(feeds)["y"],
+                                  reference(path, feeds))

@@ -170,6 +170,20 @@ struct StorageCastLowering : OpConversionPattern<StorageCastOp> {
   }
 };
 
+/// requantize is the dequantize and quantize it stands for (which the
+/// conversion then lowers), so its results are theirs exactly.
+struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value real = DequantizeOp::create(rewriter, op.getLoc(), op.getInput());
+    rewriter.replaceOpWithNewOp<QuantizeOp>(op, op.getType(), real,
+                                            op.getElementTypeAttr());
+    return success();
+  }
+};
+
 /// DynamicQuantizeLinear: two reductions for the range, the scale and
 /// zero point as rank-0 tensors, then the elementwise quantisation.
 struct DynamicQuantizeLowering : OpConversionPattern<DynamicQuantizeOp> {
@@ -248,5 +262,6 @@ struct DynamicQuantizeLowering : OpConversionPattern<DynamicQuantizeOp> {
 void mlir::paso::lowering::populateQuantLoweringPatterns(
     RewritePatternSet &patterns) {
   patterns.add<QuantizeLowering, DequantizeLowering, StorageCastLowering,
-               DynamicQuantizeLowering>(patterns.getContext());
+               DynamicQuantizeLowering, RequantizeLowering>(
+      patterns.getContext());
 }

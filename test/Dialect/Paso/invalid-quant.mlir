@@ -62,3 +62,13 @@ func.func @activation(%a: tensor<4x2x!quant.uniform<i8:f32, 0.1>>, %b: tensor<2x
   %y = paso.qmatmul %a, %b {activation = "sigmoid", output_type = !quant.uniform<i8:f32, 0.1>} : (tensor<4x2x!quant.uniform<i8:f32, 0.1>>, tensor<2x3x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x3x!quant.uniform<i8:f32, 0.1>>
   return %y : tensor<4x3x!quant.uniform<i8:f32, 0.1>>
 }
+
+// -----
+
+// requantize maps per-tensor types to per-tensor types.
+func.func @requantize_per_axis(%x: tensor<2x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) -> tensor<2x!quant.uniform<i8:f32, 0.1>> {
+  // expected-error @below {{requantize takes and gives per-tensor !quant.uniform types}}
+  // expected-error @below {{failed to infer returned types}}
+  %y = paso.requantize %x {element_type = !quant.uniform<i8:f32, 0.1>} : tensor<2x!quant.uniform<i8:f32:0, {0.1, 0.2}>> -> tensor<2x!quant.uniform<i8:f32, 0.1>>
+  return %y : tensor<2x!quant.uniform<i8:f32, 0.1>>
+}

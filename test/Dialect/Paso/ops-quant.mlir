@@ -57,3 +57,17 @@ func.func @fold_casts(%x: tensor<4xui8>) -> tensor<4xui8> {
   %y = paso.storage_cast %q : tensor<4x!quant.uniform<u8:f32, 0.5:3>> -> tensor<4xui8>
   return %y : tensor<4xui8>
 }
+
+// -----
+
+// quantize(dequantize(x)) into another type is one requantize; into the
+// same type it is x.
+// FOLD-LABEL: func.func @requantize
+// FOLD-NEXT: %[[R:.*]] = paso.requantize %arg0 {element_type = !quant.uniform<i8:f32, 2.000000e-01:-3>} : tensor<4x!quant.uniform<u8:f32, 1.000000e-01:128>> -> tensor<4x!quant.uniform<i8:f32, 2.000000e-01:-3>>
+// FOLD-NEXT: return %[[R]], %arg0
+func.func @requantize(%x: tensor<4x!quant.uniform<u8:f32, 0.1:128>>) -> (tensor<4x!quant.uniform<i8:f32, 0.2:-3>>, tensor<4x!quant.uniform<u8:f32, 0.1:128>>) {
+  %d = paso.dequantize %x : tensor<4x!quant.uniform<u8:f32, 0.1:128>> -> tensor<4xf32>
+  %y = paso.quantize %d {element_type = !quant.uniform<i8:f32, 0.2:-3>} : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.2:-3>>
+  %z = paso.quantize %d {element_type = !quant.uniform<u8:f32, 0.1:128>} : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.1:128>>
+  return %y, %z : tensor<4x!quant.uniform<i8:f32, 0.2:-3>>, tensor<4x!quant.uniform<u8:f32, 0.1:128>>
+}

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
 
@@ -195,6 +196,49 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor) {
     ++i;
   }
   return DenseElementsAttr::get(type, ArrayRef<float>(values));
+}
+
+void QuantizeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                             MLIRContext *context) {
+  // quantize(dequantize(x)) into another per-tensor type: one requantize.
+  results.add(+[](QuantizeOp op, PatternRewriter &rewriter) {
+    auto dequantize = op.getInput().getDefiningOp<DequantizeOp>();
+    if (!dequantize ||
+        !isa<quant::UniformQuantizedType>(
+            dequantize.getInput().getType().getElementType()) ||
+        !isa<quant::UniformQuantizedType>(op.getElementType()))
+      return failure();
+    rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(),
+                                              dequantize.getInput(),
+                                              op.getElementTypeAttr());
+    return success();
+  });
+}
+
+LogicalResult RequantizeOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  auto in = dyn_cast<quant::UniformQuantizedType>(inputType.getElementType());
+  auto out = dyn_cast_or_null<quant::UniformQuantizedType>(
+      adaptor.getElementType());
+  if (!in || !out)
+    return inferError(loc, "requantize takes and gives per-tensor "
+                           "!quant.uniform types");
+  if (in.getExpressedType() != out.getExpressedType())
+    return inferError(loc, "requantize keeps the expressed type");
+  if (loc && failed(verifyQuantizedType([&] { return mlir::emitError(*loc); },
+                                        out, inputType.getShape())))
+    return failure();
+  types.push_back(inputType.clone(out));
+  return success();
+}
+
+OpFoldResult RequantizeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
 }
 
 LogicalResult DequantizeOp::inferReturnTypes(MLIRContext *,

@@ -63,6 +63,7 @@ def Paso_QuantizeOp : Paso_Op<"quantize", [InferTypeOpAdaptor]> {
   let results = (outs Paso_QuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
@@ -82,6 +83,30 @@ def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
   }];
   let arguments = (ins Paso_QuantTensor:$input);
   let results = (outs Paso_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+def Paso_RequantizeOp : Paso_Op<"requantize", [InferTypeOpAdaptor]> {
+  let summary = "quantised tensor to another quantisation of the same values";
+  let description = [{
+    `quantize(dequantize(x))` into `element_type`, per tensor: the value
+    of each element re-expressed at another scale and zero point (and
+    possibly storage), `y = saturate(round_half_to_even((q - zp_in) *
+    scale_in / scale_out) + zp_out)`, computed as the dequantize and
+    quantize it stands for so the results are identical. Canonicalisation
+    forms it from such a pair; a requantisation to the input's own type
+    folds away.
+
+    Example:
+
+    ```mlir
+    %y = paso.requantize %x {element_type = !quant.uniform<i8:f32, 0.2:-3>}
+         : tensor<4x!quant.uniform<u8:f32, 0.1:128>> -> tensor<4x!quant.uniform<i8:f32, 0.2:-3>>
+    ```
+  }];
+  let arguments = (ins Paso_QuantTensor:$input, TypeAttr:$element_type);
+  let results = (outs Paso_QuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasFolder = 1;
 }
