@@ -9,18 +9,26 @@
  * K four values at a time: one 64-byte vector of B (16 columns x 4 k of
  * uint8) against one broadcast 32-bit word of A (4 k of int8) per row.
  * That is the operand shape of x86's VPDPBUSD (unsigned x signed bytes,
- * four products summed into each 32-bit lane, no saturation), which the
- * _vnni variant issues directly; the portable variant computes the same
- * sums with 32-bit vector arithmetic that every target compiles (NEON
- * included), exactly, for the layers and targets without a dot-product
- * instruction. Activations stored as int8 are read as uint8 by flipping
- * the sign bit (x ^ 0x80, zero point + 128), so one kernel takes both.
+ * four products summed into each 32-bit lane, no saturation). The
+ * micro-kernel variants, one entry point each, chosen by the compiler
+ * from the target's features:
+ *   _vnni  VPDPBUSD (AVX-512 VNNI);
+ *   _avx2  VPMADDWD on bytes widened to 16 bits (AVX2);
+ *   _dot   SDOT (Armv8.2 dot product), B packed as int8;
+ *   s8s8_neon  SMULL/SMLAL + SADALP (Armv8.0), B packed as int8, weights
+ *          in [-127, 127];
+ *   plain  32-bit vector arithmetic every target compiles, exactly.
+ * Activations stored as int8 are read as uint8 by flipping the sign bit
+ * (x ^ 0x80, zero point + 128) so one packing serves both (and the Arm
+ * variants flip back to int8, the compiler adjusting the bias).
  *
  * Work is split into tasks of up to four 16-column groups: each task
  * packs its columns of B (the implicit im2col) once, then runs every row
  * panel over them, each panel's weights reused from cache by the groups.
- * Requantisation follows ONNX Runtime's: the int32 sum times a float
- * multiplier, clamped, rounded half to even, plus the output zero point.
+ * The depthwise kernel (paso_qdepthwise_u8s8, at the end) vectorises 16
+ * output pixels of a row per channel. Requantisation follows ONNX
+ * Runtime's: the int32 sum times a float multiplier, clamped, rounded half
+ * to even, then the output zero point added.
  *
 \*===----------------------------------------------------------------------===*/
 
