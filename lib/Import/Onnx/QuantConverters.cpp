@@ -280,31 +280,6 @@ LogicalResult convertQLinearConv(NodeImporter &node) {
   return failed(result) ? failure() : node.setOutputs(*result);
 }
 
-LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
-                                  ArrayRef<std::array<size_t, 3>> triples,
-                                  size_t outScale, size_t outZp);
-
-LogicalResult convertQLinearMatMul(NodeImporter &node) {
-  // Batched products (attention) run as MatMul between dequantize and
-  // quantize: the integer product takes a 2-D b.
-  if (node.numInputs() > 3 && node.input(3) &&
-      node.inputType(3).getRank() != 2)
-    return convertThroughFloat(node, "MatMul", {{0, 1, 2}, {3, 4, 5}}, 6, 7);
-  FailureOr<Value> lhs = quantizedInput(node, 0, 1, 2, 1, "a");
-  FailureOr<Value> rhs =
-      failed(lhs) ? FailureOr<Value>(failure()) : quantizedInput(node, 3, 4, 5, 1, "b");
-  if (failed(rhs))
-    return failure();
-  FailureOr<Type> output =
-      outputQuantType(node, 6, 7, {}, 0, storageTypeOf(node, 0));
-  if (failed(output))
-    return failure();
-  FailureOr<Value> result = node.create1<QMatMulOp>(
-      ValueRange{*lhs, *rhs},
-      {node.attr("output_type", TypeAttr::get(*output))});
-  return failed(result) ? failure() : node.setOutputs(*result);
-}
-
 /// A com.microsoft QLinear* op: dequantize the (data, scale, zero point)
 /// triples, run the float op `floatOp` on them, and quantize its output by
 /// the (scale, zero point) at `outScale`/`outZp`.
@@ -334,6 +309,27 @@ LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
     return failure();
   FailureOr<Value> result = node.create1<QuantizeOp>(
       results->front(), {node.attr("element_type", TypeAttr::get(*output))});
+  return failed(result) ? failure() : node.setOutputs(*result);
+}
+
+LogicalResult convertQLinearMatMul(NodeImporter &node) {
+  // Batched products (attention) run as MatMul between dequantize and
+  // quantize: the integer product takes a 2-D b.
+  if (node.numInputs() > 3 && node.input(3) &&
+      node.inputType(3).getRank() != 2)
+    return convertThroughFloat(node, "MatMul", {{0, 1, 2}, {3, 4, 5}}, 6, 7);
+  FailureOr<Value> lhs = quantizedInput(node, 0, 1, 2, 1, "a");
+  FailureOr<Value> rhs =
+      failed(lhs) ? FailureOr<Value>(failure()) : quantizedInput(node, 3, 4, 5, 1, "b");
+  if (failed(rhs))
+    return failure();
+  FailureOr<Type> output =
+      outputQuantType(node, 6, 7, {}, 0, storageTypeOf(node, 0));
+  if (failed(output))
+    return failure();
+  FailureOr<Value> result = node.create1<QMatMulOp>(
+      ValueRange{*lhs, *rhs},
+      {node.attr("output_type", TypeAttr::get(*output))});
   return failed(result) ? failure() : node.setOutputs(*result);
 }
 

@@ -580,6 +580,18 @@ static void prepareIm2col(QProblem *q, uint8_t *scratch) {
   q->bBatchStride = perImage;
 }
 
+/* Runs body(t) for every task, on the pool when there is more than one
+ * task and more than one thread to give them. */
+static void runTasks(int64_t tasks, int64_t threads,
+                     void (*body)(int32_t, void *), QProblem *q) {
+  if (threads <= 1 || tasks == 1) {
+    for (int64_t t = 0; t < tasks; ++t)
+      body((int32_t)t, q);
+    return;
+  }
+  paso_parallel_for((int32_t)tasks, body, q);
+}
+
 /* Decodes the descriptor; false for an empty problem. */
 static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
                    intptr_t c, intptr_t params) {
@@ -660,12 +672,7 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     q.groupsPerTask = 1;
   int64_t tasks =
       q.batch * ((q.columnGroups + q.groupsPerTask - 1) / q.groupsPerTask);
-  if (threads <= 1 || tasks == 1) {
-    for (int64_t t = 0; t < tasks; ++t)
-      runTask((int32_t)t, &q);
-  } else {
-    paso_parallel_for((int32_t)tasks, runTask, &q);
-  }
+  runTasks(tasks, threads, runTask, &q);
   profileStop(d, started);
 }
 
@@ -825,12 +832,7 @@ void paso_qdepthwise_u8s8(const int64_t *d, intptr_t a, intptr_t b,
   q.bBatchStride = q.imageC * q.paddedH * q.paddedW;
   int64_t tasks = q.batch * ((q.M + DEPTHWISE_CHANNELS_PER_TASK - 1) /
                              DEPTHWISE_CHANNELS_PER_TASK);
-  if (kernelThreads(d) <= 1 || tasks == 1) {
-    for (int64_t t = 0; t < tasks; ++t)
-      depthwiseTask((int32_t)t, &q);
-  } else {
-    paso_parallel_for((int32_t)tasks, depthwiseTask, &q);
-  }
+  runTasks(tasks, kernelThreads(d), depthwiseTask, &q);
   profileStop(d, started);
 }
 

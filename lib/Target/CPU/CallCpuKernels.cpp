@@ -10,6 +10,8 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "KernelCalls.h"
+
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/ConstantData.h"
 #include "paso/Runtime/paso_gemm.h"
@@ -935,45 +937,17 @@ struct PasoCallCpuKernelsPass
     assert(d[PASO_GEMM_ACCUMULATE] == 0 &&
            "generated products overwrite their result");
 
-    Type i64 = b.getI64Type();
-    // The descriptor: a private constant global per call.
-    OpBuilder atTop = OpBuilder::atBlockBegin(module.getBody());
-    auto descriptorType = MemRefType::get({PASO_GEMM_FIELDS}, i64);
-    std::string name;
-    do
-      name = "__paso_gemm_descriptor_" + std::to_string(counter++);
-    while (module.lookupSymbol(name));
-    memref::GlobalOp::create(
-        atTop, loc, name, atTop.getStringAttr("private"), descriptorType,
-        DenseElementsAttr::get(
-            RankedTensorType::get({PASO_GEMM_FIELDS}, i64),
-            ArrayRef<int64_t>(d.data(), d.size())),
-        /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
     // Winograd takes a seventh argument: its scratch buffer.
-    unsigned arguments = call.winograd ? 7 : 6;
-    auto callee = module.lookupSymbol<func::FuncOp>(kernel);
-    if (!callee) {
-      callee = func::FuncOp::create(
-          atTop, module.getLoc(), kernel,
-          atTop.getFunctionType(SmallVector<Type>(arguments, i64), {}));
-      callee.setPrivate();
-    }
-
-    auto addressOf = [&](Value memref) -> Value {
-      Value index =
-          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      return arith::IndexCastOp::create(b, loc, i64, index);
+    func::FuncOp callee =
+        cpu::declareKernel(module, kernel, call.winograd ? 7 : 6);
+    // The descriptor: a private constant global per call.
+    memref::GlobalOp global = cpu::createDescriptorGlobal(
+        module, loc, "__paso_gemm_descriptor_", d, counter);
+    auto addressOf = [&](Value memref) {
+      return cpu::addressOf(b, loc, memref);
     };
-    // Operands are read in place: identity-layout buffers, so the aligned
-    // pointer is the first element (bufferisation copies a strided view).
-    auto bufferOf = [&](Value tensor) -> Value {
-      if (!tensor)
-        return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-      auto type = cast<RankedTensorType>(tensor.getType());
-      Value buffer = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-          tensor, /*read_only=*/true);
-      return addressOf(buffer);
+    auto bufferOf = [&](Value tensor) {
+      return cpu::readAddress(b, loc, tensor);
     };
     // The output is allocated before the operands' pointers are taken:
     // the arena plan sees an operand's last use at its pointer, and the
@@ -992,7 +966,8 @@ struct PasoCallCpuKernelsPass
     if (call.winograd)
       scratch = memref::AllocOp::create(
           b, loc, MemRefType::get({call.scratchFloats}, b.getF32Type()));
-    Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
+    Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                                   global.getSymName());
     Value a = bufferOf(call.a), bValue = bufferOf(call.b);
     Value bias = bufferOf(call.bias), residual = bufferOf(call.residual);
     Value outputAddress = addressOf(output);

@@ -11,6 +11,8 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "KernelCalls.h"
+
 #include "paso/Dialect/Paso/IR/ConstantValues.h"
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/ConstantData.h"
@@ -119,8 +121,22 @@ std::optional<RowWeights> readRowWeights(Value weights, bool transposed) {
   return rows;
 }
 
-/// Fills the packed weights, the per-row constants and the quantisation
-/// fields shared by convolutions and products.
+/// The product kernel's weight panels: 12 rows x groups of four k,
+/// zero-padded (paso_gemm.h).
+SmallVector<int64_t> packPanels(const RowWeights &w) {
+  int64_t M = w.rows, K = w.depth, K4 = (K + 3) / 4;
+  int64_t panels = (M + PASO_QGEMM_MR - 1) / PASO_QGEMM_MR;
+  SmallVector<int64_t> packed(panels * K4 * PASO_QGEMM_MR * 4, 0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k)
+      packed[(m / PASO_QGEMM_MR) * K4 * PASO_QGEMM_MR * 4 +
+             (k / 4) * PASO_QGEMM_MR * 4 + (m % PASO_QGEMM_MR) * 4 + k % 4] =
+          w.values[m * K + k];
+  return packed;
+}
+
+/// Fills the per-row constants and the quantisation fields shared by
+/// convolutions and products.
 bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
                         Value bias, Type outputType, StringRef activation,
                         ArrayRef<double> params, Variant variant) {
@@ -135,19 +151,12 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
     if (!biasValues)
       return false;
   }
-  int64_t M = w.rows, K = w.depth, K4 = (K + 3) / 4;
+  int64_t M = w.rows, K = w.depth;
   // Two int8 x int8 products must fit 16 bits for SMULL/SMLAL.
   if (variant == Variant::Widen &&
       llvm::is_contained(w.values, int64_t(-128)))
     variant = Variant::Portable;
   call.variant = variant;
-  int64_t panels = (M + PASO_QGEMM_MR - 1) / PASO_QGEMM_MR;
-  call.packed.assign(panels * K4 * PASO_QGEMM_MR * 4, 0);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k)
-      call.packed[(m / PASO_QGEMM_MR) * K4 * PASO_QGEMM_MR * 4 +
-                  (k / 4) * PASO_QGEMM_MR * 4 + (m % PASO_QGEMM_MR) * 4 +
-                  k % 4] = w.values[m * K + k];
   // Activations are read as uint8: int8 ones flipped by 0x80.
   int64_t zeroB = in.getZeroPoint() + (in.isSigned() ? 128 : 0);
   call.params.resize(2 * M);
@@ -243,7 +252,7 @@ std::optional<IntegerCall> planDepthwise(QConvOp op) {
   RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType filterType = tensorType(op.getFilter());
   int64_t C = inType.getDimSize(1);
-  if (op.getGroup() != C || filterType.getDimSize(0) != C ||
+  if (static_cast<int64_t>(op.getGroup()) != C || filterType.getDimSize(0) != C ||
       filterType.getDimSize(1) != 1)
     return std::nullopt;
   std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
@@ -280,6 +289,7 @@ std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
                           op.getOutputType(), op.getActivation(),
                           op.getActivationParams(), variant))
     return std::nullopt;
+  call.packed = packPanels(*w);
   RankedTensorType filterType = tensorType(op.getFilter());
   int64_t images = inType.getDimSize(0), W = inType.getDimSize(3);
   int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
@@ -313,6 +323,7 @@ std::optional<IntegerCall> planMatMul(QMatMulOp op, Variant variant) {
                           op.getOutputType(), op.getActivation(),
                           op.getActivationParams(), variant))
     return std::nullopt;
+  call.packed = packPanels(*w);
   int64_t rows = lhsType.getNumElements() / std::max<int64_t>(1, w->depth);
   Descriptor &d = call.d;
   d[PASO_GEMM_N] = rows;
@@ -346,9 +357,9 @@ struct PasoCallCpuIntegerKernelsPass
       if (isa<QConvOp, QMatMulOp>(op))
         candidates.push_back(op);
     });
+    Variant variant = productVariant(*target);
     for (Operation *op : candidates) {
       std::optional<IntegerCall> call;
-      Variant variant = productVariant(*target);
       if (auto conv = dyn_cast<QConvOp>(op))
         call = planConv(conv, variant);
       else
@@ -393,37 +404,14 @@ struct PasoCallCpuIntegerKernelsPass
     ThreadPlan threads = planThreads(*target, flops, call.bytes);
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
 
-    Type i64 = b.getI64Type();
-    OpBuilder atTop = OpBuilder::atBlockBegin(module.getBody());
-    auto descriptorType = MemRefType::get({PASO_QGEMM_FIELDS}, i64);
-    std::string name;
-    do
-      name = "__paso_qgemm_descriptor_" + std::to_string(counter++);
-    while (module.lookupSymbol(name));
-    memref::GlobalOp::create(
-        atTop, loc, name, atTop.getStringAttr("private"), descriptorType,
-        DenseElementsAttr::get(RankedTensorType::get({PASO_QGEMM_FIELDS}, i64),
-                               ArrayRef<int64_t>(d.data(), d.size())),
-        /*constant=*/true, /*alignment=*/atTop.getI64IntegerAttr(8));
-    auto callee = module.lookupSymbol<func::FuncOp>(kernel);
-    if (!callee) {
-      callee = func::FuncOp::create(
-          atTop, module.getLoc(), kernel,
-          atTop.getFunctionType(SmallVector<Type>(6, i64), {}));
-      callee.setPrivate();
-    }
-
-    auto addressOf = [&](Value memref) -> Value {
-      Value index =
-          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      return arith::IndexCastOp::create(b, loc, i64, index);
+    func::FuncOp callee = cpu::declareKernel(module, kernel, 6);
+    memref::GlobalOp global = cpu::createDescriptorGlobal(
+        module, loc, "__paso_qgemm_descriptor_", d, counter);
+    auto addressOf = [&](Value memref) {
+      return cpu::addressOf(b, loc, memref);
     };
-    auto bufferOf = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      Value buffer = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-          tensor, /*read_only=*/true);
-      return addressOf(buffer);
+    auto bufferOf = [&](Value tensor) {
+      return cpu::readAddress(b, loc, tensor);
     };
     auto storageType = [](Value quantized) {
       RankedTensorType type = tensorType(quantized);
@@ -446,7 +434,8 @@ struct PasoCallCpuIntegerKernelsPass
     if (call.scratchBytes)
       scratch = memref::AllocOp::create(
           b, loc, MemRefType::get({call.scratchBytes}, b.getI8Type()));
-    Value descriptor = memref::GetGlobalOp::create(b, loc, descriptorType, name);
+    Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                                   global.getSymName());
     Value activations = UnrealizedConversionCastOp::create(
                             b, loc, storageType(call.activations),
                             call.activations)

@@ -212,29 +212,40 @@ LogicalResult FusedMatMulOp::inferReturnTypes(MLIRContext *,
                                               Adaptor adaptor,
                                               SmallVectorImpl<Type> &types) {
   RankedTensorType lhsType = rankedType(adaptor.getLhs());
-  RankedTensorType rhsType = rankedType(adaptor.getRhs());
+  if (lhsType.getElementType() !=
+      rankedType(adaptor.getRhs()).getElementType())
+    return inferError(loc, "operand element types differ");
+  SmallVector<int64_t> shape;
+  if (failed(inferProductShape(loc, adaptor.getLhs(), adaptor.getRhs(),
+                               adaptor.getTransRhs(), adaptor.getBias(),
+                               shape)))
+    return failure();
+  types.push_back(lhsType.clone(shape));
+  return success();
+}
+
+LogicalResult mlir::paso::detail::inferProductShape(
+    std::optional<Location> loc, Value lhs, Value rhs, bool transRhs,
+    Value bias, SmallVectorImpl<int64_t> &shape) {
+  RankedTensorType lhsType = rankedType(lhs), rhsType = rankedType(rhs);
   if (lhsType.getRank() < 2 || rhsType.getRank() != 2)
     return inferError(loc, "lhs must have rank >= 2 and rhs rank 2, got " +
                                shapeString(lhsType.getShape()) + " and " +
                                shapeString(rhsType.getShape()));
-  if (lhsType.getElementType() != rhsType.getElementType())
-    return inferError(loc, "operand element types differ");
-  bool trans = adaptor.getTransRhs();
   int64_t k = lhsType.getShape().back();
-  int64_t k2 = rhsType.getDimSize(trans ? 1 : 0);
-  int64_t n = rhsType.getDimSize(trans ? 0 : 1);
+  int64_t k2 = rhsType.getDimSize(transRhs ? 1 : 0);
+  int64_t n = rhsType.getDimSize(transRhs ? 0 : 1);
   if (!dimsAgree(k, k2))
     return inferError(loc, "contracting dims differ: " + Twine(k) + " vs " +
                                Twine(k2));
-  if (Value bias = adaptor.getBias()) {
+  if (bias) {
     ArrayRef<int64_t> biasShape = rankedType(bias).getShape();
     if (biasShape.size() != 1 || !dimsAgree(biasShape[0], n))
       return inferError(loc, "bias shape " + shapeString(biasShape) +
                                  " is not [" + Twine(n) + "]");
   }
-  SmallVector<int64_t> shape(lhsType.getShape());
+  shape.assign(lhsType.getShape().begin(), lhsType.getShape().end());
   shape.back() = n;
-  types.push_back(lhsType.clone(shape));
   return success();
 }
 

@@ -345,25 +345,10 @@ LogicalResult QMatMulOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  RankedTensorType lhsType = rankedType(adaptor.getLhs());
-  RankedTensorType rhsType = rankedType(adaptor.getRhs());
-  if (lhsType.getRank() < 2 || rhsType.getRank() != 2)
-    return inferError(loc, "lhs must have rank >= 2 and rhs rank 2, got " +
-                               shapeString(lhsType.getShape()) + " and " +
-                               shapeString(rhsType.getShape()));
-  int64_t k = lhsType.getShape().back(), n = rhsType.getDimSize(1);
-  if (!dimsAgree(k, rhsType.getDimSize(0)))
-    return inferError(loc, "contracting dims differ: " +
-                               shapeString(lhsType.getShape()) + " x " +
-                               shapeString(rhsType.getShape()));
-  if (Value bias = adaptor.getBias()) {
-    ArrayRef<int64_t> biasShape = rankedType(bias).getShape();
-    if (biasShape.size() != 1 || !dimsAgree(biasShape[0], n))
-      return inferError(loc, "bias shape " + shapeString(biasShape) +
-                                 " is not [" + Twine(n) + "]");
-  }
-  SmallVector<int64_t> shape(lhsType.getShape());
-  shape.back() = n;
+  SmallVector<int64_t> shape;
+  if (failed(inferProductShape(loc, adaptor.getLhs(), adaptor.getRhs(),
+                               /*transRhs=*/false, adaptor.getBias(), shape)))
+    return failure();
   types.push_back(RankedTensorType::get(shape, adaptor.getOutputType()));
   return success();
 }

@@ -57,6 +57,13 @@ LogicalResult inferConvType(std::optional<Location> loc, Value input,
                             bool channelsLast, SmallVectorImpl<Type> &types,
                             bool sameElementType = true);
 
+/// Result shape of `lhs [..., M, K]` times a 2-D `rhs` (`[K, N]`, or
+/// `[N, K]` with `transRhs`) with an optional `[N]` bias: fused_matmul and
+/// qmatmul.
+LogicalResult inferProductShape(std::optional<Location> loc, Value lhs,
+                                Value rhs, bool transRhs, Value bias,
+                                SmallVectorImpl<int64_t> &shape);
+
 } // namespace mlir::paso::detail
 
 #endif // PASO_LIB_DIALECT_PASO_IR_SHAPEUTILS_H

@@ -145,15 +145,25 @@ bool clampActivation(StringRef activation) {
   return activation == "none" || activation == "relu" || activation == "clip";
 }
 
+/// The 8-bit per-tensor output type of `op` and the single-use op it
+/// quantises: what a fold into an integer op starts from (null if not).
+std::pair<quant::UniformQuantizedType, Operation *>
+foldableQuantize(QuantizeOp op) {
+  auto output =
+      dyn_cast<quant::UniformQuantizedType>(op.getType().getElementType());
+  Operation *producer = op.getInput().getDefiningOp();
+  if (!output || output.getStorageTypeIntegralWidth() != 8 || !producer ||
+      !producer->hasOneUse())
+    return {};
+  return {output, producer};
+}
+
 struct FoldConv : OpRewritePattern<QuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
-    auto output = dyn_cast<quant::UniformQuantizedType>(
-        op.getType().getElementType());
-    Operation *producer = op.getInput().getDefiningOp();
-    if (!output || output.getStorageTypeIntegralWidth() != 8 || !producer ||
-        !producer->hasOneUse())
+    auto [output, producer] = foldableQuantize(op);
+    if (!producer)
       return failure();
     auto conv = dyn_cast<ConvOp>(producer);
     auto fused = dyn_cast<FusedConvOp>(producer);
@@ -177,7 +187,8 @@ struct FoldConv : OpRewritePattern<QuantizeOp> {
     StringRef activation = fused ? fused.getActivation() : "none";
     ArrayRef<double> params =
         fused ? fused.getActivationParams() : ArrayRef<double>();
-    auto attr = [&](StringRef name) { return producer->getAttr(name); };
+    Operation *window = producer;
+    auto attr = [&](StringRef name) { return window->getAttr(name); };
     auto folded = QConvOp::create(
         rewriter, rewriter.getFusedLoc({producer->getLoc(), op.getLoc()}),
         op.getType(), input, weights->quantized, *integer,
@@ -231,11 +242,8 @@ struct FoldMatMul : OpRewritePattern<QuantizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
-    auto output = dyn_cast<quant::UniformQuantizedType>(
-        op.getType().getElementType());
-    Operation *producer = op.getInput().getDefiningOp();
-    if (!output || output.getStorageTypeIntegralWidth() != 8 || !producer ||
-        !producer->hasOneUse())
+    auto [output, producer] = foldableQuantize(op);
+    if (!producer)
       return failure();
     auto matmul = dyn_cast<MatMulOp>(producer);
     auto fused = dyn_cast<FusedMatMulOp>(producer);
