@@ -193,8 +193,10 @@ static std::optional<APInt> castToInt(Attribute element, IntegerType to) {
     const APInt &value = intAttr.getValue();
     if (width == 1)
       return APInt(1, !value.isZero());
-    return intAttr.getType().isUnsignedInteger() ? value.zextOrTrunc(width)
-                                                 : value.sextOrTrunc(width);
+    // A bool is 0 or 1, never -1: it widens like an unsigned value.
+    bool zeroExtend = intAttr.getType().isUnsignedInteger() ||
+                      intAttr.getType().getIntOrFloatBitWidth() == 1;
+    return zeroExtend ? value.zextOrTrunc(width) : value.sextOrTrunc(width);
   }
   auto floatAttr = cast<FloatAttr>(element);
   APFloat value = floatAttr.getValue();
