@@ -109,6 +109,9 @@ Value scalarBody(FloorOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsig
 Value scalarBody(CeilOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::CeilOp::create(b, loc, x[0]);
 }
+Value scalarBody(RoundOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  return math::RoundEvenOp::create(b, loc, x[0]);
+}
 Value scalarBody(SinOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::SinOp::create(b, loc, x[0]);
 }
@@ -291,6 +294,59 @@ Value scalarBody(PReluOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsig
                                  x[0]);
 }
 
+/// The remainder of truncated division (C's fmod and `%`).
+Value truncatedRemainder(OpBuilder &b, Location loc, ValueRange x,
+                         bool isUnsigned) {
+  if (isFloat(x[0]))
+    return arith::RemFOp::create(b, loc, x[0], x[1]);
+  if (isUnsigned)
+    return arith::RemUIOp::create(b, loc, x[0], x[1]);
+  return arith::RemSIOp::create(b, loc, x[0], x[1]);
+}
+Value scalarBody(FModOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  return truncatedRemainder(b, loc, x, isUnsigned);
+}
+/// numpy's mod: the truncated remainder moved by one divisor when its sign
+/// differs from the divisor's.
+Value scalarBody(ModOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  Value r = truncatedRemainder(b, loc, x, isUnsigned);
+  if (isUnsigned)
+    return r;
+  Value zero = constantLike(b, loc, x[0], 0);
+  Value nonZero, rNegative, yNegative;
+  if (isFloat(x[0])) {
+    nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, r, zero);
+    rNegative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero);
+    yNegative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x[1], zero);
+  } else {
+    nonZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+    rNegative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero);
+    yNegative =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x[1], zero);
+  }
+  Value adjust = arith::AndIOp::create(
+      b, loc, nonZero, arith::XOrIOp::create(b, loc, rNegative, yNegative));
+  return arith::SelectOp::create(b, loc, adjust, add(b, loc, r, x[1]), r);
+}
+/// Shifts by the bit width or more give 0, as numpy's do, where LLVM's
+/// would be poison.
+Value shift(OpBuilder &b, Location loc, ValueRange x, bool left) {
+  unsigned width = x[0].getType().getIntOrFloatBitWidth();
+  Value tooFar = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                       x[1], constantLike(b, loc, x[1], width));
+  Value shifted = left ? arith::ShLIOp::create(b, loc, x[0], x[1]).getResult()
+                       : arith::ShRUIOp::create(b, loc, x[0], x[1]).getResult();
+  return arith::SelectOp::create(b, loc, tooFar, constantLike(b, loc, x[0], 0),
+                                 shifted);
+}
+Value scalarBody(ShiftLeftOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  return shift(b, loc, x, /*left=*/true);
+}
+Value scalarBody(ShiftRightOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
+  return shift(b, loc, x, /*left=*/false);
+}
+
 /// Comparisons: ordered float predicates (NaN compares false, as in ONNX)
 /// and signed or unsigned integer predicates.
 Value compare(OpBuilder &b, Location loc, ValueRange x,
@@ -386,6 +442,9 @@ void mlir::paso::lowering::populateMathLoweringPatterns(
       ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
       ElementwiseLowering<ErfOp>, ElementwiseLowering<ReciprocalOp>,
       ElementwiseLowering<FloorOp>, ElementwiseLowering<CeilOp>,
+      ElementwiseLowering<RoundOp>, ElementwiseLowering<ModOp>,
+      ElementwiseLowering<FModOp>, ElementwiseLowering<ShiftLeftOp>,
+      ElementwiseLowering<ShiftRightOp>,
       ElementwiseLowering<SinOp>, ElementwiseLowering<CosOp>,
       ElementwiseLowering<SoftplusOp>, ElementwiseLowering<HardSwishOp>,
       ElementwiseLowering<NegOp>, ElementwiseLowering<AbsOp>,

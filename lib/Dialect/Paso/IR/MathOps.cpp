@@ -95,6 +95,10 @@ PASO_BINARY_INFERENCE(PowOp, false, false)
 PASO_BINARY_INFERENCE(MaxOp, false, true)
 PASO_BINARY_INFERENCE(MinOp, false, true)
 PASO_BINARY_INFERENCE(PReluOp, false, true)
+PASO_BINARY_INFERENCE(ModOp, false, true)
+PASO_BINARY_INFERENCE(FModOp, false, true)
+PASO_BINARY_INFERENCE(ShiftLeftOp, false, true)
+PASO_BINARY_INFERENCE(ShiftRightOp, false, true)
 PASO_BINARY_INFERENCE(EqualOp, true, true)
 PASO_BINARY_INFERENCE(LessOp, true, true)
 PASO_BINARY_INFERENCE(LessEqualOp, true, true)
@@ -149,6 +153,43 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
       },
       [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
         return a / b;
+      });
+}
+
+// Integer remainders fold so that shape arithmetic (an attention's heads
+// modulo its key heads) is evaluated at import.
+OpFoldResult FModOp::fold(FoldAdaptor adaptor) {
+  return foldArithmetic(
+      adaptor.getLhs(), adaptor.getRhs(), getType(),
+      [](const APInt &a, const APInt &b,
+         bool isUnsigned) -> std::optional<APInt> {
+        if (b.isZero())
+          return std::nullopt;
+        return isUnsigned ? a.urem(b) : a.srem(b);
+      },
+      [](const APFloat &a, const APFloat &b) -> std::optional<APFloat> {
+        APFloat r = a;
+        r.mod(b);
+        return r;
+      });
+}
+
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  return foldArithmetic(
+      adaptor.getLhs(), adaptor.getRhs(), getType(),
+      [](const APInt &a, const APInt &b,
+         bool isUnsigned) -> std::optional<APInt> {
+        if (b.isZero())
+          return std::nullopt;
+        if (isUnsigned)
+          return a.urem(b);
+        APInt r = a.srem(b);
+        if (!r.isZero() && r.isNegative() != b.isNegative())
+          r += b;
+        return r;
+      },
+      [](const APFloat &, const APFloat &) -> std::optional<APFloat> {
+        return std::nullopt;
       });
 }
 

@@ -38,6 +38,8 @@ def Paso_ErfOp : Paso_UnaryOp<"erf", "Erf", "erf(x)">;
 def Paso_ReciprocalOp : Paso_UnaryOp<"reciprocal", "Reciprocal", "1 / x">;
 def Paso_FloorOp : Paso_UnaryOp<"floor", "Floor", "floor(x)">;
 def Paso_CeilOp : Paso_UnaryOp<"ceil", "Ceil", "ceil(x)">;
+def Paso_RoundOp : Paso_UnaryOp<"round", "Round (opsets 11+)",
+                                "x rounded to the nearest integer, halves to even">;
 def Paso_SinOp : Paso_UnaryOp<"sin", "Sin", "sin(x)">;
 def Paso_CosOp : Paso_UnaryOp<"cos", "Cos", "cos(x)">;
 def Paso_SoftplusOp : Paso_UnaryOp<"softplus", "Softplus", "log(1 + exp(x))">;
@@ -160,6 +162,15 @@ def Paso_MaxOp : Paso_ArithOp<"max", "Max", "max(x, y)", [Commutative]>;
 def Paso_MinOp : Paso_ArithOp<"min", "Min", "min(x, y)", [Commutative]>;
 def Paso_PReluOp : Paso_ArithOp<"prelu", "PRelu",
                                 "x >= 0 ? x : slope * x", [], /*folds=*/0>;
+def Paso_ModOp : Paso_ArithOp<"mod", "Mod with fmod = 0",
+    "x - floor(x / y) * y, the remainder with the divisor's sign">;
+def Paso_FModOp : Paso_ArithOp<"fmod", "Mod with fmod = 1",
+    "the remainder of truncated division, with the dividend's sign">;
+def Paso_ShiftLeftOp : Paso_ArithOp<"shift_left", "BitShift LEFT (unsigned "
+    "integers)", "x << y (0 when y >= the bit width)", [], /*folds=*/0>;
+def Paso_ShiftRightOp : Paso_ArithOp<"shift_right", "BitShift RIGHT "
+    "(unsigned integers)", "x >> y (0 when y >= the bit width)", [],
+    /*folds=*/0>;
 def Paso_EqualOp : Paso_CompareOp<"equal", "Equal", "x == y">;
 def Paso_LessOp : Paso_CompareOp<"less", "Less", "x < y">;
 def Paso_LessEqualOp : Paso_CompareOp<"less_equal", "LessOrEqual", "x <= y">;
