@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "paso/Import/OnnxImporter.h"
 #include "paso/Pipelines/Compiler.h"
 #include "paso/Pipelines/Pipelines.h"
 #include "paso/Target/TargetDescription.h"
@@ -67,6 +68,12 @@ static cl::opt<bool> printOnnxOpsFlag(
     "print-onnx-ops",
     cl::desc("List the ONNX ops the importer converts, with their opsets, "
              "and exit"),
+    cl::cat(pasoCategory));
+
+static cl::opt<bool> checkFlag(
+    "check",
+    cl::desc("List every node of the model that will not compile, with the "
+             "reason, in one pass and without compiling; exit 1 if any"),
     cl::cat(pasoCategory));
 
 static bool hasOnnxExtension(StringRef path) {
@@ -153,5 +160,23 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   auto handler = installOnnxDiagnosticHandler(context, "paso-opt",
                                               inputFilename);
+  if (checkFlag) {
+    OnnxCheckResult check =
+        checkOnnxModel(inputFilename, context, options.import);
+    if (check.modelError)
+      return 1;
+    if (check.failed == 0) {
+      llvm::outs() << inputFilename << ": all " << check.nodes
+                   << " nodes import\n";
+      return 0;
+    }
+    llvm::errs() << inputFilename << ": " << check.failed << " of "
+                 << check.nodes << " nodes will not compile (errors above)";
+    if (check.skipped)
+      llvm::errs() << "; " << check.skipped
+                   << " nodes that depend on them were not checked";
+    llvm::errs() << "\n";
+    return 1;
+  }
   return failed(compileOnnxModel(context, options)) ? 1 : 0;
 }

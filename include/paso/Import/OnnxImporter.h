@@ -36,6 +36,25 @@ struct OnnxImportOptions {
 llvm::Expected<std::pair<std::string, llvm::SmallVector<int64_t>>>
 parseInputShape(llvm::StringRef text);
 
+/// What `checkOnnxModel` found.
+struct OnnxCheckResult {
+  /// Nodes in the model, subgraphs included.
+  unsigned nodes = 0;
+  /// Nodes that do not import; each has had an error emitted at it.
+  unsigned failed = 0;
+  /// Nodes not checked because an input comes from a failed node.
+  unsigned skipped = 0;
+  /// The model itself (file, versions, inputs, outputs) has a problem.
+  bool modelError = false;
+};
+
+/// Imports the model without compiling it and without stopping at the first
+/// bad node: every node that does not convert gets its error emitted to
+/// `context`'s handler, and nodes fed by a failed node are skipped. This is
+/// `paso-opt --check`.
+OnnxCheckResult checkOnnxModel(llvm::StringRef path, MLIRContext &context,
+                               const OnnxImportOptions &options);
+
 /// Imports the ONNX model at `path`. On failure the diagnostics have been
 /// emitted to `context`'s handler and null is returned.
 OwningOpRef<ModuleOp> importOnnxModel(llvm::StringRef path,

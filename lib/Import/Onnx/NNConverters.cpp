@@ -72,59 +72,6 @@ FailureOr<Window> readWindow(NodeImporter &node, RankedTensorType inputType,
 
 namespace {
 
-LogicalResult convertConv(NodeImporter &node) {
-  FailureOr<Value> input = node.requiredInput(0, "X");
-  FailureOr<Value> filter = node.requiredInput(1, "W");
-  if (failed(input) || failed(filter))
-    return failure();
-  RankedTensorType filterType = node.inputType(1);
-  SmallVector<int64_t> kernel = node.getInts("kernel_shape");
-  if (kernel.empty())
-    kernel.assign(filterType.getShape().begin() + std::min<int64_t>(
-                      2, filterType.getRank()),
-                  filterType.getShape().end());
-  FailureOr<Window> window = readWindow(node, node.inputType(0), kernel);
-  if (failed(window))
-    return failure();
-  if (ArrayRef<int64_t>(kernel) != filterType.getShape().drop_front(2))
-    return node.emitError() << "kernel_shape does not match the filter shape";
-  SmallVector<Value> operands{*input, *filter};
-  if (Value bias = node.input(2))
-    operands.push_back(bias);
-  FailureOr<Value> result = node.create1<ConvOp>(
-      operands, {node.arrayAttr("strides", window->strides),
-                 node.arrayAttr("pads", window->pads),
-                 node.arrayAttr("dilations", window->dilations),
-                 node.i64Attr("group", node.getInt("group", 1))});
-  return failed(result) ? failure() : node.setOutputs(*result);
-}
-
-template <typename OpTy>
-LogicalResult convertPool(NodeImporter &node) {
-  FailureOr<Value> input = node.requiredInput(0, "X");
-  if (failed(input))
-    return failure();
-  if (!node.has("kernel_shape"))
-    return node.emitError() << "pooling needs kernel_shape";
-  if (node.getInt("storage_order", 0) != 0)
-    return node.emitError() << "column-major storage_order is not supported";
-  FailureOr<Window> window =
-      readWindow(node, node.inputType(0), node.getInts("kernel_shape"));
-  if (failed(window))
-    return failure();
-  SmallVector<NamedAttribute> attrs{
-      node.arrayAttr("kernel_shape", window->kernel),
-      node.arrayAttr("strides", window->strides),
-      node.arrayAttr("pads", window->pads),
-      node.arrayAttr("dilations", window->dilations),
-      node.boolAttr("ceil_mode", node.getInt("ceil_mode", 0) != 0)};
-  if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
-    attrs.push_back(node.boolAttr("count_include_pad",
-                                  node.getInt("count_include_pad", 0) != 0));
-  FailureOr<Value> result = node.create1<OpTy>(*input, attrs);
-  return failed(result) ? failure() : node.setOutputs(*result);
-}
-
 /// GlobalAveragePool / GlobalMaxPool: a reduction over the spatial dims.
 template <typename OpTy>
 LogicalResult convertGlobalPool(NodeImporter &node) {
@@ -258,9 +205,6 @@ LogicalResult convertGemm(NodeImporter &node) {
 
 void appendNNConverters(SmallVectorImpl<OpConverter> &converters) {
   converters.append({
-      {"Conv", 1, convertConv},
-      {"MaxPool", 1, convertPool<MaxPoolOp>},
-      {"AveragePool", 1, convertPool<AveragePoolOp>},
       {"GlobalAveragePool", 1, convertGlobalPool<ReduceMeanOp>},
       {"GlobalMaxPool", 1, convertGlobalPool<ReduceMaxOp>},
       {"BatchNormalization", 7, convertBatchNorm},

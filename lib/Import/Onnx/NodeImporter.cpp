@@ -220,6 +220,7 @@ FailureOr<SmallVector<Value>> NodeImporter::convertAs(StringRef opType,
     twin.add_output(prefix + ".out" + std::to_string(i));
   NodeImporter importer(twin, opset, loc, builder, values, missingOutputs,
                         modelDir);
+  importer.importSubgraph = importSubgraph;
   LogicalResult converted = converter->convert(importer);
   SmallVector<Value> results;
   for (unsigned i = 0; i < numOutputs; ++i)
@@ -254,6 +255,11 @@ static ArrayRef<OpConverter> allConverters() {
     appendNNConverters(list);
     appendTensorConverters(list);
     appendQuantConverters(list);
+    appendActivationConverters(list);
+    appendNormalizationConverters(list);
+    appendLayoutConverters(list);
+    appendConvConverters(list);
+    appendControlFlowConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <
              std::make_pair(b.opType, b.sinceVersion);

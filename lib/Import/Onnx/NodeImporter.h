@@ -18,6 +18,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <functional>
 #include <optional>
 
 namespace mlir::paso::onnx_import {
@@ -171,6 +172,14 @@ public:
                                           ValueRange inputs,
                                           unsigned numOutputs);
 
+  /// Imports a subgraph (an If branch, a Loop or Scan body) at the
+  /// builder's insertion point with its inputs bound to `inputs` and the
+  /// enclosing graphs' names visible; returns its outputs. Set by the
+  /// model importer.
+  std::function<FailureOr<SmallVector<Value>>(const onnx::GraphProto &,
+                                              ValueRange inputs)>
+      importSubgraph;
+
 private:
   FailureOr<SmallVector<Value>> finishOp(Operation *op);
 
@@ -194,6 +203,11 @@ void appendMathConverters(SmallVectorImpl<OpConverter> &converters);
 void appendNNConverters(SmallVectorImpl<OpConverter> &converters);
 void appendTensorConverters(SmallVectorImpl<OpConverter> &converters);
 void appendQuantConverters(SmallVectorImpl<OpConverter> &converters);
+void appendActivationConverters(SmallVectorImpl<OpConverter> &converters);
+void appendNormalizationConverters(SmallVectorImpl<OpConverter> &converters);
+void appendLayoutConverters(SmallVectorImpl<OpConverter> &converters);
+void appendConvConverters(SmallVectorImpl<OpConverter> &converters);
+void appendControlFlowConverters(SmallVectorImpl<OpConverter> &converters);
 
 /// Runs `converter` on the node. Nodes that are not quantisation-aware
 /// but get quantised inputs (QOperator models run MaxPool, Reshape or
@@ -219,6 +233,18 @@ struct Window {
 /// resolves `auto_pad` into explicit pads.
 FailureOr<Window> readWindow(NodeImporter &node, RankedTensorType inputType,
                              ArrayRef<int64_t> kernel);
+
+/// The axes a reduction node reduces (sorted, non-negative; every dim when
+/// ONNX says so) and whether it keeps them.
+struct ReduceAxes {
+  SmallVector<int64_t> axes;
+  bool keepdims;
+};
+
+/// Reads a reduction node's axes: an attribute until `axesInputSince`, then
+/// the optional constant input 1.
+FailureOr<ReduceAxes> readReduceAxes(NodeImporter &node,
+                                     int64_t axesInputSince);
 
 /// All converters, sorted by op type then version.
 ArrayRef<OpConverter> getOpConverters();

@@ -106,6 +106,12 @@ public:
 
   OwningOpRef<ModuleOp> run();
 
+  /// `--check`: keep importing after a bad node and count what happened.
+  bool keepGoing = false;
+  OnnxCheckResult check;
+  /// Under --check, the outputs of nodes that failed or were skipped.
+  llvm::StringSet<> failedValues;
+
 private:
   LogicalResult load();
   LogicalResult checkVersions();
@@ -115,6 +121,19 @@ private:
   Location nodeLocation(const onnx::NodeProto &node, int index);
   void setModuleAttributes(ModuleOp module,
                            ArrayRef<const onnx::ValueInfoProto *> inputs);
+
+  /// Converts `graph`'s nodes, in order, defining their outputs in `values`.
+  LogicalResult importNodes(const onnx::GraphProto &graph, OpBuilder &builder,
+                            ValueMap &values, MissingOutputMap &missingOutputs);
+  /// Converts one node at `loc`.
+  LogicalResult importNode(const onnx::NodeProto &node, Location loc,
+                           OpBuilder &builder, ValueMap &values,
+                           MissingOutputMap &missingOutputs);
+  /// Imports a subgraph of the node at `loc` (see NodeImporter).
+  FailureOr<SmallVector<Value>>
+  importSubgraph(const onnx::GraphProto &graph, Location loc,
+                 OpBuilder &builder, const ValueMap &outer,
+                 const MissingOutputMap &outerMissing, ValueRange inputs);
 
   /// The opset version the model imports for the node's domain.
   int64_t domainOpset(const onnx::NodeProto &node) const;
@@ -191,23 +210,39 @@ Location ModelImporter::nodeLocation(const onnx::NodeProto &node, int index) {
   return NameLoc::get(StringAttr::get(&context, name), typeLoc);
 }
 
+/// Calls `fn` on every node of `graph` and of the subgraphs its nodes hold
+/// (If branches, Loop and Scan bodies), with the node's index in its graph.
+static void walkNodes(
+    const onnx::GraphProto &graph,
+    llvm::function_ref<void(const onnx::NodeProto &, int)> fn) {
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    fn(node, index);
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        walkNodes(attr.g(), fn);
+      for (const onnx::GraphProto &subgraph : attr.graphs())
+        walkNodes(subgraph, fn);
+    }
+  }
+}
+
 LogicalResult ModelImporter::checkSupported() {
   SmallVector<std::string> unsupported;
-  for (auto [index, node] : llvm::enumerate(model.graph().node())) {
+  walkNodes(model.graph(), [&](const onnx::NodeProto &node, int index) {
     std::string where = describeOnnxLocation(nodeLocation(node, index));
     if (lookupConverter(converterKey(node), domainOpset(node)))
-      continue;
+      return;
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
       unsupported.push_back(where + " from domain '" + node.domain() + "'");
-      continue;
+      return;
     }
     std::optional<int64_t> oldest = oldestSupportedOpset(node.op_type());
     unsupported.push_back(
         where + (oldest ? " (supported from opset " + std::to_string(*oldest) +
                               ", the model uses " + std::to_string(opset) + ")"
                         : std::string()));
-  }
-  if (unsupported.empty())
+  });
+  if (unsupported.empty() || keepGoing)
     return success();
   InFlightDiagnostic diag = emitError(fileLoc);
   diag << unsupported.size() << " node(s) use unsupported ops:";
@@ -276,6 +311,10 @@ LogicalResult ModelImporter::checkOutput(const onnx::ValueInfoProto &info,
   const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
   auto type = cast<RankedTensorType>(value.getType());
   Location loc = NameLoc::get(StringAttr::get(&context, info.name()), fileLoc);
+  if (type.hasStaticShape() && type.getNumElements() == 0)
+    return emitError(loc) << "output '" << info.name()
+                          << "' has no elements (a dim of size 0); PASO "
+                             "compiles only models with non-empty outputs";
   Type declared = convertElementType(&context, tensor.elem_type());
   if (tensor.elem_type() != 0 && declared != type.getElementType())
     return emitError(loc) << "output '" << info.name() << "' is declared as "
@@ -340,6 +379,104 @@ void ModelImporter::setModuleAttributes(
   }
 }
 
+LogicalResult ModelImporter::importNodes(const onnx::GraphProto &graph,
+                                         OpBuilder &builder, ValueMap &values,
+                                         MissingOutputMap &missingOutputs) {
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    Location loc = nodeLocation(node, index);
+    ++check.nodes;
+    // Under --check a node fed by a failed one cannot be checked: it is
+    // skipped quietly, and its outputs skip their users in turn.
+    bool fedByFailure =
+        keepGoing && llvm::any_of(node.input(), [&](const std::string &in) {
+          return failedValues.contains(in);
+        });
+    if (!fedByFailure &&
+        succeeded(importNode(node, loc, builder, values, missingOutputs)))
+      continue;
+    if (!keepGoing)
+      return failure();
+    ++(fedByFailure ? check.skipped : check.failed);
+    for (const std::string &out : node.output())
+      failedValues.insert(out);
+  }
+  return success();
+}
+
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
+                                        Location loc, OpBuilder &builder,
+                                        ValueMap &values,
+                                        MissingOutputMap &missingOutputs) {
+  const OpConverter *converter =
+      lookupConverter(converterKey(node), domainOpset(node));
+  if (!converter) {
+    std::optional<int64_t> oldest = oldestSupportedOpset(node.op_type());
+    InFlightDiagnostic diag = emitError(loc);
+    diag << "op " << converterKey(node) << " is not supported";
+    if (oldest && (node.domain().empty() || node.domain() == "ai.onnx"))
+      diag << " at opset " << opset << " (supported from opset " << *oldest
+           << ")";
+    return diag;
+  }
+  for (const std::string &input : node.input()) {
+    auto missing = missingOutputs.find(input);
+    if (missing != missingOutputs.end())
+      return emitError(loc) << "input '" << input << "' is " << missing->second
+                            << ", which the importer does not support";
+    if (!input.empty() && !values.count(input))
+      return emitError(loc)
+             << "input '" << input
+             << "' is not defined by an earlier node, an initializer or a "
+                "graph input (the graph is not topologically sorted, or the "
+                "file is truncated)";
+  }
+  NodeImporter importer(node, opset, loc, builder, values, missingOutputs,
+                        modelDir);
+  importer.importSubgraph = [&](const onnx::GraphProto &subgraph,
+                                ValueRange inputs) {
+    return importSubgraph(subgraph, loc, builder, values, missingOutputs,
+                          inputs);
+  };
+  return convertNode(importer, *converter);
+}
+
+FailureOr<SmallVector<Value>> ModelImporter::importSubgraph(
+    const onnx::GraphProto &graph, Location loc, OpBuilder &builder,
+    const ValueMap &outer, const MissingOutputMap &outerMissing,
+    ValueRange inputs) {
+  // A copy of the enclosing scope: the subgraph sees its names, but its own
+  // names do not leak out (an unrolled loop body defines them each time).
+  ValueMap values = outer;
+  MissingOutputMap missingOutputs = outerMissing;
+  if (static_cast<size_t>(graph.input_size()) != inputs.size())
+    return emitError(loc) << "subgraph '" << graph.name() << "' takes "
+                          << graph.input_size() << " inputs, the node gives "
+                          << inputs.size();
+  for (auto [info, value] : llvm::zip(graph.input(), inputs))
+    values[info.name()] = value;
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    Location initLoc = NameLoc::get(builder.getStringAttr(init.name()));
+    FailureOr<ElementsAttr> value =
+        convertTensor(init, &context, modelDir, initLoc);
+    if (failed(value))
+      return failure();
+    values[init.name()] = ConstantOp::create(builder, initLoc, *value);
+  }
+  if (failed(importNodes(graph, builder, values, missingOutputs)))
+    return failure();
+  if (keepGoing && check.failed + check.skipped > 0)
+    return {};
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &info : graph.output()) {
+    Value value = values.lookup(info.name());
+    if (!value)
+      return emitError(loc) << "subgraph '" << graph.name() << "' output '"
+                            << info.name() << "' is not computed by any node";
+    results.push_back(value);
+  }
+  return results;
+}
+
 OwningOpRef<ModuleOp> ModelImporter::run() {
   if (failed(load()) || failed(checkVersions()) || failed(checkSupported()))
     return {};
@@ -396,30 +533,11 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     values[init.name()] = ConstantOp::create(builder, loc, *value);
   }
 
-  for (auto [index, node] : llvm::enumerate(graph.node())) {
-    Location loc = nodeLocation(node, index);
-    for (const std::string &input : node.input()) {
-      auto missing = missingOutputs.find(input);
-      if (missing != missingOutputs.end()) {
-        emitError(loc) << "input '" << input << "' is " << missing->second
-                       << ", which the importer does not support";
-        return {};
-      }
-      if (!input.empty() && !values.count(input)) {
-        emitError(loc) << "input '" << input
-                       << "' is not defined by an earlier node, an "
-                          "initializer or a graph input (the graph is not "
-                          "topologically sorted, or the file is truncated)";
-        return {};
-      }
-    }
-    NodeImporter importer(node, opset, loc, builder, values, missingOutputs,
-                          modelDir);
-    if (failed(convertNode(importer, *lookupConverter(converterKey(node),
-                                                      domainOpset(node)))))
-      return {};
-  }
+  if (failed(importNodes(graph, builder, values, missingOutputs)))
+    return {};
 
+  if (keepGoing && check.failed + check.skipped > 0)
+    return {};
   SmallVector<Value> results;
   for (const onnx::ValueInfoProto &info : graph.output()) {
     Value value = values.lookup(info.name());
@@ -445,6 +563,19 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   for (auto [i, info] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, "paso.name", builder.getStringAttr(info.name()));
   return module;
+}
+
+OnnxCheckResult mlir::paso::checkOnnxModel(StringRef path,
+                                           MLIRContext &context,
+                                           const OnnxImportOptions &options) {
+  context.loadDialect<PasoDialect, func::FuncDialect>();
+  ModelImporter importer(context, path, options);
+  importer.keepGoing = true;
+  OwningOpRef<ModuleOp> module = importer.run();
+  OnnxCheckResult result = importer.check;
+  // A clean import that still failed stopped at the model itself.
+  result.modelError = !module && result.failed == 0 && result.skipped == 0;
+  return result;
 }
 
 OwningOpRef<ModuleOp>

@@ -584,24 +584,13 @@ LogicalResult convertResize(NodeImporter &node) {
 template <typename OpTy, int64_t axesInputSince>
 LogicalResult convertReduce(NodeImporter &node) {
   FailureOr<Value> input = node.requiredInput(0, "data");
-  if (failed(input))
-    return failure();
-  int64_t rank = node.inputType(0).getRank();
-  FailureOr<SmallVector<int64_t>> given =
-      node.intsFromAttrOrInput("axes", axesInputSince, 1);
-  if (failed(given))
-    return failure();
-  SmallVector<int64_t> axes = *given;
-  if (axes.empty() && node.getInt("noop_with_empty_axes", 0) == 0)
-    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, axes, rank);
-  if (failed(normalized))
+  FailureOr<ReduceAxes> axes = readReduceAxes(node, axesInputSince);
+  if (failed(input) || failed(axes))
     return failure();
   return bindResult(
       node, node.create1<OpTy>(
-                *input, {node.arrayAttr("axes", *normalized),
-                         node.boolAttr("keepdims",
-                                       node.getInt("keepdims", 1) != 0)}));
+                *input, {node.arrayAttr("axes", axes->axes),
+                         node.boolAttr("keepdims", axes->keepdims)}));
 }
 
 LogicalResult convertArgMax(NodeImporter &node) {
@@ -623,6 +612,22 @@ LogicalResult convertArgMax(NodeImporter &node) {
 }
 
 } // namespace
+
+FailureOr<ReduceAxes> readReduceAxes(NodeImporter &node,
+                                     int64_t axesInputSince) {
+  int64_t rank = node.inputType(0).getRank();
+  FailureOr<SmallVector<int64_t>> given =
+      node.intsFromAttrOrInput("axes", axesInputSince, 1);
+  if (failed(given))
+    return failure();
+  SmallVector<int64_t> axes = *given;
+  if (axes.empty() && node.getInt("noop_with_empty_axes", 0) == 0)
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(node, axes, rank);
+  if (failed(normalized))
+    return failure();
+  return ReduceAxes{*normalized, node.getInt("keepdims", 1) != 0};
+}
 
 void appendTensorConverters(SmallVectorImpl<OpConverter> &converters) {
   converters.append({

@@ -1,0 +1,401 @@
+//===- ConvConverters.cpp - Conv, ConvTranspose and pooling, 1-D to 3-D ---===//
+//
+// The CPU kernels are 2-D (NCHW or NHWC). Other spatial ranks are mapped
+// onto them here rather than given kernels of their own:
+//  - 1-D: the 2-D op on a height-1 image;
+//  - 3-D convolution: each output depth sees kd input depths, so the depth
+//    windows are gathered into channels (an im2col along depth only) and one
+//    2-D convolution runs with batch N * D_out;
+//  - 3-D pooling: max and average over a box are separable, so a 2-D pool
+//    over (H, W) is followed by a 2-D pool over (D, 1);
+//  - ConvTranspose: a convolution of the stride-dilated, padded input with
+//    the flipped, channel-swapped kernel; the upsampling form whose kernel
+//    equals its stride (DBNet, U-Net decoders) is a 1x1 convolution followed
+//    by a depth-to-space rearrangement, with no wasted multiplications.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Composer.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+namespace mlir::paso::onnx_import {
+namespace {
+
+/// A window with one entry per spatial dim (pads: begins then ends).
+struct Dims {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+  int64_t rank() const { return kernel.size(); }
+  int64_t begin(int64_t i) const { return pads[i]; }
+  int64_t end(int64_t i) const { return pads[rank() + i]; }
+  /// The 2-D window made of spatial dims `a` and `b` (-1: a unit dim).
+  Dims pick(int64_t a, int64_t b) const {
+    Dims d;
+    for (int64_t i : {a, b}) {
+      d.kernel.push_back(i < 0 ? 1 : kernel[i]);
+      d.strides.push_back(i < 0 ? 1 : strides[i]);
+      d.dilations.push_back(i < 0 ? 1 : dilations[i]);
+    }
+    for (int64_t i : {a, b})
+      d.pads.push_back(i < 0 ? 0 : begin(i));
+    for (int64_t i : {a, b})
+      d.pads.push_back(i < 0 ? 0 : end(i));
+    return d;
+  }
+};
+
+Dims fromWindow(const Window &w) {
+  return {w.kernel, w.strides, w.dilations, w.pads};
+}
+
+Value conv2D(Composer &c, Value x, Value w, Value bias, const Dims &d,
+             int64_t group) {
+  SmallVector<Value> operands{x, w};
+  if (bias)
+    operands.push_back(bias);
+  NodeImporter &n = c.node;
+  return c.op<ConvOp>(operands, {n.arrayAttr("strides", d.strides),
+                                 n.arrayAttr("pads", d.pads),
+                                 n.arrayAttr("dilations", d.dilations),
+                                 n.i64Attr("group", group)});
+}
+
+/// Convolution of any spatial rank from 1 to 3 on the 2-D op.
+Value convolution(Composer &c, Value x, Value w, Value bias, const Dims &d,
+                  int64_t group) {
+  if (!x || !w)
+    return {};
+  ArrayRef<int64_t> xs = Composer::shapeOf(x), ws = Composer::shapeOf(w);
+  switch (d.rank()) {
+  case 2:
+    return conv2D(c, x, w, bias, d, group);
+  case 1: {
+    Value y = conv2D(c, c.reshape(x, {xs[0], xs[1], 1, xs[2]}),
+                     c.reshape(w, {ws[0], ws[1], 1, ws[2]}), bias,
+                     d.pick(-1, 0), group);
+    if (!y)
+      return {};
+    ArrayRef<int64_t> ys = Composer::shapeOf(y);
+    return c.reshape(y, {ys[0], ys[1], ys[3]});
+  }
+  case 3: {
+    // Pad depth, gather each output depth's kd input depths (D_out x kd
+    // indices), and make them channels: [N*D_out, C*kd, H, W].
+    int64_t n = xs[0], ch = xs[1];
+    Value padded = x;
+    if (d.begin(0) || d.end(0))
+      padded = c.op<PadOp>(
+          x, {c.node.arrayAttr("pads", {0, 0, d.begin(0), 0, 0, 0, 0, d.end(0),
+                                        0, 0}),
+              c.node.strAttr("mode", "constant"),
+              c.node.attr("value", c.node.builder.getF64FloatAttr(0))});
+    if (!padded)
+      return {};
+    int64_t depth = Composer::shapeOf(padded)[2];
+    int64_t span = (d.kernel[0] - 1) * d.dilations[0] + 1;
+    if (depth < span)
+      return c.error("the depth window is larger than the padded input");
+    int64_t outDepth = (depth - span) / d.strides[0] + 1;
+    SmallVector<int64_t> indices;
+    for (int64_t o = 0; o < outDepth; ++o)
+      for (int64_t k = 0; k < d.kernel[0]; ++k)
+        indices.push_back(o * d.strides[0] + k * d.dilations[0]);
+    Value index = c.reshape(c.i64s(indices), {outDepth, d.kernel[0]});
+    Value windows = c.op<GatherOp>({padded, index},
+                                   {c.node.i64Attr("axis", 2)});
+    Value batched = c.reshape(
+        c.transpose(windows, {0, 2, 1, 3, 4, 5}),
+        {n * outDepth, ch * d.kernel[0], xs[3], xs[4]});
+    Value filter =
+        c.reshape(w, {ws[0], ws[1] * ws[2], ws[3], ws[4]});
+    Value y = conv2D(c, batched, filter, bias, d.pick(1, 2), group);
+    if (!y)
+      return {};
+    ArrayRef<int64_t> ys = Composer::shapeOf(y);
+    return c.transpose(c.reshape(y, {n, outDepth, ys[1], ys[2], ys[3]}),
+                       {0, 2, 1, 3, 4});
+  }
+  default:
+    return c.error("convolution needs 1, 2 or 3 spatial dims, got " +
+                   llvm::Twine(d.rank()));
+  }
+}
+
+template <typename OpTy>
+Value pool2D(Composer &c, Value x, const Dims &d, ArrayRef<NamedAttribute> extra) {
+  NodeImporter &n = c.node;
+  SmallVector<NamedAttribute> attrs{n.arrayAttr("kernel_shape", d.kernel),
+                                    n.arrayAttr("strides", d.strides),
+                                    n.arrayAttr("pads", d.pads),
+                                    n.arrayAttr("dilations", d.dilations)};
+  attrs.append(extra.begin(), extra.end());
+  return c.op<OpTy>(x, attrs);
+}
+
+/// Pooling of any spatial rank from 1 to 3 on the 2-D op.
+template <typename OpTy>
+Value pooling(Composer &c, Value x, const Dims &d,
+              ArrayRef<NamedAttribute> extra) {
+  if (!x)
+    return {};
+  ArrayRef<int64_t> xs = Composer::shapeOf(x);
+  switch (d.rank()) {
+  case 2:
+    return pool2D<OpTy>(c, x, d, extra);
+  case 1: {
+    Value y = pool2D<OpTy>(c, c.reshape(x, {xs[0], xs[1], 1, xs[2]}),
+                           d.pick(-1, 0), extra);
+    if (!y)
+      return {};
+    ArrayRef<int64_t> ys = Composer::shapeOf(y);
+    return c.reshape(y, {ys[0], ys[1], ys[3]});
+  }
+  case 3: {
+    int64_t n = xs[0], ch = xs[1], depth = xs[2];
+    Value planes = pool2D<OpTy>(
+        c, c.reshape(x, {n, ch * depth, xs[3], xs[4]}), d.pick(1, 2), extra);
+    if (!planes)
+      return {};
+    ArrayRef<int64_t> ps = Composer::shapeOf(planes);
+    int64_t h = ps[2], w = ps[3];
+    Value y = pool2D<OpTy>(c, c.reshape(planes, {n, ch, depth, h * w}),
+                           d.pick(0, -1), extra);
+    if (!y)
+      return {};
+    return c.reshape(y, {n, ch, Composer::shapeOf(y)[2], h, w});
+  }
+  default:
+    return c.error("pooling needs 1, 2 or 3 spatial dims, got " +
+                   llvm::Twine(d.rank()));
+  }
+}
+
+LogicalResult convertConv(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X"), w = c.input(1, "W");
+  if (!x || !w)
+    return failure();
+  RankedTensorType filterType = Composer::typeOf(w);
+  SmallVector<int64_t> kernel = node.getInts("kernel_shape");
+  if (kernel.empty())
+    kernel.assign(filterType.getShape().begin() +
+                      std::min<int64_t>(2, filterType.getRank()),
+                  filterType.getShape().end());
+  FailureOr<Window> window = readWindow(node, Composer::typeOf(x), kernel);
+  if (failed(window))
+    return failure();
+  if (ArrayRef<int64_t>(kernel) != filterType.getShape().drop_front(2))
+    return node.emitError() << "kernel_shape does not match the filter shape";
+  return c.bind(convolution(c, x, w, node.input(2), fromWindow(*window),
+                            node.getInt("group", 1)));
+}
+
+template <typename OpTy>
+LogicalResult convertPool(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X");
+  if (!x)
+    return failure();
+  if (!node.has("kernel_shape"))
+    return node.emitError() << "pooling needs kernel_shape";
+  if (node.getInt("storage_order", 0) != 0)
+    return node.emitError() << "column-major storage_order is not supported";
+  FailureOr<Window> window =
+      readWindow(node, Composer::typeOf(x), node.getInts("kernel_shape"));
+  if (failed(window))
+    return failure();
+  SmallVector<NamedAttribute> extra{
+      node.boolAttr("ceil_mode", node.getInt("ceil_mode", 0) != 0)};
+  if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
+    extra.push_back(node.boolAttr("count_include_pad",
+                                  node.getInt("count_include_pad", 0) != 0));
+  return c.bind(pooling<OpTy>(c, x, fromWindow(*window), extra));
+}
+
+//===--- ConvTranspose ------------------------------------------------------===//
+
+/// `x` with `stride - 1` zeros between neighbours along dim `axis`.
+Value insertZeros(Composer &c, Value x, int64_t axis, int64_t stride) {
+  if (!x || stride == 1)
+    return x;
+  SmallVector<int64_t> shape(Composer::shapeOf(x));
+  int64_t length = shape[axis];
+  SmallVector<int64_t> unit(shape), gap(shape), merged(shape);
+  unit.insert(unit.begin() + axis + 1, 1);
+  gap.insert(gap.begin() + axis + 1, stride - 1);
+  merged[axis] = length * stride;
+  Value zeros = c.constant(
+      RankedTensorType::get(gap, Composer::elementType(x)), 0);
+  Value joined = c.op<ConcatOp>({c.reshape(x, unit), zeros},
+                                {c.node.i64Attr("axis", axis + 1)});
+  return c.sliceAxis(c.reshape(joined, merged), axis, 0,
+                     (length - 1) * stride + 1);
+}
+
+/// The convolution filter equivalent to a ConvTranspose filter
+/// [C, M/g, K...]: [M, C/g, K...] with every spatial dim reversed.
+Value flippedFilter(Composer &c, Value w, int64_t group) {
+  if (!w)
+    return w;
+  ArrayRef<int64_t> ws = Composer::shapeOf(w);
+  int64_t rank = ws.size();
+  SmallVector<int64_t> grouped{group, ws[0] / group, ws[1]};
+  grouped.append(ws.begin() + 2, ws.end());
+  SmallVector<int64_t> perm{0, 2, 1};
+  for (int64_t i = 3; i < rank + 1; ++i)
+    perm.push_back(i);
+  SmallVector<int64_t> swapped{ws[1] * group, ws[0] / group};
+  swapped.append(ws.begin() + 2, ws.end());
+  Value result = c.reshape(c.transpose(c.reshape(w, grouped), perm), swapped);
+  for (int64_t axis = 2; axis < rank; ++axis) {
+    SmallVector<int64_t> reversed;
+    for (int64_t i = ws[axis] - 1; i >= 0; --i)
+      reversed.push_back(i);
+    result = c.op<GatherOp>({result, c.i64s(reversed)},
+                            {c.node.i64Attr("axis", axis)});
+  }
+  return result;
+}
+
+/// Kernel == stride, no padding or dilation, one group: every input pixel
+/// writes its own KxK output block, so the op is a 1x1 convolution to
+/// M * prod(K) channels and a rearrangement of those channels into space.
+Value upsamplingConvTranspose(Composer &c, Value x, Value w, Value bias,
+                              const Dims &d) {
+  ArrayRef<int64_t> xs = Composer::shapeOf(x), ws = Composer::shapeOf(w);
+  int64_t rank = d.rank(), outChannels = ws[1], block = 1;
+  for (int64_t k : d.kernel)
+    block *= k;
+  // [C, M, K...] -> [M, K..., C] -> [M * prod(K), C, 1...].
+  SmallVector<int64_t> toRows{1};
+  for (int64_t i = 0; i < rank; ++i)
+    toRows.push_back(2 + i);
+  toRows.push_back(0);
+  SmallVector<int64_t> pointwise{outChannels * block, ws[0]};
+  pointwise.append(rank, 1);
+  Value filter = c.reshape(c.transpose(w, toRows), pointwise);
+  if (bias)
+    bias = c.reshape(c.broadcastTo(c.reshape(bias, {outChannels, 1}),
+                                   {outChannels, block}),
+                     {outChannels * block});
+  Dims unit{SmallVector<int64_t>(rank, 1), SmallVector<int64_t>(rank, 1),
+            SmallVector<int64_t>(rank, 1), SmallVector<int64_t>(2 * rank, 0)};
+  Value y = convolution(c, x, filter, bias, unit, 1);
+  // [N, M, K..., D...] -> [N, M, D1, K1, D2, K2, ...] -> [N, M, D*K...].
+  SmallVector<int64_t> split{xs[0], outChannels};
+  split.append(d.kernel.begin(), d.kernel.end());
+  split.append(xs.begin() + 2, xs.end());
+  SmallVector<int64_t> interleave{0, 1}, merged{xs[0], outChannels};
+  for (int64_t i = 0; i < rank; ++i) {
+    interleave.append({2 + rank + i, 2 + i});
+    merged.push_back(xs[2 + i] * d.kernel[i]);
+  }
+  return c.reshape(c.transpose(c.reshape(y, split), interleave), merged);
+}
+
+LogicalResult convertConvTranspose(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X"), w = c.input(1, "W");
+  if (!x || !w)
+    return failure();
+  ArrayRef<int64_t> xs = Composer::shapeOf(x), ws = Composer::shapeOf(w);
+  int64_t rank = static_cast<int64_t>(xs.size()) - 2;
+  int64_t group = node.getInt("group", 1);
+  if (rank < 1 || ws.size() != xs.size() || group < 1 ||
+      xs[1] % group != 0 || ws[0] != xs[1])
+    return node.emitError() << "ConvTranspose needs X [N, C, D...] and W [C, "
+                               "M/group, K...] of the same rank, C divisible "
+                               "by group";
+  auto orDefault = [&](StringRef name, int64_t size, int64_t value) {
+    SmallVector<int64_t> v = node.getInts(name);
+    if (v.empty())
+      v.assign(size, value);
+    return v;
+  };
+  Dims d;
+  d.kernel = orDefault("kernel_shape", rank, 0);
+  if (!node.has("kernel_shape"))
+    d.kernel.assign(ws.begin() + 2, ws.end());
+  d.strides = orDefault("strides", rank, 1);
+  d.dilations = orDefault("dilations", rank, 1);
+  SmallVector<int64_t> outputPadding = orDefault("output_padding", rank, 0);
+  SmallVector<int64_t> outputShape = node.getInts("output_shape");
+  std::string autoPad = node.getString("auto_pad", "NOTSET");
+  if (static_cast<int64_t>(d.kernel.size()) != rank ||
+      ArrayRef<int64_t>(d.kernel) != ws.drop_front(2) ||
+      static_cast<int64_t>(d.strides.size()) != rank ||
+      static_cast<int64_t>(d.dilations.size()) != rank ||
+      static_cast<int64_t>(outputPadding.size()) != rank)
+    return node.emitError() << "kernel_shape (matching W), strides, dilations "
+                               "and output_padding need "
+                            << rank << " entries";
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return node.emitError() << "unknown auto_pad '" << autoPad << "'";
+  // output_shape (given, or input * stride under SAME_*) fixes the pads:
+  // the total is split with the extra pad at the end for SAME_UPPER and at
+  // the start otherwise, as ONNX specifies.
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if (outputShape.size() > static_cast<size_t>(rank))
+    outputShape.erase(outputShape.begin(),
+                      outputShape.end() - rank); // full N, C, D... form
+  if (!outputShape.empty() || same) {
+    if (outputShape.empty())
+      for (int64_t i = 0; i < rank; ++i)
+        outputShape.push_back(xs[2 + i] * d.strides[i]);
+    if (static_cast<int64_t>(outputShape.size()) != rank)
+      return node.emitError() << "output_shape needs " << rank << " entries";
+    d.pads.assign(2 * rank, 0);
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t total = d.strides[i] * (xs[2 + i] - 1) + outputPadding[i] +
+                      (d.kernel[i] - 1) * d.dilations[i] + 1 - outputShape[i];
+      // A negative total (output_shape beyond the full result) pads the
+      // end with outputs that only get the bias, as ONNX Runtime does.
+      int64_t half = llvm::divideFloorSigned(total, int64_t(2));
+      d.pads[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      d.pads[rank + i] = total - d.pads[i];
+    }
+  } else {
+    d.pads = orDefault("pads", 2 * rank, 0);
+    if (static_cast<int64_t>(d.pads.size()) != 2 * rank)
+      return node.emitError() << "pads needs " << 2 * rank << " entries";
+  }
+  Value bias = node.input(2);
+  bool upsampling = group == 1 && d.kernel == d.strides &&
+                    llvm::all_of(d.dilations, [](int64_t v) { return v == 1; }) &&
+                    llvm::all_of(d.pads, [](int64_t v) { return v == 0; }) &&
+                    llvm::all_of(outputPadding, [](int64_t v) { return v == 0; });
+  if (upsampling)
+    return c.bind(upsamplingConvTranspose(c, x, w, bias, d));
+  // Dilate by the stride, pad by span - 1 - pad (negative crops; the end
+  // also gets output_padding), then convolve with the flipped filter.
+  Value dilated = x;
+  SmallVector<int64_t> pads(2 * (rank + 2), 0);
+  for (int64_t i = 0; i < rank; ++i) {
+    dilated = insertZeros(c, dilated, 2 + i, d.strides[i]);
+    int64_t span = (d.kernel[i] - 1) * d.dilations[i] + 1;
+    pads[2 + i] = span - 1 - d.begin(i);
+    pads[rank + 4 + i] = span - 1 - d.end(i) + outputPadding[i];
+  }
+  Value padded = c.op<PadOp>(
+      dilated, {node.arrayAttr("pads", pads), node.strAttr("mode", "constant"),
+                node.attr("value", node.builder.getF64FloatAttr(0))});
+  Dims conv{d.kernel, SmallVector<int64_t>(rank, 1), d.dilations,
+            SmallVector<int64_t>(2 * rank, 0)};
+  return c.bind(
+      convolution(c, padded, flippedFilter(c, w, group), bias, conv, group));
+}
+
+} // namespace
+
+void appendConvConverters(SmallVectorImpl<OpConverter> &converters) {
+  converters.append({
+      {"Conv", 1, convertConv},
+      {"ConvTranspose", 1, convertConvTranspose},
+      {"MaxPool", 1, convertPool<MaxPoolOp>},
+      {"AveragePool", 1, convertPool<AveragePoolOp>},
+  });
+}
+
+} // namespace mlir::paso::onnx_import
