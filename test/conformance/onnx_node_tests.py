@@ -7,6 +7,7 @@ Used by test_onnx_node.py (pytest) and runnable alone for a quick tally:
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,43 @@ def bake_quantization_params(model, model_path, inputs, input_names, tmp):
     return path, keep, kept_names
 
 
+# PASO compiles static shapes: the inputs that determine them (Reshape's
+# shape, Tile's repeats, a reduction's axes) must be constants, as they are
+# in exported models. The node tests feed some as graph inputs; when the
+# compiler names one, it becomes an initializer with the test's value and
+# the test compiles again.
+NEEDS_CONSTANT = re.compile(r"node '([^']*)' \(\w+\): input (\d+) \(\w+\) "
+                            r"must be (?:an integer )?(?:a )?constant")
+
+
+def bake_constant_input(message, model_path, inputs, input_names, tmp):
+    """(model path, inputs, names) with the input the compile error asks
+    to be constant made an initializer, or None."""
+    match = NEEDS_CONSTANT.search(message)
+    if not match:
+        return None
+    model = onnx.load(model_path, load_external_data=False)
+    node_name, index = match.group(1), int(match.group(2))
+    nodes = [n for i, n in enumerate(model.graph.node)
+             if n.name == node_name or f"#{i}" == node_name]
+    if not nodes or index >= len(nodes[0].input):
+        return None
+    name = nodes[0].input[index]
+    if name not in input_names:
+        return None
+    position = input_names.index(name)
+    model.graph.initializer.append(
+        numpy_helper.from_array(inputs[position], name))
+    for i, info in enumerate(model.graph.input):
+        if info.name == name:
+            del model.graph.input[i]
+            break
+    path = os.path.join(tmp, f"const{len(model.graph.initializer)}.onnx")
+    onnx.save(model, path)
+    return (path, inputs[:position] + inputs[position + 1:],
+            input_names[:position] + input_names[position + 1:])
+
+
 def run_test(name, paso_opt):
     """Returns (ok, message)."""
     try:
@@ -120,13 +158,19 @@ def _run_test(name, paso_opt):
     with tempfile.TemporaryDirectory() as tmp:
         model_path, inputs, input_names = bake_quantization_params(
             model, model_path, inputs, input_names, tmp)
-        shapes = {n: a.shape for n, a in zip(input_names, inputs)}
         so = os.path.join(tmp, "model.so")
-        try:
-            paso.compile(model_path, output=so, input_shapes=shapes)
-        except paso.CompileError as e:
-            errors = [l for l in str(e).splitlines() if "error:" in l]
-            return False, "compile: " + (errors or str(e).splitlines())[0]
+        while True:
+            shapes = {n: a.shape for n, a in zip(input_names, inputs)}
+            try:
+                paso.compile(model_path, output=so, input_shapes=shapes)
+                break
+            except paso.CompileError as e:
+                baked = bake_constant_input(str(e), model_path, inputs,
+                                            input_names, tmp)
+                if baked is None:
+                    errors = [l for l in str(e).splitlines() if "error:" in l]
+                    return False, "compile: " + (errors or str(e).splitlines())[0]
+                model_path, inputs, input_names = baked
         model_so = paso.load(so)
         # Test data sometimes stores a scalar as a 1-element vector.
         feeds = {info.name: np.reshape(array, info.shape)
