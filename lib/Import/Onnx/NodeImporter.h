@@ -43,6 +43,12 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &tensor,
                                       MLIRContext *context,
                                       llvm::StringRef modelDir, Location loc);
 
+/// An elements attribute of `type` over little-endian `bytes` (at least
+/// 8-bit elements), stored as `convertTensor` stores initializers: inline
+/// when small, otherwise a resource blob named `name`.
+ElementsAttr elementsFromBytes(RankedTensorType type, ArrayRef<char> bytes,
+                               llvm::StringRef name);
+
 class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, int64_t opset, Location loc,
