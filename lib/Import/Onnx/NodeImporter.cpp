@@ -254,6 +254,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendNNConverters(list);
     appendTensorConverters(list);
     appendQuantConverters(list);
+    appendRecurrentConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <
              std::make_pair(b.opType, b.sinceVersion);

@@ -200,6 +200,7 @@ void appendMathConverters(SmallVectorImpl<OpConverter> &converters);
 void appendNNConverters(SmallVectorImpl<OpConverter> &converters);
 void appendTensorConverters(SmallVectorImpl<OpConverter> &converters);
 void appendQuantConverters(SmallVectorImpl<OpConverter> &converters);
+void appendRecurrentConverters(SmallVectorImpl<OpConverter> &converters);
 
 /// Runs `converter` on the node. Nodes that are not quantisation-aware
 /// but get quantised inputs (QOperator models run MaxPool, Reshape or
