@@ -44,6 +44,12 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &tensor,
                                       MLIRContext *context,
                                       llvm::StringRef modelDir, Location loc);
 
+/// An elements attribute of `type` over little-endian `bytes` (at least
+/// 8-bit elements), stored as `convertTensor` stores initializers: inline
+/// when small, otherwise a resource blob named `name`.
+ElementsAttr elementsFromBytes(RankedTensorType type, ArrayRef<char> bytes,
+                               llvm::StringRef name);
+
 class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, int64_t opset, Location loc,
@@ -208,6 +214,7 @@ void appendNormalizationConverters(SmallVectorImpl<OpConverter> &converters);
 void appendLayoutConverters(SmallVectorImpl<OpConverter> &converters);
 void appendConvConverters(SmallVectorImpl<OpConverter> &converters);
 void appendControlFlowConverters(SmallVectorImpl<OpConverter> &converters);
+void appendRecurrentConverters(SmallVectorImpl<OpConverter> &converters);
 
 /// Runs `converter` on the node. Nodes that are not quantisation-aware
 /// but get quantised inputs (QOperator models run MaxPool, Reshape or

@@ -217,16 +217,22 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &tensor,
       values.push_back(byte != 0);
     return cast<ElementsAttr>(DenseElementsAttr::get(type, values));
   }
-  bool isIndex = isa<IntegerType>(elementType) && bitWidth >= 32;
+  return elementsFromBytes(type, ArrayRef<char>(bytes.data(), bytes.size()),
+                           tensor.name().empty() ? "onnx_tensor"
+                                                 : tensor.name());
+}
+
+ElementsAttr elementsFromBytes(RankedTensorType type, ArrayRef<char> bytes,
+                               StringRef name) {
+  int64_t count = type.getNumElements();
+  bool isIndex = isa<IntegerType>(type.getElementType()) &&
+                 type.getElementTypeBitWidth() >= 32;
   if (count <= kMaxInlineElements ||
       (isIndex && count <= kMaxInlineIndexElements))
-    return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(
-        type, ArrayRef<char>(bytes.data(), bytes.size())));
-  std::string blobName = tensor.name().empty() ? "onnx_tensor" : tensor.name();
+    return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(type, bytes));
   return cast<ElementsAttr>(DenseResourceElementsAttr::get(
-      type, blobName,
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(
-          ArrayRef<char>(bytes.data(), bytes.size()), /*align=*/16)));
+      type, name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));
 }
 
 } // namespace mlir::paso::onnx_import

@@ -520,9 +520,16 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   return call;
 }
 
-/// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt.
+/// Constant right-hand sides already packed, by (weights, transposed ? 1 :
+/// 0): an unrolled recurrent layer multiplies by the same R at every step.
+using PackedWeights = DenseMap<std::pair<Value, unsigned>, Value>;
+
+/// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt. Packed weights
+/// are created before the first call that uses them, which precedes every
+/// later one.
 std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
-                                     const GemmPlan &shapeOnly) {
+                                     const GemmPlan &shapeOnly,
+                                     PackedWeights &packedWeights) {
   int64_t tileRows = shapeOnly.mr;
   Value lhs = op.getLhs(), rhs = op.getRhs(), bias = op.getBias();
   if (!isStaticF32(lhs) || !isStaticF32(rhs) || !isStaticF32(op) ||
@@ -551,14 +558,18 @@ std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
   d[PASO_GEMM_LDC] = n;
   call.a = lhs;
   call.b = rhs;
-  if (std::optional<SmallVector<float>> weights = readF32Constant(rhs)) {
-    call.b = packPanels(
-        b, rhs.getLoc(), n, k, shapeOnly.nr,
-        [&](int64_t col, int64_t row) {
-          return transposed ? (*weights)[col * k + row]
-                            : (*weights)[row * n + col];
-        },
-        "packed_weights");
+  Value &packed = packedWeights[{rhs, transposed ? 1u : 0u}];
+  if (!packed)
+    if (std::optional<SmallVector<float>> weights = readF32Constant(rhs))
+      packed = packPanels(
+          b, rhs.getLoc(), n, k, shapeOnly.nr,
+          [&](int64_t col, int64_t row) {
+            return transposed ? (*weights)[col * k + row]
+                              : (*weights)[row * n + col];
+          },
+          "packed_weights");
+  if (packed) {
+    call.b = packed;
     d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
     call.shape.bPrepacked = true;
     call.algorithm = m <= tileRows / 3 ? "gemm, row at a time, packed weights"
@@ -800,6 +811,7 @@ struct PasoCallCpuKernelsPass
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;
     DenseMap<Operation *, ConcatSlot> slots;
+    PackedWeights packedWeights;
     module.walk([&](Operation *op) {
       if (isa<ConvOp, FusedConvOp, FusedMatMulOp, MaxPoolOp, MatMulOp,
               TransposeOp, ConcatOp, SoftmaxOp, LayerNormOp>(op))
@@ -863,7 +875,7 @@ struct PasoCallCpuKernelsPass
       else if (isa<SoftmaxOp, LayerNormOp>(op))
         call = planRows(op);
       else
-        call = planMatMul(b, cast<FusedMatMulOp>(op), tile);
+        call = planMatMul(b, cast<FusedMatMulOp>(op), tile, packedWeights);
       if (!call)
         continue;
       auto slot = slots.find(op);

@@ -84,6 +84,25 @@ func.func @matmul_transposed_input(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> 
 
 // -----
 
+// Products with the same constant right-hand side (an unrolled recurrent
+// layer's R at every step) share one packed copy, made before the first.
+// CHECK-LABEL: func @shared_weights
+// CHECK: %[[PACKED:.*]] = paso.constant dense_resource<packed_weights{{.*}}> : tensor<128xf32>
+// CHECK-NOT: packed_weights
+// CHECK: bufferization.to_buffer %[[PACKED]]
+// CHECK: call @paso_gemm_f32(
+// CHECK-NOT: packed_weights
+// CHECK: bufferization.to_buffer %[[PACKED]]
+// CHECK: call @paso_gemm_f32(
+func.func @shared_weights(%h: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %r = paso.constant dense<0.5> : tensor<8x8xf32>
+  %a = paso.fused_matmul %h, %r {activation = "tanh", trans_rhs = true} : tensor<1x8xf32>, tensor<8x8xf32> -> tensor<1x8xf32>
+  %b = paso.fused_matmul %a, %r {activation = "tanh", trans_rhs = true} : tensor<1x8xf32>, tensor<8x8xf32> -> tensor<1x8xf32>
+  return %b : tensor<1x8xf32>
+}
+
+// -----
+
 // A product worth splitting: the cost model gives this 5x5 convolution all
 // four of the target's cores (at four, its 42 MB of traffic from DRAM is
 // as slow as the arithmetic), and blocks it for the 32 KiB L1 (kc 272) and

@@ -153,7 +153,8 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
       right-hand sides as B in panels of NR columns), so the run-time
-      kernel never repacks them.
+      kernel never repacks them. Products sharing a right-hand side (an
+      unrolled recurrent layer's R at every step) share one packed copy.
     - Convolutions read their input through an implicit im2col (padding
       included): no padded copy and no im2col buffer is materialised.
       1x1, stride-1, unpadded convolutions read the input directly.
