@@ -118,6 +118,23 @@ Value scalarBody(SinOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigne
 Value scalarBody(CosOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   return math::CosOp::create(b, loc, x[0]);
 }
+// The trigonometric and hyperbolic functions outside LLVM's intrinsics
+// become libm calls (convert-math-to-libm); the model needs only libm.
+#define PASO_MATH_BODY(OP, MATH_OP)                                            \
+  Value scalarBody(OP, OpBuilder &b, Location loc, ValueRange x,               \
+                   bool isUnsigned) {                                          \
+    return math::MATH_OP::create(b, loc, x[0]);                                \
+  }
+PASO_MATH_BODY(TanOp, TanOp)
+PASO_MATH_BODY(AsinOp, AsinOp)
+PASO_MATH_BODY(AcosOp, AcosOp)
+PASO_MATH_BODY(AtanOp, AtanOp)
+PASO_MATH_BODY(SinhOp, SinhOp)
+PASO_MATH_BODY(CoshOp, CoshOp)
+PASO_MATH_BODY(AsinhOp, AsinhOp)
+PASO_MATH_BODY(AcoshOp, AcoshOp)
+PASO_MATH_BODY(AtanhOp, AtanhOp)
+#undef PASO_MATH_BODY
 Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange x, bool isUnsigned) {
   // log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|)) to avoid
   // overflow for large x.
@@ -443,6 +460,11 @@ void mlir::paso::lowering::populateMathLoweringPatterns(
       ElementwiseLowering<ErfOp>, ElementwiseLowering<ReciprocalOp>,
       ElementwiseLowering<FloorOp>, ElementwiseLowering<CeilOp>,
       ElementwiseLowering<RoundOp>, ElementwiseLowering<ModOp>,
+      ElementwiseLowering<TanOp>, ElementwiseLowering<AsinOp>,
+      ElementwiseLowering<AcosOp>, ElementwiseLowering<AtanOp>,
+      ElementwiseLowering<SinhOp>, ElementwiseLowering<CoshOp>,
+      ElementwiseLowering<AsinhOp>, ElementwiseLowering<AcoshOp>,
+      ElementwiseLowering<AtanhOp>,
       ElementwiseLowering<FModOp>, ElementwiseLowering<ShiftLeftOp>,
       ElementwiseLowering<ShiftRightOp>,
       ElementwiseLowering<SinOp>, ElementwiseLowering<CosOp>,

@@ -53,6 +53,20 @@ LogicalResult convertMish(NodeImporter &node) {
   return c.bind(c.op<MulOp>({x, c.op<TanhOp>(c.op<SoftplusOp>(x))}));
 }
 
+/// Swish (opset 24): x * sigmoid(alpha * x).
+LogicalResult convertSwish(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X");
+  if (!x)
+    return failure();
+  float alpha = node.getFloat("alpha", 1.0f);
+  Value scaled =
+      alpha == 1.0f
+          ? x
+          : c.op<MulOp>({x, c.scalar(Composer::elementType(x), alpha)});
+  return c.bind(c.op<MulOp>({x, c.op<SigmoidOp>(scaled)}));
+}
+
 /// Softsign: x / (1 + |x|).
 LogicalResult convertSoftsign(NodeImporter &node) {
   Composer c(node);
@@ -177,6 +191,7 @@ void appendActivationConverters(SmallVectorImpl<OpConverter> &converters) {
       {"Selu", 6, convertSelu},
       {"Celu", 12, convertCelu},
       {"Mish", 18, convertMish},
+      {"Swish", 24, convertSwish},
       {"Softsign", 1, convertSoftsign},
       {"ThresholdedRelu", 10, convertThresholdedRelu},
       {"Shrink", 9, convertShrink},

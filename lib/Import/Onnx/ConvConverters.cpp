@@ -213,6 +213,66 @@ LogicalResult convertPool(NodeImporter &node) {
   return c.bind(pooling<OpTy>(c, x, fromWindow(*window), extra));
 }
 
+/// |x|^p, with the common p = 1 and p = 2 as one op.
+Value absPower(Composer &c, Value x, int64_t p) {
+  if (p == 1)
+    return c.op<AbsOp>(x);
+  if (p == 2)
+    return c.op<MulOp>({x, x});
+  return c.op<PowOp>({c.op<AbsOp>(x), c.scalar(Composer::elementType(x), p)});
+}
+
+Value root(Composer &c, Value x, int64_t p) {
+  if (p == 1)
+    return x;
+  if (p == 2)
+    return c.op<SqrtOp>(x);
+  return c.op<PowOp>({x, c.scalar(Composer::elementType(x), 1.0 / p)});
+}
+
+/// LpPool: (sum over the window of |x|^p)^(1/p), the sum being an average
+/// pool counting the zero padding, times the window size.
+LogicalResult convertLpPool(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X");
+  if (!x)
+    return failure();
+  int64_t p = node.getInt("p", 2);
+  if (p < 1)
+    return node.emitError() << "LpPool p must be >= 1, got " << p;
+  if (!node.has("kernel_shape"))
+    return node.emitError() << "pooling needs kernel_shape";
+  if (node.getInt("ceil_mode", 0) != 0)
+    return node.emitError() << "LpPool with ceil_mode is not supported";
+  FailureOr<Window> window =
+      readWindow(node, Composer::typeOf(x), node.getInts("kernel_shape"));
+  if (failed(window))
+    return failure();
+  int64_t size = 1;
+  for (int64_t k : window->kernel)
+    size *= k;
+  Value mean = pooling<AveragePoolOp>(
+      c, absPower(c, x, p), fromWindow(*window),
+      {node.boolAttr("ceil_mode", false),
+       node.boolAttr("count_include_pad", true)});
+  Value sum = c.op<MulOp>({mean, c.scalar(Composer::elementType(x), size)});
+  return c.bind(root(c, sum, p));
+}
+
+LogicalResult convertGlobalLpPool(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X");
+  if (!x)
+    return failure();
+  int64_t p = node.getInt("p", 2);
+  int64_t rank = Composer::typeOf(x).getRank();
+  if (p < 1 || rank < 3)
+    return node.emitError() << "GlobalLpPool needs p >= 1 and rank >= 3";
+  SmallVector<int64_t> spatial = llvm::to_vector(llvm::seq<int64_t>(2, rank));
+  return c.bind(
+      root(c, c.reduce<ReduceSumOp>(absPower(c, x, p), spatial, true), p));
+}
+
 //===--- ConvTranspose ------------------------------------------------------===//
 
 /// `x` with `stride - 1` zeros between neighbours along dim `axis`.
@@ -395,6 +455,8 @@ void appendConvConverters(SmallVectorImpl<OpConverter> &converters) {
       {"ConvTranspose", 1, convertConvTranspose},
       {"MaxPool", 1, convertPool<MaxPoolOp>},
       {"AveragePool", 1, convertPool<AveragePoolOp>},
+      {"LpPool", 2, convertLpPool},
+      {"GlobalLpPool", 2, convertGlobalLpPool},
   });
 }
 

@@ -260,6 +260,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendLayoutConverters(list);
     appendConvConverters(list);
     appendControlFlowConverters(list);
+    appendGeneratorConverters(list);
     appendRecurrentConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <

@@ -183,6 +183,25 @@ LogicalResult convertMeanVarianceNormalization(NodeImporter &node) {
   return c.bind(c.op<DivOp>({c.op<SubOp>({x, mean}), deviation}));
 }
 
+/// RMSNormalization (opset 23): x / sqrt(mean(x^2 over [axis, rank)) + eps)
+/// * scale.
+LogicalResult convertRMSNormalization(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X"), scale = c.input(1, "scale");
+  if (!x || !scale)
+    return failure();
+  int64_t rank = Composer::typeOf(x).getRank();
+  FailureOr<int64_t> axis = node.normalizeAxis(node.getInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
+  Type element = Composer::elementType(x);
+  Value meanSquare = c.reduce<ReduceMeanOp>(c.op<MulOp>({x, x}), axes, true);
+  Value rms = c.op<SqrtOp>(c.op<AddOp>(
+      {meanSquare, c.scalar(element, node.getFloat("epsilon", 1e-5f))}));
+  return c.bind(c.op<MulOp>({c.op<DivOp>({x, rms}), scale}));
+}
+
 /// `v` (one value per channel) shaped to broadcast against an N x C x ...
 /// tensor of rank `rank`.
 Value perChannel(Composer &c, Value v, int64_t rank) {
@@ -268,6 +287,7 @@ void appendNormalizationConverters(SmallVectorImpl<OpConverter> &converters) {
       {"Hardmax", 13, convertHardmax<false>},
       {"LpNormalization", 1, convertLpNormalization},
       {"MeanVarianceNormalization", 9, convertMeanVarianceNormalization},
+      {"RMSNormalization", 23, convertRMSNormalization},
       {"InstanceNormalization", 6, convertInstanceNormalization},
       {"GroupNormalization", 18, convertGroupNormalization<true>},
       {"GroupNormalization", 21, convertGroupNormalization<false>},

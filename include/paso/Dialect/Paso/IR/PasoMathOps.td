@@ -42,6 +42,15 @@ def Paso_RoundOp : Paso_UnaryOp<"round", "Round (opsets 11+)",
                                 "x rounded to the nearest integer, halves to even">;
 def Paso_SinOp : Paso_UnaryOp<"sin", "Sin", "sin(x)">;
 def Paso_CosOp : Paso_UnaryOp<"cos", "Cos", "cos(x)">;
+def Paso_TanOp : Paso_UnaryOp<"tan", "Tan", "tan(x)">;
+def Paso_AsinOp : Paso_UnaryOp<"asin", "Asin", "asin(x)">;
+def Paso_AcosOp : Paso_UnaryOp<"acos", "Acos", "acos(x)">;
+def Paso_AtanOp : Paso_UnaryOp<"atan", "Atan", "atan(x)">;
+def Paso_SinhOp : Paso_UnaryOp<"sinh", "Sinh", "sinh(x)">;
+def Paso_CoshOp : Paso_UnaryOp<"cosh", "Cosh", "cosh(x)">;
+def Paso_AsinhOp : Paso_UnaryOp<"asinh", "Asinh", "asinh(x)">;
+def Paso_AcoshOp : Paso_UnaryOp<"acosh", "Acosh", "acosh(x)">;
+def Paso_AtanhOp : Paso_UnaryOp<"atanh", "Atanh", "atanh(x)">;
 def Paso_SoftplusOp : Paso_UnaryOp<"softplus", "Softplus", "log(1 + exp(x))">;
 def Paso_HardSwishOp
     : Paso_UnaryOp<"hard_swish", "HardSwish (opset 14)",
