@@ -211,9 +211,71 @@ def long_tail():
     return make(nodes, [f32("x", [1, 8, 4, 4])], outputs, inits, opset=21)
 
 
+def detector_head():
+    """Post-processing and attention as exported models write them: TopK
+    over scores (smallest and largest), GatherElements/GatherND of the
+    chosen boxes, a ScatterND into fixed slots and a ScatterElements with
+    an add reduction (constant indices), Einsum attention, NonZero of a
+    constant mask, and LayerNormalization's Mean/InvStdDev outputs."""
+    rng = np.random.default_rng(5)
+    inits = [
+        numpy_helper.from_array(np.array([5], np.int64), "k"),
+        numpy_helper.from_array(np.array([[0], [3], [5]], np.int64), "slots"),
+        numpy_helper.from_array(np.array([[0, 2, 2, 1]], np.int64), "cols"),
+        numpy_helper.from_array(
+            np.array([[1, 0, 1], [0, 0, 1]], np.float32), "mask"),
+        weights(rng, "wq", [8, 8]), weights(rng, "wk", [8, 8]),
+        weights(rng, "ln_s", [8], 1.0)]
+    nodes = [
+        helper.make_node("TopK", ["scores", "k"], ["top", "top_i"], axis=1),
+        helper.make_node("TopK", ["scores", "k"], ["low", "low_i"], axis=1,
+                         largest=0),
+        helper.make_node("Unsqueeze", ["top_i", "two"], ["top_i3"]),
+        helper.make_node("Expand", ["top_i3", "box_shape"], ["box_i"]),
+        helper.make_node("GatherElements", ["boxes", "box_i"], ["chosen"],
+                         axis=1),
+        helper.make_node("Unsqueeze", ["low_i", "two"], ["low_i3"]),
+        helper.make_node("GatherND", ["boxes", "low_i3"], ["low_boxes"],
+                         batch_dims=1),
+        helper.make_node("Squeeze", ["chosen", "zero"], ["chosen2"]),
+        helper.make_node("ScatterND", ["slotted_in", "slots", "updates"],
+                         ["slotted"]),
+        helper.make_node("ScatterElements", ["small", "cols", "small_upd"],
+                         ["added"], axis=1, reduction="add"),
+        helper.make_node("Einsum", ["seq", "wq"], ["q"],
+                         equation="btd,de->bte"),
+        helper.make_node("Einsum", ["seq", "wk"], ["kk"],
+                         equation="btd,de->bte"),
+        helper.make_node("Einsum", ["q", "kk"], ["att"],
+                         equation="bqd,bkd->bqk"),
+        helper.make_node("NonZero", ["mask"], ["nz"]),
+        helper.make_node("LayerNormalization", ["seq", "ln_s"],
+                         ["ln", "ln_mean", "ln_inv"], axis=-1),
+    ]
+    inits += [numpy_helper.from_array(np.array([2], np.int64), "two"),
+              numpy_helper.from_array(np.array([0], np.int64), "zero"),
+              numpy_helper.from_array(np.array([1, 5, 4], np.int64),
+                                      "box_shape")]
+    inputs = [f32("scores", [1, 20]), f32("boxes", [1, 20, 4]),
+              f32("slotted_in", [6, 4]), f32("updates", [3, 4]),
+              f32("small", [1, 3]), f32("small_upd", [1, 4]),
+              f32("seq", [2, 6, 8])]
+    outputs = [f32("top", [1, 5]),
+               helper.make_tensor_value_info("top_i", TensorProto.INT64,
+                                             [1, 5]),
+               f32("low", [1, 5]), f32("chosen2", [5, 4]),
+               f32("low_boxes", [1, 5, 4]), f32("slotted", [6, 4]),
+               f32("added", [1, 3]), f32("att", [2, 6, 6]),
+               helper.make_tensor_value_info("nz", TensorProto.INT64, [2, 3]),
+               f32("ln", [2, 6, 8]), f32("ln_mean", [2, 6, 1]),
+               f32("ln_inv", [2, 6, 1])]
+    return make(nodes, inputs, outputs, inits, opset=18)
+
+
 MODELS = {"dbnet_detector": dbnet_detector, "audio_cnn": audio_cnn,
           "video_cnn": video_cnn, "if_on_input": if_on_input,
-          "loop_and_scan": loop_and_scan, "long_tail": long_tail}
+          "loop_and_scan": loop_and_scan, "long_tail": long_tail,
+          "detector_head": detector_head}
 
 
 def feeds_for(model, seed=0):

@@ -231,6 +231,70 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+/// `raw` (an integer index into a dim of `size`) as an index, negative
+/// values counting from the end.
+Value wrapIndex(OpBuilder &b, Location l, Value raw, int64_t size) {
+  Value index = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
+  Value negative = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                         index, indexConstant(b, l, 0));
+  return arith::SelectOp::create(
+      b, l, negative,
+      arith::AddIOp::create(b, l, index, indexConstant(b, l, size)), index);
+}
+
+struct GatherElementsLowering : OpConversionPattern<GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    int64_t axis = op.getAxis();
+    int64_t axisSize = cast<RankedTensorType>(data.getType()).getDimSize(axis);
+    Value result = indexedGeneric(
+        rewriter, op.getLoc(), op.getType(),
+        [&](OpBuilder &b, Location l, ArrayRef<Value> out) {
+          SmallVector<Value> source(out);
+          source[axis] = wrapIndex(
+              b, l, tensor::ExtractOp::create(b, l, indices, out), axisSize);
+          return tensor::ExtractOp::create(b, l, data, source);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GatherNDLowering : OpConversionPattern<GatherNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dataType = cast<RankedTensorType>(data.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    int64_t batch = op.getBatchDims();
+    int64_t tupleLength = indicesType.getShape().back();
+    int64_t leading = indicesType.getRank() - 1;
+    Value result = indexedGeneric(
+        rewriter, op.getLoc(), op.getType(),
+        [&](OpBuilder &b, Location l, ArrayRef<Value> out) {
+          // out = [batch dims, the other index dims, the slice dims].
+          SmallVector<Value> source(out.begin(), out.begin() + batch);
+          SmallVector<Value> tuple(out.begin(), out.begin() + leading);
+          tuple.push_back(Value());
+          for (int64_t m = 0; m < tupleLength; ++m) {
+            tuple.back() = indexConstant(b, l, m);
+            source.push_back(wrapIndex(
+                b, l, tensor::ExtractOp::create(b, l, indices, tuple),
+                dataType.getDimSize(batch + m)));
+          }
+          source.append(out.begin() + leading, out.end());
+          return tensor::ExtractOp::create(b, l, data, source);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct BroadcastToLowering : OpConversionPattern<BroadcastToOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -586,6 +650,7 @@ void mlir::paso::lowering::populateTensorLoweringPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLowering, TransposeLowering,
                ConcatLowering, SplitLowering, SliceLowering, GatherLowering,
+               GatherElementsLowering, GatherNDLowering,
                BroadcastToLowering, PadLowering, ResizeLowering,
                ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
                ReduceLowering<ReduceMeanOp, ReduceKind::Mean>,

@@ -3,8 +3,8 @@
 // DepthToSpace, SpaceToDepth and Tile are reshapes around a transpose or a
 // broadcast; Trilu and OneHot are selects against constant masks; CumSum is
 // a product with a constant triangular matrix (so it runs on the matrix
-// kernels rather than as a serial scan); Einsum is transposes and reshapes
-// around one batched matmul.
+// kernels rather than as a serial scan); Einsum is reductions, then
+// transposes and reshapes around one batched matmul per pair of operands.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,6 +199,191 @@ LogicalResult convertCumSum(NodeImporter &node) {
   return c.bind(c.transpose(c.reshape(product, movedShape), inverse));
 }
 
+//===--- Einsum ---------------------------------------------------------------===//
+
+/// A tensor with one label per dim.
+struct Labelled {
+  Value value;
+  std::string labels;
+};
+
+/// Sums `t` over the labels not in `keep`.
+Labelled sumOutExcept(Composer &c, Labelled t, StringRef keep) {
+  SmallVector<int64_t> axes;
+  std::string kept;
+  for (auto [i, label] : llvm::enumerate(t.labels)) {
+    if (keep.contains(label))
+      kept.push_back(label);
+    else
+      axes.push_back(i);
+  }
+  if (axes.empty())
+    return t;
+  return {c.reduce<ReduceSumOp>(t.value, axes, false), kept};
+}
+
+/// `t` transposed so that its labels read `order`.
+Value arrange(Composer &c, Labelled t, StringRef order) {
+  SmallVector<int64_t> perm;
+  for (char label : order)
+    perm.push_back(t.labels.find(label));
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return t.value;
+  return c.transpose(t.value, perm);
+}
+
+/// The product of two labelled tensors keeping the labels in `keep`: a
+/// batched matmul over [shared kept labels] x [A's own] x [B's own], the
+/// shared labels not kept being contracted.
+Labelled contract(Composer &c, Labelled a, Labelled b, StringRef keep,
+                  const llvm::DenseMap<char, int64_t> &sizes) {
+  std::string batch, contracted, aOwn, bOwn;
+  for (char label : a.labels) {
+    bool inB = b.labels.find(label) != std::string::npos;
+    if (inB)
+      (keep.contains(label) ? batch : contracted).push_back(label);
+    else
+      aOwn.push_back(label);
+  }
+  for (char label : b.labels)
+    if (a.labels.find(label) == std::string::npos)
+      bOwn.push_back(label);
+  auto product = [&](StringRef labels) {
+    int64_t p = 1;
+    for (char label : labels)
+      p *= sizes.lookup(label);
+    return p;
+  };
+  int64_t bt = product(batch), m = product(aOwn), k = product(contracted),
+          n = product(bOwn);
+  Value lhs = c.reshape(arrange(c, a, batch + aOwn + contracted), {bt, m, k});
+  Value rhs = c.reshape(arrange(c, b, batch + contracted + bOwn), {bt, k, n});
+  Value result = c.op<MatMulOp>({lhs, rhs});
+  std::string labels = batch + aOwn + bOwn;
+  SmallVector<int64_t> shape;
+  for (char label : labels)
+    shape.push_back(sizes.lookup(label));
+  return {c.reshape(result, shape), labels};
+}
+
+/// Einsum without diagonals: each operand is first summed over the labels
+/// no one else needs, then operands are contracted pairwise, left to
+/// right, and the result transposed to the output's order. Ellipses stand
+/// for the same leading dims in every operand.
+LogicalResult convertEinsum(NodeImporter &node) {
+  Composer c(node);
+  std::string equation;
+  for (char ch : node.getString("equation", ""))
+    if (ch != ' ')
+      equation.push_back(ch);
+  StringRef eq(equation);
+  auto [lhs, rhs] = eq.split("->");
+  bool explicitOutput = eq.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != node.numInputs())
+    return node.emitError() << "Einsum equation '" << equation << "' names "
+                            << terms.size() << " operands, the node has "
+                            << node.numInputs();
+  // Ellipsis dims get the labels '0'.., which equations cannot use.
+  int64_t ellipsisRank = 0;
+  SmallVector<Labelled> operands;
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    Value v = c.input(i, "Inputs");
+    if (!v)
+      return failure();
+    int64_t rank = Composer::typeOf(v).getRank();
+    int64_t letters = term.size() - (term.contains("...") ? 3 : 0);
+    ellipsisRank = std::max(ellipsisRank, rank - letters);
+    operands.push_back({v, term.str()});
+  }
+  if (ellipsisRank > 10)
+    return node.emitError() << "Einsum ellipsis covers too many dims";
+  std::string allEllipsis;
+  for (int64_t i = 0; i < ellipsisRank; ++i)
+    allEllipsis.push_back('0' + i);
+  auto expand = [&](StringRef term, int64_t rank) -> FailureOr<std::string> {
+    size_t dots = term.find("...");
+    int64_t letters = term.size() - (dots == StringRef::npos ? 0 : 3);
+    if (dots == StringRef::npos) {
+      if (letters != rank)
+        return failure();
+      return term.str();
+    }
+    int64_t count = rank - letters;
+    if (count < 0)
+      return failure();
+    return (term.take_front(dots) + StringRef(allEllipsis).take_back(count) +
+            term.drop_front(dots + 3))
+        .str();
+  };
+  llvm::DenseMap<char, int64_t> sizes;
+  llvm::StringMap<int> uses;
+  for (Labelled &operand : operands) {
+    ArrayRef<int64_t> shape = Composer::shapeOf(operand.value);
+    FailureOr<std::string> labels = expand(operand.labels, shape.size());
+    if (failed(labels))
+      return node.emitError() << "Einsum term '" << operand.labels
+                              << "' does not match its operand's rank "
+                              << shape.size();
+    operand.labels = *labels;
+    for (auto [d, label] : llvm::enumerate(operand.labels)) {
+      if (!llvm::isAlpha(label) && !llvm::isDigit(label))
+        return node.emitError() << "Einsum label '" << label
+                                << "' is not a letter";
+      if (llvm::count(operand.labels, label) > 1)
+        return node.emitError() << "Einsum diagonals (label '" << label
+                                << "' twice in one term) are not supported";
+      auto [it, inserted] = sizes.try_emplace(label, shape[d]);
+      if (!inserted && it->second != shape[d])
+        return node.emitError() << "Einsum label '" << label
+                                << "' has sizes " << it->second << " and "
+                                << shape[d]
+                                << " (broadcasting is not supported)";
+      ++uses[StringRef(&label, 1)];
+    }
+  }
+  std::string output;
+  if (explicitOutput) {
+    size_t dots = rhs.find("...");
+    output = dots == StringRef::npos
+                 ? rhs.str()
+                 : (rhs.take_front(dots) + allEllipsis +
+                    rhs.drop_front(dots + 3))
+                       .str();
+  } else {
+    // Implicit output: the ellipsis, then labels used once, sorted.
+    std::string once;
+    for (auto &entry : uses)
+      if (entry.second == 1 && llvm::isAlpha(entry.getKey()[0]))
+        once += entry.getKey();
+    llvm::sort(once);
+    output = allEllipsis + once;
+  }
+  for (char label : output)
+    if (!sizes.count(label))
+      return node.emitError() << "Einsum output label '" << label
+                              << "' is not in any input";
+  // Which labels each step must keep: the output's and later operands'.
+  auto needed = [&](size_t after) {
+    std::string keep = output;
+    for (size_t j = after; j < operands.size(); ++j)
+      keep += operands[j].labels;
+    return keep;
+  };
+  Labelled acc = sumOutExcept(c, operands[0], needed(1));
+  for (size_t j = 1; j < operands.size(); ++j) {
+    std::string keep = needed(j + 1);
+    Labelled next = sumOutExcept(c, operands[j], keep + acc.labels);
+    acc = sumOutExcept(c, acc, keep + next.labels);
+    acc = contract(c, acc, next, keep, sizes);
+    if (c.hasFailed())
+      return failure();
+  }
+  acc = sumOutExcept(c, acc, output);
+  return c.bind(arrange(c, acc, output));
+}
+
 } // namespace
 
 void appendLayoutConverters(SmallVectorImpl<OpConverter> &converters) {
@@ -209,6 +394,7 @@ void appendLayoutConverters(SmallVectorImpl<OpConverter> &converters) {
       {"Trilu", 14, convertTrilu},
       {"OneHot", 9, convertOneHot},
       {"CumSum", 11, convertCumSum},
+      {"Einsum", 12, convertEinsum},
   });
 }
 

@@ -76,12 +76,26 @@ LogicalResult convertIdentity(NodeImporter &node) {
   return failed(input) ? failure() : node.setOutputs(*input);
 }
 
-/// Inference-mode Dropout is the identity; its mask output is rejected.
+/// Inference-mode Dropout is the identity and its mask all true.
 LogicalResult convertDropout(NodeImporter &node) {
-  if (node.getInt("training_mode", 0) != 0 ||
-      (node.numInputs() > 2 && node.input(2)))
+  bool training = node.getInt("training_mode", 0) != 0;
+  if (node.numInputs() > 2 && node.input(2)) {
+    FailureOr<SmallVector<int64_t>> mode =
+        node.constantInts(2, "training_mode");
+    if (failed(mode))
+      return failure();
+    training = llvm::any_of(*mode, [](int64_t v) { return v != 0; });
+  }
+  if (training)
     return node.emitError() << "training-mode Dropout is not supported";
-  return convertIdentity(node);
+  FailureOr<Value> input = node.requiredInput(0, "data");
+  if (failed(input))
+    return failure();
+  auto maskType = cast<RankedTensorType>(input->getType())
+                      .clone(node.builder.getI1Type());
+  Value mask = node.constant(llvm::cast<ElementsAttr>(
+      DenseElementsAttr::get(maskType, true)));
+  return node.setOutputs({*input, mask});
 }
 
 template <typename OpTy>

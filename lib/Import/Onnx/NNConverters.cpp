@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "NodeImporter.h"
+#include "Composer.h"
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 
@@ -107,22 +107,38 @@ LogicalResult convertBatchNorm(NodeImporter &node) {
   return failed(result) ? failure() : node.setOutputs(*result);
 }
 
+/// LayerNormalization; the Mean and InvStdDev outputs, when the node
+/// names them, are computed beside the fused op by reductions.
 LogicalResult convertLayerNorm(NodeImporter &node) {
-  FailureOr<Value> input = node.requiredInput(0, "X");
-  FailureOr<Value> scale = node.requiredInput(1, "Scale");
-  if (failed(input) || failed(scale))
+  Composer c(node);
+  Value x = c.input(0, "X"), scale = c.input(1, "Scale");
+  if (!x || !scale)
     return failure();
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.getInt("axis", -1), node.inputType(0).getRank());
+  int64_t rank = Composer::typeOf(x).getRank();
+  FailureOr<int64_t> axis = node.normalizeAxis(node.getInt("axis", -1), rank);
   if (failed(axis))
     return failure();
-  SmallVector<Value> operands{*input, *scale};
+  float epsilon = node.getFloat("epsilon", 1e-5f);
+  SmallVector<Value> operands{x, scale};
   if (Value bias = node.input(2))
     operands.push_back(bias);
-  FailureOr<Value> result = node.create1<LayerNormOp>(
-      operands, {node.i64Attr("axis", *axis),
-                 node.f32Attr("epsilon", node.getFloat("epsilon", 1e-5f))});
-  return failed(result) ? failure() : node.setOutputs(*result);
+  SmallVector<Value> results{c.op<LayerNormOp>(
+      operands,
+      {node.i64Attr("axis", *axis), node.f32Attr("epsilon", epsilon)})};
+  auto wanted = [&](int i) {
+    return node.node.output_size() > i && !node.node.output(i).empty();
+  };
+  if (wanted(1) || wanted(2)) {
+    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
+    Value mean = c.reduce<ReduceMeanOp>(x, axes, true);
+    Value centred = c.op<SubOp>({x, mean});
+    Value variance =
+        c.reduce<ReduceMeanOp>(c.op<MulOp>({centred, centred}), axes, true);
+    Value invStdDev = c.op<ReciprocalOp>(c.op<SqrtOp>(c.op<AddOp>(
+        {variance, c.scalar(Composer::elementType(x), epsilon)})));
+    results.append({mean, invStdDev});
+  }
+  return c.bind(results);
 }
 
 LogicalResult convertLRN(NodeImporter &node) {

@@ -261,6 +261,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendConvConverters(list);
     appendControlFlowConverters(list);
     appendGeneratorConverters(list);
+    appendIndexingConverters(list);
     appendRecurrentConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <

@@ -73,3 +73,23 @@ func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> (tensor<4xui8>, ten
   %2 = paso.cast %a {to = f32} : tensor<4xui8> -> tensor<4xf32>
   return %0, %1, %2 : tensor<4xui8>, tensor<4xi1>, tensor<4xf32>
 }
+
+// -----
+
+// numpy's mod moves a remainder whose sign differs from the divisor's by
+// one divisor; shifts past the bit width give 0; round is roundeven.
+// CHECK-LABEL: func @remainders
+func.func @remainders(%a: tensor<4xi32>, %b: tensor<4xi32>, %s: tensor<4xui8>, %x: tensor<4xf32>) -> (tensor<4xi32>, tensor<4xui8>, tensor<4xf32>) {
+  // CHECK: %[[R:.*]] = arith.remsi
+  // CHECK: arith.cmpi ne, %[[R]]
+  // CHECK: arith.xori
+  // CHECK: %[[SUM:.*]] = arith.addi %[[R]]
+  // CHECK: arith.select %{{.*}}, %[[SUM]], %[[R]]
+  // CHECK: arith.cmpi uge
+  // CHECK: arith.shli
+  // CHECK: math.roundeven
+  %0 = paso.mod %a, %b : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  %1 = paso.shift_left %s, %s : tensor<4xui8>, tensor<4xui8> -> tensor<4xui8>
+  %2 = paso.round %x : tensor<4xf32>
+  return %0, %1, %2 : tensor<4xi32>, tensor<4xui8>, tensor<4xf32>
+}

@@ -81,3 +81,29 @@ func.func @reduce_mean(%x: tensor<2x3x4xf32>) -> tensor<2x1x1xf32> {
   %0 = paso.reduce_mean %x {axes = array<i64: 1, 2>, keepdims = true} : (tensor<2x3x4xf32>) -> tensor<2x1x1xf32>
   return %0 : tensor<2x1x1xf32>
 }
+
+// -----
+
+// GatherElements reads data at the output position with the axis index
+// replaced; GatherND reads each tuple entry from indices first.
+// CHECK-LABEL: func @gather_elements
+func.func @gather_elements(%t: tensor<2x8xf32>, %i: tensor<2x3xi64>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK: %[[RAW:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<2x3xi64>
+  // CHECK: arith.index_cast %[[RAW]]
+  // CHECK: arith.select
+  // CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<2x8xf32>
+  %0 = paso.gather_elements %t, %i {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @gather_nd
+func.func @gather_nd(%t: tensor<4x5x6xf32>, %i: tensor<3x2xi64>) -> tensor<3x6xf32> {
+  // CHECK: linalg.generic
+  // CHECK-COUNT-2: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<3x2xi64>
+  // CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<4x5x6xf32>
+  %0 = paso.gather_nd %t, %i {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}

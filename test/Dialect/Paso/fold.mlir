@@ -123,3 +123,17 @@ func.func @transpose_pairs(%x: tensor<1x2x3x4xf32>) -> (tensor<1x2x3x4xf32>, ten
   %b = paso.transpose %a {perm = array<i64: 0, 3, 2, 1>} : (tensor<1x3x2x4xf32>) -> tensor<1x4x2x3xf32>
   return %back, %b : tensor<1x2x3x4xf32>, tensor<1x4x2x3xf32>
 }
+
+// -----
+
+// Integer remainders fold (numpy's mod takes the divisor's sign).
+// CHECK-LABEL: func @fold_mod
+func.func @fold_mod() -> (tensor<2xi64>, tensor<2xi64>) {
+  // CHECK-DAG: paso.constant dense<[1, -1]> : tensor<2xi64>
+  // CHECK-DAG: paso.constant dense<[-3, 3]> : tensor<2xi64>
+  %a = paso.constant dense<[-7, 7]> : tensor<2xi64>
+  %b = paso.constant dense<[4, -4]> : tensor<2xi64>
+  %0 = paso.mod %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  %1 = paso.fmod %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  return %0, %1 : tensor<2xi64>, tensor<2xi64>
+}

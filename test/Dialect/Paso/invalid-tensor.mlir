@@ -114,3 +114,33 @@ func.func @broadcast_shape(%x: tensor<3xf32>) -> tensor<4xf32> {
   %0 = paso.broadcast_to %x {shape = array<i64: 4>} : (tensor<3xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// GatherElements indices have data's rank.
+func.func @gather_elements_rank(%x: tensor<2x8xf32>, %i: tensor<3xi64>) -> tensor<3xf32> {
+  // expected-error @below {{indices must have the rank of data}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.gather_elements %x, %i {axis = 0 : i64} : (tensor<2x8xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// GatherND tuples cannot index past data's rank.
+func.func @gather_nd_tuple(%x: tensor<4x5xf32>, %i: tensor<3x3xi64>) -> tensor<3xf32> {
+  // expected-error @below {{the index tuples are longer than data's rank after the batch dims}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.gather_nd %x, %i {batch_dims = 0 : i64} : (tensor<4x5xf32>, tensor<3x3xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// GatherND batch dims must agree.
+func.func @gather_nd_batch(%x: tensor<2x5xf32>, %i: tensor<3x1xi64>) -> tensor<3xf32> {
+  // expected-error @below {{data and indices differ in the batch dims}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.gather_nd %x, %i {batch_dims = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

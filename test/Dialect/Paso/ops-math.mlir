@@ -73,3 +73,21 @@ func.func @cast(%x: tensor<2x3xf32>) -> tensor<2x3xi64> {
   %0 = paso.cast %x {to = i64} : tensor<2x3xf32> -> tensor<2x3xi64>
   return %0 : tensor<2x3xi64>
 }
+
+// -----
+
+// Rounding, remainders, shifts and the inverse/hyperbolic functions.
+// CHECK-LABEL: func @arith_extras
+func.func @arith_extras(%x: tensor<4xf32>, %a: tensor<4xi32>, %s: tensor<4xui8>) -> (tensor<4xf32>, tensor<4xi32>, tensor<4xi32>, tensor<4xui8>, tensor<4xf32>) {
+  // CHECK: paso.round %{{.*}} : tensor<4xf32>
+  // CHECK: paso.mod %{{.*}}, %{{.*}} : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  // CHECK: paso.fmod %{{.*}}, %{{.*}} : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  // CHECK: paso.shift_right %{{.*}}, %{{.*}} : tensor<4xui8>, tensor<4xui8> -> tensor<4xui8>
+  // CHECK: paso.atanh %{{.*}} : tensor<4xf32>
+  %0 = paso.round %x : tensor<4xf32>
+  %1 = paso.mod %a, %a : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  %2 = paso.fmod %a, %a : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  %3 = paso.shift_right %s, %s : tensor<4xui8>, tensor<4xui8> -> tensor<4xui8>
+  %4 = paso.atanh %x : tensor<4xf32>
+  return %0, %1, %2, %3, %4 : tensor<4xf32>, tensor<4xi32>, tensor<4xi32>, tensor<4xui8>, tensor<4xf32>
+}

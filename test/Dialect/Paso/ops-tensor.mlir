@@ -66,3 +66,15 @@ func.func @resize_reduce(%x: tensor<1x8x8x8xf32>) -> (tensor<1x8x16x16xf32>, ten
   %3 = paso.argmax %x {axis = 1 : i64, keepdims = false, select_last_index = false} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8xi64>
   return %0, %1, %2, %3 : tensor<1x8x16x16xf32>, tensor<1x8x1x1xf32>, tensor<1x8xf32>, tensor<1x8x8xi64>
 }
+
+// -----
+
+// Per-element and tuple gathers.
+// CHECK-LABEL: func @gathers
+func.func @gathers(%x: tensor<2x8xf32>, %i: tensor<2x3xi64>, %d: tensor<4x5x6xf32>, %t: tensor<3x2xi64>) -> (tensor<2x3xf32>, tensor<3x6xf32>) {
+  // CHECK: paso.gather_elements %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  // CHECK: paso.gather_nd %{{.*}}, %{{.*}} {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+  %0 = paso.gather_elements %x, %i {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+  %1 = paso.gather_nd %d, %t {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<3x6xf32>
+}

@@ -339,6 +339,44 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult GatherElementsOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  RankedTensorType dataType = rankedType(adaptor.getData());
+  RankedTensorType indicesType = rankedType(adaptor.getIndices());
+  if (indicesType.getRank() != dataType.getRank())
+    return inferError(loc, "indices must have the rank of data");
+  if (failed(checkAxis(loc, adaptor.getAxis(), dataType.getRank())))
+    return failure();
+  types.push_back(dataType.clone(indicesType.getShape()));
+  return success();
+}
+
+LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  RankedTensorType dataType = rankedType(adaptor.getData());
+  RankedTensorType indicesType = rankedType(adaptor.getIndices());
+  int64_t batch = adaptor.getBatchDims();
+  int64_t indicesRank = indicesType.getRank();
+  if (indicesRank < 1 || batch < 0 || batch >= indicesRank ||
+      batch >= dataType.getRank())
+    return inferError(loc, "batch_dims must be below the ranks of data and "
+                           "indices");
+  int64_t k = indicesType.getShape().back();
+  if (ShapedType::isDynamic(k) || k < 1 || batch + k > dataType.getRank())
+    return inferError(loc, "the index tuples are longer than data's rank "
+                           "after the batch dims");
+  if (dataType.getShape().take_front(batch) !=
+      indicesType.getShape().take_front(batch))
+    return inferError(loc, "data and indices differ in the batch dims");
+  SmallVector<int64_t> shape(indicesType.getShape().drop_back());
+  llvm::append_range(shape, dataType.getShape().drop_front(batch + k));
+  types.push_back(dataType.clone(shape));
+  return success();
+}
+
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr data = foldableConstant(adaptor.getData());
   DenseElementsAttr indices = foldableConstant(adaptor.getIndices());

@@ -173,8 +173,9 @@ def Paso_LayerNormOp : Paso_Op<"layer_norm", [InferTypeOpAdaptor]> {
   let description = [{
     Normalises over dims `[axis, rank)` to zero mean and unit variance, then
     applies `scale` and the optional `bias` (both broadcastable to the
-    normalised shape). Mirrors ONNX LayerNormalization (opset 17; the Mean
-    and InvStdDev outputs are not supported). `axis` is non-negative.
+    normalised shape). Mirrors ONNX LayerNormalization (opset 17; its Mean
+    and InvStdDev outputs are imported as separate reductions). `axis` is
+    non-negative.
 
     Example:
 

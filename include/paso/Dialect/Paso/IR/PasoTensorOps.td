@@ -148,6 +148,47 @@ def Paso_GatherOp : Paso_Op<"gather", [InferTypeOpAdaptor]> {
   let hasFolder = 1;
 }
 
+def Paso_GatherElementsOp : Paso_Op<"gather_elements", [InferTypeOpAdaptor]> {
+  let summary = "take one element of `data` per index, along one axis";
+  let description = [{
+    `result[i] = data[i with dim axis replaced by indices[i]]`: the result
+    has the shape of `indices`, which has the rank of `data`. Negative
+    indices count from the end. Mirrors ONNX GatherElements (opsets 11,
+    13); `axis` is non-negative.
+
+    Example:
+
+    ```mlir
+    %y = paso.gather_elements %x, %i {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Paso_Tensor:$data, Paso_IndexTensor:$indices,
+                   I64Attr:$axis);
+  let results = (outs Paso_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Paso_GatherNDOp : Paso_Op<"gather_nd", [InferTypeOpAdaptor]> {
+  let summary = "take slices of `data` at index tuples";
+  let description = [{
+    The last dim of `indices` holds tuples of `k` indices into the dims of
+    `data` after the first `batch_dims` (which `data` and `indices` share);
+    each tuple selects an element or a slice. The result shape is
+    `indices.shape[:-1] + data.shape[batch_dims + k:]`. Negative indices
+    count from the end. Mirrors ONNX GatherND (opsets 11, 12, 13).
+
+    Example:
+
+    ```mlir
+    %y = paso.gather_nd %x, %i {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+    ```
+  }];
+  let arguments = (ins Paso_Tensor:$data, Paso_IndexTensor:$indices,
+                   I64Attr:$batch_dims);
+  let results = (outs Paso_Tensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 def Paso_BroadcastToOp : Paso_Op<"broadcast_to", [InferTypeOpAdaptor]> {
   let summary = "numpy-style broadcast to a shape";
   let description = [{
