@@ -216,7 +216,8 @@ def detector_head():
     over scores (smallest and largest), GatherElements/GatherND of the
     chosen boxes, a ScatterND into fixed slots and a ScatterElements with
     an add reduction (constant indices), Einsum attention, NonZero of a
-    constant mask, and LayerNormalization's Mean/InvStdDev outputs."""
+    constant mask, LayerNormalization's Mean/InvStdDev outputs, and
+    GridSample (linear with border padding, cubic with reflection)."""
     rng = np.random.default_rng(5)
     inits = [
         numpy_helper.from_array(np.array([5], np.int64), "k"),
@@ -251,6 +252,11 @@ def detector_head():
         helper.make_node("NonZero", ["mask"], ["nz"]),
         helper.make_node("LayerNormalization", ["seq", "ln_s"],
                          ["ln", "ln_mean", "ln_inv"], axis=-1),
+        helper.make_node("GridSample", ["img", "grid"], ["warped"],
+                         mode="linear", padding_mode="border"),
+        helper.make_node("GridSample", ["img", "grid"], ["warped_cubic"],
+                         mode="cubic", padding_mode="reflection",
+                         align_corners=1),
     ]
     inits += [numpy_helper.from_array(np.array([2], np.int64), "two"),
               numpy_helper.from_array(np.array([0], np.int64), "zero"),
@@ -259,7 +265,8 @@ def detector_head():
     inputs = [f32("scores", [1, 20]), f32("boxes", [1, 20, 4]),
               f32("slotted_in", [6, 4]), f32("updates", [3, 4]),
               f32("small", [1, 3]), f32("small_upd", [1, 4]),
-              f32("seq", [2, 6, 8])]
+              f32("seq", [2, 6, 8]), f32("img", [1, 2, 5, 5]),
+              f32("grid", [1, 3, 4, 2])]
     outputs = [f32("top", [1, 5]),
                helper.make_tensor_value_info("top_i", TensorProto.INT64,
                                              [1, 5]),
@@ -268,8 +275,9 @@ def detector_head():
                f32("added", [1, 3]), f32("att", [2, 6, 6]),
                helper.make_tensor_value_info("nz", TensorProto.INT64, [2, 3]),
                f32("ln", [2, 6, 8]), f32("ln_mean", [2, 6, 1]),
-               f32("ln_inv", [2, 6, 1])]
-    return make(nodes, inputs, outputs, inits, opset=18)
+               f32("ln_inv", [2, 6, 1]), f32("warped", [1, 2, 3, 4]),
+               f32("warped_cubic", [1, 2, 3, 4])]
+    return make(nodes, inputs, outputs, inits, opset=20)
 
 
 MODELS = {"dbnet_detector": dbnet_detector, "audio_cnn": audio_cnn,

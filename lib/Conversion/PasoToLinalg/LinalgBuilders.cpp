@@ -258,4 +258,30 @@ Value indexToFloat(OpBuilder &b, Location loc, Value index, Type type) {
   return arith::SIToFPOp::create(b, loc, type, asInt);
 }
 
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// A generic over `type` whose body computes each element from the output
+/// indices (`linalg.index`), typically with tensor.extract.
+Value indexedGeneric(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> body) {
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(rank, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{},
+             ValueRange{emptyTensor(b, loc, type)}, maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               SmallVector<Value> indices;
+               for (int64_t d = 0; d < rank; ++d)
+                 indices.push_back(linalg::IndexOp::create(nb, l, d));
+               linalg::YieldOp::create(nb, l, body(nb, l, indices));
+             })
+      .getResult(0);
+}
+
 } // namespace mlir::paso::lowering

@@ -20,6 +20,15 @@ using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 /// `tensor.empty` of a static type.
 Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type);
 
+/// An index constant.
+Value indexConstant(OpBuilder &b, Location loc, int64_t value);
+
+/// A generic over `type` whose body computes each element from the output
+/// indices (`linalg.index`), typically with tensor.extract.
+Value indexedGeneric(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> body);
+
 /// A tensor of `type` filled with `scalar`.
 Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
                    Value scalar);

@@ -28,6 +28,7 @@ LogicalResult lowering::checkLowerableTypes(Operation *op) {
 
 void mlir::paso::populatePasoToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populateMathLoweringPatterns(patterns);
+  lowering::populateSamplingLoweringPatterns(patterns);
   lowering::populateNNLoweringPatterns(patterns);
   lowering::populateTensorLoweringPatterns(patterns);
   lowering::populateQuantLoweringPatterns(patterns);

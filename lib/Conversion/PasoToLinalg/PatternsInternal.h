@@ -12,6 +12,7 @@
 namespace mlir::paso::lowering {
 
 void populateMathLoweringPatterns(RewritePatternSet &patterns);
+void populateSamplingLoweringPatterns(RewritePatternSet &patterns);
 void populateNNLoweringPatterns(RewritePatternSet &patterns);
 void populateTensorLoweringPatterns(RewritePatternSet &patterns);
 void populateQuantLoweringPatterns(RewritePatternSet &patterns);

@@ -6,7 +6,8 @@
 // in-place update; their run-time-index form is rejected with a clear
 // error. TopK is k rounds of "the first maximum among the elements not yet
 // taken", exact for ties and infinities. NonZero's output shape depends on
-// its data, so only a constant input (folded here) compiles.
+// its data, so only a constant input (folded here) compiles. GridSample is
+// a paso op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -309,6 +310,35 @@ LogicalResult convertNonZero(NodeImporter &node) {
   return c.bind(c.reshape(c.i64s(flat), {rank, count}));
 }
 
+/// GridSample on 2-D images; opset 16 spells the modes bilinear/bicubic.
+LogicalResult convertGridSample(NodeImporter &node) {
+  Composer c(node);
+  Value x = c.input(0, "X"), grid = c.input(1, "grid");
+  if (!x || !grid)
+    return failure();
+  if (Composer::typeOf(x).getRank() != 4)
+    return node.emitError() << "GridSample is supported on 2-D images (rank "
+                               "4 input), got rank "
+                            << Composer::typeOf(x).getRank();
+  std::string mode =
+      node.getString("mode", node.opset < 20 ? "bilinear" : "linear");
+  if (mode == "bilinear")
+    mode = "linear";
+  else if (mode == "bicubic")
+    mode = "cubic";
+  std::string padding = node.getString("padding_mode", "zeros");
+  if (mode != "linear" && mode != "nearest" && mode != "cubic")
+    return node.emitError() << "unknown GridSample mode '" << mode << "'";
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return node.emitError() << "unknown GridSample padding_mode '" << padding
+                            << "'";
+  return c.bind(c.op<GridSampleOp>(
+      {x, c.cast(grid, Composer::elementType(x))},
+      {node.strAttr("mode", mode), node.strAttr("padding_mode", padding),
+       node.boolAttr("align_corners",
+                     node.getInt("align_corners", 0) != 0)}));
+}
+
 } // namespace
 
 void appendIndexingConverters(SmallVectorImpl<OpConverter> &converters) {
@@ -320,6 +350,7 @@ void appendIndexingConverters(SmallVectorImpl<OpConverter> &converters) {
       {"ScatterND", 11, convertScatterND},
       {"TopK", 1, convertTopK},
       {"NonZero", 9, convertNonZero},
+      {"GridSample", 16, convertGridSample},
   });
 }
 

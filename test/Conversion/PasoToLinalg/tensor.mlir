@@ -107,3 +107,17 @@ func.func @gather_nd(%t: tensor<4x5x6xf32>, %i: tensor<3x2xi64>) -> tensor<3x6xf
   %0 = paso.gather_nd %t, %i {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
 }
+
+// -----
+
+// Bilinear sampling with zero padding: two grid reads, four masked taps.
+// CHECK-LABEL: func @grid_sample
+func.func @grid_sample(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK-COUNT-2: tensor.extract %{{.*}} : tensor<1x3x3x2xf32>
+  // CHECK: math.floor
+  // CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<1x2x4x4xf32>
+  // CHECK-NOT: tensor.extract
+  %0 = paso.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}

@@ -144,3 +144,22 @@ func.func @gather_nd_batch(%x: tensor<2x5xf32>, %i: tensor<3x1xi64>) -> tensor<3
   %0 = paso.gather_nd %x, %i {batch_dims = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+// GridSample modes are ONNX's.
+func.func @grid_sample_mode(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32> {
+  // expected-error @below {{mode must be linear, nearest or cubic, got 'bilinear'}}
+  %0 = paso.grid_sample %x, %g {align_corners = false, mode = "bilinear", padding_mode = "zeros"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// The grid holds (x, y) pairs.
+func.func @grid_sample_grid(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  // expected-error @below {{grid_sample needs an N x C x H x W input and an N x Ho x Wo x 2 grid}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = paso.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}

@@ -78,3 +78,12 @@ func.func @gathers(%x: tensor<2x8xf32>, %i: tensor<2x3xi64>, %d: tensor<4x5x6xf3
   %1 = paso.gather_nd %d, %t {batch_dims = 0 : i64} : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
   return %0, %1 : tensor<2x3xf32>, tensor<3x6xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @grid_sample
+func.func @grid_sample(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32> {
+  // CHECK: paso.grid_sample %{{.*}}, %{{.*}} {align_corners = true, mode = "cubic", padding_mode = "reflection"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32>
+  %0 = paso.grid_sample %x, %g {align_corners = true, mode = "cubic", padding_mode = "reflection"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x2xf32>) -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}

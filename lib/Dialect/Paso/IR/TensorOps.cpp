@@ -377,6 +377,39 @@ LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  RankedTensorType inputType = rankedType(adaptor.getInput());
+  RankedTensorType gridType = rankedType(adaptor.getGrid());
+  if (inputType.getRank() != 4 || gridType.getRank() != 4 ||
+      gridType.getDimSize(3) != 2)
+    return inferError(loc, "grid_sample needs an N x C x H x W input and an "
+                           "N x Ho x Wo x 2 grid");
+  if (inputType.getDimSize(0) != gridType.getDimSize(0))
+    return inferError(loc, "input and grid differ in batch size");
+  types.push_back(inputType.clone({inputType.getDimSize(0),
+                                   inputType.getDimSize(1),
+                                   gridType.getDimSize(1),
+                                   gridType.getDimSize(2)}));
+  return success();
+}
+
+LogicalResult GridSampleOp::verify() {
+  if (!llvm::is_contained({"linear", "nearest", "cubic"}, getMode()))
+    return emitOpError("mode must be linear, nearest or cubic, got '")
+           << getMode() << "'";
+  if (!llvm::is_contained({"zeros", "border", "reflection"}, getPaddingMode()))
+    return emitOpError("padding_mode must be zeros, border or reflection, "
+                       "got '")
+           << getPaddingMode() << "'";
+  if (getInput().getType().getElementType() !=
+      getGrid().getType().getElementType())
+    return emitOpError("input and grid element types differ");
+  return success();
+}
+
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   DenseElementsAttr data = foldableConstant(adaptor.getData());
   DenseElementsAttr indices = foldableConstant(adaptor.getIndices());

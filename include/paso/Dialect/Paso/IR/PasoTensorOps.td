@@ -189,6 +189,32 @@ def Paso_GatherNDOp : Paso_Op<"gather_nd", [InferTypeOpAdaptor]> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+def Paso_GridSampleOp : Paso_Op<"grid_sample", [InferTypeOpAdaptor]> {
+  let summary = "sample an image at the points of a grid";
+  let description = [{
+    `input` is N x C x H x W and `grid` N x Ho x Wo x 2, holding (x, y)
+    positions normalised to [-1, 1]; the result is N x C x Ho x Wo. `mode`
+    is `linear`, `nearest` or `cubic` (Keys, alpha = -0.75);
+    `padding_mode` is `zeros`, `border` or `reflection`; `align_corners`
+    says whether -1 and 1 are the centres of the corner pixels (else their
+    outer edges). Mirrors ONNX GridSample (opsets 16, 20, 22) for 2-D
+    images; opset 16's `bilinear`/`bicubic` are renamed at import.
+
+    Example:
+
+    ```mlir
+    %y = paso.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"}
+         : (tensor<1x3x8x8xf32>, tensor<1x4x4x2xf32>) -> tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Paso_FloatTensor:$input, Paso_FloatTensor:$grid,
+                   StrAttr:$mode, StrAttr:$padding_mode,
+                   BoolAttr:$align_corners);
+  let results = (outs Paso_FloatTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Paso_BroadcastToOp : Paso_Op<"broadcast_to", [InferTypeOpAdaptor]> {
   let summary = "numpy-style broadcast to a shape";
   let description = [{
