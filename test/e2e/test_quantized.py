@@ -418,3 +418,78 @@ def test_requantisation_matches_ort(paso_opt, tmp_path):
     feeds = {"x": np.arange(256, dtype=np.uint8)}
     np.testing.assert_array_equal(compiled.run(feeds)["y"],
                                   reference(path, feeds))
+
+
+def test_dynamic_quantize_lstm(paso_opt, tmp_path):
+    """ONNX Runtime's quantize_dynamic turns an LSTM into
+    com.microsoft.DynamicQuantizeLSTM (int8 W and R). PASO dequantises the
+    weights at import and runs the float LSTM: it equals the float layer
+    with the dequantised weights (checked against ONNX Runtime's LSTM) and
+    stays within the activation rounding of ONNX Runtime's own kernel,
+    which also quantises X and H per step."""
+    from onnxruntime.quantization import quantize_dynamic
+    rng = np.random.default_rng(11)
+    seq, batch, inp, hidden = 6, 2, 10, 8
+
+    def init(name, shape, scale):
+        return numpy_helper.from_array(
+            (rng.standard_normal(shape) * scale).astype(np.float32), name)
+    lstm_inits = [init("W", [2, 4 * hidden, inp], 0.3),
+                  init("R", [2, 4 * hidden, hidden], 0.3),
+                  init("B", [2, 8 * hidden], 0.1)]
+    node = helper.make_node("LSTM", ["x", "W", "R", "B"], ["y", "y_h", "y_c"],
+                            hidden_size=hidden, direction="bidirectional")
+    graph = helper.make_graph(
+        [node], "lstm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                       [seq, batch, inp])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                       [seq, 2, batch, hidden]),
+         helper.make_tensor_value_info("y_h", TensorProto.FLOAT,
+                                       [2, batch, hidden]),
+         helper.make_tensor_value_info("y_c", TensorProto.FLOAT,
+                                       [2, batch, hidden])],
+        lstm_inits)
+    float_model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 14)])
+    float_model.ir_version = 8
+    float_path = tmp_path / "lstm.onnx"
+    onnx.save(float_model, str(float_path))
+    path = tmp_path / "lstm.dynamic.onnx"
+    quantize_dynamic(str(float_path), str(path), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["LSTM"])
+    quantized = onnx.load(str(path))
+    assert "DynamicQuantizeLSTM" in {n.op_type for n in quantized.graph.node}
+
+    compiled = paso.load(paso.compile(path, output=tmp_path / "lstm.so"))
+    feeds = {"x": rng.standard_normal([seq, batch, inp]).astype(np.float32)}
+    got = compiled.run(feeds)
+
+    # The float layer with the dequantised weights, run by ONNX Runtime.
+    q = quantized.graph.node[[n.op_type for n in quantized.graph.node]
+                             .index("DynamicQuantizeLSTM")]
+    values = {t.name: numpy_helper.to_array(t)
+              for t in quantized.graph.initializer}
+
+    def dequantized(weight, scale, zero_point):
+        w = values[weight].astype(np.float32)
+        s = values[scale].astype(np.float32).reshape(2, 1, -1)
+        z = values[zero_point].astype(np.float32).reshape(2, 1, -1)
+        return ((w - z) * s).transpose(0, 2, 1)
+    w = dequantized(q.input[1], q.input[8], q.input[9])
+    r = dequantized(q.input[2], q.input[10], q.input[11])
+    twin = onnx.load(str(float_path))
+    for t in twin.graph.initializer:
+        if t.name in ("W", "R"):
+            t.CopyFrom(numpy_helper.from_array(w if t.name == "W" else r,
+                                               t.name))
+    twin_path = tmp_path / "lstm.dequantized.onnx"
+    onnx.save(twin, str(twin_path))
+    def run_ort(model_path):
+        return ort.InferenceSession(
+            str(model_path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    exact, ort_int8 = run_ort(twin_path), run_ort(path)
+    for name, want, int8 in zip(("y", "y_h", "y_c"), exact, ort_int8):
+        np.testing.assert_allclose(got[name], want, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+        assert np.abs(got[name] - int8).max() <= 0.02 * np.abs(int8).max(), name

@@ -262,6 +262,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendControlFlowConverters(list);
     appendGeneratorConverters(list);
     appendIndexingConverters(list);
+    appendQuantRecurrentConverters(list);
     appendRecurrentConverters(list);
     llvm::sort(list, [](const OpConverter &a, const OpConverter &b) {
       return std::make_pair(a.opType, a.sinceVersion) <

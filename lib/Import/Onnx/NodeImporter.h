@@ -216,6 +216,7 @@ void appendConvConverters(SmallVectorImpl<OpConverter> &converters);
 void appendControlFlowConverters(SmallVectorImpl<OpConverter> &converters);
 void appendGeneratorConverters(SmallVectorImpl<OpConverter> &converters);
 void appendIndexingConverters(SmallVectorImpl<OpConverter> &converters);
+void appendQuantRecurrentConverters(SmallVectorImpl<OpConverter> &converters);
 void appendRecurrentConverters(SmallVectorImpl<OpConverter> &converters);
 
 /// Runs `converter` on the node. Nodes that are not quantisation-aware
