@@ -65,6 +65,15 @@ def random_inputs(model_inputs, seed=0):
     return feeds
 
 
+def ort_outputs(path, feeds):
+    """ONNX Runtime's outputs of the model at `path`, by name."""
+    import onnxruntime as ort
+    session = ort.InferenceSession(str(path),
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds)))
+
+
 def run_on_aarch64(runner, so_path, feeds, workdir):
     """Runs `so_path` under qemu with `feeds`; returns {name: array}."""
     args = list(runner) + [str(so_path), "--output-dir", str(workdir)]

@@ -5,11 +5,10 @@ inputs: on the host and as rpi4 builds under qemu. Weights are random:
 these prove the arithmetic, not accuracy."""
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import paso, run_on_aarch64
+from conftest import ort_outputs, paso, run_on_aarch64
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -295,13 +294,6 @@ def feeds_for(model, seed=0):
     return feeds
 
 
-def reference(path, feeds):
-    session = ort.InferenceSession(str(path),
-                                   providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(None, feeds)))
-
-
 def assert_matches(got, want, what):
     for name, expected in want.items():
         actual = got[name]
@@ -330,7 +322,7 @@ def test_host(model_file, paso_opt, tmp_path):
         feeds = feeds_for(model, seed)
         if name == "if_on_input":
             feeds["x"] = np.abs(feeds["x"]) * (1 if seed == 0 else -1)
-        assert_matches(compiled.run(feeds), reference(path, feeds),
+        assert_matches(compiled.run(feeds), ort_outputs(path, feeds),
                        f"{name} (seed {seed})")
 
 
@@ -340,7 +332,7 @@ def test_rpi4_under_qemu(model_file, paso_opt, tmp_path, aarch64_runner):
     so = paso.compile(path, target="rpi4", output=tmp_path / f"{name}.so")
     feeds = feeds_for(model)
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
-    want = reference(path, feeds)
+    want = ort_outputs(path, feeds)
     got = {n: np.load(tmp_path / f"{n}.npy") for n in want}
     assert_matches(got, want, f"{name} rpi4")
 

@@ -15,12 +15,11 @@ import subprocess
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import paso
-from conftest import run_on_aarch64
+from conftest import ort_outputs, run_on_aarch64
 from test_models import assert_matches
 
 RNG = np.random.default_rng(11)
@@ -159,13 +158,6 @@ def feeds_for(model):
     return feeds
 
 
-def reference(path, feeds):
-    session = ort.InferenceSession(str(path),
-                                   providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(None, feeds)))
-
-
 def build(name, tmp_path):
     """(model to compile, model ONNX Runtime runs)."""
     if name == "crnn_lstm":
@@ -186,7 +178,7 @@ def test_host(name, paso_opt, tmp_path):
     path, ref_path = build(name, tmp_path)
     model = paso.load(paso.compile(path, output=tmp_path / f"{name}.so"))
     feeds = feeds_for(model)
-    assert_matches(model.run(feeds), reference(ref_path, feeds), name)
+    assert_matches(model.run(feeds), ort_outputs(ref_path, feeds), name)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -198,7 +190,7 @@ def test_rpi4_under_qemu(name, paso_opt, tmp_path, aarch64_runner):
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
     got = {info.name: np.load(tmp_path / f"{info.name}.npy")
            for info in host.outputs}
-    assert_matches(got, reference(ref_path, feeds), f"rpi4 {name}")
+    assert_matches(got, ort_outputs(ref_path, feeds), f"rpi4 {name}")
 
 
 def test_lstm_projection_on_gemm_kernel(paso_opt, tmp_path):
