@@ -23,14 +23,19 @@ using namespace mlir;
 using namespace mlir::paso;
 namespace cl = llvm::cl;
 
-static cl::OptionCategory pasoCategory("PASO compiler options (ONNX input)");
+// PASO's options, in the groups `paso-opt --help` shows them in.
+static cl::OptionCategory inputCategory("Input");
+static cl::OptionCategory targetCategory("Target");
+static cl::OptionCategory optimisationCategory("Optimisation");
+static cl::OptionCategory outputCategory("Output");
+static cl::OptionCategory reportCategory("Report");
 
 static cl::opt<std::string>
     targetName("target", cl::desc("Target to compile for: a built-in name "
                                   "(see --print-targets) or a .json target "
                                   "file (docs/targets.md)"),
                cl::value_desc("name"), cl::init("host"),
-               cl::cat(pasoCategory));
+               cl::cat(targetCategory));
 
 static cl::opt<std::string>
     emitName("emit",
@@ -38,43 +43,44 @@ static cl::opt<std::string>
                       "paso (imported and canonicalised), linalg, llvm, asm, "
                       "obj, so, tflite, ptx. Default: implied by the -o "
                       "extension (.so, .o, .s, .ll, .tflite, .ptx), else paso"),
-             cl::value_desc("stage"), cl::init("paso"), cl::cat(pasoCategory));
+             cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
 static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Static shape for a model input, NAME:DIMS such as "
                          "data:1x3x224x224 (repeatable)"),
-                cl::value_desc("name:dims"), cl::cat(pasoCategory));
+                cl::value_desc("name:dims"), cl::cat(inputCategory));
 
 static cl::opt<unsigned>
     optLevel("O", cl::Prefix, cl::ZeroOrMore,
              cl::desc("Optimisation level: -O0 is the straight lowering for "
                       "debugging, -O2/-O3 (default 3) optimise"),
-             cl::init(3), cl::cat(pasoCategory));
+             cl::value_desc("N"), cl::init(3),
+             cl::cat(optimisationCategory));
 
 static cl::opt<std::string> reportPath(
     "report",
     cl::desc("Write what each graph pass changed, the fused groups, the "
              "arena plan and every kernel's ONNX origin: JSON to FILE, or "
              "readable text to stdout with -"),
-    cl::value_desc("file"), cl::cat(pasoCategory));
+    cl::value_desc("file"), cl::cat(reportCategory));
 
 static cl::opt<bool> printTargetsFlag(
     "print-targets", cl::desc("List the built-in targets with their "
                               "parameters and exit"),
-    cl::cat(pasoCategory));
+    cl::cat(targetCategory));
 
 static cl::opt<bool> printOnnxOpsFlag(
     "print-onnx-ops",
     cl::desc("List the ONNX ops the importer converts, with their opsets, "
              "and exit"),
-    cl::cat(pasoCategory));
+    cl::cat(inputCategory));
 
 static cl::opt<bool> checkFlag(
     "check",
     cl::desc("List every node of the model that will not compile, with the "
              "reason, in one pass and without compiling; exit 1 if any"),
-    cl::cat(pasoCategory));
+    cl::cat(inputCategory));
 
 static bool hasOnnxExtension(StringRef path) {
   return llvm::sys::path::extension(path).equals_insensitive(".onnx");
@@ -87,8 +93,116 @@ static bool optionGiven(StringRef name) {
   return it != options.end() && it->second->getNumOccurrences() > 0;
 }
 
+/// `paso-opt --help` for models: PASO's own options only, by group. The
+/// thousand LLVM and MLIR options stay behind --help-mlir.
+static void printPasoHelp(llvm::raw_ostream &os) {
+  os << "PASO: ahead-of-time compiler for ONNX models on edge devices\n\n"
+        "USAGE: paso-opt MODEL.onnx [options] -o OUTPUT\n"
+        "       paso-opt FILE.mlir [mlir-opt options]   (pass driver, lit)\n\n"
+        "  -o FILE                           output; its extension (.so, .o, "
+        ".s, .ll)\n"
+        "                                    picks --emit\n";
+  auto &registered = cl::getRegisteredOptions();
+  auto print = [&](cl::Option *option) {
+    std::string flag =
+        option->ArgStr.size() == 1 ? "-" : "--";
+    flag += option->ArgStr.str();
+    StringRef value = option->ValueStr;
+    if (value.empty() && option->getValueExpectedFlag() == cl::ValueRequired)
+      value = "value";
+    if (!value.empty())
+      flag += (option->getFormattingFlag() == cl::Prefix ? "<" : "=<") +
+              value.str() + ">";
+    os << "  " << flag;
+    // The description, wrapped at 80 columns beside the flag.
+    size_t column = 2 + flag.size();
+    if (column >= 36) {
+      os << "\n";
+      column = 0;
+    }
+    StringRef rest = option->HelpStr.trim();
+    if (rest.empty())
+      os << "\n";
+    while (!rest.empty()) {
+      size_t cut = rest.size() <= 44 ? rest.size() : rest.rfind(' ', 44);
+      if (cut == StringRef::npos || cut == 0)
+        cut = std::min<size_t>(44, rest.size());
+      os.indent(36 - column) << rest.take_front(cut).rtrim() << "\n";
+      rest = rest.drop_front(cut).ltrim();
+      column = 0;
+    }
+  };
+  auto byName = [&](auto keep) {
+    SmallVector<cl::Option *> options;
+    for (auto &entry : registered)
+      if (keep(entry.first, entry.second) &&
+          !llvm::is_contained(options, entry.second))
+        options.push_back(entry.second);
+    llvm::sort(options, [](cl::Option *a, cl::Option *b) {
+      return a->ArgStr < b->ArgStr;
+    });
+    return options;
+  };
+  for (cl::OptionCategory *category :
+       {&inputCategory, &targetCategory, &optimisationCategory,
+        &outputCategory, &reportCategory}) {
+    os << "\n" << category->getName() << ":\n";
+    for (cl::Option *option : byName([&](StringRef, cl::Option *o) {
+           return llvm::is_contained(o->Categories, category);
+         }))
+      print(option);
+  }
+  os << "\nTuning and tests (defined by the passes):\n";
+  for (cl::Option *option : byName([](StringRef name, cl::Option *) {
+         return name.starts_with("paso-");
+       }))
+    print(option);
+  os << "\nGeneral:\n"
+        "  --help                            this list\n"
+        "  --help-mlir                       every option, MLIR's and LLVM's "
+        "included\n"
+        "  --version                         LLVM and PASO versions, ONNX "
+        "range\n"
+        "\nQuantisation options come with issue 13 (docs/quantization.md).\n";
+}
+
+/// What --help should print: PASO's list unless the pass driver (a .mlir
+/// input) or --help-mlir asks for the full one.
+enum class HelpRequest { None, Paso, Full };
+
+static HelpRequest helpRequested(int argc, char **argv) {
+  HelpRequest request = HelpRequest::None;
+  bool passDriver = false;
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if (arg == "--help-mlir" || arg == "-help-mlir" ||
+        arg == "--help-list-all")
+      return HelpRequest::Full;
+    if (arg == "--help" || arg == "-help" || arg == "-h")
+      request = HelpRequest::Paso;
+    if (!arg.starts_with("-") && arg.ends_with(".mlir"))
+      passDriver = true;
+  }
+  return request == HelpRequest::Paso && passDriver ? HelpRequest::Full
+                                                    : request;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  HelpRequest help = helpRequested(argc, argv);
+  if (help == HelpRequest::Paso) {
+    printPasoHelp(llvm::outs());
+    return 0;
+  }
+  // --help-mlir is LLVM's --help with every option listed.
+  SmallVector<char *> args(argv, argv + argc);
+  std::string fullHelp = "--help";
+  if (help == HelpRequest::Full)
+    for (char *&arg : args)
+      if (StringRef(arg).starts_with("--help-") || StringRef(arg) == "-help-mlir")
+        arg = fullHelp.data();
+  argc = args.size();
+  argv = args.data();
   DialectRegistry registry;
   registerPasoDialects(registry);
   registerPasoPasses();
