@@ -12,6 +12,7 @@
 
 #include "lld/Common/Driver.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -39,7 +40,10 @@ LogicalResult mlir::paso::linkSharedObject(llvm::StringRef objectPath,
       outputPath.str(), objectPath.str(), "--as-needed",
       "-z",         "noexecstack",      "-z",
       "relro",      "-z",               "now",
-      "--hash-style=gnu"};
+      "--hash-style=gnu",
+      // A program linked against the model records this name (found
+      // through its rpath), not the build directory's path.
+      ("-soname=" + llvm::sys::path::filename(outputPath)).str()};
   for (const char *library : {"libm.so.6", "libc.so.6"}) {
     for (const std::string &dir : libraryDirs(triple)) {
       std::string path = dir + "/" + library;
