@@ -10,6 +10,8 @@
 #include "paso/Pipelines/Report.h"
 #include "paso/Target/CPU/CpuBackend.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -104,11 +106,33 @@ static LogicalResult writeModelHeader(StringRef soPath,
   });
 }
 
-/// Object code for `stage` (asm, obj or so) from LLVM IR.
+/// `objectPath` as the one member of the static archive `archivePath`.
+static LogicalResult writeArchive(StringRef objectPath, StringRef archivePath,
+                                  Location loc) {
+  llvm::Expected<llvm::NewArchiveMember> member =
+      llvm::NewArchiveMember::getFile(objectPath, /*Deterministic=*/true);
+  if (!member)
+    return emitError(loc) << "cannot read the model's object: "
+                          << llvm::toString(member.takeError());
+  // The member keeps a reference to its name.
+  std::string memberName = (llvm::sys::path::stem(archivePath) + ".o").str();
+  member->MemberName = memberName;
+  std::vector<llvm::NewArchiveMember> members;
+  members.push_back(std::move(*member));
+  if (llvm::Error error = llvm::writeArchive(
+          archivePath, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+          /*Thin=*/false))
+    return emitError(loc) << "cannot write '" << archivePath
+                          << "': " << llvm::toString(std::move(error));
+  return success();
+}
+
+/// Object code for `stage` (asm, obj, so or archive) from LLVM IR.
 static LogicalResult emitCode(llvm::Module &llvmModule,
                               const CompileOptions &options,
                               const ModelInterface &interface, Location loc) {
-  if (options.stage != EmitStage::So)
+  if (options.stage != EmitStage::So && options.stage != EmitStage::Archive)
     return writeFile(options.outputPath, loc, [&](llvm::raw_pwrite_stream &os) {
       return emitMachineCode(llvmModule, options.target, options.optLevel,
                              options.stage == EmitStage::Asm, os, loc);
@@ -129,10 +153,30 @@ static LogicalResult emitCode(llvm::Module &llvmModule,
                                /*assembly=*/false, object, loc)))
       return failure();
   }
-  if (failed(linkSharedObject(objectPath, options.outputPath, options.target,
-                              loc)))
+  if (options.stage == EmitStage::Archive
+          ? failed(writeArchive(objectPath, options.outputPath, loc))
+          : failed(linkSharedObject(objectPath, options.outputPath,
+                                    options.target, loc)))
     return failure();
   return writeModelHeader(options.outputPath, interface, loc);
+}
+
+std::string mlir::paso::resolveModelTag(const CompileOptions &options,
+                                        StringRef modelName) {
+  if (!options.modelTag.empty())
+    return options.modelTag;
+  StringRef base = options.outputPath == "-"
+                       ? modelName
+                       : llvm::sys::path::stem(options.outputPath);
+  // libdet.so and libdet.a are the model "det".
+  if (base.size() > 3 && base.starts_with("lib"))
+    base = base.drop_front(3);
+  std::string tag;
+  for (char c : base)
+    tag += llvm::isAlnum(c) ? c : '_';
+  if (tag.empty() || llvm::isDigit(tag.front()))
+    tag.insert(tag.begin(), '_');
+  return tag;
 }
 
 /// Fails early when `path`'s directory cannot take the output.
@@ -219,6 +263,8 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   FailureOr<ModelInterface> interface = describeModelInterface(*module);
   if (failed(interface))
     return failure();
+  interface->tag = resolveModelTag(options, interface->modelName);
+  interface->exportShortNames = options.stage != EmitStage::Archive;
   if (failed(runPasses(*module, [&](OpPassManager &pm) {
         // Convolutions and fused matmuls the runtime's GEMM kernel runs
         // whole; the rest goes through linalg.

@@ -34,8 +34,8 @@ static constexpr StageName kStages[] = {
     {EmitStage::OnnxMlir, "onnx-mlir"}, {EmitStage::Paso, "paso"},
     {EmitStage::Linalg, "linalg"},      {EmitStage::Llvm, "llvm"},
     {EmitStage::Asm, "asm"},            {EmitStage::Obj, "obj"},
-    {EmitStage::So, "so"},              {EmitStage::TFLite, "tflite"},
-    {EmitStage::Ptx, "ptx"},
+    {EmitStage::So, "so"},              {EmitStage::Archive, "archive"},
+    {EmitStage::TFLite, "tflite"},      {EmitStage::Ptx, "ptx"},
 };
 
 std::optional<EmitStage> mlir::paso::parseEmitStage(llvm::StringRef name) {
@@ -64,6 +64,7 @@ std::optional<EmitStage> mlir::paso::emitStageForOutput(llvm::StringRef path) {
   llvm::StringRef extension = llvm::sys::path::extension(path);
   return llvm::StringSwitch<std::optional<EmitStage>>(extension)
       .Case(".so", EmitStage::So)
+      .Case(".a", EmitStage::Archive)
       .Case(".o", EmitStage::Obj)
       .Case(".s", EmitStage::Asm)
       .Case(".ll", EmitStage::Llvm)

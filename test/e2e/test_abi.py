@@ -38,16 +38,37 @@ def test_needs_only_libc_and_libm(paso_opt, tmp_path, target):
     assert ("AArch64" if target == "rpi4" else "X86-64") in machine
 
 
+ABI = {"paso_abi_version", "paso_model_name", "paso_target_name",
+       "paso_num_inputs", "paso_num_outputs", "paso_input_info",
+       "paso_output_info", "paso_arena_size", "paso_context_create",
+       "paso_context_destroy", "paso_run", "paso_status_string",
+       "paso_set_num_threads", "paso_get_num_threads"}
+
+
+def defined_globals(path, *flags):
+    symbols = readelf(*flags, "--wide", path)
+    return {line.split()[-1] for line in symbols.splitlines()
+            if " GLOBAL " in line and " UND " not in line}
+
+
 def test_exports_only_the_abi(tiny):
-    symbols = readelf("--dyn-syms", "--wide", tiny)
-    defined = {line.split()[-1] for line in symbols.splitlines()
-               if " GLOBAL " in line and " UND " not in line}
-    assert defined == {
-        "paso_abi_version", "paso_model_name", "paso_target_name",
-        "paso_num_inputs", "paso_num_outputs", "paso_input_info",
-        "paso_output_info", "paso_arena_size", "paso_context_create",
-        "paso_context_destroy", "paso_run", "paso_status_string",
-        "paso_set_num_threads", "paso_get_num_threads"}
+    # The short names and the model's own (tagged by its file name).
+    assert defined_globals(tiny, "--dyn-syms") == \
+        ABI | {f"tiny_cnn_{name}" for name in ABI}
+    # Calls between ABI functions stay inside the model (-Bsymbolic), so a
+    # second model exporting the same short names cannot capture them.
+    assert "SYMBOLIC" in readelf("--dynamic", tiny)
+
+
+def test_static_archive_exports_only_tagged_names(paso_opt, tmp_path):
+    archive = paso.compile(EXAMPLE, output=tmp_path / "libdet.a",
+                           extra_args=["--model-tag=det"])
+    assert defined_globals(archive, "--symbols") == \
+        {f"det_{name}" for name in ABI}
+    header = (tmp_path / "libdet.h").read_text()
+    assert "paso_status det_paso_run(" in header
+    assert "#define paso_run det_paso_run" in header
+    assert "#define PASO_DET_INPUT_0_NAME \"image\"" in header
 
 
 def test_weights_are_read_only(tiny):

@@ -14,6 +14,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -41,8 +42,9 @@ static cl::opt<std::string>
     emitName("emit",
              cl::desc("Stage to stop at and print: onnx-mlir (as imported), "
                       "paso (imported and canonicalised), linalg, llvm, asm, "
-                      "obj, so, tflite, ptx. Default: implied by the -o "
-                      "extension (.so, .o, .s, .ll, .tflite, .ptx), else paso"),
+                      "obj, so, archive, tflite, ptx. Default: implied by "
+                      "the -o extension (.so, .a, .o, .s, .ll, .tflite, "
+                      ".ptx), else paso"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
 static cl::list<std::string>
@@ -57,6 +59,13 @@ static cl::opt<unsigned>
                       "debugging, -O2/-O3 (default 3) optimise"),
              cl::value_desc("N"), cl::init(3),
              cl::cat(optimisationCategory));
+
+static cl::opt<std::string> modelTag(
+    "model-tag",
+    cl::desc("C identifier the model's own ABI names start with "
+             "(<tag>_paso_run), so that several models link into one "
+             "program; default: the output file's name"),
+    cl::value_desc("name"), cl::cat(outputCategory));
 
 static cl::opt<std::string> reportPath(
     "report",
@@ -99,8 +108,8 @@ static void printPasoHelp(llvm::raw_ostream &os) {
   os << "PASO: ahead-of-time compiler for ONNX models on edge devices\n\n"
         "USAGE: paso-opt MODEL.onnx [options] -o OUTPUT\n"
         "       paso-opt FILE.mlir [mlir-opt options]   (pass driver, lit)\n\n"
-        "  -o FILE                           output; its extension (.so, .o, "
-        ".s, .ll)\n"
+        "  -o FILE                           output; its extension (.so, .a, "
+        ".o, .s, .ll)\n"
         "                                    picks --emit\n";
   auto &registered = cl::getRegisteredOptions();
   auto print = [&](cl::Option *option) {
@@ -257,6 +266,16 @@ int main(int argc, char **argv) {
   }
   options.optLevel = optLevel;
   options.reportPath = reportPath;
+  if (!modelTag.empty()) {
+    StringRef tag = modelTag;
+    if (!llvm::isAlpha(tag.front()) && tag.front() != '_' ||
+        !llvm::all_of(tag, [](char c) { return llvm::isAlnum(c) || c == '_'; })) {
+      llvm::errs() << "paso-opt: error: --model-tag '" << tag
+                   << "' is not a C identifier\n";
+      return 1;
+    }
+    options.modelTag = modelTag;
+  }
   for (const std::string &text : inputShapes) {
     auto parsed = parseInputShape(text);
     if (!parsed) {

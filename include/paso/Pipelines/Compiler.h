@@ -32,7 +32,16 @@ struct CompileOptions {
   /// Where to write the optimisation report: empty for none, "-" for text
   /// on stdout, else a JSON file.
   std::string reportPath;
+  /// The C identifier the model's own ABI names start with
+  /// (`<tag>_paso_run`); empty: the output file's name, made an identifier.
+  std::string modelTag;
 };
+
+/// The tag `compileOnnxModel` uses for `options`: the given one, or the
+/// output file's stem without a `lib` prefix, other characters than
+/// [A-Za-z0-9_] made `_` (the model's name when writing to stdout).
+std::string resolveModelTag(const CompileOptions &options,
+                            llvm::StringRef modelName);
 
 /// Compiles `options.inputPath`; for `--emit=so` also writes model.h next
 /// to the shared object. Diagnostics go to `context`'s handler;

@@ -18,7 +18,19 @@
 namespace mlir::paso {
 
 /// The stages `paso-opt --emit=` can stop at, in pipeline order.
-enum class EmitStage { OnnxMlir, Paso, Linalg, Llvm, Asm, Obj, So, TFLite, Ptx };
+enum class EmitStage {
+  OnnxMlir,
+  Paso,
+  Linalg,
+  Llvm,
+  Asm,
+  Obj,
+  So,
+  /// A static archive (model.a) of one object, plus model.h.
+  Archive,
+  TFLite,
+  Ptx
+};
 
 /// Parses an `--emit` value; nullopt when unknown.
 std::optional<EmitStage> parseEmitStage(llvm::StringRef name);

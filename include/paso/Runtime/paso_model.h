@@ -18,8 +18,12 @@
 extern "C" {
 #endif
 
-/* 2: paso_tensor_info gained scale and zero_point (quantised tensors). */
-#define PASO_ABI_VERSION 2
+/* 2: paso_tensor_info gained scale and zero_point (quantised tensors).
+ * 3: every function is also exported as <tag>_<name> (the model's tag,
+ *    paso-opt --model-tag), and model.h maps the short names to those, so
+ *    that several models link into one program; static archives export
+ *    only the tagged names. */
+#define PASO_ABI_VERSION 3
 
 typedef enum paso_status {
   PASO_OK = 0,

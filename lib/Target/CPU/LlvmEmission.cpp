@@ -12,6 +12,7 @@
 #include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/IR/GlobalAlias.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -153,11 +154,25 @@ static void emitAbiTables(llvm::Module &module,
   builder.CreateRetVoid();
 }
 
+/// Adds `<tag>_paso_*` aliases of the ABI functions: the model's own names,
+/// which model.h maps the short ones to.
+static void addTaggedNames(llvm::Module &module, llvm::StringRef tag) {
+  for (llvm::StringRef name : kExportedSymbols) {
+    llvm::Function *function = module.getFunction(name);
+    if (!function || function->isDeclaration())
+      continue;
+    llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage,
+                              (tag + "_" + name).str(), function);
+  }
+}
+
 /// Gives internal linkage to every definition that is not part of the ABI,
-/// so the .so exports only paso_* functions and LLVM may inline freely.
-static void hideInternals(llvm::Module &module) {
-  auto exported = [](llvm::StringRef name) {
-    return llvm::is_contained(kExportedSymbols, name);
+/// so the .so exports only paso_* functions (and their tagged aliases) and
+/// LLVM may inline freely. Without `exportShortNames` only the tagged
+/// aliases stay visible.
+static void hideInternals(llvm::Module &module, bool exportShortNames) {
+  auto exported = [&](llvm::StringRef name) {
+    return exportShortNames && llvm::is_contained(kExportedSymbols, name);
   };
   for (llvm::Function &function : module)
     if (!function.isDeclaration() && !exported(function.getName()))
@@ -265,7 +280,8 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   (*runtime)->setTargetTriple(llvmModule->getTargetTriple());
   if (llvm::Linker::linkModules(*llvmModule, std::move(*runtime)))
     return emitError(loc) << "linking the model runtime failed";
-  hideInternals(*llvmModule);
+  addTaggedNames(*llvmModule, interface.tag);
+  hideInternals(*llvmModule, interface.exportShortNames);
   // The runtime was compiled for a generic CPU; code generation uses the
   // target's CPU and features for every function.
   setTargetAttributes(*llvmModule, target);

@@ -43,7 +43,10 @@ LogicalResult mlir::paso::linkSharedObject(llvm::StringRef objectPath,
       "--hash-style=gnu",
       // A program linked against the model records this name (found
       // through its rpath), not the build directory's path.
-      ("-soname=" + llvm::sys::path::filename(outputPath)).str()};
+      ("-soname=" + llvm::sys::path::filename(outputPath)).str(),
+      // Calls between the ABI functions stay inside this model even when
+      // another model exporting the same short names was loaded first.
+      "-Bsymbolic"};
   for (const char *library : {"libm.so.6", "libc.so.6"}) {
     for (const std::string &dir : libraryDirs(triple)) {
       std::string path = dir + "/" + library;

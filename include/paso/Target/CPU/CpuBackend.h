@@ -62,6 +62,13 @@ struct ModelInterface {
   std::string modelName;
   std::string targetName;
   std::vector<Tensor> inputs, outputs;
+  /// The C identifier this model's own ABI names start with
+  /// (`<tag>_paso_run`), so that several models live in one program.
+  std::string tag;
+  /// Whether the short `paso_*` names are exported too: yes for a shared
+  /// object (what dlopen users look up), no for a static archive, where
+  /// two models' short names would clash at link time.
+  bool exportShortNames = true;
 };
 
 /// Reads the interface from `@main` while it is still on tensors.
