@@ -8,9 +8,18 @@
 `paso.model_suite` writes the model suite the tests and benchmarks use.
 """
 
-from .compiler import CompileError, compile, find_paso_opt
-from .runtime import Model, PasoError, TensorInfo, load
+from .compiler import CompileError, compile, find_paso_opt, find_paso_run
 
 __version__ = "0.1.0"
 __all__ = ["compile", "load", "Model", "TensorInfo", "CompileError",
-           "PasoError", "find_paso_opt"]
+           "PasoError", "find_paso_opt", "find_paso_run"]
+
+# The runtime needs numpy; compiling does not, so it loads on first use.
+_RUNTIME_NAMES = {"load", "Model", "TensorInfo", "PasoError"}
+
+
+def __getattr__(name):
+    if name in _RUNTIME_NAMES:
+        from . import runtime
+        return getattr(runtime, name)
+    raise AttributeError(f"module 'paso' has no attribute '{name}'")

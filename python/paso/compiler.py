@@ -11,16 +11,29 @@ class CompileError(RuntimeError):
     """paso-opt rejected the model; the message is its diagnostics."""
 
 
-def find_paso_opt():
-    """paso-opt from $PASO_OPT, the build tree next to this package, or PATH."""
-    candidates = [os.environ.get("PASO_OPT"),
-                  os.path.join(os.path.dirname(__file__), "..", "..", "build",
-                               "bin", "paso-opt"),
-                  shutil.which("paso-opt")]
+def _find_tool(name, variable):
+    """`name` from $`variable`, the binaries the wheel ships with this
+    package, the build tree next to it (a source checkout), or PATH."""
+    here = os.path.dirname(__file__)
+    candidates = [os.environ.get(variable),
+                  os.path.join(here, "bin", name),
+                  os.path.join(here, "..", "..", "build", "bin", name),
+                  shutil.which(name)]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return os.path.abspath(candidate)
-    raise FileNotFoundError("paso-opt not found; set PASO_OPT or build PASO")
+    raise FileNotFoundError(f"{name} not found; set {variable}, install the "
+                            "paso wheel or build PASO")
+
+
+def find_paso_opt():
+    """paso-opt: $PASO_OPT, the wheel's, the build tree's, or PATH's."""
+    return _find_tool("paso-opt", "PASO_OPT")
+
+
+def find_paso_run():
+    """paso-run: $PASO_RUN, the wheel's, the build tree's, or PATH's."""
+    return _find_tool("paso-run", "PASO_RUN")
 
 
 def compile(onnx_path, target="host", output=None, input_shapes=None,
