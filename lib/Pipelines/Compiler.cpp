@@ -223,6 +223,14 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (options.stage == EmitStage::OnnxMlir)
     return print(*module);
   CompileReport report;
+  {
+    std::string modelName = llvm::sys::path::stem(options.inputPath).str();
+    if (auto name = (*module)->getAttrOfType<StringAttr>(
+            "paso.onnx.graph_name");
+        name && !name.getValue().empty())
+      modelName = name.str();
+    report.recordModel(modelName, options.target.name);
+  }
   if (options.optLevel > 0) {
     if (options.reportPath.empty()) {
       if (failed(runPasses(*module, buildGraphOptimizationPipeline)))
@@ -251,9 +259,15 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       report.writeText(llvm::outs());
       return success();
     }
+    // A .html report is the page people read; anything else is JSON.
+    bool html = llvm::sys::path::extension(options.reportPath)
+                    .equals_insensitive(".html");
     return writeFile(options.reportPath, fileLoc,
                      [&](llvm::raw_pwrite_stream &os) {
-                       report.writeJson(os);
+                       if (html)
+                         report.writeHtml(os);
+                       else
+                         report.writeJson(os);
                        return success();
                      });
   };

@@ -70,8 +70,8 @@ static cl::opt<std::string> modelTag(
 static cl::opt<std::string> reportPath(
     "report",
     cl::desc("Write what each graph pass changed, the fused groups, the "
-             "arena plan and every kernel's ONNX origin: JSON to FILE, or "
-             "readable text to stdout with -"),
+             "arena plan and every kernel's ONNX origin: a page to read if "
+             "FILE ends in .html, else JSON; readable text to stdout with -"),
     cl::value_desc("file"), cl::cat(reportCategory));
 
 static cl::opt<bool> printTargetsFlag(

@@ -44,8 +44,16 @@ public:
   /// Records the arena plan read from the lowered entry function.
   void recordArena(int64_t peak, int64_t naive);
 
+  /// Names the model and target the report is about.
+  void recordModel(llvm::StringRef model, llvm::StringRef target) {
+    modelName = model.str();
+    targetName = target.str();
+  }
+
   void writeJson(llvm::raw_ostream &os) const;
   void writeText(llvm::raw_ostream &os) const;
+  /// One self-contained HTML page (ReportHtml.cpp).
+  void writeHtml(llvm::raw_ostream &os) const;
 
 private:
   struct PassEntry {
@@ -67,6 +75,7 @@ private:
   std::vector<Kernel> kernels;
   std::vector<RuntimeKernel> runtimeKernels;
   int64_t arenaPeak = -1, arenaNaive = -1;
+  std::string modelName, targetName;
   std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
                        "above)";
 };
