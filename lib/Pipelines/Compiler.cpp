@@ -2,6 +2,8 @@
 
 #include "paso/Pipelines/Compiler.h"
 
+#include "Progress.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -27,6 +29,7 @@ mlir::paso::installOnnxDiagnosticHandler(MLIRContext &context,
   std::string tool = toolName.str(), input = inputPath.str();
   auto print = [tool, input](Location loc, StringRef severity,
                              StringRef message) {
+    clearProgressLine();
     llvm::errs() << tool << ": " << severity << ": " << input << ": ";
     std::string where = describeOnnxLocation(loc);
     if (!where.empty())
@@ -206,6 +209,8 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(checkWritable(options.outputPath, fileLoc)))
     return failure();
 
+  Progress progress("paso-opt", options.inputPath, 6);
+  progress.stage("importing");
   OwningOpRef<ModuleOp> module =
       importOnnxModel(options.inputPath, context, options.import);
   if (!module)
@@ -222,6 +227,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   };
   if (options.stage == EmitStage::OnnxMlir)
     return print(*module);
+  progress.stage("optimising the graph");
   CompileReport report;
   {
     std::string modelName = llvm::sys::path::stem(options.inputPath).str();
@@ -279,6 +285,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
     return failure();
   interface->tag = resolveModelTag(options, interface->modelName);
   interface->exportShortNames = options.stage != EmitStage::Archive;
+  progress.stage("choosing kernels, lowering to linalg");
   if (failed(runPasses(*module, [&](OpPassManager &pm) {
         // Convolutions and fused matmuls the runtime's GEMM kernel runs
         // whole; the rest goes through linalg.
@@ -293,6 +300,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (options.stage == EmitStage::Linalg)
     return failed(print(*module)) ? failure() : finishReport();
 
+  progress.stage("lowering to LLVM");
   if (failed(prepareEntryFunction(*module)) ||
       failed(runPasses(*module, [&](OpPassManager &pm) {
         buildCpuLoweringPipeline(pm, options.optLevel,
@@ -306,6 +314,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       report.recordArena(peak.getInt(), naive.getInt());
   }
   llvm::LLVMContext llvmContext;
+  progress.stage("optimising LLVM IR");
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule = translateToLLVMIR(
       *module, llvmContext, *interface, options.target, options.optLevel);
   if (failed(llvmModule))
@@ -319,6 +328,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
       return failure();
     return finishReport();
   }
+  progress.stage("generating code and linking");
   if (failed(emitCode(**llvmModule, options, *interface, fileLoc)))
     return failure();
   return finishReport();
