@@ -11,11 +11,17 @@
 //  - ConvTranspose: a convolution of the stride-dilated, padded input with
 //    the flipped, channel-swapped kernel; the upsampling form whose kernel
 //    equals its stride (DBNet, U-Net decoders) is a 1x1 convolution followed
-//    by a depth-to-space rearrangement, with no wasted multiplications.
+//    by a depth-to-space rearrangement, with no wasted multiplications;
+//  - grouped convolutions that are not depthwise: one ungrouped
+//    convolution per group, concatenated.
+// Constant filters are rearranged here (rearrangedConstant), so that the
+// kernels still see constant weights to pack.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Composer.h"
+
+#include "paso/Dialect/Paso/IR/ConstantValues.h"
 
 using namespace mlir;
 using namespace mlir::paso;
@@ -49,8 +55,95 @@ Dims fromWindow(const Window &w) {
   return {w.kernel, w.strides, w.dilations, w.pads};
 }
 
+/// Row-major strides of `shape`.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// For a constant f32 `w`, the constant of `shape` whose element at each
+/// index is `w`'s at `source(index)` (both as coordinates): weights are
+/// rearranged at import, as blobs the folders cannot touch, so that the
+/// convolution kernels still find constant filters to pack. Null when `w`
+/// is not such a constant.
+Value rearrangedConstant(
+    Composer &c, Value w, ArrayRef<int64_t> shape,
+    llvm::function_ref<void(ArrayRef<int64_t>, SmallVectorImpl<int64_t> &)>
+        source) {
+  if (!w || !Composer::elementType(w).isF32())
+    return {};
+  std::optional<SmallVector<double>> values = readFloatConstant(w);
+  if (!values)
+    return {};
+  SmallVector<int64_t> inStrides = stridesOf(Composer::shapeOf(w));
+  SmallVector<int64_t> outStrides = stridesOf(shape);
+  int64_t count = 1;
+  for (int64_t size : shape)
+    count *= size;
+  SmallVector<float> out(count);
+  SmallVector<int64_t> index(shape.size()), from;
+  for (int64_t flat = 0; flat < count; ++flat) {
+    for (size_t d = 0; d < shape.size(); ++d)
+      index[d] = (flat / outStrides[d]) % shape[d];
+    from.clear();
+    source(index, from);
+    int64_t offset = 0;
+    for (size_t d = 0; d < from.size(); ++d)
+      offset += from[d] * inStrides[d];
+    out[flat] = static_cast<float>((*values)[offset]);
+  }
+  auto type = RankedTensorType::get(shape, c.node.builder.getF32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(out.data()),
+                       out.size() * sizeof(float));
+  return c.node.constant(elementsFromBytes(
+      type, bytes, c.node.node.name() + "_filter"));
+}
+
+Value conv2D(Composer &c, Value x, Value w, Value bias, const Dims &d,
+             int64_t group);
+
+/// A grouped convolution that is not depthwise (ResNeXt blocks, the
+/// grouped transposed convolutions of decoders) as one ungrouped
+/// convolution per group and a concat: the GEMM kernel takes ungrouped
+/// convolutions only, and the filter slices are constants it packs.
+Value groupByGroup(Composer &c, Value x, Value w, Value bias, const Dims &d,
+                   int64_t group) {
+  ArrayRef<int64_t> ws = Composer::shapeOf(w);
+  int64_t inPerGroup = Composer::shapeOf(x)[1] / group,
+          outPerGroup = ws[0] / group;
+  SmallVector<Value> parts;
+  for (int64_t g = 0; g < group; ++g) {
+    SmallVector<int64_t> filterShape(ws);
+    filterShape[0] = outPerGroup;
+    Value filter = rearrangedConstant(
+        c, w, filterShape,
+        [&](ArrayRef<int64_t> at, SmallVectorImpl<int64_t> &from) {
+          from.assign(at.begin(), at.end());
+          from[0] += g * outPerGroup;
+        });
+    if (!filter)
+      filter = c.sliceAxis(w, 0, g * outPerGroup, (g + 1) * outPerGroup);
+    Value part = conv2D(
+        c, c.sliceAxis(x, 1, g * inPerGroup, (g + 1) * inPerGroup), filter,
+        bias ? c.sliceAxis(bias, 0, g * outPerGroup, (g + 1) * outPerGroup)
+             : Value(),
+        d, 1);
+    parts.push_back(part);
+  }
+  return c.op<ConcatOp>(parts, {c.node.i64Attr("axis", 1)});
+}
+
 Value conv2D(Composer &c, Value x, Value w, Value bias, const Dims &d,
              int64_t group) {
+  if (!x || !w)
+    return {};
+  int64_t channels = Composer::shapeOf(x)[1];
+  bool depthwise = group == channels && Composer::shapeOf(w)[0] == channels;
+  if (group > 1 && !depthwise && Composer::shapeOf(x).size() == 4 &&
+      channels % group == 0 && Composer::shapeOf(w)[0] % group == 0)
+    return groupByGroup(c, x, w, bias, d, group);
   SmallVector<Value> operands{x, w};
   if (bias)
     operands.push_back(bias);
@@ -299,6 +392,23 @@ Value flippedFilter(Composer &c, Value w, int64_t group) {
   if (!w)
     return w;
   ArrayRef<int64_t> ws = Composer::shapeOf(w);
+  {
+    int64_t perGroupOut = ws[1], perGroupIn = ws[0] / group;
+    SmallVector<int64_t> shape{perGroupOut * group, perGroupIn};
+    shape.append(ws.begin() + 2, ws.end());
+    if (Value constant = rearrangedConstant(
+            c, w, shape,
+            [&](ArrayRef<int64_t> at, SmallVectorImpl<int64_t> &from) {
+              // Output channel m of group g reads input channel
+              // g * C/g + c's filter column m % (M/g).
+              int64_t g = at[0] / perGroupOut;
+              from.push_back(g * perGroupIn + at[1]);
+              from.push_back(at[0] % perGroupOut);
+              for (size_t d = 2; d < at.size(); ++d)
+                from.push_back(ws[d] - 1 - at[d]);
+            }))
+      return constant;
+  }
   int64_t rank = ws.size();
   SmallVector<int64_t> grouped{group, ws[0] / group, ws[1]};
   grouped.append(ws.begin() + 2, ws.end());
@@ -334,7 +444,21 @@ Value upsamplingConvTranspose(Composer &c, Value x, Value w, Value bias,
   toRows.push_back(0);
   SmallVector<int64_t> pointwise{outChannels * block, ws[0]};
   pointwise.append(rank, 1);
-  Value filter = c.reshape(c.transpose(w, toRows), pointwise);
+  Value filter = rearrangedConstant(
+      c, w, pointwise,
+      [&](ArrayRef<int64_t> at, SmallVectorImpl<int64_t> &from) {
+        // Row m * prod(K) + k reads W[c, m, k as coordinates].
+        int64_t m = at[0] / block, k = at[0] % block;
+        from.append({at[1], m});
+        SmallVector<int64_t> offsets(rank);
+        for (int64_t dim = rank - 1; dim >= 0; --dim) {
+          offsets[dim] = k % d.kernel[dim];
+          k /= d.kernel[dim];
+        }
+        from.append(offsets.begin(), offsets.end());
+      });
+  if (!filter)
+    filter = c.reshape(c.transpose(w, toRows), pointwise);
   if (bias)
     bias = c.reshape(c.broadcastTo(c.reshape(bias, {outChannels, 1}),
                                    {outChannels, block}),
