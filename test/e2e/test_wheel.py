@@ -15,7 +15,14 @@ from conftest import BIN, ROOT
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "tiny_cnn.onnx")
 
 
+# The installed package must find its own binaries, not the build tree's
+# that the test suite points at.
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("PASO_OPT", "PASO_RUN", "PASO_BIN", "PYTHONPATH")}
+
+
 def run(args, **kwargs):
+    kwargs.setdefault("env", CLEAN_ENV)
     result = subprocess.run(args, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -25,7 +32,7 @@ def run(args, **kwargs):
 def venv(tmp_path_factory):
     """A fresh venv with the wheel built from this checkout installed."""
     base = tmp_path_factory.mktemp("wheel")
-    env = {**os.environ, "PASO_BUILD_DIR": os.path.dirname(BIN)}
+    env = {**CLEAN_ENV, "PASO_BUILD_DIR": os.path.dirname(BIN)}
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
          "--wheel-dir", str(base / "dist"), ROOT], env=env)
     wheels = list((base / "dist").glob("paso-0.1.0-py3-none-*.whl"))
