@@ -3,6 +3,9 @@ and 3-D windows, control flow, the long tail of ONNX ops), built with the
 onnx helper API, compile with PASO and match ONNX Runtime on the same
 inputs: on the host and as rpi4 builds under qemu. Weights are random:
 these prove the arithmetic, not accuracy."""
+import glob
+import os
+
 import numpy as np
 import onnx
 import pytest
@@ -364,3 +367,45 @@ def test_check_lists_every_failing_node(paso_opt, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "all 10 nodes import" in result.stdout
+
+
+CONVTRANSPOSE_TESTS = sorted(
+    os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(
+        os.path.dirname(onnx.__file__), "backend", "test", "data", "node",
+        "test_convtranspose*", "model.onnx")))
+
+
+@pytest.mark.parametrize("name", CONVTRANSPOSE_TESTS)
+def test_convtranspose_node_tests_with_constant_filters(name, paso_opt,
+                                                        tmp_path):
+    """The ONNX ConvTranspose node tests feed the filter as an input, which
+    exercises the general (zero-inserting) form; with the filter as an
+    initializer, as exported models have it, the sub-pixel and upsampling
+    forms run instead and must give the same expected outputs."""
+    test_dir = os.path.join(os.path.dirname(onnx.__file__), "backend", "test",
+                            "data", "node", name)
+    model = onnx.load(os.path.join(test_dir, "model.onnx"))
+    arrays = []
+    for kind in ("input", "output"):
+        found = []
+        for path in sorted(glob.glob(os.path.join(
+                test_dir, "test_data_set_0", f"{kind}_*.pb"))):
+            tensor = onnx.TensorProto()
+            with open(path, "rb") as f:
+                tensor.ParseFromString(f.read())
+            found.append(numpy_helper.to_array(tensor))
+        arrays.append(found)
+    inputs, expected = arrays
+    filter_name = model.graph.node[0].input[1]
+    position = [i.name for i in model.graph.input].index(filter_name)
+    model.graph.initializer.append(
+        numpy_helper.from_array(inputs[position], filter_name))
+    del model.graph.input[position]
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    feeds = {i.name: a for i, a in zip(model.graph.input,
+                                       inputs[:position] + inputs[position + 1:])}
+    compiled = paso.load(paso.compile(path, output=tmp_path / "m.so"))
+    got = compiled.run(feeds)
+    for info, want in zip(model.graph.output, expected):
+        np.testing.assert_allclose(got[info.name], want, rtol=1e-5, atol=1e-5)

@@ -11,7 +11,9 @@
 //  - ConvTranspose: a convolution of the stride-dilated, padded input with
 //    the flipped, channel-swapped kernel; the upsampling form whose kernel
 //    equals its stride (DBNet, U-Net decoders) is a 1x1 convolution followed
-//    by a depth-to-space rearrangement, with no wasted multiplications;
+//    by a depth-to-space rearrangement, with no wasted multiplications, and
+//    any other 2-D one with a constant filter is one convolution computing
+//    every output phase (sub-pixel) followed by the same rearrangement;
 //  - grouped convolutions that are not depthwise: one ungrouped
 //    convolution per group, concatenated.
 // Constant filters are rearranged here (rearrangedConstant), so that the
@@ -64,7 +66,8 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 }
 
 /// For a constant f32 `w`, the constant of `shape` whose element at each
-/// index is `w`'s at `source(index)` (both as coordinates): weights are
+/// index is `w`'s at `source(index)` (both as coordinates; no coordinates
+/// mean 0): weights are
 /// rearranged at import, as blobs the folders cannot touch, so that the
 /// convolution kernels still find constant filters to pack. Null when `w`
 /// is not such a constant.
@@ -89,6 +92,11 @@ Value rearrangedConstant(
       index[d] = (flat / outStrides[d]) % shape[d];
     from.clear();
     source(index, from);
+    // No source coordinates: a zero (a tap the filter does not have).
+    if (from.empty()) {
+      out[flat] = 0;
+      continue;
+    }
     int64_t offset = 0;
     for (size_t d = 0; d < from.size(); ++d)
       offset += from[d] * inStrides[d];
@@ -478,6 +486,99 @@ Value upsamplingConvTranspose(Composer &c, Value x, Value w, Value bias,
   return c.reshape(c.transpose(c.reshape(y, split), interleave), merged);
 }
 
+/// A 2-D ConvTranspose with a constant filter, one group and no dilation,
+/// by output phase (sub-pixel): output row t = q * s + r only sees filter
+/// taps r, r + s, ..., so all s x s phases are one ordinary convolution of
+/// the input with s*s*M filters of ceil(k/s)^2 taps, followed by a pixel
+/// shuffle and a crop. No multiplication by inserted zeros. Null when the
+/// form does not apply.
+Value subPixelConvTranspose(Composer &c, Value x, Value w, Value bias,
+                            const Dims &d, ArrayRef<int64_t> outputPadding) {
+  ArrayRef<int64_t> xs = Composer::shapeOf(x), ws = Composer::shapeOf(w);
+  if (d.rank() != 2 ||
+      llvm::any_of(d.dilations, [](int64_t v) { return v != 1; }))
+    return {};
+  int64_t channels = ws[0], outChannels = ws[1];
+  SmallVector<int64_t> taps(2), phases(2), quotients(2), lengths(2);
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t s = d.strides[i], k = d.kernel[i], in = xs[2 + i];
+    int64_t full = (in - 1) * s + k + outputPadding[i];
+    lengths[i] = full - d.begin(i) - d.end(i);
+    taps[i] = (k + s - 1) / s;
+    phases[i] = s;
+    quotients[i] = (full + s - 1) / s;
+    // Outputs that only the bias reaches (negative pads) are left to the
+    // general form.
+    if (d.begin(i) < 0 || d.begin(i) + lengths[i] > quotients[i] * s)
+      return {};
+  }
+  int64_t phaseCount = phases[0] * phases[1];
+  SmallVector<int64_t> filterShape{phaseCount * outChannels, channels,
+                                   taps[0], taps[1]};
+  Value filter = rearrangedConstant(
+      c, w, filterShape,
+      [&](ArrayRef<int64_t> at, SmallVectorImpl<int64_t> &from) {
+        int64_t phase = at[0] / outChannels, m = at[0] % outChannels;
+        int64_t rh = phase / phases[1], rw = phase % phases[1];
+        // Correlation order: tap j of the phase's filter is kernel tap
+        // r + s * (taps - 1 - j).
+        int64_t kh = rh + d.strides[0] * (taps[0] - 1 - at[2]);
+        int64_t kw = rw + d.strides[1] * (taps[1] - 1 - at[3]);
+        if (kh < d.kernel[0] && kw < d.kernel[1])
+          from.append({at[1], m, kh, kw});
+      });
+  if (!filter)
+    return {};
+  if (bias)
+    bias = c.reshape(c.broadcastTo(c.reshape(bias, {1, outChannels}),
+                                   {phaseCount, outChannels}),
+                     {phaseCount * outChannels});
+  // taps - 1 zeros before the input and enough after it for every quotient.
+  Dims conv{SmallVector<int64_t>(taps), {1, 1}, {1, 1},
+            {taps[0] - 1, taps[1] - 1, quotients[0] - xs[2],
+             quotients[1] - xs[3]}};
+  Value y = conv2D(c, x, filter, bias, conv, 1);
+  int64_t n = xs[0];
+  Value shuffled = c.reshape(
+      c.transpose(c.reshape(y, {n, phases[0], phases[1], outChannels,
+                                quotients[0], quotients[1]}),
+                  {0, 3, 4, 1, 5, 2}),
+      {n, outChannels, quotients[0] * phases[0], quotients[1] * phases[1]});
+  Value rows = c.sliceAxis(shuffled, 2, d.begin(0), d.begin(0) + lengths[0]);
+  return c.sliceAxis(rows, 3, d.begin(1), d.begin(1) + lengths[1]);
+}
+
+/// A grouped ConvTranspose as one sub-pixel ConvTranspose per group
+/// (input channels and filter rows of the group), concatenated.
+Value subPixelByGroup(Composer &c, Value x, Value w, Value bias,
+                      const Dims &d, ArrayRef<int64_t> outputPadding,
+                      int64_t group) {
+  ArrayRef<int64_t> ws = Composer::shapeOf(w);
+  int64_t inPerGroup = ws[0] / group, outPerGroup = ws[1];
+  SmallVector<Value> parts;
+  for (int64_t g = 0; g < group; ++g) {
+    SmallVector<int64_t> sliceShape(ws);
+    sliceShape[0] = inPerGroup;
+    Value filter = rearrangedConstant(
+        c, w, sliceShape,
+        [&](ArrayRef<int64_t> at, SmallVectorImpl<int64_t> &from) {
+          from.assign(at.begin(), at.end());
+          from[0] += g * inPerGroup;
+        });
+    if (!filter)
+      return {};
+    Value part = subPixelConvTranspose(
+        c, c.sliceAxis(x, 1, g * inPerGroup, (g + 1) * inPerGroup), filter,
+        bias ? c.sliceAxis(bias, 0, g * outPerGroup, (g + 1) * outPerGroup)
+             : Value(),
+        d, outputPadding);
+    if (!part)
+      return {};
+    parts.push_back(part);
+  }
+  return c.op<ConcatOp>(parts, {c.node.i64Attr("axis", 1)});
+}
+
 LogicalResult convertConvTranspose(NodeImporter &node) {
   Composer c(node);
   Value x = c.input(0, "X"), w = c.input(1, "W");
@@ -552,6 +653,13 @@ LogicalResult convertConvTranspose(NodeImporter &node) {
                     llvm::all_of(outputPadding, [](int64_t v) { return v == 0; });
   if (upsampling)
     return c.bind(upsamplingConvTranspose(c, x, w, bias, d));
+  if (group == 1) {
+    if (Value y = subPixelConvTranspose(c, x, w, bias, d, outputPadding))
+      return c.bind(y);
+  } else if (Value y = subPixelByGroup(c, x, w, bias, d, outputPadding,
+                                       group)) {
+    return c.bind(y);
+  }
   // Dilate by the stride, pad by span - 1 - pad (negative crops; the end
   // also gets output_padding), then convolve with the flipped filter.
   Value dilated = x;
