@@ -23,6 +23,8 @@
 
 #include "Composer.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+
 #include "paso/Dialect/Paso/IR/ConstantValues.h"
 
 using namespace mlir;
@@ -57,14 +59,6 @@ Dims fromWindow(const Window &w) {
   return {w.kernel, w.strides, w.dilations, w.pads};
 }
 
-/// Row-major strides of `shape`.
-SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
-}
-
 /// For a constant f32 `w`, the constant of `shape` whose element at each
 /// index is `w`'s at `source(index)` (both as coordinates; no coordinates
 /// mean 0): weights are
@@ -80,8 +74,8 @@ Value rearrangedConstant(
   std::optional<SmallVector<double>> values = readFloatConstant(w);
   if (!values)
     return {};
-  SmallVector<int64_t> inStrides = stridesOf(Composer::shapeOf(w));
-  SmallVector<int64_t> outStrides = stridesOf(shape);
+  SmallVector<int64_t> inStrides = computeSuffixProduct(Composer::shapeOf(w));
+  SmallVector<int64_t> outStrides = computeSuffixProduct(shape);
   int64_t count = 1;
   for (int64_t size : shape)
     count *= size;

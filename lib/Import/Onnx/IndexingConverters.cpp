@@ -13,6 +13,8 @@
 
 #include "Composer.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+
 #include "paso/Dialect/Paso/IR/ConstantValues.h"
 
 #include <limits>
@@ -45,14 +47,6 @@ LogicalResult convertGatherND(NodeImporter &node) {
   return c.bind(c.op<GatherNDOp>(
       {data, indices},
       {node.i64Attr("batch_dims", node.getInt("batch_dims", 0))}));
-}
-
-/// Row-major strides of `shape`.
-SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
 }
 
 /// The scatter of `updates` into `data` at the flat positions `targets`
@@ -135,8 +129,8 @@ LogicalResult convertScatterElements(NodeImporter &node) {
       static_cast<int64_t>(updateShape.size()) != rank)
     return node.emitError() << "updates and indices must have one shape, of "
                                "data's rank";
-  SmallVector<int64_t> dataStrides = stridesOf(dataShape);
-  SmallVector<int64_t> updateStrides = stridesOf(updateShape);
+  SmallVector<int64_t> dataStrides = computeSuffixProduct(dataShape);
+  SmallVector<int64_t> updateStrides = computeSuffixProduct(updateShape);
   SmallVector<int64_t> targets;
   for (int64_t u = 0, e = indices->size(); u < e; ++u) {
     int64_t flat = 0;
@@ -175,7 +169,7 @@ LogicalResult convertScatterND(NodeImporter &node) {
   int64_t sliceSize = 1;
   for (int64_t size : dataShape.drop_front(k))
     sliceSize *= size;
-  SmallVector<int64_t> dataStrides = stridesOf(dataShape);
+  SmallVector<int64_t> dataStrides = computeSuffixProduct(dataShape);
   SmallVector<int64_t> targets;
   for (size_t t = 0; t + k <= indices->size(); t += k) {
     int64_t base = 0;
@@ -293,7 +287,7 @@ LogicalResult convertNonZero(NodeImporter &node) {
                                "shapes, so its input must be a constant";
   }
   int64_t rank = shape.size();
-  SmallVector<int64_t> strides = stridesOf(shape);
+  SmallVector<int64_t> strides = computeSuffixProduct(shape);
   SmallVector<SmallVector<int64_t>> coordinates(rank);
   for (auto [flat, set] : llvm::enumerate(nonZero))
     if (set)
