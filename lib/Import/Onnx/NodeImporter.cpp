@@ -259,6 +259,7 @@ static ArrayRef<OpConverter> allConverters() {
     appendNormalizationConverters(list);
     appendLayoutConverters(list);
     appendConvConverters(list);
+    appendConvTransposeConverters(list);
     appendControlFlowConverters(list);
     appendGeneratorConverters(list);
     appendIndexingConverters(list);

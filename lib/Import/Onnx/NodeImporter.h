@@ -213,6 +213,7 @@ void appendActivationConverters(SmallVectorImpl<OpConverter> &converters);
 void appendNormalizationConverters(SmallVectorImpl<OpConverter> &converters);
 void appendLayoutConverters(SmallVectorImpl<OpConverter> &converters);
 void appendConvConverters(SmallVectorImpl<OpConverter> &converters);
+void appendConvTransposeConverters(SmallVectorImpl<OpConverter> &converters);
 void appendControlFlowConverters(SmallVectorImpl<OpConverter> &converters);
 void appendGeneratorConverters(SmallVectorImpl<OpConverter> &converters);
 void appendIndexingConverters(SmallVectorImpl<OpConverter> &converters);
