@@ -173,7 +173,7 @@ def long_tail():
     """The long-tail ops as one graph with several outputs: group and
     instance normalisation, Mish, Selu, Celu, DepthToSpace/SpaceToDepth,
     CumSum, Hardmax, Tile, Trilu, ReduceLogSumExp, ArgMin, Round, Sign,
-    LpNormalization."""
+    LpNormalization, and MaxPool's Indices output."""
     rng = np.random.default_rng(4)
     inits = [weights(rng, "gs", [8], 1.0), weights(rng, "gb", [8], 1.0),
              weights(rng, "is", [8], 1.0), weights(rng, "ib", [8], 1.0),
@@ -203,13 +203,18 @@ def long_tail():
         helper.make_node("Round", ["x2"], ["round"]),
         helper.make_node("Sign", ["x"], ["sign"]),
         helper.make_node("LpNormalization", ["x"], ["lp"], axis=1, p=1),
+        helper.make_node("MaxPool", ["x"], ["pooled", "pool_idx"],
+                         kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1]),
     ]
     outputs = [f32("cumsum", [1, 8, 4, 4]), f32("hardmax", [1, 8, 4, 4]),
                f32("trilu", [1, 16, 4, 4]), f32("lse", [1, 4, 4]),
                helper.make_tensor_value_info("argmin", TensorProto.INT64,
                                              [1, 8, 1, 4]),
                f32("round", [1, 8, 4, 4]), f32("sign", [1, 8, 4, 4]),
-               f32("lp", [1, 8, 4, 4])]
+               f32("lp", [1, 8, 4, 4]), f32("pooled", [1, 8, 2, 2]),
+               helper.make_tensor_value_info("pool_idx", TensorProto.INT64,
+                                             [1, 8, 2, 2])]
     return make(nodes, [f32("x", [1, 8, 4, 4])], outputs, inits, opset=21)
 
 

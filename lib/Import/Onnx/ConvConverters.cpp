@@ -22,6 +22,8 @@
 
 #include "paso/Dialect/Paso/IR/ConstantValues.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::paso;
 
@@ -254,6 +256,64 @@ LogicalResult convertConv(NodeImporter &node) {
                             node.getInt("group", 1)));
 }
 
+/// MaxPool's Indices output for a 2-D window: for each window offset, the
+/// strided slice of the -inf padded input and the flat index of its
+/// elements (row-major over H, W, or column-major with storage_order 1,
+/// plus (n * C + c) * H * W), keeping the first maximum, as ONNX does.
+/// The values themselves still come from the max-pool kernel.
+Value maxPoolIndices(Composer &c, Value x, const Dims &d,
+                     ArrayRef<int64_t> outShape, bool columnMajor) {
+  ArrayRef<int64_t> xs = Composer::shapeOf(x);
+  int64_t n = xs[0], ch = xs[1], h = xs[2], w = xs[3];
+  int64_t oh = outShape[2], ow = outShape[3];
+  // Rows and columns the windows reach (ceil mode may reach past the pads).
+  int64_t rows = (oh - 1) * d.strides[0] + (d.kernel[0] - 1) * d.dilations[0] + 1;
+  int64_t cols = (ow - 1) * d.strides[1] + (d.kernel[1] - 1) * d.dilations[1] + 1;
+  Value padded = c.op<PadOp>(
+      x, {c.node.arrayAttr("pads", {0, 0, d.begin(0), d.begin(1), 0, 0,
+                                    rows - h - d.begin(0),
+                                    cols - w - d.begin(1)}),
+          c.node.strAttr("mode", "constant"),
+          c.node.attr("value", c.node.builder.getF64FloatAttr(
+                                   -std::numeric_limits<double>::infinity()))});
+  SmallVector<int64_t> planeBase;
+  for (int64_t i = 0; i < n * ch; ++i)
+    planeBase.push_back(i * h * w);
+  Value base = c.reshape(c.i64s(planeBase), {n, ch, 1, 1});
+  Value best, bestIndex;
+  for (int64_t i = 0; i < d.kernel[0]; ++i)
+    for (int64_t j = 0; j < d.kernel[1]; ++j) {
+      int64_t top = i * d.dilations[0], left = j * d.dilations[1];
+      Value v = c.op<SliceOp>(
+          padded, {c.node.arrayAttr("starts", {0, 0, top, left}),
+                   c.node.arrayAttr("ends", {n, ch, top + (oh - 1) * d.strides[0] + 1,
+                                             left + (ow - 1) * d.strides[1] + 1}),
+                   c.node.arrayAttr("steps", {1, 1, d.strides[0], d.strides[1]})});
+      // The input row and column each output position reads here.
+      SmallVector<int64_t> rowTerm, colTerm;
+      for (int64_t r = 0; r < oh; ++r) {
+        int64_t row = r * d.strides[0] + top - d.begin(0);
+        rowTerm.push_back(columnMajor ? row : row * w);
+      }
+      for (int64_t q = 0; q < ow; ++q) {
+        int64_t col = q * d.strides[1] + left - d.begin(1);
+        colTerm.push_back(columnMajor ? col * h : col);
+      }
+      Value index = c.op<AddOp>(
+          {base, c.op<AddOp>({c.reshape(c.i64s(rowTerm), {1, 1, oh, 1}),
+                              c.reshape(c.i64s(colTerm), {1, 1, 1, ow})})});
+      if (!best) {
+        best = v;
+        bestIndex = c.broadcastTo(index, outShape);
+        continue;
+      }
+      Value greater = c.op<GreaterOp>({v, best});
+      best = c.op<WhereOp>({greater, v, best});
+      bestIndex = c.op<WhereOp>({greater, index, bestIndex});
+    }
+  return bestIndex;
+}
+
 template <typename OpTy>
 LogicalResult convertPool(NodeImporter &node) {
   Composer c(node);
@@ -262,8 +322,10 @@ LogicalResult convertPool(NodeImporter &node) {
     return failure();
   if (!node.has("kernel_shape"))
     return node.emitError() << "pooling needs kernel_shape";
-  if (node.getInt("storage_order", 0) != 0)
-    return node.emitError() << "column-major storage_order is not supported";
+  int64_t storageOrder = node.getInt("storage_order", 0);
+  if (storageOrder != 0 && storageOrder != 1)
+    return node.emitError() << "storage_order must be 0 or 1, got "
+                            << storageOrder;
   FailureOr<Window> window =
       readWindow(node, Composer::typeOf(x), node.getInts("kernel_shape"));
   if (failed(window))
@@ -273,7 +335,18 @@ LogicalResult convertPool(NodeImporter &node) {
   if constexpr (std::is_same_v<OpTy, AveragePoolOp>)
     extra.push_back(node.boolAttr("count_include_pad",
                                   node.getInt("count_include_pad", 0) != 0));
-  return c.bind(pooling<OpTy>(c, x, fromWindow(*window), extra));
+  Value values = pooling<OpTy>(c, x, fromWindow(*window), extra);
+  bool wantsIndices = std::is_same_v<OpTy, MaxPoolOp> &&
+                      node.node.output_size() > 1 &&
+                      !node.node.output(1).empty();
+  if (!wantsIndices || !values)
+    return c.bind(values);
+  if (Composer::typeOf(x).getRank() != 4)
+    return node.emitError() << "MaxPool's Indices output is supported for "
+                               "2-D pooling";
+  return c.bind({values, maxPoolIndices(c, x, fromWindow(*window),
+                                        Composer::shapeOf(values),
+                                        storageOrder == 1)});
 }
 
 /// |x|^p, with the common p = 1 and p = 2 as one op.
