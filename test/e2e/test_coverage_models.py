@@ -5,13 +5,17 @@ inputs: on the host and as rpi4 builds under qemu. Weights are random:
 these prove the arithmetic, not accuracy."""
 import glob
 import os
+import sys
 
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import ort_outputs, paso, run_on_aarch64
+from conftest import ROOT, ort_outputs, paso, run_on_aarch64
+
+sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
+import onnx_node_tests  # noqa: E402  (the node tests' data loader)
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -390,17 +394,8 @@ def test_convtranspose_node_tests_with_constant_filters(name, paso_opt,
     test_dir = os.path.join(os.path.dirname(onnx.__file__), "backend", "test",
                             "data", "node", name)
     model = onnx.load(os.path.join(test_dir, "model.onnx"))
-    arrays = []
-    for kind in ("input", "output"):
-        found = []
-        for path in sorted(glob.glob(os.path.join(
-                test_dir, "test_data_set_0", f"{kind}_*.pb"))):
-            tensor = onnx.TensorProto()
-            with open(path, "rb") as f:
-                tensor.ParseFromString(f.read())
-            found.append(numpy_helper.to_array(tensor))
-        arrays.append(found)
-    inputs, expected = arrays
+    inputs = onnx_node_tests.load_data(test_dir, "input")
+    expected = onnx_node_tests.load_data(test_dir, "output")
     filter_name = model.graph.node[0].input[1]
     position = [i.name for i in model.graph.input].index(filter_name)
     model.graph.initializer.append(

@@ -71,6 +71,17 @@ public:
     return op<OpTy>(v, {node.arrayAttr("axes", axes),
                         node.boolAttr("keepdims", keepdims)});
   }
+  /// The constant of `type` (with `w`'s element type) whose element i is
+  /// `w`'s element `source(i)`, both flat row-major indices (-1: zero),
+  /// copied as raw bytes. How the importer rearranges weights (recurrent
+  /// layers' per-direction cuts, convolution filter layouts): the generic
+  /// folders leave resource blobs alone, and the kernels pack weights only
+  /// when they are constants. Null when `w` is not a constant whose bytes
+  /// are at hand.
+  Value rearrangedConstant(Value w, RankedTensorType type,
+                           llvm::function_ref<int64_t(int64_t)> source,
+                           llvm::StringRef name);
+
   /// Slice `[start, end)` of dim `axis`, other dims whole.
   Value sliceAxis(Value v, int64_t axis, int64_t start, int64_t end);
 

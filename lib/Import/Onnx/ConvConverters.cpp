@@ -20,8 +20,6 @@
 
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 
-#include "paso/Dialect/Paso/IR/ConstantValues.h"
-
 #include <limits>
 
 using namespace mlir;
@@ -40,40 +38,24 @@ Value rearrangedConstant(
     Composer &c, Value w, ArrayRef<int64_t> shape,
     llvm::function_ref<void(ArrayRef<int64_t>, SmallVectorImpl<int64_t> &)>
         source) {
-  if (!w || !Composer::elementType(w).isF32())
-    return {};
-  std::optional<SmallVector<double>> values = readFloatConstant(w);
-  if (!values)
+  if (!w)
     return {};
   SmallVector<int64_t> inStrides = computeSuffixProduct(Composer::shapeOf(w));
   SmallVector<int64_t> outStrides = computeSuffixProduct(shape);
-  int64_t count = 1;
-  for (int64_t size : shape)
-    count *= size;
-  SmallVector<float> out(count);
   SmallVector<int64_t> index(shape.size()), from;
-  for (int64_t flat = 0; flat < count; ++flat) {
-    for (size_t d = 0; d < shape.size(); ++d)
-      index[d] = (flat / outStrides[d]) % shape[d];
-    from.clear();
-    source(index, from);
-    // No source coordinates: a zero (a tap the filter does not have).
-    if (from.empty()) {
-      out[flat] = 0;
-      continue;
-    }
-    int64_t offset = 0;
-    for (size_t d = 0; d < from.size(); ++d)
-      offset += from[d] * inStrides[d];
-    out[flat] = static_cast<float>((*values)[offset]);
-  }
-  auto type = RankedTensorType::get(shape, c.node.builder.getF32Type());
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(out.data()),
-                       out.size() * sizeof(float));
-  return c.node.constant(elementsFromBytes(
-      type, bytes, c.node.node.name() + "_filter"));
+  return c.rearrangedConstant(
+      w, RankedTensorType::get(shape, Composer::elementType(w)),
+      [&](int64_t flat) -> int64_t {
+        for (size_t d = 0; d < shape.size(); ++d)
+          index[d] = (flat / outStrides[d]) % shape[d];
+        from.clear();
+        source(index, from);
+        if (from.empty())
+          return -1;
+        return linearize(from, inStrides);
+      },
+      c.node.node.name() + "_filter");
 }
-
 /// A grouped convolution that is not depthwise (ResNeXt blocks, the
 /// grouped transposed convolutions of decoders) as one ungrouped
 /// convolution per group and a concat: the GEMM kernel takes ungrouped

@@ -43,10 +43,9 @@ Value conv2D(Composer &c, Value x, Value w, Value bias, const Dims &d,
 Value convolution(Composer &c, Value x, Value w, Value bias, const Dims &d,
                   int64_t group);
 
-/// For a constant f32 `w`, the constant of `shape` whose element at each
-/// index is `w`'s at the coordinates `source` appends (none: 0); null when
-/// `w` is not such a constant. Filters rearranged this way stay constants
-/// the kernels pack, where ops on weight blobs would not fold.
+/// Composer::rearrangedConstant by coordinates: the constant of `shape`
+/// whose element at each index is `w`'s at the coordinates `source`
+/// appends (none: 0); null when `w` is not a constant.
 Value rearrangedConstant(
     Composer &c, Value w, ArrayRef<int64_t> shape,
     llvm::function_ref<void(ArrayRef<int64_t>, SmallVectorImpl<int64_t> &)>

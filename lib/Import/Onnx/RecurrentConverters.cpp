@@ -18,11 +18,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "NodeImporter.h"
+#include "Composer.h"
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
@@ -329,10 +328,9 @@ public:
     auto resultType = RankedTensorType::get(shape, type.getElementType());
     int64_t inner = resultType.getNumElements() / (end - begin);
     int64_t offset = (dir * type.getDimSize(1) + begin) * inner;
-    if (auto constant = tensor.getDefiningOp<ConstantOp>())
-      if (ElementsAttr cut =
-              cutElements(constant.getValue(), resultType, offset, name))
-        return node.constant(cut);
+    if (Value cut = Composer(node).rearrangedConstant(
+            tensor, resultType, [&](int64_t i) { return offset + i; }, name))
+      return cut;
     SmallVector<int64_t> starts{dir, begin}, ends{dir + 1, end};
     for (int64_t size : type.getShape().drop_front(2)) {
       starts.push_back(0);
@@ -343,32 +341,6 @@ public:
         {node.arrayAttr("starts", starts), node.arrayAttr("ends", ends),
          node.arrayAttr("steps", SmallVector<int64_t>(starts.size(), 1))});
     return reshape(slice, shape);
-  }
-
-  /// The elements [offset, offset + count) of `attr` as `type`, or null
-  /// when its bytes are not at hand.
-  static ElementsAttr cutElements(ElementsAttr attr, RankedTensorType type,
-                                  int64_t offset, StringRef name) {
-    auto dense = dyn_cast<DenseElementsAttr>(attr);
-    if (dense && dense.isSplat())
-      return cast<ElementsAttr>(dense.resizeSplat(type));
-    unsigned bits = type.getElementTypeBitWidth();
-    if (bits % 8 != 0)
-      return {};
-    ArrayRef<char> bytes;
-    if (dense) {
-      bytes = dense.getRawData();
-    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-      if (!blob)
-        return {};
-      bytes = blob->getData();
-    }
-    size_t width = bits / 8, count = type.getNumElements();
-    if (bytes.size() < (offset + count) * width)
-      return {};
-    return elementsFromBytes(type, bytes.slice(offset * width, count * width),
-                             name);
   }
 
 private:
