@@ -106,11 +106,13 @@ public:
   static Type elementType(Value v) { return typeOf(v).getElementType(); }
   static ArrayRef<int64_t> shapeOf(Value v) { return typeOf(v).getShape(); }
 
-private:
+protected:
   Value fail() {
     failedAlready = true;
     return {};
   }
+
+private:
   bool failedAlready = false;
 };
 

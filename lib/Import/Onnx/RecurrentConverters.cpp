@@ -236,40 +236,26 @@ FailureOr<Layer> readLayer(NodeImporter &node, Cell cell) {
   return layer;
 }
 
-/// Builds ops through the node importer as straight-line code: the first
-/// failure (already reported at the node) is remembered, and every later
-/// op is skipped and yields null.
-class Builder {
+/// The Composer's chain of ops (the first failure, already reported at the
+/// node, makes every later step null) with what the recurrent layers add:
+/// splits, gates' products, splats of X's element type, direction cuts.
+class Builder : public Composer {
 public:
-  Builder(NodeImporter &node, Type element) : node(node), element(element) {}
+  Builder(NodeImporter &node, Type element) : Composer(node), element(element) {}
 
-  bool ok() const { return !broken; }
-
-  template <typename OpTy>
-  Value op(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
-    if (broken || llvm::any_of(operands, [](Value v) { return !v; })) {
-      broken = true;
-      return {};
-    }
-    FailureOr<Value> result = node.create1<OpTy>(operands, attrs);
-    if (failed(result)) {
-      broken = true;
-      return {};
-    }
-    return *result;
-  }
+  bool ok() const { return !hasFailed(); }
 
   SmallVector<Value> split(Value value, int64_t axis, ArrayRef<int64_t> sizes) {
     if (sizes.size() == 1)
       return {value};
-    if (broken || !value) {
-      broken = true;
+    if (hasFailed() || !value) {
+      fail();
       return SmallVector<Value>(sizes.size());
     }
     FailureOr<SmallVector<Value>> results = node.create<SplitOp>(
         value, {node.i64Attr("axis", axis), node.arrayAttr("sizes", sizes)});
-    if (failed(results)) {
-      broken = true;
+    if (mlir::failed(results)) {
+      fail();
       return SmallVector<Value>(sizes.size());
     }
     return *results;
@@ -279,12 +265,6 @@ public:
     if (values.size() == 1)
       return values.front();
     return op<ConcatOp>(values, {node.i64Attr("axis", axis)});
-  }
-  Value reshape(Value value, ArrayRef<int64_t> shape) {
-    return op<ReshapeOp>(value, {node.arrayAttr("shape", shape)});
-  }
-  Value transpose(Value value, ArrayRef<int64_t> perm) {
-    return op<TransposeOp>(value, {node.arrayAttr("perm", perm)});
   }
   Value add(Value a, Value b) { return op<AddOp>({a, b}); }
   Value sub(Value a, Value b) { return op<SubOp>({a, b}); }
@@ -304,12 +284,12 @@ public:
   /// A float constant of X's element type, splat over `shape`.
   Value splat(double value, ArrayRef<int64_t> shape = {}) {
     auto type = RankedTensorType::get(shape, element);
-    return node.constant(cast<ElementsAttr>(DenseElementsAttr::get(
+    return node.constant(llvm::cast<ElementsAttr>(DenseElementsAttr::get(
         type, FloatAttr::get(element, value).getValue())));
   }
   Value intScalar(Type type, int64_t value) {
     auto tensorType = RankedTensorType::get({}, type);
-    return node.constant(cast<ElementsAttr>(DenseElementsAttr::get(
+    return node.constant(llvm::cast<ElementsAttr>(DenseElementsAttr::get(
         tensorType, APInt(type.getIntOrFloatBitWidth(), value,
                           /*isSigned=*/true))));
   }
@@ -322,13 +302,13 @@ public:
              StringRef name) {
     if (!tensor)
       return {};
-    auto type = cast<RankedTensorType>(tensor.getType());
+    auto type = llvm::cast<RankedTensorType>(tensor.getType());
     SmallVector<int64_t> shape{end - begin};
     llvm::append_range(shape, type.getShape().drop_front(2));
     auto resultType = RankedTensorType::get(shape, type.getElementType());
     int64_t inner = resultType.getNumElements() / (end - begin);
     int64_t offset = (dir * type.getDimSize(1) + begin) * inner;
-    if (Value cut = Composer(node).rearrangedConstant(
+    if (Value cut = rearrangedConstant(
             tensor, resultType, [&](int64_t i) { return offset + i; }, name))
       return cut;
     SmallVector<int64_t> starts{dir, begin}, ends{dir + 1, end};
@@ -344,9 +324,7 @@ public:
   }
 
 private:
-  NodeImporter &node;
   Type element;
-  bool broken = false;
 };
 
 /// One direction's result: its Y steps in time order and its final states.
