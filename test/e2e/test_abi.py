@@ -66,7 +66,7 @@ def test_static_archive_exports_only_tagged_names(paso_opt, tmp_path):
     assert defined_globals(archive, "--symbols") == \
         {f"det_{name}" for name in ABI}
     header = (tmp_path / "libdet.h").read_text()
-    assert "paso_status det_paso_run(" in header
+    assert "PASO_MODEL_API(det)" in header
     assert "#define paso_run det_paso_run" in header
     assert "#define PASO_DET_INPUT_0_NAME \"image\"" in header
 

@@ -101,6 +101,27 @@ int32_t paso_get_num_threads(void);
 /* A static English description of a status. */
 const char *paso_status_string(paso_status status);
 
+/* Declares a model's own names for every function above, <tag>_paso_run
+ * and so on (ABI 3): each model.h uses it for its tag, so that several
+ * models link into one program (docs/c-abi.md). */
+#define PASO_MODEL_API(tag)                                                   \
+  uint32_t tag##_paso_abi_version(void);                                      \
+  const char *tag##_paso_model_name(void);                                    \
+  const char *tag##_paso_target_name(void);                                   \
+  int32_t tag##_paso_num_inputs(void);                                        \
+  int32_t tag##_paso_num_outputs(void);                                       \
+  const paso_tensor_info *tag##_paso_input_info(int32_t index);               \
+  const paso_tensor_info *tag##_paso_output_info(int32_t index);              \
+  size_t tag##_paso_arena_size(void);                                         \
+  paso_status tag##_paso_context_create(paso_context **context);              \
+  void tag##_paso_context_destroy(paso_context *context);                     \
+  paso_status tag##_paso_run(paso_context *context, const void *const *inputs, \
+                             const size_t *input_sizes, void *const *outputs, \
+                             const size_t *output_sizes);                     \
+  void tag##_paso_set_num_threads(int32_t threads);                           \
+  int32_t tag##_paso_get_num_threads(void);                                   \
+  const char *tag##_paso_status_string(paso_status status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,14 +21,6 @@
 using namespace mlir;
 using namespace mlir::paso;
 
-/// The symbols a model.so exports: its C ABI. Everything else is internal.
-static constexpr llvm::StringLiteral kExportedSymbols[] = {
-    "paso_abi_version",     "paso_model_name",     "paso_target_name",
-    "paso_num_inputs",      "paso_num_outputs",    "paso_input_info",
-    "paso_output_info",     "paso_arena_size",     "paso_context_create",
-    "paso_context_destroy", "paso_run",            "paso_status_string",
-    "paso_set_num_threads", "paso_get_num_threads"};
-
 /// The TargetMachine for `target`, or null after reporting at `loc` why
 /// there is none.
 static std::unique_ptr<llvm::TargetMachine>
@@ -157,7 +149,7 @@ static void emitAbiTables(llvm::Module &module,
 /// Adds `<tag>_paso_*` aliases of the ABI functions: the model's own names,
 /// which model.h maps the short ones to.
 static void addTaggedNames(llvm::Module &module, llvm::StringRef tag) {
-  for (llvm::StringRef name : kExportedSymbols) {
+  for (llvm::StringRef name : kAbiFunctions) {
     llvm::Function *function = module.getFunction(name);
     if (!function || function->isDeclaration())
       continue;
@@ -172,7 +164,7 @@ static void addTaggedNames(llvm::Module &module, llvm::StringRef tag) {
 /// aliases stay visible.
 static void hideInternals(llvm::Module &module, bool exportShortNames) {
   auto exported = [&](llvm::StringRef name) {
-    return exportShortNames && llvm::is_contained(kExportedSymbols, name);
+    return exportShortNames && llvm::is_contained(kAbiFunctions, name);
   };
   for (llvm::Function &function : module)
     if (!function.isDeclaration() && !exported(function.getName()))

@@ -17,28 +17,6 @@ static std::string macroName(llvm::StringRef name) {
   return result;
 }
 
-/// The ABI functions, as paso_model.h declares them (return type, name,
-/// parameters), so model.h can declare this model's tagged copies.
-static constexpr const char *kAbiFunctions[][3] = {
-    {"uint32_t", "paso_abi_version", "void"},
-    {"const char *", "paso_model_name", "void"},
-    {"const char *", "paso_target_name", "void"},
-    {"int32_t", "paso_num_inputs", "void"},
-    {"int32_t", "paso_num_outputs", "void"},
-    {"const paso_tensor_info *", "paso_input_info", "int32_t index"},
-    {"const paso_tensor_info *", "paso_output_info", "int32_t index"},
-    {"size_t", "paso_arena_size", "void"},
-    {"paso_status", "paso_context_create", "paso_context **context"},
-    {"void", "paso_context_destroy", "paso_context *context"},
-    {"paso_status", "paso_run",
-     "paso_context *context, const void *const *inputs,\n"
-     "    const size_t *input_sizes, void *const *outputs,\n"
-     "    const size_t *output_sizes"},
-    {"void", "paso_set_num_threads", "int32_t threads"},
-    {"int32_t", "paso_get_num_threads", "void"},
-    {"const char *", "paso_status_string", "paso_status status"},
-};
-
 /// `#define <prefix>_...` lines for every tensor.
 static void describeTensors(llvm::raw_ostream &os, llvm::StringRef prefix,
                             const ModelInterface &interface, bool comments) {
@@ -87,11 +65,9 @@ std::string mlir::paso::generateModelHeader(const ModelInterface &interface) {
      << "#include \"paso/Runtime/paso_model.h\"\n\n"
      << "/* This model's own names for it, so that several models can be\n"
      << " * linked into one program. */\n"
-     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
-  for (const auto &function : kAbiFunctions)
-    os << function[0] << (llvm::StringRef(function[0]).ends_with("*") ? "" : " ")
-       << tag << "_" << function[1] << "(" << function[2] << ");\n";
-  os << "#ifdef __cplusplus\n}\n#endif\n";
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+     << "PASO_MODEL_API(" << tag << ")\n"
+     << "#ifdef __cplusplus\n}\n#endif\n";
   describeTensors(os, "PASO_" + macroName(tag), interface, /*comments=*/true);
   os << "\n/* The short names (paso_run, PASO_MODEL_*) mean this model in the\n"
      << " * files that include this header. To include several model headers\n"
@@ -103,9 +79,8 @@ std::string mlir::paso::generateModelHeader(const ModelInterface &interface) {
         "PASO_MODEL_NO_SHORT_NAMES and use the tagged names\"\n"
      << "#endif\n"
      << "#define PASO_MODEL_SHORT_NAMES " << tag << "\n";
-  for (const auto &function : kAbiFunctions)
-    os << "#define " << function[1] << " " << tag << "_" << function[1]
-       << "\n";
+  for (llvm::StringRef function : kAbiFunctions)
+    os << "#define " << function << " " << tag << "_" << function << "\n";
   describeTensors(os, "PASO_MODEL", interface, /*comments=*/false);
   os << "#endif\n\n#endif\n";
   return text;

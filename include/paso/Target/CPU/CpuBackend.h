@@ -71,6 +71,15 @@ struct ModelInterface {
   bool exportShortNames = true;
 };
 
+/// The functions of the C ABI (include/paso/Runtime/paso_model.h): what a
+/// model exports, short and tagged, and what model.h maps.
+inline constexpr llvm::StringLiteral kAbiFunctions[] = {
+    "paso_abi_version",     "paso_model_name",     "paso_target_name",
+    "paso_num_inputs",      "paso_num_outputs",    "paso_input_info",
+    "paso_output_info",     "paso_arena_size",     "paso_context_create",
+    "paso_context_destroy", "paso_run",            "paso_status_string",
+    "paso_set_num_threads", "paso_get_num_threads"};
+
 /// Reads the interface from `@main` while it is still on tensors.
 FailureOr<ModelInterface> describeModelInterface(ModuleOp module);
 
