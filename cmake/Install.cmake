@@ -5,6 +5,10 @@ include(CMakePackageConfigHelpers)
 
 install(PROGRAMS "${CMAKE_BINARY_DIR}/bin/paso-opt" "${CMAKE_BINARY_DIR}/bin/paso-run"
         DESTINATION "${CMAKE_INSTALL_BINDIR}")
+# paso-opt finds the --preprocess generator beside itself.
+if(TARGET paso-preprocess-gen)
+  install(TARGETS paso-preprocess-gen RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif()
 install(FILES "${PASO_SOURCE_DIR}/include/paso/Runtime/paso_model.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/paso/Runtime")
 install(DIRECTORY "${PASO_SOURCE_DIR}/docs/"

@@ -9,6 +9,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Pipelines/Report.h"
 #include "paso/Target/CPU/CpuBackend.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -227,6 +228,13 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   };
   if (options.stage == EmitStage::OnnxMlir)
     return print(*module);
+  if (!options.preprocess.empty() &&
+      failed(runPasses(*module, [&](OpPassManager &pm) {
+        InsertPreprocessPassOptions insert;
+        insert.spec = options.preprocess;
+        pm.addPass(createInsertPreprocessPass(insert));
+      })))
+    return failure();
   progress.stage("optimising the graph");
   CompileReport report;
   {
@@ -293,6 +301,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
           pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
         }
+        pm.addPass(createPasoCallPreprocessPass());
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();

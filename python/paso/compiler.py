@@ -37,15 +37,19 @@ def find_paso_run():
 
 
 def compile(onnx_path, target="host", output=None, input_shapes=None,
-            opt_level=3, extra_args=()):
+            opt_level=3, preprocess=None, extra_args=()):
     """Compiles `onnx_path`; returns the output path (default: model.so next
-    to the model). `input_shapes` maps input names to static shapes."""
+    to the model). `input_shapes` maps input names to static shapes;
+    `preprocess` is a --preprocess spec (docs/preprocess.md): the model
+    then takes uint8 camera frames."""
     if output is None:
         output = os.path.splitext(str(onnx_path))[0] + ".so"
     args = [find_paso_opt(), str(onnx_path), f"-target={target}",
             f"-O{opt_level}", "-o", str(output)]
     for name, shape in (input_shapes or {}).items():
         args.append(f"--input-shape={name}:{'x'.join(str(d) for d in shape)}")
+    if preprocess:
+        args.append(f"--preprocess={preprocess}")
     args.extend(extra_args)
     result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:

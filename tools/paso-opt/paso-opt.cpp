@@ -53,6 +53,13 @@ static cl::list<std::string>
                          "data:1x3x224x224 (repeatable)"),
                 cl::value_desc("name:dims"), cl::cat(inputCategory));
 
+static cl::opt<std::string> preprocessSpec(
+    "preprocess",
+    cl::desc("Feed the image input from a uint8 camera frame through a "
+             "fused Halide pipeline, e.g. frame=640x480,format=nv12,"
+             "mean=imagenet,std=imagenet (docs/preprocess.md)"),
+    cl::value_desc("spec"), cl::cat(inputCategory));
+
 static cl::opt<unsigned>
     optLevel("O", cl::Prefix, cl::ZeroOrMore,
              cl::desc("Optimisation level: -O0 is the straight lowering for "
@@ -266,6 +273,7 @@ int main(int argc, char **argv) {
   }
   options.optLevel = optLevel;
   options.reportPath = reportPath;
+  options.preprocess = preprocessSpec;
   if (!modelTag.empty()) {
     StringRef tag = modelTag;
     if (!llvm::isAlpha(tag.front()) && tag.front() != '_' ||

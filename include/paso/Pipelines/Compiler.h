@@ -35,6 +35,8 @@ struct CompileOptions {
   /// The C identifier the model's own ABI names start with
   /// (`<tag>_paso_run`); empty: the output file's name, made an identifier.
   std::string modelTag;
+  /// The --preprocess spec (paso-insert-preprocess); empty for none.
+  std::string preprocess;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the

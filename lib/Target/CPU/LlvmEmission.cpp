@@ -239,6 +239,9 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   uint64_t arenaSize = 0;
   if (auto size = entry->getAttrOfType<IntegerAttr>("paso.arena_size"))
     arenaSize = size.getInt();
+  // Read before translation: the attribute is PASO's, not LLVM's.
+  auto preprocess = module->getAttrOfType<DictionaryAttr>(kPreprocessAttrName);
+  module->removeAttr(kPreprocessAttrName);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "paso_model");
   if (!llvmModule)
@@ -272,6 +275,18 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   (*runtime)->setTargetTriple(llvmModule->getTargetTriple());
   if (llvm::Linker::linkModules(*llvmModule, std::move(*runtime)))
     return emitError(loc) << "linking the model runtime failed";
+  // The --preprocess pipeline, after the runtime: the runtime's
+  // halide_do_par_for replaces the Halide runtime's weak one.
+  if (preprocess) {
+    FailureOr<std::unique_ptr<llvm::Module>> pipeline =
+        generatePreprocessPipeline(preprocess, target, context, loc);
+    if (failed(pipeline))
+      return failure();
+    (*pipeline)->setDataLayout(llvmModule->getDataLayout());
+    (*pipeline)->setTargetTriple(llvmModule->getTargetTriple());
+    if (llvm::Linker::linkModules(*llvmModule, std::move(*pipeline)))
+      return emitError(loc) << "linking the pre-processing pipeline failed";
+  }
   addTaggedNames(*llvmModule, interface.tag);
   hideInternals(*llvmModule, interface.exportShortNames);
   // The runtime was compiled for a generic CPU; code generation uses the

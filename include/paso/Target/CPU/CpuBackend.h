@@ -47,6 +47,17 @@ std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 std::unique_ptr<Pass> createSelectCpuLayoutPass(const TargetDescription &target,
                                                 llvm::StringRef layout = "");
 
+/// The module attribute paso-call-preprocess leaves for translation: the
+/// options of paso-preprocess-gen for the model's pre-processing.
+constexpr llvm::StringLiteral kPreprocessAttrName = "paso.preprocess";
+
+/// Runs paso-preprocess-gen with `options` (kPreprocessAttrName) for
+/// `target` and reads the Halide pipeline's bitcode into `context`.
+FailureOr<std::unique_ptr<llvm::Module>>
+generatePreprocessPipeline(DictionaryAttr options,
+                           const TargetDescription &target,
+                           llvm::LLVMContext &context, Location loc);
+
 /// The inputs and outputs a compiled model exposes through its C ABI.
 struct ModelInterface {
   struct Tensor {

@@ -117,6 +117,23 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
   ];
 }
 
+def PasoCallPreprocessPass : Pass<"paso-call-preprocess", "ModuleOp"> {
+  let summary = "Run paso.preprocess as the model's Halide pipeline";
+  let description = [{
+    Replaces the `paso.preprocess` of a model compiled with `--preprocess`
+    by a call to the runtime's `paso_preprocess_f32`, which calls the Halide
+    pipeline `paso_preprocess_pipeline_` generated for this op, and records
+    the pipeline's parameters as the module attribute `paso.preprocess`:
+    translation to LLVM IR runs paso-preprocess-gen with them and links
+    the bitcode it writes (docs/preprocess.md). A model takes at most one
+    pre-processed input.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
   let summary = "Run f32 convolutions and fused matmuls on the runtime's kernels";
   let description = [{

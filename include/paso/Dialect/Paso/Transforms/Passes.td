@@ -156,6 +156,28 @@ def FuseMatMulEpiloguePass : Pass<"paso-fuse-matmul-epilogue",
   ];
 }
 
+def InsertPreprocessPass : Pass<"paso-insert-preprocess",
+                                "::mlir::ModuleOp"> {
+  let summary = "Feed an image input from a uint8 camera frame";
+  let description = [{
+    Replaces one float image input of `@main` (1 x 3 x H x W or
+    1 x H x W x 3) by a uint8 frame and a `paso.preprocess` computing the
+    image from it, as described by `spec`: comma-separated `key=value`
+    pairs, lists separated by `:` (docs/preprocess.md):
+    `frame=WxH` (required), `format=rgb|bgr|rgba|bgra|nv12`,
+    `input=NAME`, `channels=rgb|bgr` (the model's channel order),
+    `resize=bilinear|none`, `scale=F` or `1/N`, `mean=a:b:c`, `std=a:b:c`
+    (or `imagenet`), `matrix=bt601|bt709`, `range=limited|full` (NV12),
+    `layout=nchw|nhwc` (when the input's shape does not say). A bad spec
+    or a model without a fitting input is an error naming the key.
+  }];
+  let options = [
+    Option<"spec", "spec", "std::string", /*default=*/"\"\"",
+           "The pre-processing, as paso-opt's --preprocess takes it">
+  ];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+}
+
 def SinkTransposesPass : Pass<"paso-sink-transposes", "::mlir::func::FuncOp"> {
   let summary = "Move transposes down the graph until they cancel";
   let description = [{
