@@ -297,11 +297,13 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(runPasses(*module, [&](OpPassManager &pm) {
         // Convolutions and fused matmuls the runtime's GEMM kernel runs
         // whole; the rest goes through linalg.
+        // First, so that it can take over the transpose to the model's
+        // layout before the transpose kernel does.
+        pm.addPass(createPasoCallPreprocessPass());
         if (options.optLevel > 0) {
           pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
         }
-        pm.addPass(createPasoCallPreprocessPass());
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();

@@ -5,8 +5,7 @@
  * (docs/preprocess.md). Halide passes buffers as halide_buffer_t; the
  * model's code passes addresses, so paso_preprocess_f32 builds the two
  * descriptors here. The structures mirror Halide's stable C ABI
- * (HalideRuntime.h); test/e2e/test_preprocess.py checks their layout
- * against the installed header.
+ * (HalideRuntime.h), in paso_halide_abi.h.
  *
  * halide_do_par_for is Halide's hook for its parallel loops; defining it
  * here replaces the Halide runtime's weak thread pool with the model's, so
@@ -17,28 +16,7 @@
  *
 \*===----------------------------------------------------------------------===*/
 
-#include <stdint.h>
-
-typedef struct {
-  int32_t min, extent, stride;
-  uint32_t flags;
-} paso_halide_dimension;
-
-typedef struct {
-  uint8_t code, bits;
-  uint16_t lanes;
-} paso_halide_type;
-
-typedef struct {
-  uint64_t device;
-  const void *device_interface;
-  uint8_t *host;
-  uint64_t flags;
-  paso_halide_type type;
-  int32_t dimensions;
-  paso_halide_dimension *dim;
-  void *padding;
-} paso_halide_buffer;
+#include "paso_halide_abi.h"
 
 enum { HALIDE_TYPE_UINT = 1, HALIDE_TYPE_FLOAT = 2 };
 

@@ -70,6 +70,28 @@ DictionaryAttr generatorOptions(PreprocessOp op) {
   return b.getDictionaryAttr(options);
 }
 
+/// The pipeline writes either layout at no cost, so when the model runs
+/// channels-last (paso-select-cpu-layout) and the image's one user is the
+/// transpose to NHWC (or back), the op writes that layout instead.
+PreprocessOp absorbLayoutChange(PreprocessOp op) {
+  if (!op->hasOneUse())
+    return op;
+  auto transpose = dyn_cast<TransposeOp>(*op->user_begin());
+  bool nchw = op.getLayout() == "nchw";
+  ArrayRef<int64_t> toOther = nchw ? ArrayRef<int64_t>{0, 2, 3, 1}
+                                   : ArrayRef<int64_t>{0, 3, 1, 2};
+  if (!transpose || transpose.getPerm() != toOther)
+    return op;
+  OpBuilder b(transpose);
+  auto absorbed = cast<PreprocessOp>(b.clone(*op));
+  absorbed.setLayout(nchw ? "nhwc" : "nchw");
+  absorbed.getOutput().setType(transpose.getType());
+  transpose.getOutput().replaceAllUsesWith(absorbed.getOutput());
+  transpose.erase();
+  op.erase();
+  return absorbed;
+}
+
 struct PasoCallPreprocessPass
     : paso::impl::PasoCallPreprocessPassBase<PasoCallPreprocessPass> {
   using Base::Base;
@@ -84,7 +106,7 @@ struct PasoCallPreprocessPass
       ops[1].emitOpError("a model takes at most one pre-processed input");
       return signalPassFailure();
     }
-    PreprocessOp op = ops.front();
+    PreprocessOp op = absorbLayoutChange(ops.front());
     module->setAttr(kPreprocessAttrName, generatorOptions(op));
 
     // Extents innermost first, Halide's order: the shapes reversed.

@@ -163,3 +163,51 @@ func.func @grid_sample_grid(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x3x3xf32>) ->
   %0 = paso.grid_sample %x, %g {align_corners = false, mode = "linear", padding_mode = "zeros"} : (tensor<1x2x4x4xf32>, tensor<1x3x3x3xf32>) -> tensor<1x2x3x3xf32>
   return %0 : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+func.func @preprocess_frame_shape(%f: tensor<48x64x4xui8>) -> tensor<1x3x24x32xf32> {
+  // expected-error @+1 {{an rgb frame is H x W x 3, got 'tensor<48x64x4xui8>'}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 2>, format = "rgb", layout = "nchw", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "bilinear", scale = 1.0 : f64, std = array<f64: 1.0, 1.0, 1.0>} : (tensor<48x64x4xui8>) -> tensor<1x3x24x32xf32>
+  return %y : tensor<1x3x24x32xf32>
+}
+
+// -----
+
+func.func @preprocess_nv12_shape(%f: tensor<50x64xui8>) -> tensor<1x3x24x32xf32> {
+  // expected-error @+1 {{an nv12 frame is (3H/2) x W with H and W even}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 2>, format = "nv12", layout = "nchw", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "bilinear", scale = 1.0 : f64, std = array<f64: 1.0, 1.0, 1.0>} : (tensor<50x64xui8>) -> tensor<1x3x24x32xf32>
+  return %y : tensor<1x3x24x32xf32>
+}
+
+// -----
+
+func.func @preprocess_channel_map(%f: tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32> {
+  // expected-error @+1 {{channel_map entry 3 is not a component of a rgb pixel}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 3>, format = "rgb", layout = "nchw", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "bilinear", scale = 1.0 : f64, std = array<f64: 1.0, 1.0, 1.0>} : (tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32>
+  return %y : tensor<1x3x24x32xf32>
+}
+
+// -----
+
+func.func @preprocess_std(%f: tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32> {
+  // expected-error @+1 {{std values must be positive}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 2>, format = "rgb", layout = "nchw", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "bilinear", scale = 1.0 : f64, std = array<f64: 1.0, -1.0, 1.0>} : (tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32>
+  return %y : tensor<1x3x24x32xf32>
+}
+
+// -----
+
+func.func @preprocess_no_resize(%f: tensor<48x64x3xui8>) -> tensor<1x24x32x3xf32> {
+  // expected-error @+1 {{resize = "none" needs a 32x24 frame, got 64x48}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 2>, format = "rgb", layout = "nhwc", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "none", scale = 1.0 : f64, std = array<f64: 1.0, 1.0, 1.0>} : (tensor<48x64x3xui8>) -> tensor<1x24x32x3xf32>
+  return %y : tensor<1x24x32x3xf32>
+}
+
+// -----
+
+func.func @preprocess_layout(%f: tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32> {
+  // expected-error @+1 {{layout must be nchw or nhwc, got 'chw'}}
+  %y = paso.preprocess %f {channel_map = array<i64: 0, 1, 2>, format = "rgb", layout = "chw", matrix = "bt601", mean = array<f64: 0.0, 0.0, 0.0>, range = "limited", resize = "bilinear", scale = 1.0 : f64, std = array<f64: 1.0, 1.0, 1.0>} : (tensor<48x64x3xui8>) -> tensor<1x3x24x32xf32>
+  return %y : tensor<1x3x24x32xf32>
+}

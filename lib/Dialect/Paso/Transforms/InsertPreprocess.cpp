@@ -166,6 +166,22 @@ std::string imageLayout(RankedTensorType type, StringRef requested) {
   return nchw ? "nchw" : nhwc ? "nhwc" : "";
 }
 
+/// "(1x3x224x224 f32)" for the error messages.
+std::string describeShape(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return "(not a ranked tensor)";
+  std::string text;
+  for (int64_t dim : tensor.getShape())
+    text += (text.empty() ? "" : "x") +
+            (ShapedType::isDynamic(dim) ? std::string("?")
+                                        : std::to_string(dim));
+  std::string element;
+  llvm::raw_string_ostream os(element);
+  os << tensor.getElementType();
+  return "(" + text + " " + element + ")";
+}
+
 struct InsertPreprocessPass
     : paso::impl::InsertPreprocessPassBase<InsertPreprocessPass> {
   using Base::Base;
@@ -173,7 +189,7 @@ struct InsertPreprocessPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto error = [&](const Twine &message) {
-      module.emitError("--preprocess: ") << message;
+      mlir::emitError(module.getLoc(), "--preprocess: ") << message;
       signalPassFailure();
     };
     std::string message;
@@ -209,26 +225,26 @@ struct InsertPreprocessPass
       if (!spec->input.empty())
         return error("the model has no input '" + spec->input +
                      "' (inputs: " + llvm::join(names, ", ") + ")");
-      return error("the model has no float image input of shape 1x3xHxW "
-                   "or 1xHxWx3 (inputs: " +
-                   llvm::join(names, ", ") + ")");
+      SmallVector<std::string> described;
+      for (unsigned i = 0; i < names.size(); ++i)
+        described.push_back(
+            names[i] + " " +
+            describeShape(main.getArgument(i).getType()));
+      std::string shapes = spec->layout == "nchw"   ? "1x3xHxW"
+                           : spec->layout == "nhwc" ? "1xHxWx3"
+                                                    : "1x3xHxW or 1xHxWx3";
+      return error("the model has no float image input of shape " + shapes +
+                   " (inputs: " + llvm::join(described, ", ") + ")");
     }
     BlockArgument argument = main.getArgument(*index);
     auto imageType = dyn_cast<RankedTensorType>(argument.getType());
     std::string layout = imageLayout(imageType, spec->layout);
-    if (layout.empty()) {
-      std::string shape;
-      if (imageType)
-        for (int64_t dim : imageType.getShape())
-          shape += (shape.empty() ? "" : "x") +
-                   (ShapedType::isDynamic(dim) ? std::string("?")
-                                               : std::to_string(dim));
-      return error("input '" + names[*index] + "' (" +
-                   (shape.empty() ? "not a tensor" : shape) +
-                   ") is not a float image of shape 1x3xHxW or 1xHxWx3" +
+    if (layout.empty())
+      return error("input '" + names[*index] + "' " +
+                   describeShape(argument.getType()) +
+                   " is not a float image of shape 1x3xHxW or 1xHxWx3" +
                    (spec->layout.empty() ? ""
                                          : " in layout " + spec->layout));
-    }
 
     auto perChannel = [&](StringRef key, SmallVector<double> values)
         -> FailureOr<SmallVector<double>> {
