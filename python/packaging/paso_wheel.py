@@ -1,7 +1,8 @@
 """PEP 517 build backend for `pip install .` and `pip wheel .`.
 
-PASO is a CMake project; the wheel is the Python package plus the two
-binaries it drives (paso/bin/paso-opt, paso/bin/paso-run). The backend
+PASO is a CMake project; the wheel is the Python package plus the
+binaries it drives (paso/bin/paso-opt, paso/bin/paso-run, and
+paso-preprocess-gen for --preprocess where Halide 14 was installed). The backend
 builds them with the project's own build (third_party/bootstrap.sh the
 first time, an incremental `cmake --build` afterwards; PASO_BUILD_DIR
 picks the build directory, default build/) and zips them with the
@@ -42,6 +43,9 @@ def _build_binaries():
                        check=True, env={**os.environ, "PASO_BUILD_DIR": build})
     subprocess.run(["cmake", "--build", build, "--target", "paso-opt",
                     "paso-run"], check=True)
+    # Built by the default target when Halide is there; optional.
+    subprocess.run(["cmake", "--build", build, "--target",
+                    "paso-preprocess-gen"], capture_output=True)
     return os.path.join(build, "bin")
 
 
@@ -64,7 +68,10 @@ def build_wheel(wheel_directory, config_settings=None,
         if name.endswith(".py"):
             with open(os.path.join(package, name), "rb") as f:
                 files.append((f"paso/{name}", f.read(), False))
-    for tool in ("paso-opt", "paso-run"):
+    for tool in ("paso-opt", "paso-run", "paso-preprocess-gen"):
+        if tool == "paso-preprocess-gen" and not os.path.exists(
+                os.path.join(bin_dir, tool)):
+            continue
         with open(os.path.join(bin_dir, tool), "rb") as f:
             files.append((f"paso/bin/{tool}", f.read(), True))
     dist_info = f"{NAME}-{VERSION}.dist-info"

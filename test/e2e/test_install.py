@@ -77,6 +77,9 @@ def test_installed_tree(prefix):
                  "lib/cmake/PASO/PASOModel.cmake",
                  "share/doc/paso/c-abi.md"]:
         assert (prefix / path).exists(), path
+    # paso-opt runs the --preprocess generator from beside itself.
+    if os.path.exists(os.path.join(BIN, "paso-preprocess-gen")):
+        assert (prefix / "bin" / "paso-preprocess-gen").exists()
     # Only what users need: no static libraries of the compiler.
     assert not list(prefix.glob("lib/*.a"))
     run([str(prefix / "bin" / "paso-opt"), "--version"])

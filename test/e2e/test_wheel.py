@@ -80,3 +80,21 @@ def test_command_line_from_the_wheel(venv, tmp_path):
     assert "output 'probs'" in ran
     assert "output 'probs'" in run([str(venv / "bin" / "paso-run"),
                                     str(so)]).stdout
+
+
+def test_preprocess_from_the_wheel(venv, tmp_path):
+    """The wheel carries paso-preprocess-gen beside paso-opt, which finds it
+    there: --preprocess works with no checkout."""
+    if not os.path.exists(os.path.join(BIN, "paso-preprocess-gen")):
+        pytest.skip("this build has no paso-preprocess-gen (no Halide 14)")
+    script = (
+        "import numpy as np, paso\n"
+        f"so = paso.compile({EXAMPLE!r}, output={str(tmp_path / 'p.so')!r},\n"
+        "                  preprocess='frame=16x12,format=nv12')\n"
+        "model = paso.load(so)\n"
+        "print(model.inputs[0].shape, model.inputs[0].dtype)\n"
+        "out = model.run({'image': np.full((18, 16), 128, np.uint8)})\n"
+        "print(round(float(out['probs'].sum()), 4))\n")
+    out = run([str(venv / "bin" / "python"), "-c", script],
+              cwd=tmp_path).stdout.splitlines()
+    assert out == ["(18, 16) uint8", "1.0"], out
