@@ -294,9 +294,10 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   interface->tag = resolveModelTag(options, interface->modelName);
   interface->exportShortNames = options.stage != EmitStage::Archive;
   progress.stage("choosing kernels, lowering to linalg");
+  // Convolutions and fused matmuls the runtime's kernels run whole; the
+  // rest goes through linalg. The report (and the kernel table model.so
+  // carries for profiles) records both in between.
   if (failed(runPasses(*module, [&](OpPassManager &pm) {
-        // Convolutions and fused matmuls the runtime's GEMM kernel runs
-        // whole; the rest goes through linalg.
         // First, so that it can take over the transpose to the model's
         // layout before the transpose kernel does.
         pm.addPass(createPasoCallPreprocessPass());
@@ -304,10 +305,20 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
           pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
         }
+      })))
+    return failure();
+  report.recordRuntimeKernels(*module, options.target);
+  report.recordGeneratedWork(*module, options.target);
+  if (!options.profilePath.empty()) {
+    std::string error;
+    if (failed(report.attachProfile(options.profilePath, error)))
+      return emitError(fileLoc) << error;
+  }
+  interface->kernelTable = report.kernelTableJson();
+  if (failed(runPasses(*module, [&](OpPassManager &pm) {
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();
-  report.recordRuntimeKernels(*module);
   if (options.stage == EmitStage::Linalg)
     return failed(print(*module)) ? failure() : finishReport();
 

@@ -4,6 +4,7 @@
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Import/OnnxImporter.h"
+#include "paso/Target/CostModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
@@ -85,7 +86,10 @@ void CompileReport::recordKernels(ModuleOp module) {
   });
 }
 
-void CompileReport::recordRuntimeKernels(ModuleOp module) {
+void CompileReport::recordRuntimeKernels(ModuleOp module,
+                                         const TargetDescription &target) {
+  peakGflopsPerCore = peakFlopsPerCore(target) / 1e9;
+  memoryGBps = memoryBytesPerSecond(target) / 1e9;
   module.walk([&](func::CallOp call) {
     auto algorithm = call->getAttrOfType<StringAttr>("paso.algorithm");
     if (!algorithm)
@@ -98,6 +102,17 @@ void CompileReport::recordRuntimeKernels(ModuleOp module) {
       kernel.threads = threads.getInt();
     if (auto time = call->getAttrOfType<FloatAttr>("paso.predicted_us"))
       kernel.predictedMicroseconds = time.getValueAsDouble();
+    if (auto name = call->getAttrOfType<StringAttr>("paso.kernel_class"))
+      kernel.kernelClass = name.str();
+    if (auto flops = call->getAttrOfType<FloatAttr>("paso.flops"))
+      kernel.flops = flops.getValueAsDouble();
+    if (auto bytes = call->getAttrOfType<FloatAttr>("paso.bytes"))
+      kernel.bytes = bytes.getValueAsDouble();
+    kernel.roofGBps =
+        bandwidthBytesPerSecond(target, kernel.bytes, kernel.threads) / 1e9;
+    kernel.rawPredictedMicroseconds =
+        kernel.predictedMicroseconds /
+        kernelTimeScale(target, kernel.kernelClass);
     collectOrigins(call.getLoc(), kernel.origins);
     runtimeKernels.push_back(std::move(kernel));
   });

@@ -7,6 +7,12 @@
 
 using namespace mlir::paso;
 
+double mlir::paso::kernelTimeScale(const TargetDescription &target,
+                                    llvm::StringRef kernelClass) {
+  auto it = target.kernelTimeScale.find(kernelClass.str());
+  return it == target.kernelTimeScale.end() ? 1.0 : it->second;
+}
+
 double mlir::paso::peakFlopsPerCore(const TargetDescription &target) {
   if (target.peakGflopsF32 > 0)
     return target.peakGflopsF32 * 1e9 / std::max(1u, target.cores);
@@ -21,19 +27,24 @@ double mlir::paso::memoryBytesPerSecond(const TargetDescription &target) {
          1e9;
 }
 
+double mlir::paso::bandwidthBytesPerSecond(const TargetDescription &target,
+                                           double bytes, int64_t threads) {
+  threads = std::max<int64_t>(1, threads);
+  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
+  if (bytes <= double(l2) * threads)
+    return CostModelDefaults::kCacheGBpsPerCore * 1e9 * threads;
+  if (bytes <= double(target.l3Bytes))
+    return CostModelDefaults::kL3GBpsPerCore * 1e9 * threads;
+  // Cores share the memory bus: DRAM bandwidth does not scale.
+  return memoryBytesPerSecond(target);
+}
+
 double mlir::paso::predictSeconds(const TargetDescription &target,
                                   double flops, double bytes,
                                   int64_t threads) {
   threads = std::max<int64_t>(1, threads);
   double compute = flops / (peakFlopsPerCore(target) * threads);
-  uint64_t l2 = target.l2Bytes ? target.l2Bytes : CostModelDefaults::kL2Bytes;
-  double memory;
-  if (bytes <= double(l2) * threads)
-    memory = bytes / (CostModelDefaults::kCacheGBpsPerCore * 1e9 * threads);
-  else if (bytes <= double(target.l3Bytes))
-    memory = bytes / (CostModelDefaults::kL3GBpsPerCore * 1e9 * threads);
-  else // Cores share the memory bus: DRAM bandwidth does not scale.
-    memory = bytes / memoryBytesPerSecond(target);
+  double memory = bytes / bandwidthBytesPerSecond(target, bytes, threads);
   return std::max(compute, memory);
 }
 
@@ -201,6 +212,8 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
       choice.tile = tile;
     }
   }
+  choice.directSeconds *= kernelTimeScale(target, "gemm");
+  choice.winogradSeconds *= kernelTimeScale(target, "winograd");
   // A 10% margin: the transforms' cost is the least certain number here.
   choice.winograd = choice.winogradSeconds > 0 &&
                     choice.winogradSeconds < 0.9 * choice.directSeconds;
@@ -223,6 +236,8 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
   choice.winogradSeconds =
       plan.singleThreadSeconds +
       winogradTransformSeconds(target, images, channels, filters, outH, outW);
+  choice.directSeconds *= kernelTimeScale(target, "gemm");
+  choice.winogradSeconds *= kernelTimeScale(target, "winograd");
   // A 10% margin: the transforms' cost is the least certain number here.
   double scratchBytes = 4.0 * 16 * (channels + filters) * tiles;
   choice.winograd = tiles >= plan.nr &&
@@ -248,7 +263,8 @@ double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
     double flops = 2.0 * shape.images * lanesUsed * taps;
     double bytes = 4.0 * shape.images * shape.channels *
                    (pixels * shape.strideH * shape.strideW + pixels);
-    return predictSeconds(target, flops, bytes, 1);
+    return predictSeconds(target, flops, bytes, 1) *
+           kernelTimeScale(target, "window");
   }
   int64_t k = shape.channels * taps;
   if (shape.winogradEligible) {
@@ -264,7 +280,8 @@ double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
       channelsLast
           ? GemmShape{pixels, shape.filters, k, shape.images, false, true}
           : GemmShape{shape.filters, pixels, k, shape.images, true, false};
-  double seconds = planGemm(target, product).singleThreadSeconds;
+  double seconds = planGemm(target, product).singleThreadSeconds *
+                   kernelTimeScale(target, "gemm");
   // NCHW packs its implicit im2col (B); NHWC reads the image in place.
   return shape.pointwise || channelsLast
              ? seconds

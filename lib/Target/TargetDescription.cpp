@@ -79,7 +79,7 @@ llvm::ArrayRef<TargetDescription> mlir::paso::getBuiltinTargets() {
                     L2, L3, F32, F16, I8, MEM, ACCEL)                          \
   list.push_back(TargetDescription{NAME, SUMMARY, TRIPLE, CPU, FEATURES,        \
                                    VECTOR, CORES, L1, L2, L3, F32, F16, I8,    \
-                                   MEM, ACCEL});
+                                   MEM, ACCEL, {}, {}});
 #include "BuiltinTargets.def"
     return list;
   }();
@@ -118,7 +118,8 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
   static const llvm::StringRef known[] = {
       "base", "name", "summary", "triple", "cpu", "features", "vector_bits",
       "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "peak_gflops_f32",
-      "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator"};
+      "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator",
+      "kernel_time_scale", "calibrated_from"};
   for (const auto &entry : *object)
     if (!llvm::is_contained(known, entry.first.str()))
       return fail("unknown field '" + entry.first.str() + "'");
@@ -162,6 +163,34 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
         {"memory_gbps", &target.memoryGBps}})
     if (llvm::Error error = number(key, *field))
       return std::move(error);
+  if (const llvm::json::Value *value = object->get("kernel_time_scale")) {
+    const llvm::json::Object *scales = value->getAsObject();
+    if (!scales)
+      return fail("'kernel_time_scale' must be an object of kernel class: "
+                  "number");
+    for (const auto &[name, scale] : *scales) {
+      if (!llvm::is_contained(kKernelClasses, name.str()))
+        return fail("'kernel_time_scale' has unknown kernel class '" +
+                    name.str() + "' (classes: " +
+                    llvm::join(llvm::ArrayRef(kKernelClasses), ", ") + ")");
+      std::optional<double> n = scale.getAsNumber();
+      if (!n || !(*n > 0) || *n > 1e3)
+        return fail("'kernel_time_scale' of '" + name.str() +
+                    "' must be a number in (0, 1000]");
+      target.kernelTimeScale[name.str()] = *n;
+    }
+  }
+  if (const llvm::json::Value *value = object->get("calibrated_from")) {
+    const llvm::json::Array *files = value->getAsArray();
+    if (!files)
+      return fail("'calibrated_from' must be an array of strings");
+    target.calibratedFrom.clear();
+    for (const llvm::json::Value &file : *files) {
+      if (!file.getAsString())
+        return fail("'calibrated_from' must be an array of strings");
+      target.calibratedFrom.push_back(file.getAsString()->str());
+    }
+  }
   if (target.name.empty() || target.triple.empty() || target.cpu.empty())
     return fail("'name', 'triple' and 'cpu' are required (directly or "
                 "through 'base')");
@@ -220,4 +249,35 @@ void mlir::paso::printTargets(llvm::raw_ostream &os) {
   for (const TargetDescription &t : getBuiltinTargets())
     os << "  " << t.name << ": " << (t.features.empty() ? "-" : t.features)
        << "  (" << t.summary << ")\n";
+}
+
+void mlir::paso::writeTargetFile(const TargetDescription &target,
+                                 llvm::raw_ostream &os) {
+  llvm::json::OStream json(os, 2);
+  json.object([&] {
+    json.attribute("name", target.name);
+    json.attribute("summary", target.summary);
+    json.attribute("triple", target.triple);
+    json.attribute("cpu", target.cpu);
+    json.attribute("features", target.features);
+    json.attribute("vector_bits", target.vectorBits);
+    json.attribute("cores", target.cores);
+    json.attribute("l1d_bytes", target.l1dBytes);
+    json.attribute("l2_bytes", target.l2Bytes);
+    json.attribute("l3_bytes", target.l3Bytes);
+    json.attribute("peak_gflops_f32", target.peakGflopsF32);
+    json.attribute("peak_gflops_f16", target.peakGflopsF16);
+    json.attribute("peak_gops_i8", target.peakGopsI8);
+    json.attribute("memory_gbps", target.memoryGBps);
+    json.attribute("accelerator", target.accelerator);
+    json.attributeObject("kernel_time_scale", [&] {
+      for (const auto &[name, scale] : target.kernelTimeScale)
+        json.attribute(name, scale);
+    });
+    json.attributeArray("calibrated_from", [&] {
+      for (const std::string &file : target.calibratedFrom)
+        json.value(file);
+    });
+  });
+  os << "\n";
 }

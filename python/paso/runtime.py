@@ -17,7 +17,7 @@ _DTYPES = {
     16: np.uint16,  # bfloat16: numpy has no such type; the raw 16 bits
 }
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 
 class PasoError(RuntimeError):

@@ -42,7 +42,9 @@ ABI = {"paso_abi_version", "paso_model_name", "paso_target_name",
        "paso_num_inputs", "paso_num_outputs", "paso_input_info",
        "paso_output_info", "paso_arena_size", "paso_context_create",
        "paso_context_destroy", "paso_run", "paso_status_string",
-       "paso_set_num_threads", "paso_get_num_threads"}
+       "paso_set_num_threads", "paso_get_num_threads", "paso_kernel_table",
+       "paso_profile_enable", "paso_profile_read", "paso_profile_counters",
+       "paso_profile_trace"}
 
 
 def defined_globals(path, *flags):

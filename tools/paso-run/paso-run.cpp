@@ -2,13 +2,17 @@
 //
 // paso-run model.so [--input NAME=FILE.npy ...] [--output-dir DIR]
 //                   [--bench N] [--threads N] [--seed S]
+//                   [--profile FILE.json] [--trace FILE.json] [--runs N]
 //
 // Loads a model through its C ABI (dlopen), feeds .npy inputs (or seeded
 // random ones), prints a summary of every output, optionally writes them as
-// .npy files, and with --bench reports median and p90 latency. Depends only
+// .npy files, with --bench reports median and p90 latency, and with
+// --profile/--trace measures every kernel (Profiling.cpp). Depends only
 // on libc/libdl so it cross-compiles for the device (see CMakeLists.txt).
 //
 //===----------------------------------------------------------------------===//
+
+#include "Profiling.h"
 
 #include "paso/Runtime/Npy.h"
 #include "paso/Runtime/paso_model.h"
@@ -117,7 +121,12 @@ void usage() {
       "Runs a model compiled by paso-opt. Inputs not given are random (seeded).\n"
       "--bench N times N runs after one warm-up and prints median and p90.\n"
       "--threads N caps the threads a run uses (default: $PASO_NUM_THREADS,\n"
-      "else every core).\n");
+      "else every core).\n"
+      "--profile FILE.json times every kernel over --runs N runs (default 20)\n"
+      "with perf counters where the system allows, prints the top kernels\n"
+      "and writes the profile (paso-opt --report/--calibrate read it).\n"
+      "--trace FILE.json writes a Chrome/Perfetto trace of those runs.\n"
+      "--top N lists N kernels (default 10).\n");
 }
 
 } // namespace
@@ -126,6 +135,8 @@ int main(int argc, char **argv) {
   std::string modelPath, outputDir;
   std::map<std::string, std::string> inputFiles;
   int bench = 0, threads = 0;
+  paso::run::ProfileOptions profile;
+  bool profiling = false;
   uint64_t seed = 42;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -156,6 +167,24 @@ int main(int argc, char **argv) {
       threads = std::atoi(value("--threads").c_str());
       if (threads < 1)
         return fail("--threads needs a positive count");
+    } else if (arg.rfind("--profile", 0) == 0) {
+      profile.profilePath = value("--profile");
+      profiling = true;
+      if (profile.profilePath.empty())
+        return fail("--profile needs a file name");
+    } else if (arg.rfind("--trace", 0) == 0) {
+      profile.tracePath = value("--trace");
+      profiling = true;
+      if (profile.tracePath.empty())
+        return fail("--trace needs a file name");
+    } else if (arg.rfind("--runs", 0) == 0) {
+      profile.runs = std::atoi(value("--runs").c_str());
+      if (profile.runs < 1)
+        return fail("--runs needs a positive run count");
+    } else if (arg.rfind("--top", 0) == 0) {
+      profile.top = std::atoi(value("--top").c_str());
+      if (profile.top < 1)
+        return fail("--top needs a positive count");
     } else if (arg.rfind("--seed", 0) == 0) {
       seed = std::strtoull(value("--seed").c_str(), nullptr, 10) | 1;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -306,6 +335,14 @@ int main(int argc, char **argv) {
                                 size_t(std::ceil(times.size() * 0.9)) - 1)];
     std::printf("latency over %d runs: median %.3f ms, p90 %.3f ms\n", bench,
                 median, p90);
+  }
+  if (profiling) {
+    profile.modelPath = modelPath;
+    profile.threads = api.getNumThreads();
+    int result = paso::run::profileModel(
+        library, [&]() { return int(runOnce()); }, profile);
+    if (result != 0)
+      return result;
   }
   api.contextDestroy(context);
   return 0;

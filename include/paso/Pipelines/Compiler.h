@@ -37,6 +37,9 @@ struct CompileOptions {
   std::string modelTag;
   /// The --preprocess spec (paso-insert-preprocess); empty for none.
   std::string preprocess;
+  /// A profile of this model (paso-run --profile) whose measurements the
+  /// report shows beside the predictions; empty for none.
+  std::string profilePath;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the

@@ -11,6 +11,8 @@
 #ifndef PASO_PIPELINES_REPORT_H
 #define PASO_PIPELINES_REPORT_H
 
+#include "paso/Target/TargetDescription.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
@@ -36,8 +38,14 @@ public:
   /// Records the kernels of the optimised graph with their ONNX origins.
   void recordKernels(ModuleOp module);
   /// Records the runtime-kernel calls paso-call-cpu-kernels made: the
-  /// algorithm, thread count and predicted time the cost model chose.
-  void recordRuntimeKernels(ModuleOp module);
+  /// algorithm, thread count and predicted time the cost model chose,
+  /// with the kernel class, FLOPs and bytes, and the prediction before
+  /// `target`'s calibration.
+  void recordRuntimeKernels(ModuleOp module, const TargetDescription &target);
+  /// Records the predicted time of what the runtime kernels do not run
+  /// (the paso ops left for linalg code generation), on paso ops, after
+  /// the kernel calls replaced theirs.
+  void recordGeneratedWork(ModuleOp module, const TargetDescription &target);
   /// Records the layout paso-select-cpu-layout chose (and why), with the
   /// number of channels-last ops and of transposes left.
   void recordLayout(ModuleOp module);
@@ -49,6 +57,17 @@ public:
     modelName = model.str();
     targetName = target.str();
   }
+
+  /// The kernel table embedded in model.so (`paso_kernel_table()`), which
+  /// `paso-run --profile` puts beside its measurements
+  /// (docs/profiling.md).
+  std::string kernelTableJson() const;
+
+  /// Reads a profile `paso-run --profile` wrote and puts its measurements
+  /// beside the predictions; the profile must be of this model, target
+  /// and kernel table. On failure, `error` says why (the caller names
+  /// the file).
+  LogicalResult attachProfile(llvm::StringRef path, std::string &error);
 
   void writeJson(llvm::raw_ostream &os) const;
   void writeText(llvm::raw_ostream &os) const;
@@ -66,11 +85,22 @@ private:
   };
   struct RuntimeKernel {
     int64_t id = 0;
-    std::string algorithm;
+    std::string algorithm, kernelClass = "gemm";
     int64_t threads = 1;
-    double predictedMicroseconds = 0;
+    double predictedMicroseconds = 0, rawPredictedMicroseconds = 0;
+    double flops = 0, bytes = 0;
+    /// The memory roof the cost model puts this kernel's traffic under.
+    double roofGBps = 0;
     std::vector<std::string> origins;
+    /// From an attached profile: median time per run (< 0: none).
+    double measuredMicroseconds = -1;
   };
+  /// The generated code's prediction (calibrated and raw) and, with a
+  /// profile, its measured share (run time minus the kernels).
+  double generatedMicroseconds = 0, generatedRawMicroseconds = 0;
+  double measuredGeneratedMicroseconds = -1, measuredRunMicroseconds = -1;
+  std::string profilePath;
+  double peakGflopsPerCore = 0, memoryGBps = 0;
   std::vector<PassEntry> passes;
   std::vector<Kernel> kernels;
   std::vector<RuntimeKernel> runtimeKernels;

@@ -23,7 +23,7 @@ extern "C" {
  *    paso-opt --model-tag), and model.h maps the short names to those, so
  *    that several models link into one program; static archives export
  *    only the tagged names. */
-#define PASO_ABI_VERSION 3
+#define PASO_ABI_VERSION 4
 
 typedef enum paso_status {
   PASO_OK = 0,
@@ -101,6 +101,48 @@ int32_t paso_get_num_threads(void);
 /* A static English description of a status. */
 const char *paso_status_string(paso_status status);
 
+/* Profiling (ABI 4; docs/profiling.md). The model's JSON kernel table:
+ * each runtime kernel's id, class, algorithm, ONNX nodes, FLOPs, bytes and
+ * predicted time. */
+const char *paso_kernel_table(void);
+
+enum {
+  PASO_PROFILE_TIME = 1,     /* per-kernel calls and wall time */
+  PASO_PROFILE_COUNTERS = 2, /* + perf_event_open counters, calling thread */
+  PASO_PROFILE_TRACE = 4,    /* + one event per kernel call per thread */
+  PASO_PROFILE_MAX_COUNTERS = 12,
+  PASO_PROFILE_MAX_KERNELS = 4096
+};
+
+/* Turns profiling on (flags above) or off (0) for this model, resetting
+ * what was measured; returns the flags in effect. Off costs one branch
+ * per kernel call. Counters are opened on the calling thread (the thread
+ * that runs the model). */
+int32_t paso_profile_enable(int32_t flags);
+
+/* Counter i (i < the returned count) is names[i]; errors[i] is 0 when it
+ * is measured, else the errno perf_event_open gave (the VM or
+ * perf_event_paranoid forbids it): never a zero passed off as measured. */
+int32_t paso_profile_counters(const char **names, int32_t *errors,
+                              int32_t max);
+
+/* Totals since enabling for kernel id `kernel` (1-based, as in the kernel
+ * table; 0 is the whole of paso_run): values[0] calls, values[1]
+ * nanoseconds, values[2 + i] counter i. Returns how many values it
+ * wrote. */
+int32_t paso_profile_read(int32_t kernel, uint64_t *values, int32_t max);
+
+typedef struct paso_trace_event {
+  int32_t kernel; /* kernel id; 0: a whole paso_run */
+  int32_t thread; /* 0: the calling thread, 1...: pool workers */
+  uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+} paso_trace_event;
+
+/* Moves up to `max` recorded trace events into `events` (oldest first)
+ * and returns how many; recording stops when its buffer (65536 events)
+ * is full. */
+int32_t paso_profile_trace(paso_trace_event *events, int32_t max);
+
 /* Declares a model's own names for every function above, <tag>_paso_run
  * and so on (ABI 3): each model.h uses it for its tag, so that several
  * models link into one program (docs/c-abi.md). */
@@ -120,7 +162,14 @@ const char *paso_status_string(paso_status status);
                              const size_t *output_sizes);                     \
   void tag##_paso_set_num_threads(int32_t threads);                           \
   int32_t tag##_paso_get_num_threads(void);                                   \
-  const char *tag##_paso_status_string(paso_status status);
+  const char *tag##_paso_status_string(paso_status status);                    \
+  const char *tag##_paso_kernel_table(void);                                  \
+  int32_t tag##_paso_profile_enable(int32_t flags);                           \
+  int32_t tag##_paso_profile_counters(const char **names, int32_t *errors,    \
+                                      int32_t max);                           \
+  int32_t tag##_paso_profile_read(int32_t kernel, uint64_t *values,           \
+                                  int32_t max);                               \
+  int32_t tag##_paso_profile_trace(paso_trace_event *events, int32_t max);
 
 #ifdef __cplusplus
 }

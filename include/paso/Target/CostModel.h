@@ -75,10 +75,22 @@ struct GemmPlan {
   double singleThreadSeconds = 0, predictedSeconds = 0;
 };
 
+/// The calibrated scale of a kernel class's predictions (measured over
+/// predicted, from the target's kernel_time_scale; 1 when uncalibrated).
+/// Every prediction a decision compares goes through it, so calibration
+/// moves the decisions: Winograd or direct, NCHW or NHWC, threads.
+double kernelTimeScale(const TargetDescription &target,
+                       llvm::StringRef kernelClass);
+
 /// Single-core f32 peak in FLOP/s (description, else the defaults).
 double peakFlopsPerCore(const TargetDescription &target);
 /// DRAM bandwidth in bytes/s.
 double memoryBytesPerSecond(const TargetDescription &target);
+
+/// The bandwidth the roofline gives `bytes` of traffic on `threads`
+/// cores: the cores' L2, else the L3, else DRAM (the rule below).
+double bandwidthBytesPerSecond(const TargetDescription &target, double bytes,
+                               int64_t threads = 1);
 
 /// Roofline time of a kernel doing `flops` and moving `bytes` on `threads`
 /// cores: from the cores' L2 when the bytes fit there, else from the L3

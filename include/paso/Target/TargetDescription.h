@@ -16,7 +16,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace mlir::paso {
 
@@ -36,7 +38,23 @@ struct TargetDescription {
   double memoryGBps = 0;
   /// Off-CPU accelerator ("cuda:sm_87", "edgetpu"), empty when none.
   std::string accelerator;
+  /// Calibration (paso-opt --calibrate, docs/profiling.md): measured over
+  /// predicted time per kernel class (kKernelClasses); a missing class is
+  /// 1, the analytic model as it stands.
+  std::map<std::string, double> kernelTimeScale;
+  /// The profiles the scales were fitted to, for the record.
+  std::vector<std::string> calibratedFrom;
 };
+
+/// The kernel classes the cost model predicts and calibration scales:
+/// the runtime's GEMM (direct convolutions, products), Winograd, window
+/// (depthwise, pooling), row (softmax, LayerNorm) and transpose kernels,
+/// and the code generated through linalg for everything else.
+inline constexpr llvm::StringLiteral kKernelClasses[] = {
+    "gemm", "winograd", "window", "rows", "transpose", "generated"};
+
+/// Writes `target` as a target file loadTargetFile reads back.
+void writeTargetFile(const TargetDescription &target, llvm::raw_ostream &os);
 
 /// The built-in targets, `host` first (detected on first use).
 llvm::ArrayRef<TargetDescription> getBuiltinTargets();

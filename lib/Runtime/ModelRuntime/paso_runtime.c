@@ -29,6 +29,9 @@ extern const int32_t paso_model_num_outputs_;
 extern const uint64_t paso_model_arena_size_;
 extern const char paso_model_name_[];
 extern const char paso_model_target_[];
+extern const char paso_model_kernel_table_[];
+uint64_t paso_profile_start(int64_t kernel);
+void paso_profile_stop(int64_t kernel, uint64_t start);
 /* buffers: the inputs, then the outputs. */
 extern void paso_model_invoke_(void *const *buffers, void *arena);
 
@@ -46,6 +49,7 @@ enum { PASO_STACK_BUFFERS = 32 };
 uint32_t paso_abi_version(void) { return PASO_ABI_VERSION; }
 const char *paso_model_name(void) { return paso_model_name_; }
 const char *paso_target_name(void) { return paso_model_target_; }
+const char *paso_kernel_table(void) { return paso_model_kernel_table_; }
 int32_t paso_num_inputs(void) { return paso_model_num_inputs_; }
 int32_t paso_num_outputs(void) { return paso_model_num_outputs_; }
 size_t paso_arena_size(void) { return (size_t)paso_model_arena_size_; }
@@ -122,7 +126,10 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
     buffers[i] = (void *)inputs[i];
   for (int32_t i = 0; i < numOutputs; ++i)
     buffers[numInputs + i] = outputs[i];
+  /* Profiled as kernel 0: the run time the kernels' times are part of. */
+  uint64_t start = paso_profile_start(0);
   paso_model_invoke_(buffers, context->arena);
+  paso_profile_stop(0, start);
   if (buffers != stackBuffers)
     free(buffers);
   return PASO_OK;

@@ -43,6 +43,10 @@ int sched_yield(void);
 int getpid(void);
 
 int32_t paso_get_num_threads(void);
+/* paso_profile.c: a worker's part of a job, as a trace event. */
+int paso_profile_tracing(void);
+uint64_t paso_profile_now(void);
+void paso_profile_trace_event(int32_t thread, uint64_t start, uint64_t end);
 
 enum { PASO_MAX_WORKERS = 63 };
 /* Spin iterations before a worker sleeps: about 50-100 us, longer than the
@@ -118,7 +122,13 @@ static void *workerMain(void *argument) {
     /* Workers with an id below the helper count take part. */
     if (id >= (int32_t)(now & 0xff))
       continue;
-    runIndices();
+    if (paso_profile_tracing()) {
+      uint64_t start = paso_profile_now();
+      runIndices();
+      paso_profile_trace_event(id + 1, start, paso_profile_now());
+    } else {
+      runIndices();
+    }
     atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
   }
 }

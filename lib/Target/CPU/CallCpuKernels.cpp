@@ -932,6 +932,23 @@ struct PasoCallCpuKernelsPass
     }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
     plan.predictedSeconds += call.extraSeconds / plan.maxThreads;
+    // The class calibration scales, and the work a profile's roofline
+    // analysis divides by the measured time.
+    StringRef kernelClass = call.winograd || call.winogradNhwc ? "winograd"
+                            : call.transpose                   ? "transpose"
+                            : call.rows                        ? "rows"
+                            : call.window                      ? "window"
+                                                               : "gemm";
+    plan.predictedSeconds *= kernelTimeScale(*target, kernelClass);
+    const GemmShape &shape = call.shape;
+    double flops = call.flops > 0 ? call.flops
+                                  : 2.0 * shape.batch * shape.m * shape.n *
+                                        shape.k;
+    double bytes = call.bytes > 0
+                       ? call.bytes
+                       : 4.0 * shape.batch *
+                             (shape.m * shape.k + shape.k * shape.n +
+                              shape.m * shape.n);
     // Numbered in program order, as the report lists the calls, so that
     // PASO_PROFILE's measurements line up with the predictions.
     d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
@@ -999,6 +1016,9 @@ struct PasoCallCpuKernelsPass
                     b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
+    callOp->setAttr("paso.kernel_class", b.getStringAttr(kernelClass));
+    callOp->setAttr("paso.flops", b.getF64FloatAttr(flops));
+    callOp->setAttr("paso.bytes", b.getF64FloatAttr(bytes));
     if (into)
       return;
     Value result = bufferization::ToTensorOp::create(

@@ -125,6 +125,9 @@ static void emitAbiTables(llvm::Module &module,
   constantGlobal(llvm::ConstantDataArray::getString(context,
                                                     interface.targetName),
                  "paso_model_target_", true);
+  constantGlobal(llvm::ConstantDataArray::getString(context,
+                                                    interface.kernelTable),
+                 "paso_model_kernel_table_", true);
 
   // void paso_model_invoke_(void *const *buffers, void *arena): unpacks the
   // buffer table into the bare-pointer arguments of the entry function.

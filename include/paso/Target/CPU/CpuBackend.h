@@ -80,6 +80,9 @@ struct ModelInterface {
   /// object (what dlopen users look up), no for a static archive, where
   /// two models' short names would clash at link time.
   bool exportShortNames = true;
+  /// The kernel table (JSON, docs/profiling.md) `paso_kernel_table()`
+  /// returns, for profiles.
+  std::string kernelTable;
 };
 
 /// The functions of the C ABI (include/paso/Runtime/paso_model.h): what a
@@ -89,7 +92,9 @@ inline constexpr llvm::StringLiteral kAbiFunctions[] = {
     "paso_num_inputs",      "paso_num_outputs",    "paso_input_info",
     "paso_output_info",     "paso_arena_size",     "paso_context_create",
     "paso_context_destroy", "paso_run",            "paso_status_string",
-    "paso_set_num_threads", "paso_get_num_threads"};
+    "paso_set_num_threads", "paso_get_num_threads", "paso_kernel_table",
+    "paso_profile_enable",  "paso_profile_read",   "paso_profile_counters",
+    "paso_profile_trace"};
 
 /// Reads the interface from `@main` while it is still on tensors.
 FailureOr<ModelInterface> describeModelInterface(ModuleOp module);

@@ -1,0 +1,142 @@
+//===- ReportProfile.cpp - the kernel table, and measurements beside it ---===//
+//
+// The compiler's side of profiling (docs/profiling.md): the kernel table
+// model.so carries (what each runtime kernel is, the work it does, what
+// the cost model predicted, calibrated and raw), the prediction for the
+// generated code between the kernels, and a profile's measurements read
+// back into the report.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Pipelines/Report.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Target/CostModel.h"
+#include "paso/Target/Profile.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace mlir::paso;
+
+/// Bytes of a statically shaped tensor, else 0.
+static double tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return 0;
+  int64_t bits = tensor.getElementType().isIntOrFloat()
+                     ? tensor.getElementTypeBitWidth()
+                     : 32;
+  return double(tensor.getNumElements()) * std::max<int64_t>(1, bits / 8);
+}
+
+void CompileReport::recordGeneratedWork(ModuleOp module,
+                                        const TargetDescription &target) {
+  // Each paso op left reads its computed operands and writes its results
+  // once, an operation per element: elementwise and data-movement code is
+  // bound by that traffic. linalg's fusion saves some of it; the
+  // calibrated "generated" scale absorbs the difference.
+  double flops = 0, bytes = 0;
+  module.walk([&](Operation *op) {
+    if (!isa<PasoDialect>(op->getDialect()) || isa<ConstantOp>(op))
+      return;
+    for (Value operand : op->getOperands())
+      if (!operand.getDefiningOp<ConstantOp>())
+        bytes += tensorBytes(operand.getType());
+    for (Type type : op->getResultTypes()) {
+      bytes += tensorBytes(type);
+      flops += tensorBytes(type) / 4;
+    }
+  });
+  generatedRawMicroseconds = predictSeconds(target, flops, bytes, 1) * 1e6;
+  generatedMicroseconds =
+      generatedRawMicroseconds * kernelTimeScale(target, "generated");
+}
+
+std::string CompileReport::kernelTableJson() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::json::OStream json(os);
+  json.object([&] {
+    json.attribute("format", "paso-kernel-table");
+    json.attribute("version", kProfileFormatVersion);
+    json.attribute("model", modelName);
+    json.attribute("target", targetName);
+    json.attribute("peak_gflops_per_core", peakGflopsPerCore);
+    json.attribute("memory_gbps", memoryGBps);
+    json.attributeObject("generated", [&] {
+      json.attribute("predicted_us", generatedMicroseconds);
+      json.attribute("raw_predicted_us", generatedRawMicroseconds);
+    });
+    json.attributeArray("kernels", [&] {
+      for (const RuntimeKernel &kernel : runtimeKernels) {
+        // The integer kernels are not numbered (not timed) yet; their
+        // time is counted with the generated code's.
+        if (kernel.id <= 0)
+          continue;
+        json.object([&] {
+          json.attribute("id", kernel.id);
+          json.attribute("class", kernel.kernelClass);
+          json.attribute("algorithm", kernel.algorithm);
+          json.attribute("threads", kernel.threads);
+          json.attribute("flops", kernel.flops);
+          json.attribute("bytes", kernel.bytes);
+          json.attribute("roof_gbps", kernel.roofGBps);
+          json.attribute("predicted_us", kernel.predictedMicroseconds);
+          json.attribute("raw_predicted_us", kernel.rawPredictedMicroseconds);
+          json.attributeArray("onnx_nodes", [&] {
+            for (const std::string &origin : kernel.origins)
+              json.value(origin);
+          });
+        });
+      }
+    });
+  });
+  return text;
+}
+
+LogicalResult CompileReport::attachProfile(llvm::StringRef path,
+                                           std::string &error) {
+  llvm::Expected<Profile> profile = readProfile(path);
+  if (!profile) {
+    error = llvm::toString(profile.takeError());
+    return failure();
+  }
+  auto mismatch = [&](const llvm::Twine &what) {
+    error = ("profile '" + path + "' " + what +
+             "; profile the model.so this command builds")
+                .str();
+    return failure();
+  };
+  if (profile->model != modelName)
+    return mismatch("is of model '" + profile->model + "', not '" +
+                    modelName + "'");
+  if (profile->target != targetName)
+    return mismatch("was measured for target '" + profile->target +
+                    "', not '" + targetName + "'");
+  std::map<int64_t, const ProfiledKernel *> measured;
+  for (const ProfiledKernel &kernel : profile->kernels)
+    measured[kernel.id] = &kernel;
+  size_t numbered = 0;
+  for (RuntimeKernel &kernel : runtimeKernels) {
+    if (kernel.id <= 0)
+      continue;
+    ++numbered;
+    auto it = measured.find(kernel.id);
+    if (it == measured.end())
+      return mismatch("has no kernel " + llvm::Twine(kernel.id));
+    if (it->second->algorithm != kernel.algorithm)
+      return mismatch("ran kernel " + llvm::Twine(kernel.id) + " as '" +
+                      it->second->algorithm + "', this build as '" +
+                      kernel.algorithm + "'");
+    kernel.measuredMicroseconds = it->second->medianMicroseconds;
+  }
+  if (numbered != profile->kernels.size())
+    return mismatch("has " + llvm::Twine(profile->kernels.size()) +
+                    " kernels, this build " + llvm::Twine(numbered));
+  measuredGeneratedMicroseconds = profile->generatedMedianMicroseconds;
+  measuredRunMicroseconds = profile->runMedianMicroseconds;
+  profilePath = path.str();
+  return success();
+}
