@@ -148,6 +148,16 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
           });
     });
     json.attribute("layout", layout);
+    json.attributeObject("generated_code", [&] {
+      json.attribute("predicted_us", generatedMicroseconds);
+      if (measuredGeneratedMicroseconds >= 0)
+        json.attribute("measured_us", measuredGeneratedMicroseconds);
+    });
+    if (!profilePath.empty())
+      json.attributeObject("profile", [&] {
+        json.attribute("path", profilePath);
+        json.attribute("run_us", measuredRunMicroseconds);
+      });
     if (arenaPeak >= 0)
       json.attributeObject("arena", [&] {
         json.attribute("peak_bytes", arenaPeak);
@@ -160,6 +170,9 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
           json.attribute("algorithm", kernel.algorithm);
           json.attribute("threads", kernel.threads);
           json.attribute("predicted_us", kernel.predictedMicroseconds);
+          json.attribute("class", kernel.kernelClass);
+          if (kernel.measuredMicroseconds >= 0)
+            json.attribute("measured_us", kernel.measuredMicroseconds);
           json.attributeArray("onnx_nodes", [&] {
             for (const std::string &origin : kernel.origins)
               json.value(origin);
@@ -212,7 +225,10 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
     for (const RuntimeKernel &kernel : runtimeKernels) {
       os << kernel.id << ": " << kernel.algorithm << ", " << kernel.threads
          << (kernel.threads == 1 ? " thread, " : " threads, ")
-         << llvm::format("%.1f", kernel.predictedMicroseconds) << " us <-";
+         << llvm::format("%.1f", kernel.predictedMicroseconds) << " us";
+      if (kernel.measuredMicroseconds >= 0)
+        os << llvm::format(" (measured %.1f us)", kernel.measuredMicroseconds);
+      os << " <-";
       for (const std::string &origin : kernel.origins)
         os << " " << origin << ";";
       os << "\n";

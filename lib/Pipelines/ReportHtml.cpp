@@ -12,6 +12,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -73,10 +74,13 @@ th { background: #f0f0f0; } td.num { text-align: right; }
 } // namespace
 
 void CompileReport::writeHtml(llvm::raw_ostream &os) const {
-  double total = 0, longest = 0;
+  double total = 0, longest = 0, measuredTotal = 0;
+  bool profiled = !profilePath.empty();
   for (const RuntimeKernel &kernel : runtimeKernels) {
     total += kernel.predictedMicroseconds;
-    longest = std::max(longest, kernel.predictedMicroseconds);
+    longest = std::max({longest, kernel.predictedMicroseconds,
+                        kernel.measuredMicroseconds});
+    measuredTotal += std::max(0.0, kernel.measuredMicroseconds);
   }
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
      << "<title>PASO report: " << escape(modelName) << "</title>\n<style>"
@@ -85,7 +89,16 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
      << "<p class=\"meta\" id=\"summary\">Target <b>" << escape(targetName)
      << "</b>. " << kernels.size() << " kernels after fusion, "
      << runtimeKernels.size() << " of them runtime kernels, "
-     << llvm::format("%.0f", total) << " &micro;s predicted in all.<br>\n"
+     << llvm::format("%.0f", total) << " &micro;s predicted in all";
+  if (profiled)
+    os << ", " << llvm::format("%.0f", measuredTotal)
+       << " &micro;s measured (profile " << escape(profilePath) << ": a run "
+       << llvm::format("%.0f", measuredRunMicroseconds)
+       << " &micro;s, of which generated code "
+       << llvm::format("%.0f", measuredGeneratedMicroseconds)
+       << " &micro;s against " << llvm::format("%.0f", generatedMicroseconds)
+       << " predicted)";
+  os << ".<br>\n"
      << "Layout: " << escape(layout) << ".<br>\n";
   if (arenaPeak >= 0)
     os << "Arena: " << arenaPeak / 1024 << " KiB at peak (" << arenaNaive / 1024
@@ -93,17 +106,20 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
   os << "</p>\n";
 
   // Predicted time per runtime kernel.
-  os << "<h2>Predicted time per kernel</h2>\n";
+  os << (profiled ? "<h2>Predicted and measured time per kernel</h2>\n"
+                  : "<h2>Predicted time per kernel</h2>\n");
   if (runtimeKernels.empty()) {
     os << "<p>No runtime kernels (everything runs as generated loops).</p>\n";
   } else {
+    // With a profile each kernel has a second, grey bar: measured.
     const int barHeight = 14, left = 60, width = 620;
-    int height = static_cast<int>(runtimeKernels.size()) * (barHeight + 4) + 10;
+    const int rowHeight = profiled ? 2 * barHeight + 6 : barHeight + 4;
+    int height = static_cast<int>(runtimeKernels.size()) * rowHeight + 10;
     os << "<svg id=\"time-chart\" width=\"" << left + width + 120
        << "\" height=\"" << height << "\" role=\"img\" aria-label=\""
        << "predicted microseconds per kernel\">\n";
     for (auto [i, kernel] : llvm::enumerate(runtimeKernels)) {
-      int y = 5 + static_cast<int>(i) * (barHeight + 4);
+      int y = 5 + static_cast<int>(i) * rowHeight;
       double fraction =
           longest > 0 ? kernel.predictedMicroseconds / longest : 0;
       os << "<text x=\"" << left - 6 << "\" y=\"" << y + barHeight - 3
@@ -118,21 +134,46 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
          << y + barHeight - 3 << "\" font-size=\"11\">"
          << llvm::format("%.1f", kernel.predictedMicroseconds)
          << " &micro;s</text>\n";
+      if (profiled && kernel.measuredMicroseconds >= 0) {
+        double measured =
+            longest > 0 ? kernel.measuredMicroseconds / longest : 0;
+        int my = y + barHeight + 1;
+        os << "<rect class=\"measured\" x=\"" << left << "\" y=\"" << my
+           << "\" width=\""
+           << llvm::format("%.1f", std::max(1.0, measured * width))
+           << "\" height=\"" << barHeight << "\" fill=\"#9a9a9a\"><title>"
+           << "measured</title></rect><text x=\""
+           << left + measured * width + 4 << "\" y=\""
+           << my + barHeight - 3 << "\" font-size=\"11\">"
+           << llvm::format("%.1f", kernel.measuredMicroseconds)
+           << " &micro;s measured</text>\n";
+      }
     }
-    os << "</svg>\n<p>Blue: fp32 kernels, orange: int8. No profile was "
-          "given, so only the cost model's predictions are shown.</p>\n";
+    os << "</svg>\n<p>Blue: fp32 kernels, orange: int8"
+       << (profiled ? "; grey: measured (median per run, from the profile)."
+                    : ". No profile was given (--profile), so only the cost "
+                      "model's predictions are shown.")
+       << "</p>\n";
   }
 
   // Decisions per layer.
   os << "<h2>Per-layer decisions</h2>\n<table id=\"decisions\">\n<tr><th>#"
         "</th><th>kernel</th><th>layout</th><th>precision</th><th>threads"
-        "</th><th>predicted &micro;s</th><th>ONNX nodes</th></tr>\n";
+        "</th><th>predicted &micro;s</th>"
+     << (profiled ? "<th>measured &micro;s</th>" : "")
+     << "<th>ONNX nodes</th></tr>\n";
   for (const RuntimeKernel &kernel : runtimeKernels)
     os << "<tr><td class=\"num\">" << kernel.id << "</td><td>"
        << escape(kernel.algorithm) << "</td><td>" << layoutOf(kernel.algorithm)
        << "</td><td>" << precisionOf(kernel.algorithm) << "</td><td "
        << "class=\"num\">" << kernel.threads << "</td><td class=\"num\">"
        << llvm::format("%.1f", kernel.predictedMicroseconds) << "</td><td>"
+       << (profiled ? (kernel.measuredMicroseconds >= 0
+                           ? llvm::formatv("{0:F1}</td><td>",
+                                           kernel.measuredMicroseconds)
+                                 .str()
+                           : std::string("-</td><td>"))
+                    : std::string())
        << escape(joinNodes(kernel.origins)) << "</td></tr>\n";
   os << "</table>\n";
 

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "paso/Import/OnnxImporter.h"
+#include "Calibrate.h"
+
 #include "paso/Pipelines/Compiler.h"
 #include "paso/Pipelines/Pipelines.h"
 #include "paso/Target/TargetDescription.h"
@@ -80,6 +82,21 @@ static cl::opt<std::string> reportPath(
              "arena plan and every kernel's ONNX origin: a page to read if "
              "FILE ends in .html, else JSON; readable text to stdout with -"),
     cl::value_desc("file"), cl::cat(reportCategory));
+
+static cl::opt<std::string> profilePath(
+    "profile",
+    cl::desc("With --report: a profile of this model (paso-run --profile) "
+             "whose measured times the report shows beside the "
+             "predictions"),
+    cl::value_desc("file"), cl::cat(reportCategory));
+
+// Handled before option parsing (Calibrate.cpp); registered for --help.
+static cl::opt<bool> calibrateFlag(
+    "calibrate",
+    cl::desc("paso-opt --calibrate P.json... [perf-stat.csv] -target=T -o "
+             "board.json: fit T's cost model to profiles and write a "
+             "target file (docs/profiling.md)"),
+    cl::cat(targetCategory));
 
 static cl::opt<bool> printTargetsFlag(
     "print-targets", cl::desc("List the built-in targets with their "
@@ -205,6 +222,8 @@ static HelpRequest helpRequested(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  if (::paso::opt::calibrationRequested(argc, argv))
+    return ::paso::opt::runCalibration(argc, argv);
   HelpRequest help = helpRequested(argc, argv);
   if (help == HelpRequest::Paso) {
     printPasoHelp(llvm::outs());
@@ -274,9 +293,15 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.reportPath = reportPath;
   options.preprocess = preprocessSpec;
+  options.profilePath = profilePath;
+  if (!profilePath.empty() && reportPath.empty()) {
+    llvm::errs() << "paso-opt: error: --profile is read by --report; add "
+                    "--report=FILE\n";
+    return 1;
+  }
   if (!modelTag.empty()) {
     StringRef tag = modelTag;
-    if (!llvm::isAlpha(tag.front()) && tag.front() != '_' ||
+    if ((!llvm::isAlpha(tag.front()) && tag.front() != '_') ||
         !llvm::all_of(tag, [](char c) { return llvm::isAlnum(c) || c == '_'; })) {
       llvm::errs() << "paso-opt: error: --model-tag '" << tag
                    << "' is not a C identifier\n";
