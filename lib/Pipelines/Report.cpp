@@ -110,9 +110,13 @@ void CompileReport::recordRuntimeKernels(ModuleOp module,
       kernel.bytes = bytes.getValueAsDouble();
     kernel.roofGBps =
         bandwidthBytesPerSecond(target, kernel.bytes, kernel.threads) / 1e9;
-    kernel.rawPredictedMicroseconds =
-        kernel.predictedMicroseconds /
-        kernelTimeScale(target, kernel.kernelClass);
+    kernel.singleThreadMicroseconds = kernel.predictedMicroseconds;
+    if (auto time = call->getAttrOfType<FloatAttr>("paso.predicted_1t_us"))
+      kernel.singleThreadMicroseconds = time.getValueAsDouble();
+    double scale = kernelTimeScale(target, kernel.kernelClass);
+    kernel.rawPredictedMicroseconds = kernel.predictedMicroseconds / scale;
+    kernel.rawSingleThreadMicroseconds =
+        kernel.singleThreadMicroseconds / scale;
     collectOrigins(call.getLoc(), kernel.origins);
     runtimeKernels.push_back(std::move(kernel));
   });

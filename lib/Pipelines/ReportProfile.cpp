@@ -85,6 +85,9 @@ std::string CompileReport::kernelTableJson() const {
           json.attribute("roof_gbps", kernel.roofGBps);
           json.attribute("predicted_us", kernel.predictedMicroseconds);
           json.attribute("raw_predicted_us", kernel.rawPredictedMicroseconds);
+          json.attribute("predicted_1t_us", kernel.singleThreadMicroseconds);
+          json.attribute("raw_predicted_1t_us",
+                         kernel.rawSingleThreadMicroseconds);
           json.attributeArray("onnx_nodes", [&] {
             for (const std::string &origin : kernel.origins)
               json.value(origin);
@@ -131,6 +134,7 @@ LogicalResult CompileReport::attachProfile(llvm::StringRef path,
                       it->second->algorithm + "', this build as '" +
                       kernel.algorithm + "'");
     kernel.measuredMicroseconds = it->second->medianMicroseconds;
+    measuredThreads = profile->threads;
   }
   if (numbered != profile->kernels.size())
     return mismatch("has " + llvm::Twine(profile->kernels.size()) +

@@ -153,6 +153,8 @@ llvm::Expected<Profile> mlir::paso::readProfile(llvm::StringRef path) {
          {std::pair{"flops", &kernel.flops}, {"bytes", &kernel.bytes},
           {"predicted_us", &kernel.predictedMicroseconds},
           {"raw_predicted_us", &kernel.rawPredictedMicroseconds},
+          {"predicted_1t_us", &kernel.singleThreadMicroseconds},
+          {"raw_predicted_1t_us", &kernel.rawSingleThreadMicroseconds},
           {"median_us", &kernel.medianMicroseconds}})
       if (llvm::Error error = r.number(*object, key, where, *field))
         return std::move(error);
@@ -189,7 +191,7 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
       ClassFit &fit = byClass[kernel.kernelClass];
       ++fit.samples;
       fit.measuredMicroseconds += kernel.medianMicroseconds;
-      fit.rawPredictedMicroseconds += kernel.rawPredictedMicroseconds;
+      fit.rawPredictedMicroseconds += kernel.rawSingleThreadMicroseconds;
     }
     ClassFit &generated = byClass["generated"];
     ++generated.samples;

@@ -88,6 +88,8 @@ private:
     std::string algorithm, kernelClass = "gemm";
     int64_t threads = 1;
     double predictedMicroseconds = 0, rawPredictedMicroseconds = 0;
+    /// The same on one thread.
+    double singleThreadMicroseconds = 0, rawSingleThreadMicroseconds = 0;
     double flops = 0, bytes = 0;
     /// The memory roof the cost model puts this kernel's traffic under.
     double roofGBps = 0;
@@ -100,6 +102,7 @@ private:
   double generatedMicroseconds = 0, generatedRawMicroseconds = 0;
   double measuredGeneratedMicroseconds = -1, measuredRunMicroseconds = -1;
   std::string profilePath;
+  int64_t measuredThreads = 0;
   double peakGflopsPerCore = 0, memoryGBps = 0;
   std::vector<PassEntry> passes;
   std::vector<Kernel> kernels;

@@ -34,6 +34,9 @@ struct ProfiledKernel {
   /// The cost model's prediction with the build's calibration, and
   /// without any (what calibration fits to).
   double predictedMicroseconds = 0, rawPredictedMicroseconds = 0;
+  /// The same on one thread, which calibration fits to (profiles for it
+  /// run one thread).
+  double singleThreadMicroseconds = 0, rawSingleThreadMicroseconds = 0;
   /// Median time per run.
   double medianMicroseconds = 0;
 };

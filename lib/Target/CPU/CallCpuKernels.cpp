@@ -940,6 +940,13 @@ struct PasoCallCpuKernelsPass
                             : call.window                      ? "window"
                                                                : "gemm";
     plan.predictedSeconds *= kernelTimeScale(*target, kernelClass);
+    // On one thread (what a profile for calibration runs).
+    double singleThreadSeconds =
+        (call.transpose || call.rows || call.window
+             ? predictSeconds(*target, call.flops, call.bytes, 1)
+             : plan.singleThreadSeconds) +
+        call.extraSeconds;
+    singleThreadSeconds *= kernelTimeScale(*target, kernelClass);
     const GemmShape &shape = call.shape;
     double flops = call.flops > 0 ? call.flops
                                   : 2.0 * shape.batch * shape.m * shape.n *
@@ -1016,6 +1023,8 @@ struct PasoCallCpuKernelsPass
                     b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(plan.predictedSeconds * 1e6));
+    callOp->setAttr("paso.predicted_1t_us",
+                    b.getF64FloatAttr(singleThreadSeconds * 1e6));
     callOp->setAttr("paso.kernel_class", b.getStringAttr(kernelClass));
     callOp->setAttr("paso.flops", b.getF64FloatAttr(flops));
     callOp->setAttr("paso.bytes", b.getF64FloatAttr(bytes));

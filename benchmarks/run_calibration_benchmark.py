@@ -1,0 +1,195 @@
+"""How well the cost model predicts latency, before and after calibrating it
+from profiles measured on this machine (issue 12's acceptance numbers).
+
+    python benchmarks/run_calibration_benchmark.py [--runs N] [--write-docs]
+
+1. Every suite model (paso.model_suite, plus the coverage models of
+   run_coverage_benchmarks.py) is compiled for `host` and profiled at one
+   thread (paso-run --profile): the cost model's whole-model prediction
+   (runtime kernels + generated code) against the measured median run.
+2. `paso-opt --calibrate` fits the host's kernel_time_scale to those
+   profiles; every model is compiled again with the calibrated target
+   (its decisions may change) and profiled again: the new predictions
+   against new measurements.
+3. Leave-one-out: each model's first-round raw predictions scaled by the
+   factors fitted to the other models only, against its first-round
+   measurement (the honest figure for a model calibration has not seen).
+
+Prints, per phase, how many models are predicted within +-10% and the
+Spearman rank correlation of predicted and measured kernel times (all
+kernels of all models). A benchmark, not a test: it asserts nothing.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
+import paso  # noqa: E402
+from paso import model_suite  # noqa: E402
+
+MARKER = ("<!-- calibration benchmark results: written by "
+          "benchmarks/run_calibration_benchmark.py -->")
+END = "<!-- end of calibration benchmark results -->"
+CLASSES = ("gemm", "winograd", "window", "rows", "transpose", "generated")
+
+
+def models(directory):
+    paths = {}
+    for path in model_suite.write_suite(str(directory)):
+        paths[pathlib.Path(path).stem] = path
+    try:
+        import test_coverage_models
+        import test_recurrent
+        paths["crnn_lstm"] = str(test_recurrent.crnn(directory / "crnn.onnx"))
+        for name in ("dbnet_detector", "audio_cnn", "video_cnn"):
+            path = directory / f"{name}.onnx"
+            onnx.save(test_coverage_models.MODELS[name](), str(path))
+            paths[name] = str(path)
+    except ImportError as error:  # the tests are not importable
+        print(f"(coverage models left out: {error})", file=sys.stderr)
+    return paths
+
+
+def predicted(profile, scales=None):
+    """Whole-model prediction: calibrated as built, or the raw predictions
+    times `scales`."""
+    if scales is None:
+        return (sum(k["predicted_1t_us"] for k in profile["kernels"]) +
+                profile["generated"]["predicted_us"])
+    return (sum(k["raw_predicted_1t_us"] * scales.get(k["class"], 1.0)
+                for k in profile["kernels"]) +
+            profile["generated"]["raw_predicted_us"] *
+            scales.get("generated", 1.0))
+
+
+def fit(profiles):
+    """What paso-opt --calibrate computes: per class, summed measured over
+    summed raw predicted time."""
+    measured = dict.fromkeys(CLASSES, 0.0)
+    raw = dict.fromkeys(CLASSES, 0.0)
+    for p in profiles:
+        for k in p["kernels"]:
+            measured[k["class"]] += k["median_us"]
+            raw[k["class"]] += k["raw_predicted_1t_us"]
+        measured["generated"] += p["generated"]["median_us"]
+        raw["generated"] += p["generated"]["raw_predicted_us"]
+    return {c: measured[c] / raw[c] for c in CLASSES
+            if raw[c] > 0 and measured[c] > 0}
+
+
+def spearman(x, y):
+    def ranks(values):
+        order = np.argsort(values, kind="stable")
+        r = np.empty(len(values))
+        r[order] = np.arange(len(values))
+        return r
+    rx, ry = ranks(np.asarray(x)), ranks(np.asarray(y))
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def summarise(name, rows, kernel_pairs):
+    within = sum(abs(p / m - 1) <= 0.10 for _, p, m in rows)
+    rho = spearman(*zip(*kernel_pairs))
+    print(f"{name}: {within}/{len(rows)} models within +-10%, kernel "
+          f"Spearman {rho:.3f} over {len(kernel_pairs)} kernels")
+    for model, p, m in rows:
+        print(f"  {model:16} predicted {p / 1e3:8.2f} ms  measured "
+              f"{m / 1e3:8.2f} ms  ratio {p / m:5.2f}")
+    return within, rho
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--keep", help="keep the profiles in this folder")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(args.keep or tmp)
+        tmp.mkdir(parents=True, exist_ok=True)
+        paths = models(tmp)
+        first = {}
+        for name, path in paths.items():
+            so = paso.compile(path, output=tmp / f"{name}.so")
+            first[name] = paso.profile(so, output=tmp / f"{name}.json",
+                                       runs=args.runs, threads=1)
+        board = paso.calibrate([tmp / f"{n}.json" for n in paths],
+                               target="host", output=tmp / "board.json")
+        scales = json.load(open(board))["kernel_time_scale"]
+        print("fitted scales: " + ", ".join(f"{c} {s:.3f}"
+                                             for c, s in scales.items()))
+        second = {}
+        for name, path in paths.items():
+            so = paso.compile(path, target=board,
+                              output=tmp / f"{name}.cal.so")
+            second[name] = paso.profile(so, runs=args.runs, threads=1)
+
+        def phase(label, profiles, scale_for):
+            rows, pairs = [], []
+            for name, p in profiles.items():
+                scales = scale_for(name)
+                rows.append((name, predicted(p, scales),
+                             p["run_us"]["median"]))
+                for k in p["kernels"]:
+                    pk = (k["predicted_1t_us"] if scales is None else
+                          k["raw_predicted_1t_us"] *
+                          scales.get(k["class"], 1))
+                    pairs.append((pk, k["median_us"]))
+            results[label] = (summarise(label, rows, pairs), rows)
+
+        phase("before calibration", first, lambda name: None)
+        phase("after calibration (recompiled, re-measured)", second,
+              lambda name: None)
+        phase("leave-one-out", first,
+              lambda name: fit([p for n, p in first.items() if n != name]))
+    if args.write_docs:
+        write_docs(results, scales, args)
+
+
+def write_docs(results, scales, args):
+    lines = [MARKER, "",
+             f"Measured {datetime.date.today()} with `python "
+             f"benchmarks/run_calibration_benchmark.py --runs {args.runs}` "
+             "on this host (one thread, medians of the runs).", "",
+             "| phase | models within +-10% | kernel Spearman |",
+             "|---|---|---|"]
+    for label, ((within, rho), rows) in results.items():
+        lines.append(f"| {label} | {within}/{len(rows)} | {rho:.3f} |")
+    lines += ["", "Fitted scales (measured / raw predicted): " +
+              ", ".join(f"{c} {s:.2f}" for c, s in scales.items()) + ".", "",
+              "| model | before: predicted / measured ms | after | "
+              "leave-one-out |", "|---|---|---|---|"]
+    phases = list(results.values())
+    for i, (model, _, _) in enumerate(phases[0][1]):
+        cells = []
+        for _, rows in phases:
+            _, p, m = rows[i]
+            cells.append(f"{p / 1e3:.2f} / {m / 1e3:.2f} ({p / m:.2f})")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    lines += ["", END]
+    path = os.path.join(ROOT, "docs", "performance.md")
+    text = open(path).read()
+    block = "\n".join(lines)
+    if MARKER in text:
+        start = text.index(MARKER)
+        end = text.index(END) + len(END)
+        text = text[:start] + block + text[end:]
+    else:
+        text = (text.rstrip() + "\n\n## Cost model accuracy and calibration\n\n"
+                + block + "\n")
+    open(path, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()
