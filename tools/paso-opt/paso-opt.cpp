@@ -57,9 +57,8 @@ static cl::list<std::string>
 
 static cl::opt<std::string> preprocessSpec(
     "preprocess",
-    cl::desc("Feed the image input from a uint8 camera frame through a "
-             "fused Halide pipeline, e.g. frame=640x480,format=nv12,"
-             "mean=imagenet,std=imagenet (docs/preprocess.md)"),
+    cl::desc("Feed the image input uint8 camera frames through a Halide "
+             "pipeline: frame=640x480,format=nv12,... (docs/preprocess.md)"),
     cl::value_desc("spec"), cl::cat(inputCategory));
 
 static cl::opt<unsigned>
@@ -85,17 +84,15 @@ static cl::opt<std::string> reportPath(
 
 static cl::opt<std::string> profilePath(
     "profile",
-    cl::desc("With --report: a profile of this model (paso-run --profile) "
-             "whose measured times the report shows beside the "
-             "predictions"),
+    cl::desc("With --report: show this profile's (paso-run --profile) "
+             "measured times beside the predictions"),
     cl::value_desc("file"), cl::cat(reportCategory));
 
 // Handled before option parsing (Calibrate.cpp); registered for --help.
 static cl::opt<bool> calibrateFlag(
     "calibrate",
-    cl::desc("paso-opt --calibrate P.json... [perf-stat.csv] -target=T -o "
-             "board.json: fit T's cost model to profiles and write a "
-             "target file (docs/profiling.md)"),
+    cl::desc("--calibrate P.json... -target=T -o T2.json: fit T's cost "
+             "model to profiles (docs/profiling.md)"),
     cl::cat(targetCategory));
 
 static cl::opt<bool> printTargetsFlag(

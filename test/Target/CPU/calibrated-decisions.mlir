@@ -1,0 +1,39 @@
+// A calibrated target (kernel_time_scale, written by paso-opt --calibrate)
+// moves the Winograd-or-direct decision the way its measurements say: a
+// board where Winograd ran 3x slower than predicted keeps the direct
+// kernel; one where the GEMM ran 3x slower takes Winograd where the
+// uncalibrated model did not.
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=x86-64-avx2" | FileCheck %s --check-prefix=DEFAULT
+// RUN: echo '{"base": "x86-64-avx2", "kernel_time_scale": {"winograd": 3}}' > %t.slow-winograd.json
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=%t.slow-winograd.json" | FileCheck %s --check-prefix=SLOWWINO
+// RUN: echo '{"base": "x86-64-avx2", "kernel_time_scale": {"gemm": 3}}' > %t.slow-gemm.json
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-kernels="target=%t.slow-gemm.json" | FileCheck %s --check-prefix=SLOWGEMM
+
+// The predicted time carries the calibration too (3x the default's).
+// DEFAULT-LABEL: func @large_layer
+// DEFAULT: paso.algorithm = "winograd F(4x4,3x3), channels-last"
+// DEFAULT-SAME: paso.kernel_class = "winograd"
+// SLOWWINO-LABEL: func @large_layer
+// SLOWWINO: paso.algorithm = "gemm, channels-last, implicit im2col"
+// SLOWWINO-SAME: paso.kernel_class = "gemm"
+// SLOWGEMM-LABEL: func @large_layer
+// SLOWGEMM: paso.algorithm = "winograd F(4x4,3x3), channels-last"
+func.func @large_layer(%x: tensor<1x28x28x64xf32>) -> tensor<1x28x28x64xf32> {
+  %w = paso.constant dense<0.5> : tensor<64x3x3x64xf32>
+  %y = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x28x28x64xf32>, tensor<64x3x3x64xf32>) -> tensor<1x28x28x64xf32>
+  return %y : tensor<1x28x28x64xf32>
+}
+
+// -----
+
+// DEFAULT-LABEL: func @borderline_layer
+// DEFAULT: paso.algorithm = "gemm, channels-last, implicit im2col"
+// SLOWWINO-LABEL: func @borderline_layer
+// SLOWWINO: paso.algorithm = "gemm, channels-last, implicit im2col"
+// SLOWGEMM-LABEL: func @borderline_layer
+// SLOWGEMM: paso.algorithm = "winograd F(4x4,3x3), channels-last"
+func.func @borderline_layer(%x: tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32> {
+  %w = paso.constant dense<0.5> : tensor<32x3x3x32xf32>
+  %y = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x14x14x32xf32>, tensor<32x3x3x32xf32>) -> tensor<1x14x14x32xf32>
+  return %y : tensor<1x14x14x32xf32>
+}

@@ -1,0 +1,316 @@
+"""Profiles (paso-run --profile / paso.profile), traces, the report with a
+profile, and calibration (paso-opt --calibrate): docs/profiling.md.
+
+A small CNN whose kernels cover the classes the cost model calibrates (a
+3x3 convolution the host runs by Winograd, a depthwise window, pooling, a
+product and a softmax row kernel)."""
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import paso
+
+
+def cnn(path):
+    rng = np.random.default_rng(0)
+
+    def weight(name, shape):
+        return numpy_helper.from_array(
+            (rng.standard_normal(shape) * 0.1).astype(np.float32), name)
+    inits = [weight("w1", (64, 3, 3, 3)), weight("w2", (64, 64, 3, 3)),
+             weight("dw", (64, 1, 3, 3)), weight("fc", (64, 10))]
+    nodes = [
+        helper.make_node("Conv", ["image", "w1"], ["c1"], pads=[1] * 4),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1] * 4),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Conv", ["r2", "dw"], ["c3"], pads=[1] * 4,
+                         group=64),
+        helper.make_node("MaxPool", ["c3"], ["p"], kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["p"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("MatMul", ["f", "fc"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes, "profiled_cnn",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                       [1, 3, 28, 28])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [1, 10])],
+        inits)
+    onnx.save(helper.make_model(graph, ir_version=8,
+                                opset_imports=[helper.make_opsetid("", 17)]),
+              path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, paso_opt):
+    tmp = tmp_path_factory.mktemp("profiling")
+    model = cnn(str(tmp / "cnn.onnx"))
+    so = paso.compile(model, output=tmp / "cnn.so")
+    trace = tmp / "trace.json"
+    profile_path = tmp / "profile.json"
+    profile = paso.profile(so, output=profile_path, runs=7, threads=1,
+                           trace=trace)
+    return dict(tmp=tmp, model=model, so=so, profile=profile,
+                profile_path=profile_path, trace=trace)
+
+
+def run(args, **kwargs):
+    return subprocess.run([str(a) for a in args], capture_output=True,
+                          text=True, **kwargs)
+
+
+def test_profile_has_every_kernel_measured(built):
+    profile = built["profile"]
+    assert profile["format"] == "paso-profile" and profile["version"] == 1
+    assert profile["model"] == "profiled_cnn" and profile["target"] == "host"
+    assert profile["threads"] == 1 and profile["runs"] == 7
+    kernels = profile["kernels"]
+    classes = {k["class"] for k in kernels}
+    assert {"gemm", "window", "rows"} <= classes, classes
+    for k in kernels:
+        assert k["calls_per_run"] == 1
+        assert 0 < k["time_us"]["min"] <= k["median_us"] <= k["time_us"]["max"]
+        assert k["predicted_1t_us"] > 0 and k["flops"] >= 0 and k["bytes"] > 0
+        assert k["onnx_nodes"], k
+        assert k["bound"] in ("compute", "memory")
+    # The run contains its kernels; the rest is the generated code.
+    kernel_sum = sum(k["median_us"] for k in kernels)
+    run_median = profile["run_us"]["median"]
+    assert kernel_sum <= run_median * 1.05
+    assert profile["generated"]["median_us"] >= 0
+    assert profile["generated"]["predicted_us"] > 0
+
+
+def test_unavailable_counters_are_never_reported_as_zero(built):
+    counters = built["profile"]["counters"]
+    measured, unavailable = counters["measured"], counters["unavailable"]
+    assert set(measured).isdisjoint(unavailable)
+    assert len(measured) + len(unavailable) == 9
+    for reason in unavailable.values():
+        assert reason  # an errno text, not an empty string
+    for k in built["profile"]["kernels"]:
+        assert set(k["counters_per_run"]) == set(measured)
+        if "cycles" in unavailable:
+            assert "ipc" not in k
+
+
+def test_trace_is_a_chrome_trace(built):
+    trace = json.load(open(built["trace"]))
+    events = trace["traceEvents"]
+    kernels = len(built["profile"]["kernels"])
+    # One slice per kernel call and per run, on the calling thread.
+    main = [e for e in events if e["tid"] == 0]
+    assert len(main) == 7 * (kernels + 1)
+    assert all(e["ph"] == "X" and e["dur"] >= 0 for e in events)
+    runs = [e for e in main if e["name"] == "paso_run"]
+    assert len(runs) == 7
+    # Kernel slices lie inside their run's slice.
+    first = runs[0]
+    inside = [e for e in main if e["name"] != "paso_run" and
+              first["ts"] <= e["ts"] <= first["ts"] + first["dur"]]
+    assert len(inside) == kernels
+
+
+def test_trace_shows_pool_workers(built, tmp_path):
+    trace = tmp_path / "trace2.json"
+    profile = paso.profile(built["so"], runs=3, threads=2, trace=trace)
+    events = json.load(open(trace))["traceEvents"]
+    if max(k["threads"] for k in profile["kernels"]) > 1:
+        workers = [e for e in events if e["tid"] >= 1]
+        assert workers and all("(worker)" in e["name"] for e in workers)
+
+
+def test_paso_run_prints_the_top_kernels(built):
+    result = run([paso.find_paso_run(), built["so"], "--threads", "1",
+                  "--runs", "3", "--profile", built["tmp"] / "p3.json",
+                  "--top", "3"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, l in enumerate(lines) if "median us" in l)
+    assert len(lines) - header - 1 == 3
+    assert "counters:" in result.stdout
+
+
+def test_legacy_environment_profile(built):
+    env = dict(os.environ, PASO_PROFILE="1")
+    result = run([paso.find_paso_run(), built["so"], "--bench", "2"],
+                 env=env)
+    assert result.returncode == 0
+    assert "paso profile: kernel, calls, mean us" in result.stderr
+
+
+def test_report_shows_measured_beside_predicted(built, paso_opt):
+    html = built["tmp"] / "report.html"
+    result = run([paso_opt, built["model"], "-o", built["tmp"] / "r.so",
+                  f"--report={html}", f"--profile={built['profile_path']}"])
+    assert result.returncode == 0, result.stderr
+    page = html.read_text()
+    assert page.count('class="measured"') == len(built["profile"]["kernels"])
+    assert "measured &micro;s" in page
+    text = run([paso_opt, built["model"], "-o", built["tmp"] / "r.so",
+                "--report=-", f"--profile={built['profile_path']}"])
+    assert "(measured " in text.stdout
+
+
+def mutated(built, tmp_path, name, change):
+    profile = json.loads(built["profile_path"].read_text())
+    change(profile)
+    path = tmp_path / name
+    path.write_text(json.dumps(profile))
+    return path
+
+
+@pytest.mark.parametrize("case", ["truncated", "not-a-profile", "other-model",
+                                  "other-target", "kernel-missing",
+                                  "negative-time", "other-build"])
+def test_report_rejects_a_bad_profile(case, built, paso_opt, tmp_path):
+    if case == "truncated":
+        path = tmp_path / "t.json"
+        path.write_text(built["profile_path"].read_text()[:300])
+        message = "is the file truncated?"
+    elif case == "not-a-profile":
+        path = tmp_path / "n.json"
+        path.write_text('{"name": "host"}')
+        message = "not a PASO profile"
+    elif case == "other-model":
+        path = mutated(built, tmp_path, "m.json",
+                       lambda p: p.update(model="resnet50"))
+        message = "is of model 'resnet50', not 'profiled_cnn'"
+    elif case == "other-target":
+        path = mutated(built, tmp_path, "g.json",
+                       lambda p: p.update(target="rpi4"))
+        message = "was measured for target 'rpi4', not 'host'"
+    elif case == "kernel-missing":
+        path = mutated(built, tmp_path, "k.json",
+                       lambda p: p["kernels"].pop())
+        message = "has no kernel"
+    elif case == "negative-time":
+        def negative(p):
+            p["kernels"][0]["median_us"] = -3
+        path = mutated(built, tmp_path, "x.json", negative)
+        message = "kernels[0].'median_us' must be finite and non-negative"
+    else:
+        def other(p):
+            p["kernels"][0]["algorithm"] = "gemm, something else"
+        path = mutated(built, tmp_path, "b.json", other)
+        message = "ran kernel 1 as 'gemm, something else'"
+    result = run([paso_opt, built["model"], "-o", tmp_path / "r.so",
+                  "--report=-", f"--profile={path}"])
+    assert result.returncode == 1
+    assert f"profile '{path}'" in result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def test_calibration_writes_a_target_the_compiler_uses(built, paso_opt,
+                                                       tmp_path):
+    board = tmp_path / "board.json"
+    result = run([paso_opt, "--calibrate", built["profile_path"],
+                  "-target=host", "-o", board])
+    assert result.returncode == 0, result.stderr
+    assert "scale" in result.stdout
+    target = json.loads(board.read_text())
+    assert target["calibrated_from"] == [str(built["profile_path"])]
+    scales = target["kernel_time_scale"]
+    assert {"gemm", "window", "rows", "generated"} <= set(scales)
+    # The ratio of summed measured to summed raw one-thread predictions.
+    kernels = [k for k in built["profile"]["kernels"] if k["class"] == "gemm"]
+    expected = (sum(k["median_us"] for k in kernels) /
+                sum(k["raw_predicted_1t_us"] for k in kernels))
+    assert scales["gemm"] == pytest.approx(expected, rel=1e-6)
+    so = paso.compile(built["model"], target=str(board),
+                      output=tmp_path / "cal.so")
+    profile = paso.profile(so, runs=2, threads=1)
+    # Same name: profiles of the calibrated build calibrate it again.
+    assert profile["target"] == "host"
+    for k in profile["kernels"]:
+        scale = scales.get(k["class"], 1.0)
+        assert k["predicted_1t_us"] == pytest.approx(
+            k["raw_predicted_1t_us"] * scale, rel=1e-6)
+
+
+def test_calibrated_profile_moves_the_winograd_decision(built, paso_opt,
+                                                        tmp_path):
+    """A board where Winograd measured 10x slower than this host: its
+    calibrated target runs the layer directly."""
+    kernels = built["profile"]["kernels"]
+    # The 64 -> 64 channel 3x3 layer at 28x28 runs by Winograd here.
+    assert any(k["class"] == "winograd" for k in kernels), kernels
+
+    def slow_winograd(p):
+        for k in p["kernels"]:
+            if k["class"] == "winograd":
+                k["median_us"] *= 10
+    path = mutated(built, tmp_path, "slow.json", slow_winograd)
+    board = tmp_path / "slow-board.json"
+    result = run([paso_opt, "--calibrate", path, "-o", board])
+    assert result.returncode == 0, result.stderr
+    winograd = [k for k in kernels if k["class"] == "winograd"]
+    measured = sum(k["median_us"] for k in winograd) * 10
+    raw = sum(k["raw_predicted_1t_us"] for k in winograd)
+    assert json.loads(board.read_text())["kernel_time_scale"]["winograd"] == \
+        pytest.approx(measured / raw, rel=1e-6)
+    report = run([paso_opt, built["model"], f"-target={board}", "-o",
+                  tmp_path / "s.so", "--report=-"])
+    assert report.returncode == 0, report.stderr
+    assert "winograd" not in report.stdout.split("== runtime kernels")[1] \
+        .split("==")[0]
+
+
+@pytest.mark.parametrize("case", ["two-threads", "other-target", "no-output",
+                                  "bad-csv", "no-cycles"])
+def test_calibration_errors(case, built, paso_opt, tmp_path):
+    args = [paso_opt, "--calibrate"]
+    if case == "two-threads":
+        args += [mutated(built, tmp_path, "t.json",
+                         lambda p: p.update(threads=2)), "-o", "x.json"]
+        message = "ran 2 threads; calibrate from profiles measured with " \
+            "--threads 1"
+    elif case == "other-target":
+        args += [built["profile_path"], "-target=rpi4", "-o", "x.json"]
+        message = "was measured for target 'host', not 'rpi4'"
+    elif case == "no-output":
+        args += [built["profile_path"]]
+        message = "--calibrate needs -o FILE.json"
+    elif case == "bad-csv":
+        csv = tmp_path / "perf.csv"
+        csv.write_text("1234,,cycles:u,100,100.00,,\nlots,msec,task-clock\n")
+        args += [csv, "-o", "x.json"]
+        message = f"perf stat file '{csv}' line 2: 'lots' is not a number"
+    else:
+        csv = tmp_path / "perf.csv"
+        csv.write_text("<not supported>,,cycles:u,0,100.00,,\n"
+                       "12.5,msec,task-clock:u,12500000,100.00,0.99,CPUs\n")
+        args += [csv, "-o", "x.json"]
+        message = "has no measured cycles and task-clock"
+    result = run(args, cwd=tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_perf_stat_clock_sets_the_peak(built, paso_opt, tmp_path):
+    csv = tmp_path / "perf.csv"
+    # 30e6 cycles in 10 ms: 3 GHz.
+    csv.write_text("# started on ...\n\n"
+                   "10.00,msec,task-clock:u,10000000,100.00,1.0,CPUs utilized\n"
+                   "30000000,,cycles:u,10000000,100.00,3.0,GHz\n")
+    board = tmp_path / "clock.json"
+    result = run([paso_opt, "--calibrate", csv, built["profile_path"],
+                  "-target=host", "-o", board])
+    assert result.returncode == 0, result.stderr
+    assert "clock: 3.00 GHz" in result.stdout
+    target = json.loads(board.read_text())
+    lanes = target["vector_bits"] / 32
+    assert target["peak_gflops_f32"] == pytest.approx(
+        3.0 * 2 * 2 * lanes * target["cores"])
+    assert str(csv) in target["calibrated_from"]
