@@ -231,7 +231,10 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
          << (kernel.threads == 1 ? " thread, " : " threads, ")
          << llvm::format("%.1f", kernel.predictedMicroseconds) << " us";
       if (kernel.measuredMicroseconds >= 0)
-        os << llvm::format(" (measured %.1f us)", kernel.measuredMicroseconds);
+        os << llvm::format(" (one thread %.1f us, measured %.1f us at %lld)",
+                           kernel.singleThreadMicroseconds,
+                           kernel.measuredMicroseconds,
+                           (long long)measuredThreads);
       os << " <-";
       for (const std::string &origin : kernel.origins)
         os << " " << origin << ";";

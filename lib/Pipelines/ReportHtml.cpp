@@ -74,11 +74,16 @@ th { background: #f0f0f0; } td.num { text-align: right; }
 } // namespace
 
 void CompileReport::writeHtml(llvm::raw_ostream &os) const {
+  // Beside a one-thread profile, the one-thread prediction.
+  auto shown = [&](const RuntimeKernel &kernel) {
+    return measuredThreads == 1 ? kernel.singleThreadMicroseconds
+                                : kernel.predictedMicroseconds;
+  };
   double total = 0, longest = 0, measuredTotal = 0;
   bool profiled = !profilePath.empty();
   for (const RuntimeKernel &kernel : runtimeKernels) {
-    total += kernel.predictedMicroseconds;
-    longest = std::max({longest, kernel.predictedMicroseconds,
+    total += shown(kernel);
+    longest = std::max({longest, shown(kernel),
                         kernel.measuredMicroseconds});
     measuredTotal += std::max(0.0, kernel.measuredMicroseconds);
   }
@@ -121,7 +126,7 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
     for (auto [i, kernel] : llvm::enumerate(runtimeKernels)) {
       int y = 5 + static_cast<int>(i) * rowHeight;
       double fraction =
-          longest > 0 ? kernel.predictedMicroseconds / longest : 0;
+          longest > 0 ? shown(kernel) / longest : 0;
       os << "<text x=\"" << left - 6 << "\" y=\"" << y + barHeight - 3
          << "\" font-size=\"11\" text-anchor=\"end\">#" << kernel.id
          << "</text><rect x=\"" << left << "\" y=\"" << y << "\" width=\""
@@ -132,7 +137,7 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
          << escape(joinNodes(kernel.origins)) << "</title></rect>"
          << "<text x=\"" << left + fraction * width + 4 << "\" y=\""
          << y + barHeight - 3 << "\" font-size=\"11\">"
-         << llvm::format("%.1f", kernel.predictedMicroseconds)
+         << llvm::format("%.1f", shown(kernel))
          << " &micro;s</text>\n";
       if (profiled && kernel.measuredMicroseconds >= 0) {
         double measured =
@@ -150,7 +155,12 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
       }
     }
     os << "</svg>\n<p>Blue: fp32 kernels, orange: int8"
-       << (profiled ? "; grey: measured (median per run, from the profile)."
+       << (profiled ? (measuredThreads == 1
+                           ? "; grey: measured (median per run, from the "
+                             "profile, at one thread; the predictions shown "
+                             "are the one-thread ones)."
+                           : "; grey: measured (median per run, from the "
+                             "profile).")
                     : ". No profile was given (--profile), so only the cost "
                       "model's predictions are shown.")
        << "</p>\n";
@@ -167,7 +177,7 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
        << escape(kernel.algorithm) << "</td><td>" << layoutOf(kernel.algorithm)
        << "</td><td>" << precisionOf(kernel.algorithm) << "</td><td "
        << "class=\"num\">" << kernel.threads << "</td><td class=\"num\">"
-       << llvm::format("%.1f", kernel.predictedMicroseconds) << "</td><td>"
+       << llvm::format("%.1f", shown(kernel)) << "</td><td>"
        << (profiled ? (kernel.measuredMicroseconds >= 0
                            ? llvm::formatv("{0:F1}</td><td>",
                                            kernel.measuredMicroseconds)

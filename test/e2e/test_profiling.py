@@ -159,7 +159,7 @@ def test_report_shows_measured_beside_predicted(built, paso_opt):
     assert "measured &micro;s" in page
     text = run([paso_opt, built["model"], "-o", built["tmp"] / "r.so",
                 "--report=-", f"--profile={built['profile_path']}"])
-    assert "(measured " in text.stdout
+    assert ", measured " in text.stdout and " at 1)" in text.stdout
 
 
 def mutated(built, tmp_path, name, change):

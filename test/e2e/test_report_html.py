@@ -62,3 +62,29 @@ def test_report_renders_in_headless_chromium(report):
     chromium(f"--screenshot={shot}", "--window-size=1100,900",
              f"file://{report / 'report.html'}")
     assert shot.stat().st_size > 10000
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
+def test_profiled_report_renders_measured_beside_predicted(report, paso_opt,
+                                                           suite_dir):
+    """With --profile (paso-run --profile of the same build) each kernel
+    has a grey measured bar under its predicted one and a measured cell."""
+    model = suite_dir / "mobilenetv2.onnx"
+    so = paso.compile(model, output=report / "p.so")
+    profile = paso.profile(so, output=report / "p.json", runs=3, threads=1)
+    page = report / "profiled.html"
+    paso.compile(model, output=report / "p.so",
+                 extra_args=[f"--report={page}",
+                             f"--profile={report / 'p.json'}"])
+    result = chromium("--dump-dom", f"file://{page}")
+    dom = result.stdout
+    assert "Uncaught" not in result.stderr
+    assert "Predicted and measured time per kernel" in dom
+    chart = dom[dom.index('id="time-chart"'):]
+    chart = chart[:chart.index("</svg>")]
+    kernels = len(profile["kernels"])
+    assert chart.count('class="measured"') == kernels
+    assert chart.count("<rect") == 2 * kernels
+    decisions = dom[dom.index('id="decisions"'):]
+    decisions = decisions[:decisions.index("</table>")]
+    assert "measured &micro;s" in decisions or "measured µs" in decisions
