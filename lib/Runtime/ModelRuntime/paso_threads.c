@@ -6,7 +6,10 @@
  * cost tens of microseconds each, more than a small layer's whole work.
  * Between jobs a worker spins briefly (back-to-back layers find it awake),
  * then sleeps on a condition variable. Indices are claimed one at a time
- * from a shared counter, so uneven pieces balance themselves.
+ * from a shared counter, so uneven pieces balance themselves, and a
+ * worker that is slow to start (its core busy with another process)
+ * finds the pieces taken by the others: the caller waits for pieces, not
+ * for workers (docs/architecture.md, "Thread pool").
  *
  * One job runs at a time: a second caller (another context on another
  * thread) that finds the pool busy runs its job inline instead of waiting.
@@ -77,23 +80,49 @@ typedef struct {
    * job's helper count, so a worker reads both in one acquire. */
   atomic_uint generation;
   atomic_int shutdown;
-  /* The current job. */
+  /* The current job. Its pieces are claimed through `claim`, one 64-bit
+   * word holding the job's number, its piece count and the next piece, so
+   * a claim is valid only for the job it read (see claimPiece). */
   void (*body)(int32_t, void *);
   void *context;
-  int32_t count;
-  atomic_int next;
-  atomic_int pending;
+  atomic_ullong claim;
+  /* Pieces finished; the caller waits for all of them, not for workers,
+   * so a worker the OS has not scheduled (a busy core) costs nothing
+   * unless it holds a piece. */
+  atomic_int done;
+  /* Contention (see noteStraggler): jobs left to run on the caller alone,
+   * the back-off's current length (64 << level) and threaded jobs since
+   * the last straggler. */
+  int32_t backoffJobs, level, calmJobs;
 } Pool;
+
+/* claim = job << 44 | count << 22 | next piece. */
+enum { PIECE_BITS = 22 };
+#define PIECE_MASK ((1ull << PIECE_BITS) - 1)
 
 static Pool pool;
 static atomic_int poolState; /* 0 = uninitialised, 1 = initialising, 2 = ready */
 
+/* Claims and runs pieces of the current job until none is left. A worker
+ * that read a finished job's word fails its compare-exchange once the
+ * caller publishes the next job, so it never runs a piece with another
+ * job's body; a successful claim also keeps body and context in place,
+ * since the caller waits for the claimed piece before it moves on. */
 static void runIndices(void) {
+  unsigned long long word =
+      atomic_load_explicit(&pool.claim, memory_order_acquire);
   for (;;) {
-    int32_t i = atomic_fetch_add_explicit(&pool.next, 1, memory_order_relaxed);
-    if (i >= pool.count)
+    unsigned long long next = word & PIECE_MASK;
+    unsigned long long count = (word >> PIECE_BITS) & PIECE_MASK;
+    if (next >= count)
       return;
-    pool.body(i, pool.context);
+    if (!atomic_compare_exchange_weak_explicit(&pool.claim, &word, word + 1,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire))
+      continue;
+    pool.body((int32_t)next, pool.context);
+    atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+    word = atomic_load_explicit(&pool.claim, memory_order_acquire);
   }
 }
 
@@ -129,7 +158,6 @@ static void *workerMain(void *argument) {
     } else {
       runIndices();
     }
-    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
   }
 }
 
@@ -161,6 +189,28 @@ static void initialisePool(void) {
     sched_yield();
 }
 
+/* When another process keeps a core busy, a worker holding a piece can
+ * lose its core for a whole scheduler slice (milliseconds: measured, one
+ * such wait cost 4 ms against a 4 ms MobileNetV2) and the caller waits;
+ * a worker spinning between jobs also takes time from the caller. A job
+ * whose wait for stragglers exceeded its own work and 500 us (longer than
+ * a sleeping worker takes to wake on an idle machine) makes the
+ * pool run the next jobs on the caller alone, so the workers go to sleep:
+ * 128 jobs, twice as many after each further straggler (up to 4096),
+ * back to 128 after 1024 threaded jobs without one. On an idle machine
+ * nobody straggles and nothing changes. Called with the dispatch lock
+ * held. */
+static void noteStraggler(uint64_t ownNanoseconds, uint64_t waitNanoseconds) {
+  if (waitNanoseconds > 500000 && waitNanoseconds > ownNanoseconds) {
+    if (pool.level < 6)
+      ++pool.level;
+    pool.backoffJobs = 64 << pool.level;
+    pool.calmJobs = 0;
+  } else if (++pool.calmJobs > 1024) {
+    pool.level = 0;
+  }
+}
+
 /* Starts workers until `wanted` exist; returns how many do. Called with
  * the dispatch lock held. */
 static int32_t ensureWorkers(int32_t wanted) {
@@ -182,7 +232,7 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   int32_t threads = paso_get_num_threads();
   if (count <= 0)
     return;
-  if (count == 1 || threads <= 1) {
+  if (count == 1 || threads <= 1 || (unsigned long long)count > PIECE_MASK) {
     for (int32_t i = 0; i < count; ++i)
       body(i, context);
     return;
@@ -196,14 +246,30 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
       body(i, context);
     return;
   }
+  /* Backing off from a contended machine: this job runs on the caller. */
+  if (pool.backoffJobs > 0) {
+    --pool.backoffJobs;
+    pthread_mutex_unlock(&pool.dispatch);
+    for (int32_t i = 0; i < count; ++i)
+      body(i, context);
+    return;
+  }
+  uint64_t start = paso_profile_now();
   int32_t helpers = (count < threads ? count : threads) - 1;
   helpers = ensureWorkers(helpers) < helpers ? pool.started : helpers;
   pool.body = body;
   pool.context = context;
-  pool.count = count;
-  atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
-  atomic_store_explicit(&pool.pending, helpers, memory_order_relaxed);
-  /* Publishing the generation releases the job's fields to the workers. */
+  atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+  static unsigned long long jobs;
+  ++jobs;
+  /* Publishing the claim word releases body and context to any worker
+   * still looking for pieces (a spinning one need not wait for the
+   * generation). */
+  atomic_store_explicit(&pool.claim,
+                        jobs << (2 * PIECE_BITS) |
+                            (unsigned long long)count << PIECE_BITS,
+                        memory_order_release);
+  /* Publishing the generation wakes the workers. */
   pthread_mutex_lock(&pool.sleep);
   unsigned generation =
       atomic_load_explicit(&pool.generation, memory_order_relaxed);
@@ -213,8 +279,18 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.sleep);
   runIndices();
-  while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
-    cpuRelax();
+  /* Only pieces a worker claimed and has not finished remain. If that
+   * worker lost its core, yielding lets it (or the busy process) run
+   * instead of this thread spinning through its time slice. */
+  uint64_t ownDone = paso_profile_now();
+  int spins = 0;
+  while (atomic_load_explicit(&pool.done, memory_order_acquire) < count) {
+    if (++spins < SPIN_LIMIT / 8)
+      cpuRelax();
+    else
+      sched_yield();
+  }
+  noteStraggler(ownDone - start, paso_profile_now() - ownDone);
   pthread_mutex_unlock(&pool.dispatch);
 }
 
