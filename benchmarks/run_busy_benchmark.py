@@ -72,7 +72,7 @@ def worker(engine, onnx_path, so_path, reps):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--models",
                         default="mobilenetv2,resnet18,squeezenet11,"
                                 "transformer,mlp")

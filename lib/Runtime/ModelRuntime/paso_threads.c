@@ -90,10 +90,11 @@ typedef struct {
    * so a worker the OS has not scheduled (a busy core) costs nothing
    * unless it holds a piece. */
   atomic_int done;
-  /* Contention (see noteStraggler): jobs left to run on the caller alone,
-   * the back-off's current length (64 << level) and threaded jobs since
-   * the last straggler. */
-  int32_t backoffJobs, level, calmJobs;
+  /* Contention (see noteStraggler): until when jobs run on the caller
+   * alone (CLOCK_MONOTONIC ns), since when threaded jobs had no straggler,
+   * and the back-off's length (50 ms << (level - 1)). */
+  uint64_t backoffUntil, calmSince;
+  int32_t level;
 } Pool;
 
 /* claim = job << 44 | count << 22 | next piece. */
@@ -194,19 +195,22 @@ static void initialisePool(void) {
  * such wait cost 4 ms against a 4 ms MobileNetV2) and the caller waits;
  * a worker spinning between jobs also takes time from the caller. A job
  * whose wait for stragglers exceeded its own work and 500 us (longer than
- * a sleeping worker takes to wake on an idle machine) makes the
- * pool run the next jobs on the caller alone, so the workers go to sleep:
- * 128 jobs, twice as many after each further straggler (up to 4096),
- * back to 128 after 1024 threaded jobs without one. On an idle machine
- * nobody straggles and nothing changes. Called with the dispatch lock
- * held. */
-static void noteStraggler(uint64_t ownNanoseconds, uint64_t waitNanoseconds) {
+ * a sleeping worker takes to wake on an idle machine) makes the pool run
+ * jobs on the caller alone, so the workers go to sleep: for 50 ms, twice
+ * as long after each further straggler (up to 3.2 s; contention from
+ * another process lasts), back to 50 ms after a second of threaded jobs
+ * without one. On an idle machine nobody straggles and nothing changes.
+ * Called with the dispatch lock held. */
+static void noteStraggler(uint64_t now, uint64_t ownNanoseconds,
+                          uint64_t waitNanoseconds) {
   if (waitNanoseconds > 500000 && waitNanoseconds > ownNanoseconds) {
     if (pool.level < 6)
       ++pool.level;
-    pool.backoffJobs = 64 << pool.level;
-    pool.calmJobs = 0;
-  } else if (++pool.calmJobs > 1024) {
+    pool.backoffUntil = now + (50000000ull << (pool.level - 1));
+    pool.calmSince = 0;
+  } else if (!pool.calmSince) {
+    pool.calmSince = now;
+  } else if (now - pool.calmSince > 1000000000ull) {
     pool.level = 0;
   }
 }
@@ -247,14 +251,13 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
     return;
   }
   /* Backing off from a contended machine: this job runs on the caller. */
-  if (pool.backoffJobs > 0) {
-    --pool.backoffJobs;
+  uint64_t start = paso_profile_now();
+  if (start < pool.backoffUntil) {
     pthread_mutex_unlock(&pool.dispatch);
     for (int32_t i = 0; i < count; ++i)
       body(i, context);
     return;
   }
-  uint64_t start = paso_profile_now();
   int32_t helpers = (count < threads ? count : threads) - 1;
   helpers = ensureWorkers(helpers) < helpers ? pool.started : helpers;
   pool.body = body;
@@ -290,7 +293,8 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
     else
       sched_yield();
   }
-  noteStraggler(ownDone - start, paso_profile_now() - ownDone);
+  uint64_t end = paso_profile_now();
+  noteStraggler(end, ownDone - start, end - ownDone);
   pthread_mutex_unlock(&pool.dispatch);
 }
 
