@@ -104,6 +104,10 @@ void CompileReport::recordRuntimeKernels(ModuleOp module,
       kernel.predictedMicroseconds = time.getValueAsDouble();
     if (auto name = call->getAttrOfType<StringAttr>("paso.kernel_class"))
       kernel.kernelClass = name.str();
+    if (auto shape = call->getAttrOfType<StringAttr>("paso.output_shape"))
+      kernel.outputShape = shape.str();
+    if (auto product = call->getAttrOfType<StringAttr>("paso.product"))
+      kernel.product = product.str();
     if (auto flops = call->getAttrOfType<FloatAttr>("paso.flops"))
       kernel.flops = flops.getValueAsDouble();
     if (auto bytes = call->getAttrOfType<FloatAttr>("paso.bytes"))

@@ -80,6 +80,12 @@ std::string CompileReport::kernelTableJson() const {
           json.attribute("class", kernel.kernelClass);
           json.attribute("algorithm", kernel.algorithm);
           json.attribute("threads", kernel.threads);
+          // The numbered kernels are the fp32 ones (the int8 kernels are
+          // not timed yet).
+          json.attribute("precision", "fp32");
+          json.attribute("output_shape", kernel.outputShape);
+          if (!kernel.product.empty())
+            json.attribute("product", kernel.product);
           json.attribute("flops", kernel.flops);
           json.attribute("bytes", kernel.bytes);
           json.attribute("roof_gbps", kernel.roofGBps);

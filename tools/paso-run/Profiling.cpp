@@ -257,20 +257,21 @@ int paso::run::profileModel(void *library, const std::function<int()> &runOnce,
               measured.array.size(), unavailable.object.size(),
               unavailable.object.empty() ? ""
                                          : " (see the profile's 'counters')");
-  std::printf("%4s %-9s %10s %10s %6s %8s %7s %-7s %s\n", "id", "class",
-              "median us", "pred. us", "share", "GFLOP/s", "GB/s", "bound",
-              "kernel");
+  std::printf("%4s %-9s %10s %10s %6s %8s %7s %-7s %-14s %s\n", "id",
+              "class", "median us", "pred. us", "share", "GFLOP/s", "GB/s",
+              "bound", "output", "kernel");
   for (size_t i = 0; i < order.size() && int(i) < options.top; ++i) {
     const Value &k = *order[i];
     double median = k.numberOr("median_us", 0);
-    std::printf("%4ld %-9s %10.1f %10.1f %5.1f%% %8.1f %7.1f %-7s %s\n",
+    std::printf("%4ld %-9s %10.1f %10.1f %5.1f%% %8.1f %7.1f %-7s %-14s %s\n",
                 long(k.numberOr("id", 0)), k.stringOr("class", "?").c_str(),
                 median,
                 options.threads == 1 ? k.numberOr("predicted_1t_us", 0)
                                      : k.numberOr("predicted_us", 0),
                 runMedian > 0 ? 100 * median / runMedian : 0.0,
                 k.numberOr("gflops", 0), k.numberOr("gbps", 0),
-                k.stringOr("bound", "-").c_str(), label(k).c_str());
+                k.stringOr("bound", "-").c_str(),
+                k.stringOr("output_shape", "-").c_str(), label(k).c_str());
   }
 
   if (!options.profilePath.empty() &&

@@ -86,6 +86,9 @@ private:
   struct RuntimeKernel {
     int64_t id = 0;
     std::string algorithm, kernelClass = "gemm";
+    /// The output's shape ("1x56x56x64") and, for products, the product's
+    /// ("M=3136 N=64 K=576 batch=1").
+    std::string outputShape, product;
     int64_t threads = 1;
     double predictedMicroseconds = 0, rawPredictedMicroseconds = 0;
     /// The same on one thread.

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <array>
@@ -1026,6 +1027,19 @@ struct PasoCallCpuKernelsPass
     callOp->setAttr("paso.predicted_1t_us",
                     b.getF64FloatAttr(singleThreadSeconds * 1e6));
     callOp->setAttr("paso.kernel_class", b.getStringAttr(kernelClass));
+    // What the profile's reader needs to tell kernels apart: the output's
+    // shape and, for products, the product's.
+    std::string outputShape;
+    for (int64_t dim : resultType.getShape())
+      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
+    callOp->setAttr("paso.output_shape", b.getStringAttr(outputShape));
+    if (kernelClass == "gemm" || kernelClass == "winograd")
+      callOp->setAttr(
+          "paso.product",
+          b.getStringAttr(llvm::formatv("M={0} N={1} K={2} batch={3}",
+                                        shape.m, shape.n, shape.k,
+                                        shape.batch)
+                              .str()));
     callOp->setAttr("paso.flops", b.getF64FloatAttr(flops));
     callOp->setAttr("paso.bytes", b.getF64FloatAttr(bytes));
     if (into)
