@@ -7,13 +7,16 @@ from profiles measured on this machine (issue 12's acceptance numbers).
    run_coverage_benchmarks.py) is compiled for `host` and profiled at one
    thread (paso-run --profile): the cost model's whole-model prediction
    (runtime kernels + generated code) against the measured median run.
-2. `paso-opt --calibrate` fits the host's kernel_time_scale to those
-   profiles; every model is compiled again with the calibrated target
-   (its decisions may change) and profiled again: the new predictions
-   against new measurements.
-3. Leave-one-out: each model's first-round raw predictions scaled by the
-   factors fitted to the other models only, against its first-round
-   measurement (the honest figure for a model calibration has not seen).
+2. `paso-opt --calibrate` fits the host's cost model to those profiles
+   (class scales, measured kernels, the generated code's fixed cost);
+   every model is compiled again with the calibrated target (its
+   decisions may change) and profiled again: the compiler's new
+   predictions against new measurements.
+3. Leave-one-out: each model predicted from a calibration fitted to the
+   other models only (their measured kernels, which models sharing layer
+   shapes reuse, and the class scales for the rest), against its
+   first-round measurement: the figure for a model calibration has not
+   seen.
 
 Prints, per phase, how many models are predicted within +-10% and the
 Spearman rank correlation of predicted and measured kernel times (all
@@ -60,31 +63,58 @@ def models(directory):
     return paths
 
 
-def predicted(profile, scales=None):
-    """Whole-model prediction: calibrated as built, or the raw predictions
-    times `scales`."""
-    if scales is None:
-        return (sum(k["predicted_1t_us"] for k in profile["kernels"]) +
-                profile["generated"]["predicted_us"])
-    return (sum(k["raw_predicted_1t_us"] * scales.get(k["class"], 1.0)
-                for k in profile["kernels"]) +
-            profile["generated"]["raw_predicted_us"] *
-            scales.get("generated", 1.0))
+def signature(kernel):
+    """kernelSignature in lib/Target/CostModel.cpp."""
+    return (f"{kernel['algorithm']}|{kernel['output_shape']}|"
+            f"{kernel.get('product', '')}")
+
+
+def kernel_prediction(kernel, model):
+    """A kernel's one-thread prediction: as built (model None), or by a
+    fitted model: its measurement when the fit saw it, else its raw
+    prediction times its class's scale."""
+    if model is None:
+        return kernel["predicted_1t_us"]
+    times, scales, _ = model
+    return times.get(signature(kernel),
+                     kernel["raw_predicted_1t_us"] *
+                     scales.get(kernel["class"], 1.0))
+
+
+def predicted(profile, model=None):
+    """Whole-model prediction, as built or by a fitted model."""
+    kernels = sum(kernel_prediction(k, model) for k in profile["kernels"])
+    if model is None:
+        return kernels + profile["generated"]["predicted_us"]
+    _, scales, overhead = model
+    return (kernels + profile["generated"]["raw_predicted_us"] *
+            scales.get("generated", 1.0) + overhead)
 
 
 def fit(profiles):
-    """What paso-opt --calibrate computes: per class, summed measured over
-    summed raw predicted time."""
+    """What paso-opt --calibrate computes (lib/Target/Profile.cpp): class
+    scales (summed measured over summed raw), each measured kernel's
+    median by signature, and generated = scale x raw + overhead."""
     measured = dict.fromkeys(CLASSES, 0.0)
     raw = dict.fromkeys(CLASSES, 0.0)
+    times = {}
     for p in profiles:
         for k in p["kernels"]:
             measured[k["class"]] += k["median_us"]
             raw[k["class"]] += k["raw_predicted_1t_us"]
-        measured["generated"] += p["generated"]["median_us"]
-        raw["generated"] += p["generated"]["raw_predicted_us"]
-    return {c: measured[c] / raw[c] for c in CLASSES
-            if raw[c] > 0 and measured[c] > 0}
+            times.setdefault(signature(k), []).append(k["median_us"])
+    scales = {c: measured[c] / raw[c] for c in CLASSES
+              if c != "generated" and raw[c] > 0 and measured[c] > 0}
+    r = np.array([p["generated"]["raw_predicted_us"] for p in profiles])
+    m = np.array([p["generated"]["median_us"] for p in profiles])
+    scale, overhead = (m.sum() / r.sum() if r.sum() > 0 else 1.0), 0.0
+    if len(profiles) >= 2:
+        a, b = np.polyfit(r, m, 1)
+        if a > 0 and b >= 0:
+            scale, overhead = a, b
+    scales["generated"] = scale
+    medians = {s: sorted(v)[len(v) // 2] for s, v in times.items()}
+    return medians, scales, overhead
 
 
 def spearman(x, y):
@@ -126,7 +156,10 @@ def main():
                                        runs=args.runs, threads=1)
         board = paso.calibrate([tmp / f"{n}.json" for n in paths],
                                target="host", output=tmp / "board.json")
-        scales = json.load(open(board))["kernel_time_scale"]
+        fitted = json.load(open(board))
+        scales = fitted["kernel_time_scale"]
+        print(f"{len(fitted['kernel_times_us'])} measured kernels, run "
+              f"overhead {fitted['run_overhead_us']:.1f} us")
         print("fitted scales: " + ", ".join(f"{c} {s:.3f}"
                                              for c, s in scales.items()))
         second = {}
@@ -135,17 +168,15 @@ def main():
                               output=tmp / f"{name}.cal.so")
             second[name] = paso.profile(so, runs=args.runs, threads=1)
 
-        def phase(label, profiles, scale_for):
+        def phase(label, profiles, model_for):
             rows, pairs = [], []
             for name, p in profiles.items():
-                scales = scale_for(name)
-                rows.append((name, predicted(p, scales),
+                model = model_for(name)
+                rows.append((name, predicted(p, model),
                              p["run_us"]["median"]))
                 for k in p["kernels"]:
-                    pk = (k["predicted_1t_us"] if scales is None else
-                          k["raw_predicted_1t_us"] *
-                          scales.get(k["class"], 1))
-                    pairs.append((pk, k["median_us"]))
+                    pairs.append((kernel_prediction(k, model),
+                                  k["median_us"]))
             results[label] = (summarise(label, rows, pairs), rows)
 
         phase("before calibration", first, lambda name: None)

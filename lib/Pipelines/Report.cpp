@@ -117,10 +117,12 @@ void CompileReport::recordRuntimeKernels(ModuleOp module,
     kernel.singleThreadMicroseconds = kernel.predictedMicroseconds;
     if (auto time = call->getAttrOfType<FloatAttr>("paso.predicted_1t_us"))
       kernel.singleThreadMicroseconds = time.getValueAsDouble();
-    double scale = kernelTimeScale(target, kernel.kernelClass);
-    kernel.rawPredictedMicroseconds = kernel.predictedMicroseconds / scale;
-    kernel.rawSingleThreadMicroseconds =
-        kernel.singleThreadMicroseconds / scale;
+    kernel.rawPredictedMicroseconds = kernel.predictedMicroseconds;
+    kernel.rawSingleThreadMicroseconds = kernel.singleThreadMicroseconds;
+    if (auto raw = call->getAttrOfType<FloatAttr>("paso.raw_predicted_us"))
+      kernel.rawPredictedMicroseconds = raw.getValueAsDouble();
+    if (auto raw = call->getAttrOfType<FloatAttr>("paso.raw_predicted_1t_us"))
+      kernel.rawSingleThreadMicroseconds = raw.getValueAsDouble();
     collectOrigins(call.getLoc(), kernel.origins);
     runtimeKernels.push_back(std::move(kernel));
   });

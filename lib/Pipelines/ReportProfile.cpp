@@ -51,7 +51,8 @@ void CompileReport::recordGeneratedWork(ModuleOp module,
   });
   generatedRawMicroseconds = predictSeconds(target, flops, bytes, 1) * 1e6;
   generatedMicroseconds =
-      generatedRawMicroseconds * kernelTimeScale(target, "generated");
+      generatedRawMicroseconds * kernelTimeScale(target, "generated") +
+      target.runOverheadMicroseconds;
 }
 
 std::string CompileReport::kernelTableJson() const {

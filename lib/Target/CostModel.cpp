@@ -13,6 +13,21 @@ double mlir::paso::kernelTimeScale(const TargetDescription &target,
   return it == target.kernelTimeScale.end() ? 1.0 : it->second;
 }
 
+std::string mlir::paso::kernelSignature(llvm::StringRef algorithm,
+                                        llvm::StringRef outputShape,
+                                        llvm::StringRef product) {
+  return (algorithm + "|" + outputShape + "|" + product).str();
+}
+
+std::optional<double>
+mlir::paso::measuredKernelSeconds(const TargetDescription &target,
+                                  llvm::StringRef signature) {
+  auto it = target.kernelTimesMicroseconds.find(signature.str());
+  if (it == target.kernelTimesMicroseconds.end())
+    return std::nullopt;
+  return it->second * 1e-6;
+}
+
 double mlir::paso::peakFlopsPerCore(const TargetDescription &target) {
   if (target.peakGflopsF32 > 0)
     return target.peakGflopsF32 * 1e9 / std::max(1u, target.cores);

@@ -158,6 +158,11 @@ llvm::Expected<Profile> mlir::paso::readProfile(llvm::StringRef path) {
           {"median_us", &kernel.medianMicroseconds}})
       if (llvm::Error error = r.number(*object, key, where, *field))
         return std::move(error);
+    if (std::optional<llvm::StringRef> shape =
+            object->getString("output_shape"))
+      kernel.outputShape = shape->str();
+    if (std::optional<llvm::StringRef> product = object->getString("product"))
+      kernel.product = product->str();
     if (const llvm::json::Array *nodes = object->getArray("onnx_nodes"))
       for (const llvm::json::Value &node : *nodes)
         if (std::optional<llvm::StringRef> name = node.getAsString())
@@ -199,10 +204,49 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
     generated.rawPredictedMicroseconds += profile.generatedRawMicroseconds;
   }
   TargetDescription calibrated = base;
+  // Measured kernels, by signature; a kernel several profiles (or layers)
+  // ran takes the median.
+  std::map<std::string, std::vector<double>> measured;
+  for (const Profile &profile : profiles)
+    for (const ProfiledKernel &kernel : profile.kernels)
+      if (kernel.medianMicroseconds > 0)
+        measured[kernelSignature(kernel.algorithm, kernel.outputShape,
+                                 kernel.product)]
+            .push_back(kernel.medianMicroseconds);
+  for (auto &[signature, times] : measured) {
+    std::sort(times.begin(), times.end());
+    calibrated.kernelTimesMicroseconds[signature] = times[times.size() / 2];
+  }
+  // Generated code: measured = scale x raw + overhead, least squares over
+  // the profiles (one profile: the ratio, no overhead).
+  double n = profiles.size(), sr = 0, sm = 0, srr = 0, srm = 0;
+  for (const Profile &profile : profiles) {
+    double r = profile.generatedRawMicroseconds,
+           m = profile.generatedMedianMicroseconds;
+    sr += r;
+    sm += m;
+    srr += r * r;
+    srm += r * m;
+  }
+  double determinant = n * srr - sr * sr;
+  double generatedScale = sr > 0 ? sm / sr : 1, overhead = 0;
+  if (n >= 2 && determinant > 1e-12) {
+    double scale = (n * srm - sr * sm) / determinant;
+    double intercept = (sm - scale * sr) / n;
+    if (scale > 0 && intercept >= 0) {
+      generatedScale = scale;
+      overhead = intercept;
+    }
+  }
+  calibrated.runOverheadMicroseconds = overhead;
   fits.clear();
   for (auto &[name, fit] : byClass) {
     fit.kernelClass = name;
-    if (fit.rawPredictedMicroseconds <= 0 || fit.measuredMicroseconds <= 0) {
+    if (name == "generated" && fit.rawPredictedMicroseconds > 0) {
+      fit.scale = std::clamp(generatedScale, 1e-3, 1e3);
+      calibrated.kernelTimeScale[name] = fit.scale;
+    } else if (fit.rawPredictedMicroseconds <= 0 ||
+               fit.measuredMicroseconds <= 0) {
       fit.scale = kernelTimeScale(base, name);
     } else {
       // Within what a target file may hold.

@@ -12,6 +12,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <cmath>
 #include <vector>
 
 using namespace mlir::paso;
@@ -79,7 +80,7 @@ llvm::ArrayRef<TargetDescription> mlir::paso::getBuiltinTargets() {
                     L2, L3, F32, F16, I8, MEM, ACCEL)                          \
   list.push_back(TargetDescription{NAME, SUMMARY, TRIPLE, CPU, FEATURES,        \
                                    VECTOR, CORES, L1, L2, L3, F32, F16, I8,    \
-                                   MEM, ACCEL, {}, {}});
+                                   MEM, ACCEL, {}, {}, 0, {}});
 #include "BuiltinTargets.def"
     return list;
   }();
@@ -119,7 +120,8 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
       "base", "name", "summary", "triple", "cpu", "features", "vector_bits",
       "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "peak_gflops_f32",
       "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator",
-      "kernel_time_scale", "calibrated_from"};
+      "kernel_time_scale", "kernel_times_us", "run_overhead_us",
+      "calibrated_from"};
   for (const auto &entry : *object)
     if (!llvm::is_contained(known, entry.first.str()))
       return fail("unknown field '" + entry.first.str() + "'");
@@ -180,6 +182,22 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
       target.kernelTimeScale[name.str()] = *n;
     }
   }
+  if (const llvm::json::Value *value = object->get("kernel_times_us")) {
+    const llvm::json::Object *times = value->getAsObject();
+    if (!times)
+      return fail("'kernel_times_us' must be an object of kernel "
+                  "signature: microseconds");
+    for (const auto &[signature, time] : *times) {
+      std::optional<double> n = time.getAsNumber();
+      if (!n || !(*n > 0) || !std::isfinite(*n))
+        return fail("'kernel_times_us' of '" + signature.str() +
+                    "' must be a positive number");
+      target.kernelTimesMicroseconds[signature.str()] = *n;
+    }
+  }
+  if (llvm::Error error =
+          number("run_overhead_us", target.runOverheadMicroseconds))
+    return std::move(error);
   if (const llvm::json::Value *value = object->get("calibrated_from")) {
     const llvm::json::Array *files = value->getAsArray();
     if (!files)
@@ -274,6 +292,11 @@ void mlir::paso::writeTargetFile(const TargetDescription &target,
       for (const auto &[name, scale] : target.kernelTimeScale)
         json.attribute(name, scale);
     });
+    json.attributeObject("kernel_times_us", [&] {
+      for (const auto &[signature, time] : target.kernelTimesMicroseconds)
+        json.attribute(signature, time);
+    });
+    json.attribute("run_overhead_us", target.runOverheadMicroseconds);
     json.attributeArray("calibrated_from", [&] {
       for (const std::string &file : target.calibratedFrom)
         json.value(file);

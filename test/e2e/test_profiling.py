@@ -227,15 +227,40 @@ def test_calibration_writes_a_target_the_compiler_uses(built, paso_opt,
     expected = (sum(k["median_us"] for k in kernels) /
                 sum(k["raw_predicted_1t_us"] for k in kernels))
     assert scales["gemm"] == pytest.approx(expected, rel=1e-6)
+    # Every measured kernel by its signature, with its median.
+    times = target["kernel_times_us"]
+    for k in built["profile"]["kernels"]:
+        key = f"{k['algorithm']}|{k['output_shape']}|{k.get('product', '')}"
+        assert key in times
+    assert target["run_overhead_us"] == 0  # one profile: no intercept
     so = paso.compile(built["model"], target=str(board),
                       output=tmp_path / "cal.so")
     profile = paso.profile(so, runs=2, threads=1)
     # Same name: profiles of the calibrated build calibrate it again.
     assert profile["target"] == "host"
+    looked_up = 0
     for k in profile["kernels"]:
-        scale = scales.get(k["class"], 1.0)
+        key = f"{k['algorithm']}|{k['output_shape']}|{k.get('product', '')}"
+        # A kernel the calibration measured is predicted by its measurement;
+        # one the calibrated decisions chose anew (Winograd's tile size may
+        # change) by its class scale.
+        if key in times:
+            looked_up += 1
+            expected = times[key]
+        else:
+            expected = k["raw_predicted_1t_us"] * scales[k["class"]]
+        assert k["predicted_1t_us"] == pytest.approx(expected, rel=1e-6)
+    assert looked_up >= len(profile["kernels"]) - 1
+    # A kernel the calibration never saw: the class scale.
+    edited = json.loads(board.read_text())
+    edited["kernel_times_us"] = {}
+    unseen = tmp_path / "scales-only.json"
+    unseen.write_text(json.dumps(edited))
+    so = paso.compile(built["model"], target=str(unseen),
+                      output=tmp_path / "scaled.so")
+    for k in paso.profile(so, runs=1, threads=1)["kernels"]:
         assert k["predicted_1t_us"] == pytest.approx(
-            k["raw_predicted_1t_us"] * scale, rel=1e-6)
+            k["raw_predicted_1t_us"] * scales.get(k["class"], 1.0), rel=1e-6)
 
 
 def test_calibrated_profile_moves_the_winograd_decision(built, paso_opt,

@@ -2,6 +2,7 @@
 
 #include "Calibrate.h"
 
+#include "paso/Target/CostModel.h"
 #include "paso/Target/Profile.h"
 #include "paso/Target/TargetDescription.h"
 
@@ -174,6 +175,13 @@ int paso::opt::runCalibration(int argc, char **argv) {
                                    fit.measuredMicroseconds,
                                    fit.rawPredictedMicroseconds, fit.scale);
   }
+  if (!profiles.empty())
+    llvm::outs() << llvm::format(
+        "%zu measured kernels kept by signature; generated code: %.3f x "
+        "predicted + %.1f us per run\n",
+        calibrated.kernelTimesMicroseconds.size(),
+        kernelTimeScale(calibrated, "generated"),
+        calibrated.runOverheadMicroseconds);
   std::error_code ec;
   llvm::ToolOutputFile file(output, ec, llvm::sys::fs::OF_None);
   if (ec)

@@ -15,6 +15,8 @@
 #include "paso/Target/TargetDescription.h"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace mlir::paso {
 
@@ -81,6 +83,18 @@ struct GemmPlan {
 /// moves the decisions: Winograd or direct, NCHW or NHWC, threads.
 double kernelTimeScale(const TargetDescription &target,
                        llvm::StringRef kernelClass);
+
+/// How calibration and the compiler name one kernel: its algorithm, output
+/// shape and product ("gemm, channels-last, implicit im2col|1x56x56x64|
+/// M=3136 N=64 K=576 batch=1").
+std::string kernelSignature(llvm::StringRef algorithm,
+                            llvm::StringRef outputShape,
+                            llvm::StringRef product);
+
+/// The calibrated one-thread time of the kernel `signature` names, when
+/// the calibration profiles ran it.
+std::optional<double> measuredKernelSeconds(const TargetDescription &target,
+                                            llvm::StringRef signature);
 
 /// Single-core f32 peak in FLOP/s (description, else the defaults).
 double peakFlopsPerCore(const TargetDescription &target);

@@ -27,7 +27,7 @@ inline constexpr int kProfileFormatVersion = 1;
 
 struct ProfiledKernel {
   int64_t id = 0;
-  std::string kernelClass, algorithm;
+  std::string kernelClass, algorithm, outputShape, product;
   std::vector<std::string> onnxNodes;
   int64_t threads = 1;
   double flops = 0, bytes = 0;
@@ -65,12 +65,17 @@ struct ClassFit {
   double scale = 1;
 };
 
-/// Fits `base`'s kernel_time_scale to `profiles` (all of the same target
-/// as `base`, measured at one thread): per class, the ratio of the summed
-/// measured times to the summed raw predictions, so that a model's
-/// predicted total matches where its big kernels do. Classes no profile
-/// exercises keep their scale. Errors for a profile of another target or
-/// thread count name the file.
+/// Fits `base` to `profiles` (all of the same target as `base`, measured
+/// at one thread):
+///  - kernel_time_scale: per class, the ratio of the summed measured times
+///    to the summed raw predictions, so that a model's predicted total
+///    matches where its big kernels do (classes no profile exercises keep
+///    their scale);
+///  - kernel_times_us: each measured kernel's median (the median over the
+///    profiles that ran it), which the compiler uses for that kernel;
+///  - run_overhead_us and the generated scale: generated code time as
+///    scale x raw prediction + a fixed cost per run, least squares.
+/// Errors for a profile of another target or thread count name the file.
 llvm::Expected<TargetDescription>
 calibrateTarget(const TargetDescription &base,
                 const std::vector<Profile> &profiles,

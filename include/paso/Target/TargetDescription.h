@@ -42,6 +42,12 @@ struct TargetDescription {
   /// predicted time per kernel class (kKernelClasses); a missing class is
   /// 1, the analytic model as it stands.
   std::map<std::string, double> kernelTimeScale;
+  /// Measured one-thread times of kernels the calibration profiles ran,
+  /// by kernelSignature (CostModel.h), in microseconds: a kernel seen on
+  /// the device is predicted by its measurement, others by the scales.
+  std::map<std::string, double> kernelTimesMicroseconds;
+  /// The generated code's fixed cost per run (calibrated), microseconds.
+  double runOverheadMicroseconds = 0;
   /// The profiles the scales were fitted to, for the record.
   std::vector<std::string> calibratedFrom;
 };

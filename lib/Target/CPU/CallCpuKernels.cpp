@@ -940,15 +940,36 @@ struct PasoCallCpuKernelsPass
                             : call.rows                        ? "rows"
                             : call.window                      ? "window"
                                                                : "gemm";
-    plan.predictedSeconds *= kernelTimeScale(*target, kernelClass);
     // On one thread (what a profile for calibration runs).
     double singleThreadSeconds =
         (call.transpose || call.rows || call.window
              ? predictSeconds(*target, call.flops, call.bytes, 1)
              : plan.singleThreadSeconds) +
         call.extraSeconds;
-    singleThreadSeconds *= kernelTimeScale(*target, kernelClass);
+    double rawSeconds = plan.predictedSeconds,
+           rawSingleThreadSeconds = singleThreadSeconds;
     const GemmShape &shape = call.shape;
+    // What the profile's reader needs to tell kernels apart, and what
+    // names a kernel a calibration measured: the output's shape and, for
+    // products, the product's.
+    auto resultShape = cast<RankedTensorType>(op->getResult(0).getType());
+    std::string outputShape, product;
+    for (int64_t dim : resultShape.getShape())
+      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
+    if (kernelClass == "gemm" || kernelClass == "winograd")
+      product = llvm::formatv("M={0} N={1} K={2} batch={3}", shape.m,
+                              shape.n, shape.k, shape.batch)
+                    .str();
+    if (std::optional<double> measured = measuredKernelSeconds(
+            *target, kernelSignature(call.algorithm, outputShape, product))) {
+      // Measured on this target (one thread); the threads still divide it
+      // as the model says.
+      plan.predictedSeconds = *measured * rawSeconds / rawSingleThreadSeconds;
+      singleThreadSeconds = *measured;
+    } else {
+      plan.predictedSeconds *= kernelTimeScale(*target, kernelClass);
+      singleThreadSeconds *= kernelTimeScale(*target, kernelClass);
+    }
     double flops = call.flops > 0 ? call.flops
                                   : 2.0 * shape.batch * shape.m * shape.n *
                                         shape.k;
@@ -1027,19 +1048,13 @@ struct PasoCallCpuKernelsPass
     callOp->setAttr("paso.predicted_1t_us",
                     b.getF64FloatAttr(singleThreadSeconds * 1e6));
     callOp->setAttr("paso.kernel_class", b.getStringAttr(kernelClass));
-    // What the profile's reader needs to tell kernels apart: the output's
-    // shape and, for products, the product's.
-    std::string outputShape;
-    for (int64_t dim : resultType.getShape())
-      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
     callOp->setAttr("paso.output_shape", b.getStringAttr(outputShape));
-    if (kernelClass == "gemm" || kernelClass == "winograd")
-      callOp->setAttr(
-          "paso.product",
-          b.getStringAttr(llvm::formatv("M={0} N={1} K={2} batch={3}",
-                                        shape.m, shape.n, shape.k,
-                                        shape.batch)
-                              .str()));
+    if (!product.empty())
+      callOp->setAttr("paso.product", b.getStringAttr(product));
+    callOp->setAttr("paso.raw_predicted_us",
+                    b.getF64FloatAttr(rawSeconds * 1e6));
+    callOp->setAttr("paso.raw_predicted_1t_us",
+                    b.getF64FloatAttr(rawSingleThreadSeconds * 1e6));
     callOp->setAttr("paso.flops", b.getF64FloatAttr(flops));
     callOp->setAttr("paso.bytes", b.getF64FloatAttr(bytes));
     if (into)
