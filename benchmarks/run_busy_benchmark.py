@@ -22,6 +22,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from docs_section import write_section  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import paso  # noqa: E402
@@ -130,8 +133,7 @@ def main():
 
 def write_docs(rows, geomean, args):
     load = "idle" if args.no_load else "one busy-looping process beside it"
-    lines = [MARKER, "",
-             f"Measured {datetime.date.today()} with `python "
+    lines = [f"Measured {datetime.date.today()} with `python "
              f"benchmarks/run_busy_benchmark.py --rounds {args.rounds} "
              f"--reps {args.reps}"
              f"{' --no-load' if args.no_load else ''}` on this 2-core host, "
@@ -142,19 +144,8 @@ def write_docs(rows, geomean, args):
         lines.append(f"| {name} | {m['paso 2T']:.2f} | {m['ort 2T']:.2f} | "
                      f"{m['paso 1T']:.2f} | "
                      f"{m['paso 2T'] / m['ort 2T']:.2f} |")
-    lines += ["", f"Geomean PASO/ORT at two threads: {geomean:.2f}.", "",
-              END]
-    path = os.path.join(ROOT, "docs", "performance.md")
-    text = open(path).read()
-    block = "\n".join(lines)
-    if MARKER in text:
-        start = text.index(MARKER)
-        end = text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
-    else:
-        text = (text.rstrip() + "\n\n## Latency with a busy core\n\n" +
-                block + "\n")
-    open(path, "w").write(text)
+    lines += ["", f"Geomean PASO/ORT at two threads: {geomean:.2f}."]
+    write_section(MARKER, END, "Latency with a busy core", lines)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ import sys
 import tempfile
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from docs_section import write_section  # noqa: E402
 import onnx
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -189,8 +192,7 @@ def main():
 
 
 def write_docs(results, scales, args):
-    lines = [MARKER, "",
-             f"Measured {datetime.date.today()} with `python "
+    lines = [f"Measured {datetime.date.today()} with `python "
              f"benchmarks/run_calibration_benchmark.py --runs {args.runs}` "
              "on this host (one thread, medians of the runs).", "",
              "| phase | models within +-10% | kernel Spearman |",
@@ -208,18 +210,7 @@ def write_docs(results, scales, args):
             _, p, m = rows[i]
             cells.append(f"{p / 1e3:.2f} / {m / 1e3:.2f} ({p / m:.2f})")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    lines += ["", END]
-    path = os.path.join(ROOT, "docs", "performance.md")
-    text = open(path).read()
-    block = "\n".join(lines)
-    if MARKER in text:
-        start = text.index(MARKER)
-        end = text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
-    else:
-        text = (text.rstrip() + "\n\n## Cost model accuracy and calibration\n\n"
-                + block + "\n")
-    open(path, "w").write(text)
+    write_section(MARKER, END, "Cost model accuracy and calibration", lines)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from docs_section import write_section  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import paso  # noqa: E402
@@ -213,8 +216,7 @@ def main():
 
 
 def write_docs(rows, args):
-    lines = [MARKER, "",
-             f"Measured {datetime.date.today()} with `python "
+    lines = [f"Measured {datetime.date.today()} with `python "
              f"benchmarks/run_preprocess_benchmark.py --rounds "
              f"{args.rounds} --reps {args.reps}` on this host: a 640x480 "
              f"frame to {args.model}'s output, median ms per frame, and the "
@@ -225,17 +227,7 @@ def write_docs(rows, args):
     for fmt, threads, engine, ms, ratio, diff in rows:
         lines.append(f"| {fmt} | {threads} | {engine} | {ms:.2f} | "
                      f"{ratio:.2f} | {diff:.1e} |")
-    lines += ["", END]
-    path = os.path.join(ROOT, "docs", "performance.md")
-    text = open(path).read()
-    block = "\n".join(lines)
-    if MARKER in text:
-        start = text.index(MARKER)
-        end = text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
-    else:
-        text = text.rstrip() + "\n\n## Camera pre-processing (--preprocess)\n\n" + block + "\n"
-    open(path, "w").write(text)
+    write_section(MARKER, END, "Camera pre-processing (--preprocess)", lines)
 
 
 if __name__ == "__main__":
