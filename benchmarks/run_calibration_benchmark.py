@@ -46,7 +46,8 @@ from paso import model_suite  # noqa: E402
 MARKER = ("<!-- calibration benchmark results: written by "
           "benchmarks/run_calibration_benchmark.py -->")
 END = "<!-- end of calibration benchmark results -->"
-CLASSES = ("gemm", "winograd", "window", "rows", "transpose", "generated")
+CLASSES = ("gemm", "winograd", "window", "rows", "transpose", "int8",
+           "generated")
 
 
 def models(directory):

@@ -72,8 +72,6 @@ std::string CompileReport::kernelTableJson() const {
     });
     json.attributeArray("kernels", [&] {
       for (const RuntimeKernel &kernel : runtimeKernels) {
-        // The integer kernels are not numbered (not timed) yet; their
-        // time is counted with the generated code's.
         if (kernel.id <= 0)
           continue;
         json.object([&] {
@@ -81,9 +79,8 @@ std::string CompileReport::kernelTableJson() const {
           json.attribute("class", kernel.kernelClass);
           json.attribute("algorithm", kernel.algorithm);
           json.attribute("threads", kernel.threads);
-          // The numbered kernels are the fp32 ones (the int8 kernels are
-          // not timed yet).
-          json.attribute("precision", "fp32");
+          json.attribute("precision",
+                         kernel.kernelClass == "int8" ? "int8" : "fp32");
           json.attribute("output_shape", kernel.outputShape);
           if (!kernel.product.empty())
             json.attribute("product", kernel.product);

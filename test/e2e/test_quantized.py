@@ -493,3 +493,18 @@ def test_dynamic_quantize_lstm(paso_opt, tmp_path):
         np.testing.assert_allclose(got[name], want, rtol=1e-5, atol=1e-6,
                                    err_msg=name)
         assert np.abs(got[name] - int8).max() <= 0.02 * np.abs(int8).max(), name
+
+
+def test_int8_kernels_are_profiled(float_model, paso_opt, tmp_path):
+    """The int8 kernels have their own ids in the kernel table, so a
+    profile times them (class int8, precision int8) like the float ones."""
+    name, path = quantized(float_model, ("QDQ", True, "S8S8"))
+    so = paso.compile(path, output=tmp_path / f"{name}.so")
+    profile = paso.profile(so, runs=3, threads=1)
+    int8 = [k for k in profile["kernels"] if k["class"] == "int8"]
+    assert int8, profile["kernels"]
+    ids = [k["id"] for k in profile["kernels"]]
+    assert sorted(ids) == list(range(1, len(ids) + 1))
+    for k in int8:
+        assert k["precision"] == "int8" and k["median_us"] > 0
+        assert k["predicted_1t_us"] > 0 and k["flops"] > 0

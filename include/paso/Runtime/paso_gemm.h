@@ -73,8 +73,9 @@ enum paso_gemm_field {
   PASO_GEMM_KC,
   PASO_GEMM_NC,
   PASO_GEMM_MAX_THREADS,
-  /* 1-based position of the call among the model's kernel calls (the
-   * order of `paso-opt --report`), for PASO_PROFILE; 0 = not profiled. */
+  /* The call's 1-based number among the model's kernel calls (its id in
+   * the kernel table and `paso-opt --report`: the int8 kernels first,
+   * then the float ones), for profiles; 0 = not profiled. */
   PASO_GEMM_KERNEL_ID,
   PASO_GEMM_FIELDS
 };

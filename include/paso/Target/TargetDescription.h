@@ -54,10 +54,11 @@ struct TargetDescription {
 
 /// The kernel classes the cost model predicts and calibration scales:
 /// the runtime's GEMM (direct convolutions, products), Winograd, window
-/// (depthwise, pooling), row (softmax, LayerNorm) and transpose kernels,
-/// and the code generated through linalg for everything else.
+/// (depthwise, pooling), row (softmax, LayerNorm), transpose and integer
+/// (int8 GEMM) kernels, and the code generated through linalg for
+/// everything else.
 inline constexpr llvm::StringLiteral kKernelClasses[] = {
-    "gemm", "winograd", "window", "rows", "transpose", "generated"};
+    "gemm", "winograd", "window", "rows", "transpose", "int8", "generated"};
 
 /// Writes `target` as a target file loadTargetFile reads back.
 void writeTargetFile(const TargetDescription &target, llvm::raw_ostream &os);

@@ -808,6 +808,13 @@ struct PasoCallCpuKernelsPass
           << ": the output tile edge must be 2 or 4";
       return signalPassFailure();
     }
+    // Kernel ids continue after the integer kernels'
+    // (paso-call-cpu-integer-kernels runs first), so a profile tells every
+    // runtime kernel apart.
+    module.walk([&](func::CallOp call) {
+      if (auto id = call->getAttrOfType<IntegerAttr>("paso.kernel_id"))
+        kernelCount = std::max<int64_t>(kernelCount, id.getInt());
+    });
     // The register tile depends only on the target.
     GemmPlan tile = planGemm(*target, GemmShape{1, 1, 1});
     SmallVector<Operation *> candidates;

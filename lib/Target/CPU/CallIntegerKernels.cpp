@@ -403,6 +403,16 @@ struct PasoCallCpuIntegerKernelsPass
       flops *= target->peakGflopsF32 / target->peakGopsI8;
     ThreadPlan threads = planThreads(*target, flops, call.bytes);
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
+    // Numbered for profiles (the float kernels continue the count).
+    d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
+    double rawSeconds = threads.seconds,
+           rawSingleThreadSeconds = predictSeconds(*target, flops,
+                                                   call.bytes, 1);
+    double scale = kernelTimeScale(*target, "int8");
+    auto resultShape = tensorType(op->getResult(0)).getShape();
+    std::string outputShape;
+    for (int64_t dim : resultShape)
+      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
 
     func::FuncOp callee = cpu::declareKernel(module, kernel, 6);
     memref::GlobalOp global = cpu::createDescriptorGlobal(
@@ -452,9 +462,21 @@ struct PasoCallCpuIntegerKernelsPass
     auto callOp = func::CallOp::create(b, loc, callee, operands);
     callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
     callOp->setAttr("paso.threads", b.getI64IntegerAttr(threads.threads));
-    callOp->setAttr("paso.kernel_id", b.getI64IntegerAttr(0));
+    callOp->setAttr("paso.kernel_id",
+                    b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
+    callOp->setAttr("paso.kernel_class", b.getStringAttr("int8"));
     callOp->setAttr("paso.predicted_us",
-                    b.getF64FloatAttr(threads.seconds * 1e6));
+                    b.getF64FloatAttr(rawSeconds * scale * 1e6));
+    callOp->setAttr("paso.predicted_1t_us",
+                    b.getF64FloatAttr(rawSingleThreadSeconds * scale * 1e6));
+    callOp->setAttr("paso.raw_predicted_us",
+                    b.getF64FloatAttr(rawSeconds * 1e6));
+    callOp->setAttr("paso.raw_predicted_1t_us",
+                    b.getF64FloatAttr(rawSingleThreadSeconds * 1e6));
+    callOp->setAttr("paso.output_shape", b.getStringAttr(outputShape));
+    // The integer work and its traffic, for the profile's roofline.
+    callOp->setAttr("paso.flops", b.getF64FloatAttr(call.flops));
+    callOp->setAttr("paso.bytes", b.getF64FloatAttr(call.bytes));
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
     op->getResult(0).replaceAllUsesWith(
@@ -466,6 +488,7 @@ struct PasoCallCpuIntegerKernelsPass
 
   std::optional<TargetDescription> target;
   unsigned counter = 0;
+  int64_t kernelCount = 0;
 };
 
 } // namespace

@@ -78,8 +78,8 @@ PreprocessOp absorbLayoutChange(PreprocessOp op) {
     return op;
   auto transpose = dyn_cast<TransposeOp>(*op->user_begin());
   bool nchw = op.getLayout() == "nchw";
-  ArrayRef<int64_t> toOther = nchw ? ArrayRef<int64_t>{0, 2, 3, 1}
-                                   : ArrayRef<int64_t>{0, 3, 1, 2};
+  static constexpr int64_t toNhwc[] = {0, 2, 3, 1}, toNchw[] = {0, 3, 1, 2};
+  ArrayRef<int64_t> toOther = nchw ? ArrayRef(toNhwc) : ArrayRef(toNchw);
   if (!transpose || transpose.getPerm() != toOther)
     return op;
   OpBuilder b(transpose);

@@ -20,7 +20,7 @@
 // (48 bytes); biases 5 - 10 x (1 + 2 + 3) = -55 and 0 - 10 x (4 + 5 - 6)
 // = -30, then the multipliers 0.5 x 0.25 / 0.0625 = 2.0 (0x40000000) and
 // 1.0 (0x3F800000).
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 10, 0, 4, 4, 255, 0]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 10, 0, 4, 4, 255, 0]>
 // CHECK-LABEL: func.func @conv
 // Arm variants read B as int8: the bias gives back 128 x the row sums
 // (-55 + 768 = 713, -30 + 384 = 354).
