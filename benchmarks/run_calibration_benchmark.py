@@ -147,6 +147,9 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--keep", help="keep the profiles in this folder")
+    parser.add_argument("--with-suite", action="store_true",
+                        help="also calibrate from a profile of "
+                             "paso-opt --calibration-suite")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,8 +161,17 @@ def main():
             so = paso.compile(path, output=tmp / f"{name}.so")
             first[name] = paso.profile(so, output=tmp / f"{name}.json",
                                        runs=args.runs, threads=1)
-        board = paso.calibrate([tmp / f"{n}.json" for n in paths],
-                               target="host", output=tmp / "board.json")
+        calibration = [tmp / f"{n}.json" for n in paths]
+        if args.with_suite:
+            suite = tmp / "suite.so"
+            subprocess.run([paso.find_paso_opt(), "--calibration-suite",
+                            "-o", str(suite)], check=True,
+                           capture_output=True)
+            paso.profile(suite, output=tmp / "suite.json", runs=args.runs,
+                         threads=1)
+            calibration.append(tmp / "suite.json")
+        board = paso.calibrate(calibration, target="host",
+                               output=tmp / "board.json")
         fitted = json.load(open(board))
         scales = fitted["kernel_time_scale"]
         print(f"{len(fitted['kernel_times_us'])} measured kernels, run "
@@ -194,7 +206,8 @@ def main():
 
 def write_docs(results, scales, args):
     lines = [f"Measured {datetime.date.today()} with `python "
-             f"benchmarks/run_calibration_benchmark.py --runs {args.runs}` "
+             f"benchmarks/run_calibration_benchmark.py --runs {args.runs}"
+             f"{' --with-suite' if args.with_suite else ''}` "
              "on this host (one thread, medians of the runs).", "",
              "| phase | models within +-10% | kernel Spearman |",
              "|---|---|---|"]

@@ -213,7 +213,9 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   Progress progress("paso-opt", options.inputPath, 6);
   progress.stage("importing");
   OwningOpRef<ModuleOp> module =
-      importOnnxModel(options.inputPath, context, options.import);
+      options.calibrationSuite
+          ? buildCalibrationSuite(context)
+          : importOnnxModel(options.inputPath, context, options.import);
   if (!module)
     return failure();
   module->getOperation()->setAttr(

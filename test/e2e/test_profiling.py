@@ -339,3 +339,38 @@ def test_perf_stat_clock_sets_the_peak(built, paso_opt, tmp_path):
     assert target["peak_gflops_f32"] == pytest.approx(
         3.0 * 2 * 2 * lanes * target["cores"])
     assert str(csv) in target["calibrated_from"]
+
+
+def test_calibration_suite_measures_both_forms(paso_opt, tmp_path):
+    """--calibration-suite compiles representative layers, each 3x3
+    stride-1 convolution direct and by Winograd F(2x2) and F(4x4), so one
+    profile of it calibrates every kernel class and both forms of the
+    layers the Winograd decision is about."""
+    so = tmp_path / "suite.so"
+    result = run([paso_opt, "--calibration-suite", "-o", so])
+    assert result.returncode == 0, result.stderr
+    profile = paso.profile(so, output=tmp_path / "suite.json", runs=1,
+                           threads=1)
+    assert profile["model"] == "paso_calibration_suite"
+    classes = {k["class"] for k in profile["kernels"]}
+    assert {"gemm", "winograd", "window", "rows"} <= classes, classes
+    forms = {}
+    for k in profile["kernels"]:
+        algorithm = k["algorithm"]
+        form = ("direct" if "implicit im2col" in algorithm else
+                "F2" if "F(2x2" in algorithm else
+                "F4" if "F(4x4" in algorithm else None)
+        if form:
+            forms.setdefault(k["output_shape"], set()).add(form)
+    all_three = [shape for shape, f in forms.items()
+                 if f >= {"direct", "F2", "F4"}]
+    assert len(all_three) >= 5, forms
+    board = tmp_path / "board.json"
+    result = run([paso_opt, "--calibrate", tmp_path / "suite.json", "-o",
+                  board])
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(board.read_text())["kernel_times_us"]) > 40
+    # The suite builds for the boards too.
+    arm = run([paso_opt, "--calibration-suite", "-target=rpi4", "-o",
+               tmp_path / "suite-rpi4.so"])
+    assert arm.returncode == 0, arm.stderr

@@ -92,7 +92,13 @@ static cl::opt<std::string> profilePath(
 static cl::opt<bool> calibrateFlag(
     "calibrate",
     cl::desc("--calibrate P.json... -target=T -o T2.json: fit T's cost "
-             "model to profiles (docs/profiling.md)"),
+             "model to profiles"),
+    cl::cat(targetCategory));
+
+static cl::opt<bool> calibrationSuiteFlag(
+    "calibration-suite",
+    cl::desc("Compile the suite of layers a board's profile calibrates "
+             "from (docs/profiling.md)"),
     cl::cat(targetCategory));
 
 static cl::opt<bool> printTargetsFlag(
@@ -264,7 +270,7 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   }
-  if (!hasOnnxExtension(inputFilename))
+  if (!hasOnnxExtension(inputFilename) && !calibrationSuiteFlag)
     return failed(MlirOptMain(argc, argv, inputFilename, outputFilename,
                               registry));
 
@@ -279,6 +285,9 @@ int main(int argc, char **argv) {
   }
   CompileOptions options;
   options.inputPath = inputFilename;
+  options.calibrationSuite = calibrationSuiteFlag;
+  if (calibrationSuiteFlag)
+    options.inputPath = "paso-calibration-suite";
   options.outputPath = outputFilename;
   options.target = *target;
   options.stage = *stage;

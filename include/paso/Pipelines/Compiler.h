@@ -40,6 +40,9 @@ struct CompileOptions {
   /// A profile of this model (paso-run --profile) whose measurements the
   /// report shows beside the predictions; empty for none.
   std::string profilePath;
+  /// Compile the calibration suite (buildCalibrationSuite) instead of the
+  /// ONNX file at inputPath.
+  bool calibrationSuite = false;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the
@@ -53,6 +56,10 @@ std::string resolveModelTag(const CompileOptions &options,
 /// returns failure after any error.
 LogicalResult compileOnnxModel(MLIRContext &context,
                                const CompileOptions &options);
+
+/// The calibration suite: one model of representative layers, in the
+/// paso dialect, whose profile calibrates a board (CalibrationSuite.cpp).
+OwningOpRef<ModuleOp> buildCalibrationSuite(MLIRContext &context);
 
 /// Installs a handler printing `TOOL: error: FILE: node 'n' (Op): message`
 /// for the lifetime of the returned object.

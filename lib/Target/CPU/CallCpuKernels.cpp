@@ -199,6 +199,16 @@ void transformWinogradFilter(int64_t tile, Weight w, Store store) {
                                t[i][2] * g(j, 2)));
 }
 
+/// A per-op override of the Winograd decision, `paso.winograd_tile` (0:
+/// direct; 2 or 4: Winograd with that output tile): the calibration suite
+/// measures both forms of a layer, which the cost model alone would never
+/// run side by side.
+std::optional<int64_t> winogradOverride(Operation *op) {
+  if (auto tile = op->getAttrOfType<IntegerAttr>("paso.winograd_tile"))
+    return tile.getInt();
+  return std::nullopt;
+}
+
 /// The call for an ungrouped 2-D convolution, or nullopt when the kernel
 /// does not take it.
 std::optional<KernelCall>
@@ -264,9 +274,11 @@ planConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
              weights && kh == 3 && kw == 3 && strides[0] == 1 &&
              strides[1] == 1 && dilations[0] == 1 && dilations[1] == 1 &&
              !noWinograd &&
-             chooseConvolution3x3(target, images, channels, m, oh, ow,
-                                  /*channelsLast=*/false)
-                 .winograd) {
+             (winogradOverride(op)
+                  ? *winogradOverride(op) != 0
+                  : chooseConvolution3x3(target, images, channels, m, oh, ow,
+                                         /*channelsLast=*/false)
+                        .winograd)) {
     // U per (filter, channel), packed as 16 products of panels of MR
     // rows: [16][ceil(M / MR)][C][MR].
     int64_t mr = shapeOnly.mr, panels = (m + mr - 1) / mr;
@@ -408,14 +420,15 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
     d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
   }
   if (kh == 3 && kw == 3 && strides[0] == 1 && strides[1] == 1 &&
-      dilations[0] == 1 && dilations[1] == 1 && !noWinograd) {
+      dilations[0] == 1 && dilations[1] == 1 && !noWinograd &&
+      winogradOverride(op).value_or(-1) != 0) {
     ConvolutionChoice choice = chooseConvolution3x3(
         target, images, channels, m, oh, ow, /*channelsLast=*/true);
-    if (choice.winograd || forceWinogradTile == 2 ||
-        forceWinogradTile == 4) {
+    int64_t forced = winogradOverride(op).value_or(forceWinogradTile);
+    if (choice.winograd || forced == 2 || forced == 4) {
       // U per (filter, channel), each of the a^2 planes packed as the B
       // panels of its product: [a^2][ceil(M / NR)][C][NR].
-      int64_t tile = forceWinogradTile ? forceWinogradTile : choice.tile;
+      int64_t tile = forced ? forced : choice.tile;
       int64_t alpha = tile + 2;
       int64_t nr = shapeOnly.nr, panels = (m + nr - 1) / nr;
       int64_t plane = panels * channels * nr;
@@ -446,8 +459,7 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       // The kernel's tile edge and blocks of tiles (forced: blocks of 8
       // register tiles).
       int64_t tiles = ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile);
-      int64_t perBlock =
-          forceWinogradTile ? 8 * shapeOnly.mr : choice.tilesPerBlock;
+      int64_t perBlock = forced ? 8 * shapeOnly.mr : choice.tilesPerBlock;
       d[PASO_GEMM_LDA] = perBlock;
       d[PASO_GEMM_LDB] = tile;
       int64_t blocks = (tiles + perBlock - 1) / perBlock;

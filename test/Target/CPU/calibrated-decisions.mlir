@@ -37,3 +37,19 @@ func.func @borderline_layer(%x: tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32
   %y = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x14x14x32xf32>, tensor<32x3x3x32xf32>) -> tensor<1x14x14x32xf32>
   return %y : tensor<1x14x14x32xf32>
 }
+
+// -----
+
+// paso.winograd_tile overrides the decision per op (the calibration suite
+// runs both forms of a layer): 0 keeps the direct kernel where the model
+// takes Winograd, 2 forces F(2x2, 3x3) where it takes the direct one.
+// DEFAULT-LABEL: func @overridden
+// DEFAULT: paso.algorithm = "gemm, channels-last, implicit im2col"
+// DEFAULT: paso.algorithm = "winograd F(2x2,3x3), channels-last"
+func.func @overridden(%x: tensor<1x28x28x64xf32>, %y: tensor<1x14x14x32xf32>) -> (tensor<1x28x28x64xf32>, tensor<1x14x14x32xf32>) {
+  %w = paso.constant dense<0.5> : tensor<64x3x3x64xf32>
+  %a = paso.conv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, paso.winograd_tile = 0 : i64, strides = array<i64: 1, 1>} : (tensor<1x28x28x64xf32>, tensor<64x3x3x64xf32>) -> tensor<1x28x28x64xf32>
+  %v = paso.constant dense<0.5> : tensor<32x3x3x32xf32>
+  %b = paso.conv %y, %v {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, paso.winograd_tile = 2 : i64, strides = array<i64: 1, 1>} : (tensor<1x14x14x32xf32>, tensor<32x3x3x32xf32>) -> tensor<1x14x14x32xf32>
+  return %a, %b : tensor<1x28x28x64xf32>, tensor<1x14x14x32xf32>
+}
