@@ -210,6 +210,25 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
   if (directFilterBytes > double(l2) / 2)
     choice.directSeconds +=
         directFilterBytes / memoryBytesPerSecond(target);
+  choice.directSeconds *= kernelTimeScale(target, "gemm");
+  // A calibrated target may have measured the candidates themselves (the
+  // calibration suite runs each form of its 3x3 layers): the decision then
+  // compares measurements, which no scale fitted to the forms models
+  // happened to get can bias. The recorded predictions stay the model's.
+  std::string output = std::to_string(images) + "x" + std::to_string(outH) +
+                       "x" + std::to_string(outW) + "x" +
+                       std::to_string(filters);
+  auto measured = [&](llvm::StringRef algorithm, const GemmShape &shape) {
+    return measuredKernelSeconds(
+        target, kernelSignature(algorithm, output,
+                                "M=" + std::to_string(shape.m) +
+                                    " N=" + std::to_string(shape.n) +
+                                    " K=" + std::to_string(shape.k) +
+                                    " batch=" + std::to_string(shape.batch)));
+  };
+  double directCost = measured(kNhwcDirectConvAlgorithm, direct)
+                          .value_or(choice.directSeconds);
+  double winogradCost = 0;
   choice.winogradSeconds = 0;
   for (int64_t tile : {2, 4}) {
     int64_t tiles = ((outH + tile - 1) / tile) * ((outW + tile - 1) / tile);
@@ -221,18 +240,33 @@ static ConvolutionChoice chooseConvolution3x3Nhwc(
       continue;
     auto [seconds, tilesPerBlock] = winogradNhwcSeconds(
         target, images, channels, filters, outH, outW, tile, plan.mr);
-    if (choice.winogradSeconds == 0 || seconds < choice.winogradSeconds) {
+    seconds *= kernelTimeScale(target, "winograd");
+    int64_t blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock;
+    GemmShape products{std::min(tilesPerBlock, tiles), filters, channels,
+                       (tile + 2) * (tile + 2) * images * blocks};
+    double cost = measured(tile == 4 ? kNhwcWinograd4Algorithm
+                                     : kNhwcWinograd2Algorithm,
+                           products)
+                      .value_or(seconds);
+    if (winogradCost == 0 || cost < winogradCost) {
+      winogradCost = cost;
       choice.winogradSeconds = seconds;
       choice.tilesPerBlock = tilesPerBlock;
       choice.tile = tile;
     }
   }
-  choice.directSeconds *= kernelTimeScale(target, "gemm");
-  choice.winogradSeconds *= kernelTimeScale(target, "winograd");
   // A 10% margin: the transforms' cost is the least certain number here.
-  choice.winograd = choice.winogradSeconds > 0 &&
-                    choice.winogradSeconds < 0.9 * choice.directSeconds;
+  choice.winograd = winogradCost > 0 && winogradCost < 0.9 * directCost;
   return choice;
+}
+
+int64_t mlir::paso::winogradNhwcTilesPerBlock(
+    const TargetDescription &target, int64_t images, int64_t channels,
+    int64_t filters, int64_t outH, int64_t outW, int64_t tile) {
+  int64_t mr = planGemm(target, GemmShape{1, 1, 1}).mr;
+  return winogradNhwcSeconds(target, images, channels, filters, outH, outW,
+                             tile, mr)
+      .second;
 }
 
 ConvolutionChoice mlir::paso::chooseConvolution3x3(

@@ -16,11 +16,12 @@ from .compiler import CompileError, find_paso_opt, find_paso_run
 
 
 def profile(so_path, output=None, runs=20, threads=1, trace=None,
-            inputs=None):
+            inputs=None, env=None):
     """Runs `so_path` `runs` times with every kernel timed; returns the
     profile as a dict and, with `output`, keeps it there. `inputs` maps
     input names to .npy paths (default: seeded random inputs); `trace`
-    writes a Chrome/Perfetto trace."""
+    writes a Chrome/Perfetto trace; `env` adds environment variables
+    (PASO_POOL_BACKOFF=0, ...)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = output or os.path.join(tmp, "profile.json")
         args = [find_paso_run(), str(so_path), "--threads", str(threads),
@@ -29,7 +30,8 @@ def profile(so_path, output=None, runs=20, threads=1, trace=None,
             args += ["--trace", str(trace)]
         for name, npy in (inputs or {}).items():
             args += ["--input", f"{name}={npy}"]
-        result = subprocess.run(args, capture_output=True, text=True)
+        result = subprocess.run(args, capture_output=True, text=True,
+                                env={**os.environ, **(env or {})})
         if result.returncode != 0:
             raise RuntimeError(result.stderr.strip())
         with open(path) as f:

@@ -84,6 +84,16 @@ struct GemmPlan {
 double kernelTimeScale(const TargetDescription &target,
                        llvm::StringRef kernelClass);
 
+/// The channels-last 3x3 convolution's forms, as the runtime-kernel calls
+/// name them (their `paso.algorithm`), which the Winograd decision looks
+/// up among a calibration's measured kernels.
+inline constexpr llvm::StringLiteral kNhwcDirectConvAlgorithm =
+    "gemm, channels-last, implicit im2col";
+inline constexpr llvm::StringLiteral kNhwcWinograd2Algorithm =
+    "winograd F(2x2,3x3), channels-last";
+inline constexpr llvm::StringLiteral kNhwcWinograd4Algorithm =
+    "winograd F(4x4,3x3), channels-last";
+
 /// How calibration and the compiler name one kernel: its algorithm, output
 /// shape and product ("gemm, channels-last, implicit im2col|1x56x56x64|
 /// M=3136 N=64 K=576 batch=1").
@@ -141,6 +151,15 @@ struct ConvolutionChoice {
 double winogradTransformSeconds(const TargetDescription &target,
                                 int64_t images, int64_t channels,
                                 int64_t filters, int64_t outH, int64_t outW);
+
+/// The blocking (tiles per block) the channels-last Winograd kernel runs
+/// F(tile x tile, 3x3) with on this layer: what chooseConvolution3x3 picks
+/// for that tile, so a layer forced to a tile runs (and is measured, and
+/// named) as the decision would run it.
+int64_t winogradNhwcTilesPerBlock(const TargetDescription &target,
+                                  int64_t images, int64_t channels,
+                                  int64_t filters, int64_t outH, int64_t outW,
+                                  int64_t tile);
 
 ConvolutionChoice chooseConvolution3x3(const TargetDescription &target,
                                        int64_t images, int64_t channels,

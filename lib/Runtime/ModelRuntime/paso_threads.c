@@ -44,6 +44,7 @@ int pthread_cond_wait(paso_cond *cond, paso_mutex *mutex);
 int pthread_cond_broadcast(paso_cond *cond);
 int sched_yield(void);
 int getpid(void);
+char *getenv(const char *name);
 
 int32_t paso_get_num_threads(void);
 /* paso_profile.c: a worker's part of a job, as a trace event. */
@@ -95,6 +96,8 @@ typedef struct {
    * and the back-off's length (50 ms << (level - 1)). */
   uint64_t backoffUntil, calmSince;
   int32_t level;
+  /* PASO_POOL_BACKOFF=0: always use the workers (measurements, tests). */
+  int noBackoff;
 } Pool;
 
 /* claim = job << 44 | count << 22 | next piece. */
@@ -183,6 +186,8 @@ static void initialisePool(void) {
     pthread_mutex_init(&pool.sleep, 0);
     pthread_cond_init(&pool.wake, 0);
     poolOwner = getpid();
+    const char *backoff = getenv("PASO_POOL_BACKOFF");
+    pool.noBackoff = backoff && backoff[0] == '0' && !backoff[1];
     atomic_store(&poolState, 2);
     return;
   }
@@ -252,7 +257,7 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   }
   /* Backing off from a contended machine: this job runs on the caller. */
   uint64_t start = paso_profile_now();
-  if (start < pool.backoffUntil) {
+  if (start < pool.backoffUntil && !pool.noBackoff) {
     pthread_mutex_unlock(&pool.dispatch);
     for (int32_t i = 0; i < count; ++i)
       body(i, context);

@@ -459,7 +459,16 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       // The kernel's tile edge and blocks of tiles (forced: blocks of 8
       // register tiles).
       int64_t tiles = ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile);
-      int64_t perBlock = forced ? 8 * shapeOnly.mr : choice.tilesPerBlock;
+      // Forced per op (the calibration suite): the blocking the decision
+      // would use for that tile, so the measurement names the kernel the
+      // decision looks up. Forced for the whole model (tests): blocks of 8
+      // register tiles.
+      int64_t perBlock =
+          winogradOverride(op)
+              ? winogradNhwcTilesPerBlock(target, images, channels, m, oh, ow,
+                                          tile)
+          : forced ? 8 * shapeOnly.mr
+                   : choice.tilesPerBlock;
       d[PASO_GEMM_LDA] = perBlock;
       d[PASO_GEMM_LDB] = tile;
       int64_t blocks = (tiles + perBlock - 1) / perBlock;
@@ -469,8 +478,9 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       call.extraSeconds =
           std::max(0.0, choice.winogradSeconds -
                             planGemm(target, call.shape).singleThreadSeconds);
-      call.algorithm = tile == 4 ? "winograd F(4x4,3x3), channels-last"
-                                 : "winograd F(2x2,3x3), channels-last";
+      call.algorithm = (tile == 4 ? kNhwcWinograd4Algorithm
+                                  : kNhwcWinograd2Algorithm)
+                           .str();
       return call;
     }
   }
@@ -486,7 +496,7 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
       "packed_filter_hwc");
   call.shape = GemmShape{pixels, m, k, images, false, true};
   call.algorithm = pointwise ? "gemm, channels-last, 1x1 read in place"
-                             : "gemm, channels-last, implicit im2col";
+                             : kNhwcDirectConvAlgorithm.str();
   return call;
 }
 
