@@ -127,7 +127,10 @@ def test_trace_shows_pool_workers(built, tmp_path):
     makes workers straggle, as the other test process may) is turned off
     so that the workers take part whatever the load."""
     trace = tmp_path / "trace2.json"
-    profile = paso.profile(built["so"], runs=3, threads=2, trace=trace,
+    # 100 runs of this small model take tens of milliseconds: time for a
+    # woken worker to get a core even while the other test process keeps
+    # one busy (3 runs were not, in CI).
+    profile = paso.profile(built["so"], runs=100, threads=2, trace=trace,
                            env={"PASO_POOL_BACKOFF": "0"})
     assert max(k["threads"] for k in profile["kernels"]) > 1
     events = json.load(open(trace))["traceEvents"]
