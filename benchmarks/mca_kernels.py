@@ -25,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from docs_section import write_section  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RUNTIME = os.path.join(ROOT, "lib", "Runtime", "ModelRuntime")
 LLVM_BIN = "/usr/lib/llvm-22/bin"
@@ -147,8 +150,7 @@ def main():
                       f"{macs:4d} MACs {cycles:6.2f} cycles/iter "
                       f"{rate:5.2f} MAC/cycle = {100 * rate / peak:5.1f}% "
                       f"of peak", flush=True)
-    lines = [MARKER, "",
-             "llvm-mca (LLVM 22) over each micro-kernel's inner loop as "
+    lines = ["llvm-mca (LLVM 22) over each micro-kernel's inner loop as "
              "compiled for the core; MACs counted per instruction (SDOT 16, "
              "SMLAL 8, 32-bit MLA and FMLA 4). Peaks: Cortex-A72 4 fp32 / 8 "
              "int8 MAC per cycle, Cortex-A76 8 / 32. Static numbers: no "
@@ -158,20 +160,9 @@ def main():
     for r in rows:
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.2f} | "
                      f"{r[5]:.2f} | {r[6]:.0f}% |")
-    lines.append(END)
     if args.write_docs:
-        path = os.path.join(ROOT, "docs", "performance.md")
-        text = open(path).read()
-        if MARKER in text:
-            head, rest = text.split(MARKER, 1)
-            text = head + "\n".join(lines) + rest.split(END, 1)[1]
-        else:
-            float_marker = "<!-- benchmark results:"
-            head, _, rest = text.partition(float_marker)
-            text = (head + "## Arm micro-kernels by llvm-mca\n\n" +
-                    "\n".join(lines) + "\n\n" + float_marker + rest)
-        with open(path, "w") as f:
-            f.write(text)
+        write_section(MARKER, END, "Arm micro-kernels by llvm-mca", lines,
+                      before="<!-- benchmark results:")
     return 0
 
 

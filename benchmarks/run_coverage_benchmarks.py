@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 sys.path.insert(0, os.path.dirname(__file__))
 import paso  # noqa: E402
 import run_benchmarks  # noqa: E402
+from docs_section import write_section  # noqa: E402
 import test_coverage_models  # noqa: E402
 import test_recurrent  # noqa: E402
 
@@ -61,8 +62,7 @@ def main():
                 rows.append((name, threads, p * 1e3, o * 1e3, p / o))
                 print(f"{name:15s} threads={threads} paso {p*1e3:8.3f} ms  "
                       f"ort {o*1e3:8.3f} ms  ratio {p/o:5.2f}", flush=True)
-    lines = [MARKER, "",
-             f"Run {datetime.date.today()}, {args.reps} alternating runs "
+    lines = [f"Run {datetime.date.today()}, {args.reps} alternating runs "
              "per engine after a warm-up, medians (method of "
              "run_benchmarks.py).", "",
              "| model | threads | PASO ms | ORT ms | PASO/ORT |",
@@ -74,20 +74,9 @@ def main():
         geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
         lines += ["", f"Geomean PASO/ORT at {threads} thread(s): {geomean:.2f}"]
         print(f"geomean PASO/ORT at {threads} thread(s): {geomean:.2f}")
-    lines.append(END)
     if args.write_docs:
-        path = os.path.join(ROOT, "docs", "performance.md")
-        text = open(path).read()
-        block = "\n".join(lines)
-        if MARKER in text:
-            head, rest = text.split(MARKER, 1)
-            text = head + block + rest.split(END, 1)[1]
-        else:
-            anchor = "## Compile time"
-            text = text.replace(anchor, "## The issue-14 model families\n\n"
-                                + block + "\n\n" + anchor, 1)
-        with open(path, "w") as f:
-            f.write(text)
+        write_section(MARKER, END, "The issue-14 model families", lines,
+                      before="## Compile time")
     return 0
 
 

@@ -35,6 +35,7 @@ sys.path.insert(0, HERE)
 import paso  # noqa: E402
 from paso import model_suite  # noqa: E402
 from run_benchmarks import cpu_description  # noqa: E402
+from docs_section import write_section  # noqa: E402
 
 MARKER = "<!-- int8 benchmark results: written by benchmarks/run_int8_benchmarks.py -->"
 END = "<!-- end of int8 benchmark results -->"
@@ -123,8 +124,7 @@ def main():
                       f"int8/ort {pi/oi:5.2f}  fp32/int8 {pf/pi:5.2f}",
                       flush=True)
     cpu, mhz, flags = cpu_description()
-    lines = [MARKER, "",
-             f"Run {datetime.date.today()} on {cpu} ({os.cpu_count()} cores, "
+    lines = [f"Run {datetime.date.today()} on {cpu} ({os.cpu_count()} cores, "
              f"{'VNNI' if 'avx512_vnni' in flags else 'no VNNI'}), "
              f"onnxruntime {ort.__version__}; models pre-processed by "
              "quant_pre_process and quantised by quantize_static (QDQ, "
@@ -143,23 +143,11 @@ def main():
         lines.append(f"Geomean at {threads} thread(s): PASO int8 / ORT int8 "
                      f"{vs_ort:.2f}, int8 speed-up over PASO fp32 {speedup:.2f}x")
         print(lines[-1])
-    lines.append(END)
     if args.write_docs:
-        path = os.path.join(ROOT, "docs", "performance.md")
-        text = open(path).read()
-        if MARKER in text:
-            head, rest = text.split(MARKER, 1)
-            tail = rest.split(END, 1)[1] if END in rest else ""
-            text = head + "\n".join(lines) + tail
-        else:
-            # Before the fp32 results, which run_benchmarks.py rewrites to
-            # the end of the file.
-            float_marker = "<!-- benchmark results:"
-            head, _, rest = text.partition(float_marker)
-            text = (head + "## Int8\n\n" + "\n".join(lines) + "\n\n" +
-                    float_marker + rest)
-        with open(path, "w") as f:
-            f.write(text)
+        # Before the fp32 results, which run_benchmarks.py rewrites to the
+        # end of the file.
+        write_section(MARKER, END, "Int8", lines,
+                      before="<!-- benchmark results:")
     return 0
 
 
