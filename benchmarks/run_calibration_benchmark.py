@@ -12,8 +12,9 @@ from profiles measured on this machine (issue 12's acceptance numbers).
    every model is compiled again with the calibrated target (its
    decisions may change) and profiled again: the compiler's new
    predictions against new measurements.
-3. Leave-one-out: each model predicted from a calibration fitted to the
-   other models only (their measured kernels, which models sharing layer
+3. Leave-one-out: each model predicted from a calibration (paso-opt
+   --calibrate) fitted to the other models (and the suite) only (their
+   measured kernels, which models sharing layer
    shapes reuse, and the class scales for the rest), against its
    first-round measurement: the figure for a model calibration has not
    seen.
@@ -46,8 +47,6 @@ from paso import model_suite  # noqa: E402
 MARKER = ("<!-- calibration benchmark results: written by "
           "benchmarks/run_calibration_benchmark.py -->")
 END = "<!-- end of calibration benchmark results -->"
-CLASSES = ("gemm", "winograd", "window", "rows", "transpose", "int8",
-           "generated")
 
 
 def models(directory):
@@ -75,8 +74,9 @@ def signature(kernel):
 
 def kernel_prediction(kernel, model):
     """A kernel's one-thread prediction: as built (model None), or by a
-    fitted model: its measurement when the fit saw it, else its raw
-    prediction times its class's scale."""
+    calibrated target's numbers, as the compiler uses them: its
+    measurement when the calibration saw it, else its raw prediction times
+    its class's scale."""
     if model is None:
         return kernel["predicted_1t_us"]
     times, scales, _ = model
@@ -95,30 +95,12 @@ def predicted(profile, model=None):
             scales.get("generated", 1.0) + overhead)
 
 
-def fit(profiles):
-    """What paso-opt --calibrate computes (lib/Target/Profile.cpp): class
-    scales (summed measured over summed raw), each measured kernel's
-    median by signature, and generated = scale x raw + overhead."""
-    measured = dict.fromkeys(CLASSES, 0.0)
-    raw = dict.fromkeys(CLASSES, 0.0)
-    times = {}
-    for p in profiles:
-        for k in p["kernels"]:
-            measured[k["class"]] += k["median_us"]
-            raw[k["class"]] += k["raw_predicted_1t_us"]
-            times.setdefault(signature(k), []).append(k["median_us"])
-    scales = {c: measured[c] / raw[c] for c in CLASSES
-              if c != "generated" and raw[c] > 0 and measured[c] > 0}
-    r = np.array([p["generated"]["raw_predicted_us"] for p in profiles])
-    m = np.array([p["generated"]["median_us"] for p in profiles])
-    scale, overhead = (m.sum() / r.sum() if r.sum() > 0 else 1.0), 0.0
-    if len(profiles) >= 2:
-        a, b = np.polyfit(r, m, 1)
-        if a > 0 and b >= 0:
-            scale, overhead = a, b
-    scales["generated"] = scale
-    medians = {s: sorted(v)[len(v) // 2] for s, v in times.items()}
-    return medians, scales, overhead
+def fitted(target_path):
+    """The parts of a calibrated target file the predictions read."""
+    with open(target_path) as f:
+        target = json.load(f)
+    return (target["kernel_times_us"], target["kernel_time_scale"],
+            target["run_overhead_us"])
 
 
 def spearman(x, y):
@@ -172,10 +154,9 @@ def main():
             calibration.append(tmp / "suite.json")
         board = paso.calibrate(calibration, target="host",
                                output=tmp / "board.json")
-        fitted = json.load(open(board))
-        scales = fitted["kernel_time_scale"]
-        print(f"{len(fitted['kernel_times_us'])} measured kernels, run "
-              f"overhead {fitted['run_overhead_us']:.1f} us")
+        times, scales, overhead = fitted(board)
+        print(f"{len(times)} measured kernels, run overhead "
+              f"{overhead:.1f} us")
         print("fitted scales: " + ", ".join(f"{c} {s:.3f}"
                                              for c, s in scales.items()))
         second = {}
@@ -199,7 +180,9 @@ def main():
         phase("after calibration (recompiled, re-measured)", second,
               lambda name: None)
         phase("leave-one-out", first,
-              lambda name: fit([p for n, p in first.items() if n != name]))
+              lambda name: fitted(paso.calibrate(
+                  [c for c in calibration if c.name != f"{name}.json"],
+                  target="host", output=tmp / f"without-{name}.json")))
     if args.write_docs:
         write_docs(results, scales, args)
 

@@ -59,11 +59,6 @@ public:
     return llvm::Error::success();
   }
 
-  const llvm::json::Object *object(const llvm::json::Object &parent,
-                                   llvm::StringRef key) const {
-    return parent.getObject(key);
-  }
-
   std::string path;
 };
 
@@ -82,7 +77,6 @@ llvm::Expected<Profile> mlir::paso::readProfile(llvm::StringRef path) {
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return r.fail("expected a JSON object");
-  std::string format;
   if (root->getString("format") != llvm::StringRef("paso-profile"))
     return r.fail("not a PASO profile (no \"format\": \"paso-profile\"); "
                   "write one with paso-run MODEL.so --profile=FILE");

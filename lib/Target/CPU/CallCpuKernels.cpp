@@ -981,9 +981,9 @@ struct PasoCallCpuKernelsPass
     // What the profile's reader needs to tell kernels apart, and what
     // names a kernel a calibration measured: the output's shape and, for
     // products, the product's.
-    auto resultShape = cast<RankedTensorType>(op->getResult(0).getType());
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     std::string outputShape, product;
-    for (int64_t dim : resultShape.getShape())
+    for (int64_t dim : resultType.getShape())
       outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
     if (kernelClass == "gemm" || kernelClass == "winograd")
       product = llvm::formatv("M={0} N={1} K={2} batch={3}", shape.m,
@@ -1039,7 +1039,6 @@ struct PasoCallCpuKernelsPass
     // The output is allocated before the operands' pointers are taken:
     // the arena plan sees an operand's last use at its pointer, and the
     // output must not share memory with an operand the call still reads.
-    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Value output =
         into ? into
              : memref::AllocOp::create(b, loc,

@@ -104,8 +104,8 @@ FailureOr<PreprocessSpec> parseSpec(StringRef specText, std::string &error) {
       return fail("expected key=value, got '" + pair + "'");
     LogicalResult parsed = success();
     if (key == "frame") {
-      auto [width, height] = value.lower() == value ? value.split('x')
-                                                    : value.split('X');
+      std::string size = value.lower();
+      auto [width, height] = StringRef(size).split('x');
       if (width.getAsInteger(10, spec.frameWidth) ||
           height.getAsInteger(10, spec.frameHeight) ||
           spec.frameWidth <= 0 || spec.frameHeight <= 0)
