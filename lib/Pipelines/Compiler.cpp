@@ -64,10 +64,14 @@ static LogicalResult runPasses(ModuleOp module,
 }
 
 /// The graph optimisation pipeline, one pass at a time so the report can
-/// record what each changed.
-static LogicalResult runPassesOneByOne(ModuleOp module,
-                                       CompileReport &report) {
+/// record what each changed; `beforeFusion` runs just before the epilogue
+/// fusions (the quantiser's place).
+static LogicalResult
+runPassesOneByOne(ModuleOp module, CompileReport &report,
+                  function_ref<LogicalResult()> beforeFusion) {
   for (StringRef step : graphOptimizationSteps()) {
+    if (step == "paso-fuse-conv-epilogue" && failed(beforeFusion()))
+      return failure();
     PassManager pm(module.getContext());
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
@@ -210,16 +214,22 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(checkWritable(options.outputPath, fileLoc)))
     return failure();
 
-  Progress progress("paso-opt", options.inputPath, 6);
-  progress.stage("importing");
   OwningOpRef<ModuleOp> module =
       options.calibrationSuite
           ? buildCalibrationSuite(context)
           : importOnnxModel(options.inputPath, context, options.import);
   if (!module)
     return failure();
-  module->getOperation()->setAttr(
-      "paso.target", StringAttr::get(&context, options.target.name));
+  return compileModule(context, *module, options);
+}
+
+LogicalResult mlir::paso::compileModule(MLIRContext &context, ModuleOp module,
+                                        const CompileOptions &options) {
+  Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  Progress progress("paso-opt", options.inputPath, 6);
+  progress.stage("importing");
+  module->setAttr("paso.target",
+                  StringAttr::get(&context, options.target.name));
 
   auto print = [&](Operation *op) -> LogicalResult {
     return writeFile(options.outputPath, fileLoc,
@@ -229,9 +239,9 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                      });
   };
   if (options.stage == EmitStage::OnnxMlir)
-    return print(*module);
+    return print(module);
   if (!options.preprocess.empty() &&
-      failed(runPasses(*module, [&](OpPassManager &pm) {
+      failed(runPasses(module, [&](OpPassManager &pm) {
         InsertPreprocessPassOptions insert;
         insert.spec = options.preprocess;
         pm.addPass(createInsertPreprocessPass(insert));
@@ -241,17 +251,40 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   CompileReport report;
   {
     std::string modelName = llvm::sys::path::stem(options.inputPath).str();
-    if (auto name = (*module)->getAttrOfType<StringAttr>(
+    if (auto name = (module)->getAttrOfType<StringAttr>(
             "paso.onnx.graph_name");
         name && !name.getValue().empty())
       modelName = name.str();
     report.recordModel(modelName, options.target.name);
   }
   if (options.optLevel > 0) {
-    if (options.reportPath.empty()) {
-      if (failed(runPasses(*module, buildGraphOptimizationPipeline)))
+    // The quantiser sees the graph cleaned and batch norms folded, but its
+    // activations not yet fused into the products (Compiler.h).
+    auto quantize = [&]() -> LogicalResult {
+      if (options.quantize.mode == QuantizeMode::None)
+        return success();
+      progress.stage("quantising");
+      QuantizationSummary summary;
+      auto compileForHost = [&](ModuleOp sim, StringRef path) {
+        CompileOptions host;
+        host.inputPath = options.inputPath;
+        host.outputPath = path.str();
+        host.target = *lookupTarget("host");
+        host.stage = EmitStage::So;
+        host.modelTag = "paso_calibration";
+        return compileModule(context, sim, host);
+      };
+      if (failed(quantizeModule(module, options.quantize, options.target,
+                                compileForHost, summary)))
         return failure();
-    } else if (failed(runPassesOneByOne(*module, report))) {
+      report.recordQuantization(summary);
+      return success();
+    };
+    if (options.reportPath.empty() &&
+        options.quantize.mode == QuantizeMode::None) {
+      if (failed(runPasses(module, buildGraphOptimizationPipeline)))
+        return failure();
+    } else if (failed(runPassesOneByOne(module, report, quantize))) {
       return failure();
     }
     // The layout is a CPU decision (the cost model weighs the runtime's
@@ -260,14 +293,14 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
     pm.addPass(createSelectCpuLayoutPass(options.target));
-    std::map<std::string, int64_t> before = CompileReport::census(*module);
-    if (failed(pm.run(*module)))
+    std::map<std::string, int64_t> before = CompileReport::census(module);
+    if (failed(pm.run(module)))
       return failure();
     report.recordPass(*pm.getPasses().begin(), before,
-                      CompileReport::census(*module));
-    report.recordLayout(*module);
+                      CompileReport::census(module));
+    report.recordLayout(module);
   }
-  report.recordKernels(*module);
+  report.recordKernels(module);
   auto finishReport = [&]() -> LogicalResult {
     if (options.reportPath.empty())
       return success();
@@ -288,9 +321,9 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                      });
   };
   if (options.stage == EmitStage::Paso)
-    return failed(print(*module)) ? failure() : finishReport();
+    return failed(print(module)) ? failure() : finishReport();
 
-  FailureOr<ModelInterface> interface = describeModelInterface(*module);
+  FailureOr<ModelInterface> interface = describeModelInterface(module);
   if (failed(interface))
     return failure();
   interface->tag = resolveModelTag(options, interface->modelName);
@@ -299,7 +332,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   // Convolutions and fused matmuls the runtime's kernels run whole; the
   // rest goes through linalg. The report (and the kernel table model.so
   // carries for profiles) records both in between.
-  if (failed(runPasses(*module, [&](OpPassManager &pm) {
+  if (failed(runPasses(module, [&](OpPassManager &pm) {
         // First, so that it can take over the transpose to the model's
         // layout before the transpose kernel does.
         pm.addPass(createPasoCallPreprocessPass());
@@ -309,29 +342,29 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
         }
       })))
     return failure();
-  report.recordRuntimeKernels(*module, options.target);
-  report.recordGeneratedWork(*module, options.target);
+  report.recordRuntimeKernels(module, options.target);
+  report.recordGeneratedWork(module, options.target);
   if (!options.profilePath.empty()) {
     std::string error;
     if (failed(report.attachProfile(options.profilePath, error)))
       return emitError(fileLoc) << error;
   }
   interface->kernelTable = report.kernelTableJson();
-  if (failed(runPasses(*module, [&](OpPassManager &pm) {
+  if (failed(runPasses(module, [&](OpPassManager &pm) {
         buildLowerToLinalgPipeline(pm, options.optLevel);
       })))
     return failure();
   if (options.stage == EmitStage::Linalg)
-    return failed(print(*module)) ? failure() : finishReport();
+    return failed(print(module)) ? failure() : finishReport();
 
   progress.stage("lowering to LLVM");
-  if (failed(prepareEntryFunction(*module)) ||
-      failed(runPasses(*module, [&](OpPassManager &pm) {
+  if (failed(prepareEntryFunction(module)) ||
+      failed(runPasses(module, [&](OpPassManager &pm) {
         buildCpuLoweringPipeline(pm, options.optLevel,
                                  options.target.vectorBits);
       })))
     return failure();
-  if (auto entry = module->lookupSymbol(kModelEntryName)) {
+  if (auto entry = module.lookupSymbol(kModelEntryName)) {
     auto peak = entry->getAttrOfType<IntegerAttr>("paso.arena_size");
     auto naive = entry->getAttrOfType<IntegerAttr>("paso.arena_naive_size");
     if (peak && naive)
@@ -340,7 +373,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   llvm::LLVMContext llvmContext;
   progress.stage("optimising LLVM IR");
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule = translateToLLVMIR(
-      *module, llvmContext, *interface, options.target, options.optLevel);
+      module, llvmContext, *interface, options.target, options.optLevel);
   if (failed(llvmModule))
     return failure();
   if (options.stage == EmitStage::Llvm) {

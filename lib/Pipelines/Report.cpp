@@ -158,6 +158,28 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
           });
     });
     json.attribute("layout", layout);
+    if (quantized)
+      json.attributeObject("quantization", [&] {
+        json.attribute("method", quantization.method);
+        json.attribute("budget", quantization.budget);
+        json.attribute("calibration_samples", quantization.calibrationSamples);
+        json.attribute("held_back_samples", quantization.heldBackSamples);
+        json.attribute("sqnr_db", quantization.sqnrDb);
+        json.attribute("top1_changed_percent",
+                       quantization.top1ChangedPercent);
+        json.attributeArray("layers", [&] {
+          for (const LayerPrecision &layer : quantization.layers)
+            json.object([&] {
+              json.attribute("onnx_nodes", layer.name);
+              json.attribute("kind", layer.kind);
+              json.attribute("precision", layer.precision);
+              json.attribute("sensitivity_sqnr_db", layer.sensitivityDb);
+              json.attribute("predicted_fp32_us", layer.fp32Microseconds);
+              json.attribute("predicted_int8_us", layer.int8Microseconds);
+              json.attribute("reason", layer.reason);
+            });
+        });
+      });
     json.attributeObject("generated_code", [&] {
       json.attribute("predicted_us", generatedMicroseconds);
       if (measuredGeneratedMicroseconds >= 0)
@@ -222,6 +244,22 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
       os << "\n";
     }
   os << "== layout\n" << layout << "\n";
+  if (quantized) {
+    os << "== quantisation (" << quantization.method << " ranges from "
+       << quantization.calibrationSamples << " samples; budget "
+       << quantization.budget << ")\n"
+       << llvm::format("held-back samples: %lld, output SQNR %.1f dB, "
+                       "%.2f%% of top-1 decisions changed\n",
+                       (long long)quantization.heldBackSamples,
+                       quantization.sqnrDb, quantization.top1ChangedPercent);
+    for (const LayerPrecision &layer : quantization.layers)
+      os << llvm::format("%-4s %-14s alone %5.1f dB, fp32 %8.1f us, int8 "
+                         "%8.1f us: ",
+                         layer.precision.c_str(), layer.kind.c_str(),
+                         layer.sensitivityDb, layer.fp32Microseconds,
+                         layer.int8Microseconds)
+         << layer.reason << " <- " << layer.name << "\n";
+  }
   if (arenaPeak >= 0)
     os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive
        << " bytes\n";

@@ -36,6 +36,22 @@ double mlir::paso::peakFlopsPerCore(const TargetDescription &target) {
          2;
 }
 
+double mlir::paso::int8ThroughputRatio(const TargetDescription &target) {
+  if (target.peakGopsI8 > 0 && target.peakGflopsF32 > 0)
+    return target.peakGopsI8 / target.peakGflopsF32;
+  // From the instruction the integer kernel would use, against one FMA:
+  // VPDPBUSD and SDOT do four multiply-adds per 32-bit lane; SMLAL pairs
+  // two per 16-bit lane; AVX2's widened bytes (VPMADDWD) gain nothing
+  // (docs/quantization.md).
+  llvm::StringRef features = target.features;
+  if (features.contains("+avx512vnni") || features.contains("+avxvnni") ||
+      features.contains("+dotprod"))
+    return 4;
+  if (features.contains("+neon") || target.triple.rfind("aarch64", 0) == 0)
+    return 2;
+  return 1;
+}
+
 double mlir::paso::memoryBytesPerSecond(const TargetDescription &target) {
   return (target.memoryGBps > 0 ? target.memoryGBps
                                 : CostModelDefaults::kMemoryGBps) *

@@ -31,6 +31,7 @@ static cl::OptionCategory inputCategory("Input");
 static cl::OptionCategory targetCategory("Target");
 static cl::OptionCategory optimisationCategory("Optimisation");
 static cl::OptionCategory outputCategory("Output");
+static cl::OptionCategory quantizationCategory("Quantisation");
 static cl::OptionCategory reportCategory("Report");
 
 static cl::opt<std::string>
@@ -67,6 +68,26 @@ static cl::opt<unsigned>
                       "debugging, -O2/-O3 (default 3) optimise"),
              cl::value_desc("N"), cl::init(3),
              cl::cat(optimisationCategory));
+
+static cl::opt<std::string> quantizeMode(
+    "quantize", cl::desc("int8, or mixed (int8/fp32 per layer by budget)"),
+    cl::value_desc("mode"), cl::init("none"), cl::cat(quantizationCategory));
+
+static cl::opt<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("Samples: .npz of arrays named by input"),
+    cl::value_desc("path"), cl::cat(quantizationCategory));
+
+static cl::opt<std::string> calibrationMethod(
+    "calibration-method",
+    cl::desc("minmax (default), percentile, entropy, mse"),
+    cl::value_desc("name"), cl::init("minmax"),
+    cl::cat(quantizationCategory));
+
+static cl::opt<std::string> accuracyBudget(
+    "accuracy-budget", cl::desc("Mixed: sqnr:DB (default 30) or top1:PCT"),
+    cl::value_desc("metric:x"), cl::init("sqnr:30"),
+    cl::cat(quantizationCategory));
 
 static cl::opt<std::string> modelTag(
     "model-tag",
@@ -181,7 +202,7 @@ static void printPasoHelp(llvm::raw_ostream &os) {
   };
   for (cl::OptionCategory *category :
        {&inputCategory, &targetCategory, &optimisationCategory,
-        &outputCategory, &reportCategory}) {
+        &quantizationCategory, &outputCategory, &reportCategory}) {
     os << "\n" << category->getName() << ":\n";
     for (cl::Option *option : byName([&](StringRef, cl::Option *o) {
            return llvm::is_contained(o->Categories, category);
@@ -314,6 +335,47 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.modelTag = modelTag;
+  }
+  {
+    std::optional<QuantizeMode> mode = parseQuantizeMode(quantizeMode);
+    std::optional<CalibrationMethod> method =
+        parseCalibrationMethod(calibrationMethod);
+    std::optional<AccuracyBudget> budget = parseAccuracyBudget(accuracyBudget);
+    auto reject = [](const llvm::Twine &message) {
+      llvm::errs() << "paso-opt: error: " << message << "\n";
+      return 1;
+    };
+    if (!mode)
+      return reject("--quantize='" + quantizeMode +
+                    "' is not a mode; use int8 or mixed (fp16 is not "
+                    "implemented yet, docs/quantization.md)");
+    if (!method)
+      return reject("--calibration-method='" + calibrationMethod +
+                    "' is not a method; use minmax, percentile, entropy "
+                    "or mse");
+    if (!budget)
+      return reject("--accuracy-budget='" + accuracyBudget +
+                    "' is not a budget; use sqnr:DB (least output SQNR "
+                    "against fp32) or top1:PERCENT (most top-1 decisions "
+                    "changed)");
+    if (*mode != QuantizeMode::None && calibrationData.empty())
+      return reject("--quantize=" + quantizeMode +
+                    " needs --calibration-data=PATH: an .npz of arrays "
+                    "named after the model's inputs, samples along a new "
+                    "first axis (docs/quantization.md)");
+    if (*mode == QuantizeMode::None &&
+        (!calibrationData.empty() || optionGiven("accuracy-budget") ||
+         optionGiven("calibration-method")))
+      return reject("--calibration-data, --calibration-method and "
+                    "--accuracy-budget apply to --quantize=int8|mixed");
+    if (*mode != QuantizeMode::None && optLevel == 0)
+      return reject("--quantize needs the graph optimisations; drop -O0");
+    if (optionGiven("accuracy-budget") && *mode != QuantizeMode::Mixed)
+      return reject("--accuracy-budget applies to --quantize=mixed");
+    options.quantize.mode = *mode;
+    options.quantize.calibrationData = calibrationData;
+    options.quantize.method = *method;
+    options.quantize.budget = *budget;
   }
   for (const std::string &text : inputShapes) {
     auto parsed = parseInputShape(text);

@@ -14,10 +14,9 @@
 
 #include "Profiling.h"
 
+#include "paso/Runtime/ModelLibrary.h"
 #include "paso/Runtime/Npy.h"
 #include "paso/Runtime/paso_model.h"
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,31 +29,12 @@
 
 namespace {
 
-struct Api {
-  decltype(&paso_abi_version) abiVersion;
-  decltype(&paso_num_inputs) numInputs;
-  decltype(&paso_num_outputs) numOutputs;
-  decltype(&paso_input_info) inputInfo;
-  decltype(&paso_output_info) outputInfo;
-  decltype(&paso_context_create) contextCreate;
-  decltype(&paso_context_destroy) contextDestroy;
-  decltype(&paso_run) run;
-  decltype(&paso_status_string) statusString;
-  decltype(&paso_model_name) modelName;
-  decltype(&paso_target_name) targetName;
-  decltype(&paso_set_num_threads) setNumThreads;
-  decltype(&paso_get_num_threads) getNumThreads;
-};
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "paso-run: error: %s\n", message.c_str());
   return 1;
 }
 
-template <typename T> bool bind(void *library, const char *name, T &slot) {
-  slot = reinterpret_cast<T>(dlsym(library, name));
-  return slot != nullptr;
-}
 
 /// " quantised (scale s, zero point z)" for a quantised tensor, else "".
 std::string quantisation(const paso_tensor_info *info) {
@@ -201,28 +181,12 @@ int main(int argc, char **argv) {
   }
   if (modelPath.find('/') == std::string::npos)
     modelPath = "./" + modelPath;
-  void *library = dlopen(modelPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  std::string loadError;
+  std::unique_ptr<paso::ModelLibrary> library =
+      paso::ModelLibrary::open(modelPath, loadError);
   if (!library)
-    return fail(std::string("cannot load '") + modelPath + "': " + dlerror());
-  Api api{};
-  if (!bind(library, "paso_abi_version", api.abiVersion) ||
-      !bind(library, "paso_num_inputs", api.numInputs) ||
-      !bind(library, "paso_num_outputs", api.numOutputs) ||
-      !bind(library, "paso_input_info", api.inputInfo) ||
-      !bind(library, "paso_output_info", api.outputInfo) ||
-      !bind(library, "paso_context_create", api.contextCreate) ||
-      !bind(library, "paso_context_destroy", api.contextDestroy) ||
-      !bind(library, "paso_run", api.run) ||
-      !bind(library, "paso_status_string", api.statusString) ||
-      !bind(library, "paso_model_name", api.modelName) ||
-      !bind(library, "paso_target_name", api.targetName) ||
-      !bind(library, "paso_set_num_threads", api.setNumThreads) ||
-      !bind(library, "paso_get_num_threads", api.getNumThreads))
-    return fail("'" + modelPath + "' is not a PASO model (missing C ABI)");
-  if (api.abiVersion() != PASO_ABI_VERSION)
-    return fail("'" + modelPath + "' has ABI version " +
-                std::to_string(api.abiVersion()) + ", this runner " +
-                std::to_string(PASO_ABI_VERSION));
+    return fail(loadError);
+  const paso::ModelApi &api = library->api();
   if (threads > 0)
     api.setNumThreads(threads);
   std::printf("model '%s' (target %s, %d threads)\n", api.modelName(),
@@ -340,7 +304,7 @@ int main(int argc, char **argv) {
     profile.modelPath = modelPath;
     profile.threads = api.getNumThreads();
     int result = paso::run::profileModel(
-        library, [&]() { return int(runOnce()); }, profile);
+        library->nativeHandle(), [&]() { return int(runOnce()); }, profile);
     if (result != 0)
       return result;
   }

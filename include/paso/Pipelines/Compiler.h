@@ -11,6 +11,7 @@
 
 #include "paso/Import/OnnxImporter.h"
 #include "paso/Pipelines/Pipelines.h"
+#include "paso/Quantization/PostTrainingQuantization.h"
 #include "paso/Target/TargetDescription.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -43,6 +44,8 @@ struct CompileOptions {
   /// Compile the calibration suite (buildCalibrationSuite) instead of the
   /// ONNX file at inputPath.
   bool calibrationSuite = false;
+  /// --quantize and its calibration (docs/quantization.md).
+  QuantizeOptions quantize;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the
@@ -56,6 +59,10 @@ std::string resolveModelTag(const CompileOptions &options,
 /// returns failure after any error.
 LogicalResult compileOnnxModel(MLIRContext &context,
                                const CompileOptions &options);
+
+/// Compiles an imported `module` as compileOnnxModel does after import.
+LogicalResult compileModule(MLIRContext &context, ModuleOp module,
+                            const CompileOptions &options);
 
 /// The calibration suite: one model of representative layers, in the
 /// paso dialect, whose profile calibrates a board (CalibrationSuite.cpp).

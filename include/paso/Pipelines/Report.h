@@ -11,6 +11,7 @@
 #ifndef PASO_PIPELINES_REPORT_H
 #define PASO_PIPELINES_REPORT_H
 
+#include "paso/Quantization/PostTrainingQuantization.h"
 #include "paso/Target/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -52,6 +53,11 @@ public:
   /// Records the arena plan read from the lowered entry function.
   void recordArena(int64_t peak, int64_t naive);
 
+  /// Records what the quantiser decided, per layer (--quantize).
+  void recordQuantization(const QuantizationSummary &summary) {
+    quantization = summary;
+    quantized = true;
+  }
   /// Names the model and target the report is about.
   void recordModel(llvm::StringRef model, llvm::StringRef target) {
     modelName = model.str();
@@ -111,6 +117,8 @@ private:
   std::vector<Kernel> kernels;
   std::vector<RuntimeKernel> runtimeKernels;
   int64_t arenaPeak = -1, arenaNaive = -1;
+  bool quantized = false;
+  QuantizationSummary quantization;
   std::string modelName, targetName;
   std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
                        "above)";

@@ -25,6 +25,11 @@ struct Array {
 /// NumPy's type string for a paso_dtype (ONNX numbering); empty if none.
 std::string typeForDtype(int dtype);
 
+/// Parses a .npy image of `size` bytes (`name` for messages, such as a
+/// member of an .npz); on failure returns false and sets `error`.
+bool parse(const char *bytes, size_t size, const std::string &name,
+           Array &array, std::string &error);
+
 /// Reads `path`; on failure returns false and sets `error`.
 bool read(const std::string &path, Array &array, std::string &error);
 

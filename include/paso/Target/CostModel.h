@@ -110,6 +110,9 @@ std::optional<double> measuredKernelSeconds(const TargetDescription &target,
 double peakFlopsPerCore(const TargetDescription &target);
 /// DRAM bandwidth in bytes/s.
 double memoryBytesPerSecond(const TargetDescription &target);
+/// Peak int8 multiply-adds over peak fp32 ones: the target's stated peaks,
+/// else what its features' integer instructions give.
+double int8ThroughputRatio(const TargetDescription &target);
 
 /// The bandwidth the roofline gives `bytes` of traffic on `threads`
 /// cores: the cores' L2, else the L3, else DRAM (the rule below).

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace paso::npy {
@@ -40,62 +41,62 @@ static bool quotedValue(const std::string &header, const std::string &key,
   return true;
 }
 
+bool parse(const char *bytes, size_t size, const std::string &name,
+           Array &array, std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = "'" + name + "' " + why;
+    return false;
+  };
+  if (size < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
+    return fail("is not a .npy file");
+  const unsigned char *u = reinterpret_cast<const unsigned char *>(bytes);
+  size_t offset = bytes[6] == 1 ? 10 : 12;
+  uint32_t headerSize =
+      bytes[6] == 1 ? uint32_t(u[8] | (u[9] << 8))
+                    : uint32_t(u[8] | (u[9] << 8) | (u[10] << 16) |
+                               (uint32_t(u[11]) << 24));
+  if (size < offset || size - offset < headerSize)
+    return fail("has a truncated header");
+  std::string header(bytes + offset, headerSize);
+  offset += headerSize;
+  std::string descr;
+  if (!quotedValue(header, "descr", descr) || descr.size() < 3 ||
+      (descr[0] != '<' && descr[0] != '|'))
+    return fail("is not a little-endian array");
+  if (header.find("'fortran_order': True") != std::string::npos)
+    return fail("is Fortran-ordered; save it C-ordered");
+  array.type = descr.substr(1);
+  array.shape.clear();
+  size_t open = header.find('(', header.find("'shape'"));
+  size_t close = header.find(')', open);
+  if (open == std::string::npos || close == std::string::npos)
+    return fail("has no shape in its header");
+  std::stringstream dims(header.substr(open + 1, close - open - 1));
+  std::string dim;
+  while (std::getline(dims, dim, ','))
+    if (dim.find_first_not_of(' ') != std::string::npos)
+      array.shape.push_back(std::stoll(dim));
+  size_t count = 1;
+  for (int64_t d : array.shape)
+    count *= static_cast<size_t>(d);
+  size_t elementSize = std::strtoul(array.type.c_str() + 1, nullptr, 10);
+  if (elementSize == 0)
+    return fail("has an unsupported element type '" + array.type + "'");
+  if (size - offset < count * elementSize)
+    return fail("holds fewer elements than its shape says");
+  array.data.assign(bytes + offset, bytes + offset + count * elementSize);
+  return true;
+}
+
 bool read(const std::string &path, Array &array, std::string &error) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     error = "cannot open '" + path + "'";
     return false;
   }
-  char magic[8];
-  if (!file.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
-    error = "'" + path + "' is not a .npy file";
-    return false;
-  }
-  uint32_t headerSize = 0;
-  if (magic[6] == 1) {
-    unsigned char bytes[2];
-    file.read(reinterpret_cast<char *>(bytes), 2);
-    headerSize = bytes[0] | (bytes[1] << 8);
-  } else {
-    unsigned char bytes[4];
-    file.read(reinterpret_cast<char *>(bytes), 4);
-    headerSize = bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) |
-                 (uint32_t(bytes[3]) << 24);
-  }
-  std::string header(headerSize, '\0');
-  if (!file.read(&header[0], headerSize)) {
-    error = "'" + path + "' has a truncated header";
-    return false;
-  }
-  std::string descr;
-  if (!quotedValue(header, "descr", descr) || descr.size() < 3 ||
-      (descr[0] != '<' && descr[0] != '|')) {
-    error = "'" + path + "' is not a little-endian array";
-    return false;
-  }
-  if (header.find("'fortran_order': True") != std::string::npos) {
-    error = "'" + path + "' is Fortran-ordered; save it C-ordered";
-    return false;
-  }
-  array.type = descr.substr(1);
-  array.shape.clear();
-  size_t open = header.find('(', header.find("'shape'"));
-  size_t close = header.find(')', open);
-  std::stringstream dims(header.substr(open + 1, close - open - 1));
-  std::string dim;
-  while (std::getline(dims, dim, ','))
-    if (dim.find_first_not_of(' ') != std::string::npos)
-      array.shape.push_back(std::stoll(dim));
-  int64_t count = 1;
-  for (int64_t d : array.shape)
-    count *= d;
-  size_t elementSize = std::stoul(array.type.substr(1));
-  array.data.resize(count * elementSize);
-  if (!file.read(array.data.data(), array.data.size())) {
-    error = "'" + path + "' holds fewer elements than its shape says";
-    return false;
-  }
-  return true;
+  std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
+                          std::istreambuf_iterator<char>());
+  return parse(bytes.data(), bytes.size(), path, array, error);
 }
 
 bool write(const std::string &path, const Array &array, std::string &error) {

@@ -396,11 +396,8 @@ struct PasoCallCpuIntegerKernelsPass
                                         "product on the target)"
                                       : ", portable (no int8 dot product on "
                                         "the target, or weights at -128)";
-    // The cost model has no integer throughput of its own yet: the int8
-    // peak scales the float prediction where the target states one.
-    double flops = call.flops;
-    if (target->peakGopsI8 > 0 && target->peakGflopsF32 > 0)
-      flops *= target->peakGflopsF32 / target->peakGopsI8;
+    // The int8 throughput ratio scales the float prediction.
+    double flops = call.flops / int8ThroughputRatio(*target);
     ThreadPlan threads = planThreads(*target, flops, call.bytes);
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
     // Numbered for profiles (the float kernels continue the count).

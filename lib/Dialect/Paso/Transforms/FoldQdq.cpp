@@ -334,10 +334,30 @@ struct FoldAdd : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// quantize(relu(x)) -> quantize(x) when the zero point is the storage
+/// minimum: negative inputs then saturate to the zero point (real 0), as
+/// the ReLU would have made them.
+struct FoldReluIntoQuantize : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto output = dyn_cast<quant::UniformQuantizedType>(
+        op.getType().getElementType());
+    auto relu = op.getInput().getDefiningOp<ReluOp>();
+    if (!output || !relu || !relu->hasOneUse() ||
+        output.getZeroPoint() != output.getStorageTypeMin())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op->setOperand(0, relu.getInput()); });
+    rewriter.eraseOp(relu);
+    return success();
+  }
+};
+
 struct FoldQdqPass : paso::impl::FoldQdqPassBase<FoldQdqPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldConv, FoldMatMul, FoldAdd>(&getContext());
+    patterns.add<FoldConv, FoldMatMul, FoldAdd, FoldReluIntoQuantize>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation().walk([&](Operation *op) {

@@ -47,7 +47,11 @@ def FoldQdqPass : Pass<"paso-fold-qdq", "::mlir::func::FuncOp"> {
     A quantised sum of two dequantised 8-bit tensors (residual connections)
     is computed in the output's units as ONNX Runtime's QLinearAdd does:
     `round((a - za) * (sa / sc) + (b - zb) * (sb / sc)) + zc`, the scale
-    ratios in f32. Anything else stays in float.
+    ratios in f32. A `paso.quantize` of a single-use `paso.relu` whose
+    zero point is the storage minimum quantises the ReLU's input instead:
+    every negative value saturates to the zero point, so the ReLU is
+    exact in the quantisation (how a residual add followed by a ReLU
+    becomes one integer add). Anything else stays in float.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [

@@ -1,0 +1,426 @@
+//===- PostTrainingQuantization.cpp - int8 and mixed precision ------------===//
+//
+// The steps: plan the layers; compile the simulation model (QuantizationPlan.h)
+// for the host; run the calibration samples through it in float to choose
+// each activation's range; then, on the held-back samples, measure the
+// output error of each layer alone in int8 (its sensitivity) and, for
+// --quantize=mixed, search the layers to keep in fp32; finally rewrite the
+// module to QDQ form for the chosen layers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "paso/Quantization/PostTrainingQuantization.h"
+
+#include "CalibrationData.h"
+#include "PrecisionSearch.h"
+#include "QuantizationPlan.h"
+
+#include "paso/Runtime/ModelLibrary.h"
+#include "paso/Target/CostModel.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::paso;
+using ::paso::ModelLibrary;
+
+std::optional<QuantizeMode> mlir::paso::parseQuantizeMode(StringRef text) {
+  return llvm::StringSwitch<std::optional<QuantizeMode>>(text)
+      .Case("int8", QuantizeMode::Int8)
+      .Case("mixed", QuantizeMode::Mixed)
+      .Case("none", QuantizeMode::None)
+      .Default(std::nullopt);
+}
+
+std::optional<CalibrationMethod>
+mlir::paso::parseCalibrationMethod(StringRef text) {
+  return llvm::StringSwitch<std::optional<CalibrationMethod>>(text)
+      .Case("minmax", CalibrationMethod::MinMax)
+      .Case("percentile", CalibrationMethod::Percentile)
+      .Case("entropy", CalibrationMethod::Entropy)
+      .Case("mse", CalibrationMethod::Mse)
+      .Default(std::nullopt);
+}
+
+StringRef mlir::paso::calibrationMethodName(CalibrationMethod method) {
+  switch (method) {
+  case CalibrationMethod::MinMax: return "minmax";
+  case CalibrationMethod::Percentile: return "percentile";
+  case CalibrationMethod::Entropy: return "entropy";
+  case CalibrationMethod::Mse: return "mse";
+  }
+  llvm_unreachable("every method has a name");
+}
+
+std::optional<AccuracyBudget> mlir::paso::parseAccuracyBudget(StringRef text) {
+  auto [metric, value] = text.split(':');
+  AccuracyBudget budget;
+  if (metric == "sqnr")
+    budget.metric = AccuracyBudget::Metric::Sqnr;
+  else if (metric == "top1")
+    budget.metric = AccuracyBudget::Metric::Top1;
+  else
+    return std::nullopt;
+  if (value.getAsDouble(budget.value) || !std::isfinite(budget.value) ||
+      budget.value < 0)
+    return std::nullopt;
+  return budget;
+}
+
+namespace {
+
+/// NumPy's type string for a model input's element type.
+std::string npyType(Type element) {
+  if (element.isF32()) return "f4";
+  if (element.isF64()) return "f8";
+  if (element.isInteger(1)) return "b1";
+  if (auto integer = dyn_cast<IntegerType>(element))
+    return (integer.isUnsigned() ? "u" : "i") +
+           std::to_string(integer.getWidth() / 8);
+  return "";
+}
+
+/// Output error of one configuration on the held-back samples.
+struct Accuracy {
+  double signal = 0, noise = 0;
+  int64_t decisions = 0, changed = 0;
+  double sqnrDb() const {
+    return noise > 0 ? 10 * std::log10(signal / noise) : 200.0;
+  }
+  double changedPercent() const {
+    return decisions ? 100.0 * changed / decisions : 0;
+  }
+};
+
+/// Runs the simulation model (QuantizationPlan.h) on samples.
+class Simulator {
+public:
+  Simulator(ModelLibrary &library, const QuantPlan &plan, int modelOutputs)
+      : library(library), plan(plan), modelOutputs(modelOutputs),
+        params(3 * plan.values.size() + plan.layers.size(), 0) {
+    for (size_t v = 0; v < plan.values.size(); ++v)
+      params[3 * v + 1] = 1; // a scale for the disabled fake-quantisation
+  }
+
+  /// Sets the flags for `int8Layers` with activation `grid`.
+  void configure(const std::vector<bool> &int8Layers,
+                 const std::vector<ActivationParams> &grid) {
+    std::vector<bool> values = quantizedValues(plan, int8Layers);
+    for (size_t v = 0; v < plan.values.size(); ++v) {
+      params[3 * v] = values[v] ? 1 : 0;
+      params[3 * v + 1] = static_cast<float>(grid[v].scale);
+      params[3 * v + 2] = static_cast<float>(grid[v].zeroPoint);
+    }
+    for (size_t l = 0; l < plan.layers.size(); ++l)
+      params[3 * plan.values.size() + l] = int8Layers[l] ? 1 : 0;
+  }
+
+  bool run(const std::vector<std::vector<char>> &sample,
+           std::vector<std::vector<char>> &outputs, std::string &error) {
+    std::vector<const void *> inputs;
+    for (const std::vector<char> &input : sample)
+      inputs.push_back(input.data());
+    inputs.push_back(params.data());
+    return library.run(inputs, outputs, error);
+  }
+
+  /// Output `i` as floats (null for other element types).
+  const float *floats(const std::vector<std::vector<char>> &outputs, int i,
+                      size_t &count) const {
+    const paso_tensor_info *info = library.api().outputInfo(i);
+    count = outputs[i].size() / 4;
+    return info->dtype == PASO_FLOAT32
+               ? reinterpret_cast<const float *>(outputs[i].data())
+               : nullptr;
+  }
+
+  /// The first model output's class axis (its last dim), when it has one.
+  int64_t classes() const {
+    const paso_tensor_info *info = library.api().outputInfo(0);
+    return info->dtype == PASO_FLOAT32 && info->rank >= 1
+               ? info->shape[info->rank - 1]
+               : 0;
+  }
+
+  ModelLibrary &library;
+  const QuantPlan &plan;
+  int modelOutputs;
+  std::vector<float> params;
+};
+
+/// Index of the largest of `n` floats.
+size_t argmax(const float *values, int64_t n) {
+  return std::max_element(values, values + n) - values;
+}
+
+} // namespace
+
+LogicalResult mlir::paso::quantizeModule(ModuleOp module,
+                                         const QuantizeOptions &options,
+                                         const TargetDescription &target,
+                                         const CompileForHost &compile,
+                                         QuantizationSummary &summary) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("--quantize: the module has no @main");
+  Location loc = main.getLoc();
+  QuantPlan plan = planQuantization(main);
+  summary.method = calibrationMethodName(options.method).str();
+  if (plan.layers.empty()) {
+    emitWarning(loc) << "--quantize: no convolution or matrix product with "
+                        "constant float weights; the model stays fp32";
+    return success();
+  }
+
+  // The samples, checked against the model's inputs.
+  std::vector<CalibrationInput> inputs;
+  auto inputNames = module->getAttrOfType<ArrayAttr>("paso.onnx.input_names");
+  for (BlockArgument arg : main.getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    CalibrationInput input;
+    input.name = inputNames && arg.getArgNumber() < inputNames.size()
+                     ? cast<StringAttr>(inputNames[arg.getArgNumber()]).str()
+                     : "input" + std::to_string(arg.getArgNumber());
+    input.shape.assign(type.getShape().begin(), type.getShape().end());
+    input.npyType = npyType(type.getElementType());
+    inputs.push_back(input);
+  }
+  llvm::Expected<CalibrationSamples> data =
+      loadCalibrationData(options.calibrationData, inputs);
+  if (!data)
+    return emitError(loc) << llvm::toString(data.takeError());
+  std::vector<std::vector<std::vector<char>>> &samples = data->samples;
+
+  // The simulation model, compiled for the host.
+  int modelOutputs = main.getNumResults();
+  OwningOpRef<ModuleOp> sim = module.clone();
+  auto simMain = sim->lookupSymbol<func::FuncOp>("main");
+  QuantPlan simPlan = planQuantization(simMain);
+  if (simPlan.values.size() != plan.values.size() ||
+      failed(buildSimulationModel(*sim, simMain, simPlan)))
+    return emitError(loc) << "--quantize: cannot build the calibration model";
+  SmallString<128> soPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "paso-calibration", "so", soPath))
+    return emitError(loc) << "cannot create a temporary file: " << ec.message();
+  llvm::FileRemover removeSo(soPath);
+  llvm::errs() << "paso-opt: quantising: compiling the calibration model ("
+               << plan.layers.size() << " layers, " << plan.values.size()
+               << " activations) for the host\n";
+  if (failed(compile(*sim, soPath)))
+    return failure();
+  std::string error;
+  std::unique_ptr<ModelLibrary> library = ModelLibrary::open(soPath.str().str(),
+                                                             error);
+  if (!library)
+    return emitError(loc) << "--quantize: " << error;
+  Simulator simulator(*library, plan, modelOutputs);
+
+  // A quarter of the samples (at least one, when there are two) are held
+  // back to measure accuracy; one sample serves for both.
+  size_t heldBack = samples.size() >= 2 ? std::max<size_t>(1, samples.size() / 4)
+                                        : 0;
+  size_t calibration = samples.size() - heldBack;
+  summary.calibrationSamples = calibration;
+  summary.heldBackSamples = heldBack ? heldBack : samples.size();
+  std::vector<size_t> evaluation;
+  for (size_t s = heldBack ? calibration : 0; s < samples.size(); ++s)
+    evaluation.push_back(s);
+
+  // Ranges: one pass, two for the histogram methods.
+  std::vector<RangeObserver> observers(plan.values.size());
+  std::vector<std::vector<char>> outputs;
+  int passes = options.method == CalibrationMethod::MinMax ? 1 : 2;
+  llvm::errs() << "paso-opt: quantising: " << summary.method << " ranges from "
+               << calibration << " samples, accuracy on "
+               << summary.heldBackSamples << (heldBack ? " held back" : "")
+               << "\n";
+  for (int pass = 0; pass < passes; ++pass)
+    for (size_t s = 0; s < calibration; ++s) {
+      if (!simulator.run(samples[s], outputs, error))
+        return emitError(loc) << "--quantize: calibration sample " << s << ": "
+                              << error;
+      for (size_t v = 0; v < plan.values.size(); ++v) {
+        size_t count;
+        const float *values = simulator.floats(outputs, modelOutputs + v, count);
+        if (pass == 0)
+          observers[v].observeRange(values, count);
+        else
+          observers[v].observeHistogram(values, count);
+      }
+    }
+  std::vector<ActivationParams> grid;
+  for (RangeObserver &observer : observers) {
+    auto [lo, hi] = observer.chooseRange(options.method);
+    grid.push_back(activationParams(lo, hi));
+  }
+
+  // The float model's outputs on the held-back samples.
+  std::vector<std::vector<std::vector<char>>> reference;
+  simulator.configure(std::vector<bool>(plan.layers.size(), false), grid);
+  for (size_t s : evaluation) {
+    if (!simulator.run(samples[s], outputs, error))
+      return emitError(loc) << "--quantize: sample " << s << ": " << error;
+    outputs.resize(modelOutputs);
+    reference.push_back(outputs);
+  }
+  int64_t classes = simulator.classes();
+  auto measure = [&](const std::vector<bool> &int8Layers,
+                     Accuracy &accuracy) -> LogicalResult {
+    simulator.configure(int8Layers, grid);
+    for (size_t e = 0; e < evaluation.size(); ++e) {
+      if (!simulator.run(samples[evaluation[e]], outputs, error))
+        return emitError(loc) << "--quantize: sample " << evaluation[e] << ": "
+                              << error;
+      for (int o = 0; o < modelOutputs; ++o) {
+        size_t count;
+        const float *got = simulator.floats(outputs, o, count);
+        const float *want = simulator.floats(reference[e], o, count);
+        if (!got)
+          continue;
+        for (size_t i = 0; i < count; ++i) {
+          accuracy.signal += double(want[i]) * want[i];
+          accuracy.noise += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+        }
+        if (o == 0 && classes > 1)
+          for (size_t row = 0; row + classes <= count; row += classes) {
+            ++accuracy.decisions;
+            accuracy.changed += argmax(got + row, classes) !=
+                                argmax(want + row, classes);
+          }
+      }
+    }
+    return success();
+  };
+
+  // Each layer alone in int8, and its predicted times.
+  llvm::errs() << "paso-opt: quantising: measuring the sensitivity of "
+               << plan.layers.size() << " layers\n";
+  std::vector<LayerChoice> choices;
+  double int8Ratio = int8ThroughputRatio(target);
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    const QuantLayer &layer = plan.layers[l];
+    std::vector<bool> alone(plan.layers.size(), false);
+    alone[l] = true;
+    Accuracy accuracy;
+    if (failed(measure(alone, accuracy)))
+      return failure();
+    auto elements = [](Value v) {
+      return double(cast<RankedTensorType>(v.getType()).getNumElements());
+    };
+    double weights = elements(layer.op->getOperand(layer.weightOperand));
+    double activations =
+        elements(layer.op->getOperand(0)) + elements(layer.op->getResult(0));
+    LayerPrecision record;
+    record.name = layer.name;
+    record.kind = layer.kind;
+    record.sensitivityDb = accuracy.sqnrDb();
+    record.fp32Microseconds =
+        1e6 * predictSeconds(target, layer.flops, 4 * (weights + activations)) *
+        kernelTimeScale(target, "gemm");
+    // The int8 layer pays for quantising its input and dequantising its output
+    // where its neighbours are fp32: charged here as if always.
+    double conversion =
+        1e6 * predictSeconds(target, 3 * activations, 5 * activations) *
+        kernelTimeScale(target, "generated");
+    record.int8Microseconds =
+        1e6 *
+        predictSeconds(target, layer.flops / int8Ratio, weights + activations) *
+        kernelTimeScale(target, "int8");
+    choices.push_back({1e-6 * (record.fp32Microseconds -
+                               record.int8Microseconds - conversion),
+                       accuracy.noise});
+    summary.layers.push_back(record);
+  }
+
+  std::vector<bool> int8Layers(plan.layers.size(), true);
+  Accuracy chosen;
+  auto meets = [&](const Accuracy &accuracy) {
+    return options.budget.metric == AccuracyBudget::Metric::Sqnr
+               ? accuracy.sqnrDb() >= options.budget.value
+               : accuracy.changedPercent() <= options.budget.value;
+  };
+  summary.budget =
+      options.mode != QuantizeMode::Mixed ? "none (--quantize=int8)"
+      : options.budget.metric == AccuracyBudget::Metric::Sqnr
+          ? llvm::formatv("output SQNR >= {0} dB", options.budget.value).str()
+          : llvm::formatv("<= {0}% of top-1 decisions changed",
+                          options.budget.value)
+                .str();
+  if (failed(measure(int8Layers, chosen)))
+    return failure();
+  if (options.mode == QuantizeMode::Mixed) {
+    // The largest noise limit whose knapsack choice meets the budget when
+    // measured: bisection in log space between the quietest layer and the
+    // sum of all, starting from all-fp32 (which always meets it).
+    double total = 0, quietest = std::numeric_limits<double>::infinity();
+    for (const LayerChoice &c : choices) {
+      total += c.noise;
+      if (c.noise > 0)
+        quietest = std::min(quietest, c.noise);
+    }
+    std::vector<bool> best(plan.layers.size(), false);
+    Accuracy bestAccuracy;
+    if (failed(measure(best, bestAccuracy)))
+      return failure();
+    std::vector<bool> all = chooseInt8Layers(choices, total * 1.0001 + 1e-30);
+    Accuracy allAccuracy;
+    if (failed(measure(all, allAccuracy)))
+      return failure();
+    if (meets(allAccuracy)) {
+      best = all;
+      bestAccuracy = allAccuracy;
+    } else if (std::isfinite(quietest)) {
+      double lo = std::log(quietest * 0.5), hi = std::log(total);
+      for (int step = 0; step < 10; ++step) {
+        double mid = 0.5 * (lo + hi);
+        std::vector<bool> candidate = chooseInt8Layers(choices, std::exp(mid));
+        Accuracy accuracy;
+        if (failed(measure(candidate, accuracy)))
+          return failure();
+        if (meets(accuracy)) {
+          lo = mid;
+          best = candidate;
+          bestAccuracy = accuracy;
+        } else {
+          hi = mid;
+        }
+      }
+    }
+    int8Layers = best;
+    chosen = bestAccuracy;
+    if (!meets(chosen))
+      return emitError(loc) << "--quantize=mixed: even fp32 misses the budget "
+                            << summary.budget;
+  }
+  summary.sqnrDb = chosen.sqnrDb();
+  summary.top1ChangedPercent = chosen.changedPercent();
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    LayerPrecision &record = summary.layers[l];
+    record.precision = int8Layers[l] ? "int8" : "fp32";
+    double saving = choices[l].saving * 1e6;
+    if (options.mode != QuantizeMode::Mixed)
+      record.reason = "--quantize=int8";
+    else if (int8Layers[l])
+      record.reason = llvm::formatv("saves {0:F1} us within the budget", saving);
+    else if (saving <= 0)
+      record.reason = "int8 predicted no faster (conversions included)";
+    else
+      record.reason = llvm::formatv("its noise would break the budget "
+                                    "(saving {0:F1} us)",
+                                    saving);
+  }
+  llvm::errs() << llvm::formatv(
+      "paso-opt: quantising: {0} of {1} layers int8; output SQNR {2:F1} dB, "
+      "{3:F2}% of top-1 decisions changed on the held-back samples\n",
+      llvm::count(int8Layers, true), plan.layers.size(), summary.sqnrDb,
+      summary.top1ChangedPercent);
+  applyQuantization(plan, int8Layers, grid);
+  return success();
+}

@@ -1,0 +1,324 @@
+//===- QuantizationPlan.cpp - which layers and tensors go to int8 ---------===//
+
+#include "QuantizationPlan.h"
+
+#include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/ConstantData.h"
+#include "paso/Import/OnnxImporter.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::paso;
+
+static RankedTensorType tensorType(Value value) {
+  return dyn_cast<RankedTensorType>(value.getType());
+}
+
+static bool isF32(Value value) {
+  RankedTensorType type = tensorType(value);
+  return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+/// The ONNX nodes `loc` names (a batch norm folded into a convolution
+/// fuses both), "; "-separated.
+static void describeNodes(Location loc, std::string &out) {
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    for (Location inner : fused.getLocations())
+      describeNodes(inner, out);
+    return;
+  }
+  std::string node = describeOnnxLocation(loc);
+  if (!node.empty() && out.find(node) == std::string::npos)
+    out += (out.empty() ? "" : "; ") + node;
+}
+
+static std::string layerName(Operation *op) {
+  std::string name;
+  describeNodes(op->getLoc(), name);
+  return name.empty() ? op->getName().getStringRef().str() : name;
+}
+
+/// A layer for `op` when it is a product with constant float weights.
+static std::optional<QuantLayer> asLayer(Operation *op) {
+  QuantLayer layer;
+  layer.op = op;
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    RankedTensorType in = tensorType(conv.getInput());
+    RankedTensorType out = tensorType(conv.getOutput());
+    if (!isF32(conv.getInput()) || in.getRank() != 4 || isChannelsLast(op) ||
+        !readF32Constant(conv.getFilter()) || !isF32(conv.getOutput()))
+      return std::nullopt;
+    RankedTensorType filter = tensorType(conv.getFilter());
+    int64_t group = conv.getGroup();
+    layer.weightAxis = 0;
+    layer.kind = group > 1 && group == in.getDimSize(1) ? "depthwise conv"
+                                                        : "conv";
+    layer.flops = 2.0 * out.getNumElements() * filter.getDimSize(1) *
+                  filter.getDimSize(2) * filter.getDimSize(3);
+    return layer;
+  }
+  Value lhs, rhs;
+  if (auto matmul = dyn_cast<MatMulOp>(op)) {
+    lhs = matmul.getLhs();
+    rhs = matmul.getRhs();
+    layer.weightAxis = 1;
+    layer.kind = "matmul";
+  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+    if (gemm.getTransA() || gemm.getAlpha().convertToDouble() != 1.0)
+      return std::nullopt;
+    lhs = gemm.getA();
+    rhs = gemm.getB();
+    layer.weightAxis = gemm.getTransB() ? 0 : 1;
+    layer.kind = "gemm";
+  } else {
+    return std::nullopt;
+  }
+  if (!isF32(lhs) || !isF32(rhs) || tensorType(rhs).getRank() != 2 ||
+      tensorType(lhs).getRank() < 2 || !readF32Constant(rhs) ||
+      !isF32(op->getResult(0)))
+    return std::nullopt;
+  RankedTensorType w = tensorType(rhs);
+  layer.flops = 2.0 * tensorType(op->getResult(0)).getNumElements() *
+                w.getDimSize(1 - layer.weightAxis);
+  return layer;
+}
+
+QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
+  QuantPlan plan;
+  llvm::DenseMap<Value, int> index;
+  auto valueIndex = [&](Value v) {
+    auto [it, inserted] = index.try_emplace(v, plan.values.size());
+    if (inserted)
+      plan.values.push_back(v);
+    return it->second;
+  };
+  // A result consumed by one ReLU or Clip alone is quantised after it.
+  auto afterActivation = [](Value output) -> Value {
+    if (output.hasOneUse()) {
+      Operation *user = *output.getUsers().begin();
+      if (isa<ReluOp, ClipOp>(user) && isF32(user->getResult(0)))
+        return user->getResult(0);
+    }
+    return output;
+  };
+  main.walk([&](Operation *op) {
+    std::optional<QuantLayer> layer = asLayer(op);
+    if (!layer)
+      return;
+    layer->name = layerName(op);
+    layer->input = valueIndex(op->getOperand(0));
+    layer->output = valueIndex(afterActivation(op->getResult(0)));
+    plan.layers.push_back(*layer);
+  });
+  // Adds of two layer outputs (residual connections), in program order so
+  // that an add of an add's output is seen after it.
+  main.walk([&](AddOp add) {
+    auto lhs = index.find(add.getLhs()), rhs = index.find(add.getRhs());
+    if (lhs == index.end() || rhs == index.end() ||
+        add.getLhs().getType() != add.getRhs().getType() ||
+        !isF32(add.getResult()))
+      return;
+    int output = valueIndex(afterActivation(add.getResult()));
+    plan.adds.push_back({output, lhs->second, rhs->second});
+  });
+  return plan;
+}
+
+std::vector<bool>
+mlir::paso::quantizedValues(const QuantPlan &plan,
+                            const std::vector<bool> &int8Layers) {
+  std::vector<bool> quantized(plan.values.size(), false);
+  for (size_t l = 0; l < plan.layers.size(); ++l)
+    if (int8Layers[l])
+      quantized[plan.layers[l].input] = quantized[plan.layers[l].output] = true;
+  for (const auto &[output, lhs, rhs] : plan.adds)
+    if (quantized[lhs] && quantized[rhs])
+      quantized[output] = true;
+  return quantized;
+}
+
+std::optional<QuantizedWeights>
+mlir::paso::quantizeWeights(const QuantLayer &layer) {
+  Value weights = layer.op->getOperand(layer.weightOperand);
+  std::optional<SmallVector<float>> values = readF32Constant(weights);
+  if (!values)
+    return std::nullopt;
+  QuantizedWeights q;
+  q.type = tensorType(weights);
+  ArrayRef<int64_t> shape = q.type.getShape();
+  int64_t channels = shape[layer.weightAxis];
+  // Elements between consecutive indices of the axis, and the axis's
+  // extent times that.
+  int64_t inner = 1;
+  for (int64_t d = layer.weightAxis + 1; d < q.type.getRank(); ++d)
+    inner *= shape[d];
+  auto channelOf = [&](size_t i) { return (i / inner) % channels; };
+  std::vector<double> absMax(channels, 0);
+  for (size_t i = 0; i < values->size(); ++i)
+    absMax[channelOf(i)] =
+        std::max<double>(absMax[channelOf(i)], std::fabs((*values)[i]));
+  for (double m : absMax)
+    q.scales.push_back(m > 0 ? m / 127.0 : 1.0);
+  for (size_t i = 0; i < values->size(); ++i) {
+    double scale = q.scales[channelOf(i)];
+    int64_t v = static_cast<int64_t>(
+        std::clamp(std::nearbyint((*values)[i] / scale), -127.0, 127.0));
+    q.values.push_back(v);
+    q.fakeQuantized.push_back(static_cast<float>(v * scale));
+  }
+  return q;
+}
+
+static quant::UniformQuantizedType activationType(MLIRContext *context,
+                                                  const ActivationParams &p) {
+  return quant::UniformQuantizedType::get(
+      quant::QuantizationFlags::Signed, IntegerType::get(context, 8),
+      Float32Type::get(context), p.scale, p.zeroPoint, -128, 127);
+}
+
+void mlir::paso::applyQuantization(const QuantPlan &plan,
+                                   const std::vector<bool> &int8Layers,
+                                   const std::vector<ActivationParams> &params) {
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    if (!int8Layers[l])
+      continue;
+    const QuantLayer &layer = plan.layers[l];
+    std::optional<QuantizedWeights> weights = quantizeWeights(layer);
+    if (!weights)
+      continue;
+    MLIRContext *context = layer.op->getContext();
+    OpBuilder b(layer.op);
+    Location loc = layer.op->getOperand(layer.weightOperand).getLoc();
+    auto i8 = IntegerType::get(context, 8);
+    auto storage = RankedTensorType::get(weights->type.getShape(), i8);
+    Value constant = ConstantOp::create(
+        b, loc, makeIntElements(storage, weights->values, "ptq_weights"));
+    auto element = quant::UniformQuantizedPerAxisType::get(
+        quant::QuantizationFlags::Signed, i8, Float32Type::get(context),
+        weights->scales, SmallVector<int64_t>(weights->scales.size(), 0),
+        layer.weightAxis, -128, 127);
+    Value quantized = StorageCastOp::create(
+        b, loc, RankedTensorType::get(weights->type.getShape(), element),
+        constant);
+    layer.op->setOperand(layer.weightOperand,
+                         DequantizeOp::create(b, loc, weights->type, quantized));
+  }
+  std::vector<bool> quantized = quantizedValues(plan, int8Layers);
+  for (size_t v = 0; v < plan.values.size(); ++v) {
+    if (!quantized[v])
+      continue;
+    Value value = plan.values[v];
+    OpBuilder b(value.getContext());
+    b.setInsertionPointAfterValue(value);
+    Location loc = value.getLoc();
+    auto type = tensorType(value);
+    auto q = QuantizeOp::create(
+        b, loc, value,
+        TypeAttr::get(activationType(value.getContext(), params[v])));
+    Value dq = DequantizeOp::create(b, loc, type, q);
+    value.replaceAllUsesExcept(dq, q);
+  }
+}
+
+LogicalResult mlir::paso::buildSimulationModel(ModuleOp module,
+                                               func::FuncOp main,
+                                               const QuantPlan &plan) {
+  MLIRContext *context = module.getContext();
+  Block &body = main.getBody().front();
+  auto f32 = Float32Type::get(context);
+  int64_t paramCount = 3 * plan.values.size() + plan.layers.size();
+  auto paramsType = RankedTensorType::get({paramCount}, f32);
+  Location loc = main.getLoc();
+  if (failed(main.insertArgument(main.getNumArguments(), paramsType, {}, loc)))
+    return failure();
+  Value params = body.getArgument(body.getNumArguments() - 1);
+  auto scalarType = RankedTensorType::get({1}, f32);
+  auto param = [&](OpBuilder &b, int64_t i) -> Value {
+    return SliceOp::create(b, loc, scalarType, params,
+                           b.getDenseI64ArrayAttr({i}),
+                           b.getDenseI64ArrayAttr({i + 1}),
+                           b.getDenseI64ArrayAttr({1}));
+  };
+  auto constant = [&](OpBuilder &b, float v) -> Value {
+    return ConstantOp::create(
+        b, loc, DenseElementsAttr::get(scalarType, llvm::ArrayRef<float>{v}));
+  };
+  // Layers first (their results are replaced by the blend, which the
+  // values then stand for), then values.
+  std::vector<Value> values = plan.values;
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    const QuantLayer &layer = plan.layers[l];
+    std::optional<QuantizedWeights> weights = quantizeWeights(layer);
+    if (!weights)
+      return failure();
+    OpBuilder b(layer.op);
+    b.setInsertionPointAfter(layer.op);
+    Value fakeWeights = ConstantOp::create(
+        b, loc,
+        makeF32Elements(weights->type, weights->fakeQuantized, "ptq_sim"));
+    Operation *quantized = b.clone(*layer.op);
+    quantized->setOperand(layer.weightOperand, fakeWeights);
+    Value y = layer.op->getResult(0), yq = quantized->getResult(0);
+    Value enable = param(b, 3 * plan.values.size() + l);
+    Value delta = SubOp::create(b, loc, yq, y);
+    Value blended =
+        AddOp::create(b, loc, y, MulOp::create(b, loc, enable, delta));
+    y.replaceAllUsesExcept(blended, delta.getDefiningOp());
+    blended.getDefiningOp()->setOperand(0, y);
+    llvm::replace(values, y, blended);
+  }
+  auto returnOp = cast<func::ReturnOp>(body.getTerminator());
+  for (size_t v = 0; v < values.size(); ++v) {
+    Value value = values[v];
+    OpBuilder b(context);
+    b.setInsertionPointAfterValue(value);
+    // q = clamp(round(v / s) + z, -128, 127); fq = (q - z) s;
+    // v' = v + e (fq - v): exactly v when e = 0.
+    Value enable = param(b, 3 * v), scale = param(b, 3 * v + 1),
+          zero = param(b, 3 * v + 2);
+    Operation *first = enable.getDefiningOp();
+    Value q = AddOp::create(
+        b, loc, RoundOp::create(b, loc, DivOp::create(b, loc, value, scale)),
+        zero);
+    q = MinOp::create(b, loc, MaxOp::create(b, loc, q, constant(b, -128)),
+                      constant(b, 127));
+    Value fq = MulOp::create(b, loc, SubOp::create(b, loc, q, zero), scale);
+    Value delta = SubOp::create(b, loc, fq, value);
+    Value simulated =
+        AddOp::create(b, loc, value, MulOp::create(b, loc, enable, delta));
+    // Every user but the new ops reads the simulated value.
+    llvm::SmallPtrSet<Operation *, 16> created;
+    for (Operation *op = first; op; op = op->getNextNode()) {
+      created.insert(op);
+      if (op == simulated.getDefiningOp())
+        break;
+    }
+    value.replaceUsesWithIf(simulated, [&](OpOperand &use) {
+      return !created.contains(use.getOwner());
+    });
+  }
+  SmallVector<Value> results(returnOp.getOperands());
+  results.append(values.begin(), values.end());
+  returnOp->setOperands(results);
+  main.setType(FunctionType::get(context, body.getArgumentTypes(),
+                                 TypeRange(ValueRange(results))));
+  // The importer's names for the interface: one more input, the values.
+  auto names = [&](StringRef attr, StringRef prefix, int64_t extra) {
+    SmallVector<Attribute> list;
+    if (auto existing = module->getAttrOfType<ArrayAttr>(attr))
+      list.append(existing.begin(), existing.end());
+    for (int64_t i = 0; i < extra; ++i)
+      list.push_back(StringAttr::get(
+          context, extra == 1 ? prefix.str()
+                              : (prefix + llvm::Twine(i)).str()));
+    module->setAttr(attr, ArrayAttr::get(context, list));
+  };
+  names("paso.onnx.input_names", kParamsInput, 1);
+  names("paso.onnx.output_names", "__paso_value_", plan.values.size());
+  return success();
+}

@@ -1,0 +1,86 @@
+//===- QuantizationPlan.h - which layers and tensors go to int8 -*- C++ -*-===//
+//
+// The layers PASO quantises are the products with constant weights:
+// convolutions (depthwise included), MatMul with a constant matrix and
+// Gemm. A layer in int8 has its weights symmetric per output channel in
+// [-127, 127] (the range every integer kernel takes, SMLAL's included)
+// and its input and output activations asymmetric per tensor; its output
+// is taken after a ReLU or Clip that alone consumes it, as the integer
+// epilogue clamps. An Add whose two operands are int8 gets an int8 output
+// too (the integer residual add). This is the placement of ONNX Runtime's
+// QDQ quantiser, so the graph then folds as an imported QDQ model does.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PASO_LIB_QUANTIZATION_QUANTIZATIONPLAN_H
+#define PASO_LIB_QUANTIZATION_QUANTIZATIONPLAN_H
+
+#include "RangeEstimation.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::paso {
+
+struct QuantLayer {
+  Operation *op = nullptr;
+  unsigned weightOperand = 1;
+  /// The weight constant's output-channel axis (per-channel scales).
+  int64_t weightAxis = 0;
+  /// Indices into QuantPlan::values.
+  int input = -1, output = -1;
+  std::string name, kind;
+  double flops = 0;
+};
+
+struct QuantPlan {
+  std::vector<QuantLayer> layers;
+  /// Activation tensors to calibrate, in program order.
+  std::vector<Value> values;
+  /// Adds of two calibrated values: {output, lhs, rhs} value indices.
+  std::vector<std::array<int, 3>> adds;
+};
+
+/// The layers and activations of `main`, in program order (the same for
+/// a clone of the function).
+QuantPlan planQuantization(func::FuncOp main);
+
+/// The values that are int8 when `int8Layers[l]` says which layers are.
+std::vector<bool> quantizedValues(const QuantPlan &plan,
+                                  const std::vector<bool> &int8Layers);
+
+/// Weights of layer `layer` quantised per channel: the int8 values and
+/// one scale per output channel.
+struct QuantizedWeights {
+  RankedTensorType type;
+  std::vector<int64_t> values;
+  std::vector<double> scales;
+  /// Dequantised again, for the simulation.
+  std::vector<float> fakeQuantized;
+};
+std::optional<QuantizedWeights> quantizeWeights(const QuantLayer &layer);
+
+/// Rewrites `main` (planned as `plan`): the chosen layers' weights become
+/// dequantize(int8 constant) and every int8 value v is replaced, for its
+/// users, by dequantize(quantize(v)) with `params[v]`.
+void applyQuantization(const QuantPlan &plan,
+                       const std::vector<bool> &int8Layers,
+                       const std::vector<ActivationParams> &params);
+
+/// Turns `main` (planned as `plan`) into the calibration and simulation
+/// model: one more input, `kParamsInput`, f32[3 x values + layers], holds
+/// per value (enable, scale, zero point) and then per layer an enable
+/// flag; an enabled value is fake-quantised to int8 for its users, an
+/// enabled layer computes with fake-quantised weights. With every flag 0
+/// the model computes the float model exactly. Every value is appended to
+/// the outputs as computed in float, for the ranges.
+LogicalResult buildSimulationModel(ModuleOp module, func::FuncOp main,
+                                   const QuantPlan &plan);
+inline constexpr const char *kParamsInput = "__paso_quant_params";
+
+} // namespace mlir::paso
+
+#endif // PASO_LIB_QUANTIZATION_QUANTIZATIONPLAN_H
