@@ -162,6 +162,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
       json.attributeObject("quantization", [&] {
         json.attribute("method", quantization.method);
         json.attribute("budget", quantization.budget);
+        json.attribute("bias_correction", quantization.biasCorrection);
         json.attribute("calibration_samples", quantization.calibrationSamples);
         json.attribute("held_back_samples", quantization.heldBackSamples);
         json.attribute("sqnr_db", quantization.sqnrDb);
@@ -246,7 +247,8 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
   os << "== layout\n" << layout << "\n";
   if (quantized) {
     os << "== quantisation (" << quantization.method << " ranges from "
-       << quantization.calibrationSamples << " samples; budget "
+       << quantization.calibrationSamples << " samples; bias correction "
+       << (quantization.biasCorrection ? "on" : "off") << "; budget "
        << quantization.budget << ")\n"
        << llvm::format("held-back samples: %lld, output SQNR %.1f dB, "
                        "%.2f%% of top-1 decisions changed\n",

@@ -182,10 +182,16 @@ static llvm::Error readNpz(llvm::StringRef path,
     if (array.type != input.npyType)
       return fail(where + " has dtype " + array.type + ", the input is " +
                   input.npyType);
-    // [samples, ...input shape], or one sample of the input's shape.
+    // [samples, ...input shape], or one sample of the input's shape, or,
+    // for an input of batch 1, samples stacked along the batch axis.
     std::vector<int64_t> shape = array.shape;
     if (shape == input.shape)
       shape.insert(shape.begin(), 1);
+    else if (!input.shape.empty() && input.shape[0] == 1 &&
+             shape.size() == input.shape.size() &&
+             std::equal(input.shape.begin() + 1, input.shape.end(),
+                        shape.begin() + 1))
+      shape.insert(shape.begin() + 1, 1);
     if (shape.size() != input.shape.size() + 1 ||
         !std::equal(input.shape.begin(), input.shape.end(),
                     shape.begin() + 1))

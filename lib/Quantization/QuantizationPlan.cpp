@@ -143,7 +143,8 @@ mlir::paso::quantizedValues(const QuantPlan &plan,
 }
 
 std::optional<QuantizedWeights>
-mlir::paso::quantizeWeights(const QuantLayer &layer) {
+mlir::paso::quantizeWeights(const QuantLayer &layer,
+                            ArrayRef<double> minScales) {
   Value weights = layer.op->getOperand(layer.weightOperand);
   std::optional<SmallVector<float>> values = readF32Constant(weights);
   if (!values)
@@ -162,16 +163,78 @@ mlir::paso::quantizeWeights(const QuantLayer &layer) {
   for (size_t i = 0; i < values->size(); ++i)
     absMax[channelOf(i)] =
         std::max<double>(absMax[channelOf(i)], std::fabs((*values)[i]));
-  for (double m : absMax)
-    q.scales.push_back(m > 0 ? m / 127.0 : 1.0);
+  for (int64_t c = 0; c < channels; ++c) {
+    double scale = absMax[c] > 0 ? absMax[c] / 127.0 : 1.0;
+    if (!minScales.empty())
+      scale = std::max(scale, minScales[c]);
+    q.scales.push_back(scale);
+  }
   for (size_t i = 0; i < values->size(); ++i) {
     double scale = q.scales[channelOf(i)];
     int64_t v = static_cast<int64_t>(
         std::clamp(std::nearbyint((*values)[i] / scale), -127.0, 127.0));
     q.values.push_back(v);
     q.fakeQuantized.push_back(static_cast<float>(v * scale));
+    q.error.push_back(q.fakeQuantized.back() - (*values)[i]);
   }
   return q;
+}
+
+int64_t mlir::paso::outputChannels(const QuantLayer &layer) {
+  return tensorType(layer.op->getOperand(layer.weightOperand))
+      .getDimSize(layer.weightAxis);
+}
+
+std::vector<float>
+mlir::paso::biasCorrection(const QuantLayer &layer,
+                           const QuantizedWeights &weights,
+                           const std::vector<double> &inputMeans) {
+  ArrayRef<int64_t> shape = weights.type.getShape();
+  int64_t channels = shape[layer.weightAxis];
+  std::vector<double> shift(channels, 0);
+  if (auto conv = dyn_cast<ConvOp>(layer.op)) {
+    // [M, C/g, kh, kw]: output m reads input channels of its group.
+    int64_t perGroupIn = shape[1], taps = shape[2] * shape[3];
+    int64_t perGroupOut = channels / conv.getGroup();
+    for (int64_t m = 0; m < channels; ++m)
+      for (int64_t c = 0; c < perGroupIn; ++c) {
+        double mean = inputMeans[(m / perGroupOut) * perGroupIn + c];
+        for (int64_t t = 0; t < taps; ++t)
+          shift[m] += weights.error[(m * perGroupIn + c) * taps + t] * mean;
+      }
+  } else {
+    // [K, N] along N, or (Gemm's transB) [N, K] along N.
+    int64_t k = shape[1 - layer.weightAxis];
+    for (int64_t n = 0; n < channels; ++n)
+      for (int64_t i = 0; i < k; ++i)
+        shift[n] += weights.error[layer.weightAxis == 1 ? i * channels + n
+                                                        : n * k + i] *
+                    inputMeans[i];
+  }
+  std::vector<float> correction;
+  for (double s : shift)
+    correction.push_back(static_cast<float>(-s));
+  return correction;
+}
+
+int64_t mlir::paso::simulationParamCount(const QuantPlan &plan) {
+  return correctionOffset(plan, plan.layers.size());
+}
+
+int64_t mlir::paso::correctionOffset(const QuantPlan &plan, size_t l) {
+  int64_t offset = 3 * plan.values.size() + plan.layers.size();
+  for (size_t i = 0; i < l; ++i)
+    offset += outputChannels(plan.layers[i]);
+  return offset;
+}
+
+/// The shape a per-output-channel vector of `layer` broadcasts against its
+/// result with: [1, M, 1, 1] for NCHW convolutions, [M] for products.
+static SmallVector<int64_t> correctionShape(const QuantLayer &layer) {
+  int64_t channels = outputChannels(layer);
+  if (isa<ConvOp>(layer.op))
+    return {1, channels, 1, 1};
+  return {channels};
 }
 
 static quant::UniformQuantizedType activationType(MLIRContext *context,
@@ -181,14 +244,28 @@ static quant::UniformQuantizedType activationType(MLIRContext *context,
       Float32Type::get(context), p.scale, p.zeroPoint, -128, 127);
 }
 
-void mlir::paso::applyQuantization(const QuantPlan &plan,
-                                   const std::vector<bool> &int8Layers,
-                                   const std::vector<ActivationParams> &params) {
+void mlir::paso::applyQuantization(
+    const QuantPlan &plan, const std::vector<bool> &int8Layers,
+    const std::vector<ActivationParams> &params,
+    const std::vector<std::vector<float>> &corrections) {
+  std::vector<Value> values = plan.values;
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     if (!int8Layers[l])
       continue;
     const QuantLayer &layer = plan.layers[l];
-    std::optional<QuantizedWeights> weights = quantizeWeights(layer);
+    // The int32 bias is (bias + correction) / (input scale x weight
+    // scale); keep it within 2^30.
+    std::vector<double> minScales(outputChannels(layer), 0);
+    SmallVector<float> bias(minScales.size(), 0);
+    if (auto conv = dyn_cast<ConvOp>(layer.op); conv && conv.getBias())
+      if (auto values = readF32Constant(conv.getBias()))
+        bias = *values;
+    for (size_t c = 0; c < minScales.size(); ++c) {
+      double total = std::fabs(bias[c]) +
+                     (corrections[l].empty() ? 0 : std::fabs(corrections[l][c]));
+      minScales[c] = 2 * total / (params[layer.input].scale * 1073741824.0);
+    }
+    std::optional<QuantizedWeights> weights = quantizeWeights(layer, minScales);
     if (!weights)
       continue;
     MLIRContext *context = layer.op->getContext();
@@ -207,12 +284,25 @@ void mlir::paso::applyQuantization(const QuantPlan &plan,
         constant);
     layer.op->setOperand(layer.weightOperand,
                          DequantizeOp::create(b, loc, weights->type, quantized));
+    // The bias correction as an add of a constant, which the epilogue
+    // fusions fold into the bias.
+    if (corrections[l].empty())
+      continue;
+    b.setInsertionPointAfter(layer.op);
+    Value y = layer.op->getResult(0);
+    auto shiftType = RankedTensorType::get(correctionShape(layer),
+                                           Float32Type::get(context));
+    Value shift = ConstantOp::create(
+        b, loc, makeF32Elements(shiftType, corrections[l], "ptq_bias_shift"));
+    Value corrected = AddOp::create(b, y.getLoc(), y, shift);
+    y.replaceAllUsesExcept(corrected, corrected.getDefiningOp());
+    llvm::replace(values, y, corrected);
   }
   std::vector<bool> quantized = quantizedValues(plan, int8Layers);
-  for (size_t v = 0; v < plan.values.size(); ++v) {
+  for (size_t v = 0; v < values.size(); ++v) {
     if (!quantized[v])
       continue;
-    Value value = plan.values[v];
+    Value value = values[v];
     OpBuilder b(value.getContext());
     b.setInsertionPointAfterValue(value);
     Location loc = value.getLoc();
@@ -231,7 +321,7 @@ LogicalResult mlir::paso::buildSimulationModel(ModuleOp module,
   MLIRContext *context = module.getContext();
   Block &body = main.getBody().front();
   auto f32 = Float32Type::get(context);
-  int64_t paramCount = 3 * plan.values.size() + plan.layers.size();
+  int64_t paramCount = simulationParamCount(plan);
   auto paramsType = RankedTensorType::get({paramCount}, f32);
   Location loc = main.getLoc();
   if (failed(main.insertArgument(main.getNumArguments(), paramsType, {}, loc)))
@@ -265,6 +355,17 @@ LogicalResult mlir::paso::buildSimulationModel(ModuleOp module,
     quantized->setOperand(layer.weightOperand, fakeWeights);
     Value y = layer.op->getResult(0), yq = quantized->getResult(0);
     Value enable = param(b, 3 * plan.values.size() + l);
+    int64_t offset = correctionOffset(plan, l), channels = outputChannels(layer);
+    Value correction = SliceOp::create(
+        b, loc, RankedTensorType::get({channels}, f32), params,
+        b.getDenseI64ArrayAttr({offset}),
+        b.getDenseI64ArrayAttr({offset + channels}), b.getDenseI64ArrayAttr({1}));
+    SmallVector<int64_t> shape = correctionShape(layer);
+    if (shape.size() != 1)
+      correction = ReshapeOp::create(b, loc, RankedTensorType::get(shape, f32),
+                                     correction,
+                                     b.getDenseI64ArrayAttr(shape));
+    yq = AddOp::create(b, loc, yq, correction);
     Value delta = SubOp::create(b, loc, yq, y);
     Value blended =
         AddOp::create(b, loc, y, MulOp::create(b, loc, enable, delta));

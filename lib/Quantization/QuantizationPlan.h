@@ -58,27 +58,49 @@ struct QuantizedWeights {
   RankedTensorType type;
   std::vector<int64_t> values;
   std::vector<double> scales;
-  /// Dequantised again, for the simulation.
-  std::vector<float> fakeQuantized;
+  /// Dequantised again, for the simulation, and its error (dequantised
+  /// minus float).
+  std::vector<float> fakeQuantized, error;
 };
-std::optional<QuantizedWeights> quantizeWeights(const QuantLayer &layer);
+/// `minScales` (one per channel, or empty) floors the scales: a channel of
+/// (near) zero weights would otherwise get a scale so small that its bias,
+/// in units of input scale x weight scale, overflows int32.
+std::optional<QuantizedWeights>
+quantizeWeights(const QuantLayer &layer, ArrayRef<double> minScales = {});
+
+/// Bias correction: the shift of each output channel's mean that the
+/// weights' rounding causes, sum(error x mean input), negated. `inputMeans`
+/// holds the mean of each input channel (NCHW channels for convolutions,
+/// the last axis for products) over the calibration samples. (Zero
+/// padding at the borders is not accounted for.)
+std::vector<float> biasCorrection(const QuantLayer &layer,
+                                  const QuantizedWeights &weights,
+                                  const std::vector<double> &inputMeans);
+
+/// The output channels of `layer` (the per-channel scale count).
+int64_t outputChannels(const QuantLayer &layer);
 
 /// Rewrites `main` (planned as `plan`): the chosen layers' weights become
 /// dequantize(int8 constant) and every int8 value v is replaced, for its
 /// users, by dequantize(quantize(v)) with `params[v]`.
 void applyQuantization(const QuantPlan &plan,
                        const std::vector<bool> &int8Layers,
-                       const std::vector<ActivationParams> &params);
+                       const std::vector<ActivationParams> &params,
+                       const std::vector<std::vector<float>> &corrections);
 
 /// Turns `main` (planned as `plan`) into the calibration and simulation
-/// model: one more input, `kParamsInput`, f32[3 x values + layers], holds
-/// per value (enable, scale, zero point) and then per layer an enable
-/// flag; an enabled value is fake-quantised to int8 for its users, an
-/// enabled layer computes with fake-quantised weights. With every flag 0
+/// model: one more input, `kParamsInput`, holds per value (enable, scale,
+/// zero point), then per layer an enable flag, then per layer a bias
+/// correction per output channel (simulationParamCount); an enabled value
+/// is fake-quantised to int8 for its users, an enabled layer computes with
+/// fake-quantised weights plus its correction. With every flag 0
 /// the model computes the float model exactly. Every value is appended to
 /// the outputs as computed in float, for the ranges.
 LogicalResult buildSimulationModel(ModuleOp module, func::FuncOp main,
                                    const QuantPlan &plan);
+int64_t simulationParamCount(const QuantPlan &plan);
+/// Where layer `l`'s correction starts in the parameters.
+int64_t correctionOffset(const QuantPlan &plan, size_t l);
 inline constexpr const char *kParamsInput = "__paso_quant_params";
 
 } // namespace mlir::paso

@@ -64,19 +64,27 @@ double squaredError(const Bins &bins, double lo, double hi) {
 }
 
 /// KL divergence between the histogram clipped to [lo, hi] (outliers
-/// added to the edge bins) and its quantised version (each level's mass
-/// spread evenly over the level's non-empty bins).
+/// added to the edge bins: the reference P) and its quantised version Q,
+/// built from the in-range bins alone (each level's mass spread evenly
+/// over the level's non-empty bins), so clipping mass away costs what it
+/// loses (TensorRT's entropy calibration, on both ends).
 double klDivergence(const Bins &bins, double lo, double hi) {
   int n = bins.counts.size();
   int first = std::clamp(int((lo - bins.min) / bins.width), 0, n - 1);
   int last = std::clamp(int((hi - bins.min) / bins.width), first, n - 1);
-  std::vector<double> p(bins.counts.begin() + first,
-                        bins.counts.begin() + last + 1);
+  std::vector<double> inRange(bins.counts.begin() + first,
+                              bins.counts.begin() + last + 1);
+  std::vector<double> p = inRange;
   for (int i = 0; i < first; ++i)
     p.front() += bins.counts[i];
   for (int i = last + 1; i < n; ++i)
     p.back() += bins.counts[i];
   int m = p.size();
+  // As TensorRT's search starts at 128 bins: fewer keep too little of the
+  // distribution for its shape to say anything (everything clipped into
+  // one bin has a KL divergence of zero).
+  if (m < 128)
+    return std::numeric_limits<double>::infinity();
   int levels = std::min(255, m);
   std::vector<double> q(m, 0);
   for (int level = 0; level < levels; ++level) {
@@ -84,20 +92,28 @@ double klDivergence(const Bins &bins, double lo, double hi) {
     double mass = 0;
     int nonEmpty = 0;
     for (int i = begin; i < end; ++i) {
-      mass += p[i];
-      nonEmpty += p[i] > 0;
+      mass += inRange[i];
+      nonEmpty += inRange[i] > 0;
     }
     for (int i = begin; i < end; ++i)
-      if (p[i] > 0)
+      if (inRange[i] > 0)
         q[i] = mass / nonEmpty;
   }
-  double total = 0;
-  for (double v : p)
-    total += v;
+  // A bin Q leaves empty while P has mass there (mass clipped away from
+  // its level) counts as a tenth of one sample, so that KL stays finite
+  // and clipping everything is the worst choice, not the best.
+  for (int i = 0; i < m; ++i)
+    if (p[i] > 0 && q[i] == 0)
+      q[i] = 0.1;
+  double totalP = 0, totalQ = 0;
+  for (int i = 0; i < m; ++i) {
+    totalP += p[i];
+    totalQ += q[i];
+  }
   double kl = 0;
   for (int i = 0; i < m; ++i)
     if (p[i] > 0)
-      kl += p[i] / total * std::log(p[i] / q[i]);
+      kl += p[i] / totalP * std::log((p[i] / totalP) / (q[i] / totalQ));
   return kl;
 }
 } // namespace
@@ -127,9 +143,10 @@ RangeObserver::chooseRange(CalibrationMethod method) const {
   std::pair<double, double> best{min, max};
   double bestCost = std::numeric_limits<double>::infinity();
   for (int step = 0; step < 80; ++step) {
-    // Shrink both ends towards 0 by the same factor, 1 down to 0.2.
+    // Shrink both ends of the grid's range (which includes 0) towards 0
+    // by the same factor, 1 down to 0.2.
     double factor = 1.0 - step * 0.01;
-    double lo = min * factor, hi = max * factor;
+    double lo = std::min(min, 0.0) * factor, hi = std::max(max, 0.0) * factor;
     double cost = method == CalibrationMethod::Mse
                       ? squaredError(bins, lo, hi)
                       : klDivergence(bins, lo, hi);

@@ -10,7 +10,8 @@
 //               closest in KL divergence to the observed one (TensorRT's);
 //   mse         the clipped range that minimises the expected squared
 //               error, rounding and clipping together.
-// Entropy and mse search ranges that shrink both ends by one factor.
+// Entropy and mse search ranges that shrink both ends of the grid's range
+// (which includes 0) towards 0 by one factor, from 1 down to 0.2.
 //
 //===----------------------------------------------------------------------===//
 

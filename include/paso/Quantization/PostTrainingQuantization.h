@@ -69,6 +69,8 @@ struct QuantizationSummary {
   /// the chosen configuration on the held-back samples (simulated).
   double sqnrDb = 0, top1ChangedPercent = 0;
   std::string budget;
+  /// Whether the weights' rounding bias is corrected (when it helps).
+  bool biasCorrection = false;
   std::vector<LayerPrecision> layers;
 };
 
