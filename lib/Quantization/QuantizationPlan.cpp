@@ -284,10 +284,32 @@ void mlir::paso::applyQuantization(
         constant);
     layer.op->setOperand(layer.weightOperand,
                          DequantizeOp::create(b, loc, weights->type, quantized));
-    // The bias correction as an add of a constant, which the epilogue
-    // fusions fold into the bias.
     if (corrections[l].empty())
       continue;
+    // The bias correction goes into a constant bias of the layer, else
+    // into an add of a constant, which the epilogue fusions fold into the
+    // bias.
+    std::optional<unsigned> biasOperand;
+    if (auto conv = dyn_cast<ConvOp>(layer.op); conv && conv.getBias())
+      biasOperand = 2;
+    if (auto gemm = dyn_cast<GemmOp>(layer.op);
+        gemm && gemm.getC() && gemm.getBeta().convertToDouble() == 1.0 &&
+        tensorType(gemm.getC()).getNumElements() ==
+            int64_t(corrections[l].size()))
+      biasOperand = 2;
+    if (biasOperand) {
+      Value bias = layer.op->getOperand(*biasOperand);
+      if (std::optional<SmallVector<float>> values = readF32Constant(bias)) {
+        for (size_t c = 0; c < values->size(); ++c)
+          (*values)[c] += corrections[l][c];
+        layer.op->setOperand(
+            *biasOperand,
+            ConstantOp::create(b, bias.getLoc(),
+                               makeF32Elements(tensorType(bias), *values,
+                                               "ptq_bias")));
+        continue;
+      }
+    }
     b.setInsertionPointAfter(layer.op);
     Value y = layer.op->getResult(0);
     auto shiftType = RankedTensorType::get(correctionShape(layer),

@@ -5,6 +5,7 @@
 import os
 import shutil
 import subprocess
+import tempfile
 
 
 class CompileError(RuntimeError):
@@ -37,11 +38,19 @@ def find_paso_run():
 
 
 def compile(onnx_path, target="host", output=None, input_shapes=None,
-            opt_level=3, preprocess=None, extra_args=()):
+            opt_level=3, preprocess=None, quantize=None, calibration_data=None,
+            calibration_method=None, accuracy_budget=None, extra_args=()):
     """Compiles `onnx_path`; returns the output path (default: model.so next
     to the model). `input_shapes` maps input names to static shapes;
     `preprocess` is a --preprocess spec (docs/preprocess.md): the model
-    then takes uint8 camera frames."""
+    then takes uint8 camera frames.
+
+    `quantize` ("int8" or "mixed") quantises the model from
+    `calibration_data`: a path (.npz or a directory of them), or an
+    iterable of dicts mapping input names to arrays, one dict per sample
+    (written to a temporary .npz). `calibration_method` is minmax,
+    percentile, entropy or mse; `accuracy_budget` ("sqnr:30", "top1:1")
+    bounds --quantize=mixed (docs/quantization.md)."""
     if output is None:
         output = os.path.splitext(str(onnx_path))[0] + ".so"
     args = [find_paso_opt(), str(onnx_path), f"-target={target}",
@@ -50,8 +59,44 @@ def compile(onnx_path, target="host", output=None, input_shapes=None,
         args.append(f"--input-shape={name}:{'x'.join(str(d) for d in shape)}")
     if preprocess:
         args.append(f"--preprocess={preprocess}")
-    args.extend(extra_args)
-    result = subprocess.run(args, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="paso-calibration-") as scratch:
+        if quantize:
+            args.append(f"--quantize={quantize}")
+            if calibration_data is not None:
+                args.append("--calibration-data=" +
+                            _calibration_file(calibration_data, scratch))
+        if calibration_method:
+            args.append(f"--calibration-method={calibration_method}")
+        if accuracy_budget:
+            args.append(f"--accuracy-budget={accuracy_budget}")
+        args.extend(extra_args)
+        result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:
         raise CompileError(result.stderr.strip())
     return str(output)
+
+
+def _calibration_file(data, scratch):
+    """A path paso-opt reads: `data` itself when it is one, else the
+    samples (dicts of input name -> array) stacked into an .npz."""
+    if isinstance(data, (str, os.PathLike)):
+        return str(data)
+    import numpy as np
+    stacked = {}
+    count = 0
+    for sample in data:
+        if not isinstance(sample, dict):
+            raise TypeError("calibration_data must yield dicts mapping input "
+                            f"names to arrays, got {type(sample).__name__}")
+        if count and set(sample) != set(stacked):
+            raise ValueError(f"calibration sample {count} has inputs "
+                             f"{sorted(sample)}, the first had "
+                             f"{sorted(stacked)}")
+        for name, value in sample.items():
+            stacked.setdefault(name, []).append(np.asarray(value))
+        count += 1
+    if not count:
+        raise ValueError("calibration_data holds no samples")
+    path = os.path.join(scratch, "calibration.npz")
+    np.savez(path, **{name: np.stack(values) for name, values in stacked.items()})
+    return path
