@@ -43,11 +43,9 @@ static cl::opt<std::string>
 
 static cl::opt<std::string>
     emitName("emit",
-             cl::desc("Stage to stop at and print: onnx-mlir (as imported), "
-                      "paso (imported and canonicalised), linalg, llvm, asm, "
-                      "obj, so, archive, tflite, ptx. Default: implied by "
-                      "the -o extension (.so, .a, .o, .s, .ll, .tflite, "
-                      ".ptx), else paso"),
+             cl::desc("Stage to stop at: onnx-mlir, paso, linalg, llvm, "
+                      "asm, obj, so, archive; default from the -o "
+                      "extension, else paso"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
 static cl::list<std::string>
@@ -58,8 +56,8 @@ static cl::list<std::string>
 
 static cl::opt<std::string> preprocessSpec(
     "preprocess",
-    cl::desc("Feed the image input uint8 camera frames through a Halide "
-             "pipeline: frame=640x480,format=nv12,... (docs/preprocess.md)"),
+    cl::desc("Feed the image input uint8 camera frames through Halide "
+             "(docs/preprocess.md)"),
     cl::value_desc("spec"), cl::cat(inputCategory));
 
 static cl::opt<unsigned>
@@ -70,7 +68,7 @@ static cl::opt<unsigned>
              cl::cat(optimisationCategory));
 
 static cl::opt<std::string> quantizeMode(
-    "quantize", cl::desc("int8, or mixed (int8/fp32 per layer by budget)"),
+    "quantize", cl::desc("int8, or mixed (per layer, by budget)"),
     cl::value_desc("mode"), cl::init("none"), cl::cat(quantizationCategory));
 
 static cl::opt<std::string> calibrationData(
@@ -219,8 +217,7 @@ static void printPasoHelp(llvm::raw_ostream &os) {
         "  --help-mlir                       every option, MLIR's and LLVM's "
         "included\n"
         "  --version                         LLVM and PASO versions, ONNX "
-        "range\n"
-        "\nQuantisation options come with issue 13 (docs/quantization.md).\n";
+        "range\n";
 }
 
 /// What --help should print: PASO's list unless the pass driver (a .mlir

@@ -76,3 +76,43 @@ func.func @refused(%x: tensor<1x2x4x4x!x>, %xs: tensor<1x2x4x4x!x>) -> (tensor<1
   %z = paso.quantize %s {element_type = !y} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!y>
   return %y, %z : tensor<1x2x4x4x!y>, tensor<1x2x4x4x!y>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5:-3>
+!c = !quant.uniform<i8:f32, 0.25:-128>
+
+// A residual add then ReLU, quantised with the zero point at the storage
+// minimum: the ReLU is exact in the quantisation (negatives saturate to
+// the zero point), so it goes and the add folds into integer arithmetic.
+// CHECK-LABEL: func.func @add_relu
+// CHECK-NOT: paso.relu
+// CHECK: paso.add
+// CHECK: paso.quantize %{{.*}} {element_type = !quant.uniform<i8:f32, 1.000000e+00:-128>}
+func.func @add_relu(%a: tensor<8x!a>, %b: tensor<8x!a>) -> tensor<8x!c> {
+  %ad = paso.dequantize %a : tensor<8x!a> -> tensor<8xf32>
+  %bd = paso.dequantize %b : tensor<8x!a> -> tensor<8xf32>
+  %s = paso.add %ad, %bd : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
+  %r = paso.relu %s : tensor<8xf32>
+  %y = paso.quantize %r {element_type = !c} : tensor<8xf32> -> tensor<8x!c>
+  return %y : tensor<8x!c>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5:-3>
+!c = !quant.uniform<i8:f32, 0.25:-100>
+
+// Refused: a zero point above the storage minimum keeps negatives
+// representable, so the ReLU stays (and the add with it, in float).
+// CHECK-LABEL: func.func @add_relu_kept
+// CHECK: paso.relu
+// CHECK: paso.quantize
+func.func @add_relu_kept(%a: tensor<8x!a>, %b: tensor<8x!a>) -> tensor<8x!c> {
+  %ad = paso.dequantize %a : tensor<8x!a> -> tensor<8xf32>
+  %bd = paso.dequantize %b : tensor<8x!a> -> tensor<8xf32>
+  %s = paso.add %ad, %bd : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
+  %r = paso.relu %s : tensor<8xf32>
+  %y = paso.quantize %r {element_type = !c} : tensor<8xf32> -> tensor<8x!c>
+  return %y : tensor<8x!c>
+}
