@@ -17,6 +17,7 @@
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Runtime/ModelLibrary.h"
+#include "paso/Target/CPU/CpuBackend.h"
 #include "paso/Target/CostModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -381,9 +382,15 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     record.name = layer.name;
     record.kind = layer.kind;
     record.sensitivityDb = accuracy.sqnrDb();
+    // fp32 as the layout pass would cost the convolution (Winograd,
+    // depthwise windows included), else as a product.
+    std::optional<ConvolutionShape> shape = convolutionCostShape(layer.op);
     record.fp32Microseconds =
-        1e6 * predictSeconds(target, layer.flops, 4 * (weights + activations)) *
-        kernelTimeScale(target, "gemm");
+        1e6 *
+        (shape ? predictConvolutionSeconds(target, *shape, false)
+               : predictSeconds(target, layer.flops,
+                                4 * (weights + activations))) *
+        kernelTimeScale(target, shape && shape->depthwise ? "window" : "gemm");
     // The int8 layer pays for quantising its input and dequantising its output
     // where its neighbours are fp32: charged here as if always.
     double conversion =
@@ -429,7 +436,10 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     Accuracy bestAccuracy;
     if (failed(measure(best, bestAccuracy)))
       return failure();
-    std::vector<bool> all = chooseInt8Layers(choices, total * 1.0001 + 1e-30);
+    // Every layer int8 saves something (the knapsack without a limit).
+    std::vector<bool> all;
+    for (const LayerChoice &c : choices)
+      all.push_back(c.saving > 0);
     Accuracy allAccuracy;
     if (failed(measure(all, allAccuracy)))
       return failure();

@@ -32,14 +32,10 @@ static llvm::cl::opt<std::string> layoutOption(
     llvm::cl::desc("Layout of convolutions: auto (cost model), nchw or nhwc"),
     llvm::cl::init("auto"));
 
-namespace {
-
-constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
-constexpr int64_t kToNchw[] = {0, 3, 1, 2};
-
 /// The convolution or pooling `op` as the cost model sees it, or nullopt
 /// when the NHWC kernels and lowering do not take it (it stays NCHW).
-std::optional<ConvolutionShape> convertibleShape(Operation *op) {
+std::optional<ConvolutionShape>
+mlir::paso::convolutionCostShape(Operation *op) {
   if (!isa<ConvOp, FusedConvOp, MaxPoolOp, AveragePoolOp>(op) ||
       isChannelsLast(op))
     return std::nullopt;
@@ -90,6 +86,11 @@ std::optional<ConvolutionShape> convertibleShape(Operation *op) {
   return shape;
 }
 
+namespace {
+
+constexpr int64_t kToNhwc[] = {0, 2, 3, 1};
+constexpr int64_t kToNchw[] = {0, 3, 1, 2};
+
 /// Rebuilds `op` with channels_last: operands transposed to NHWC (the
 /// filter permuted at compile time), the result transposed back.
 void convertToNhwc(Operation *op) {
@@ -137,7 +138,7 @@ struct SelectCpuLayoutPass
     SmallVector<Operation *> candidates;
     double nchwSeconds = 0, nhwcSeconds = 0;
     module.walk([&](Operation *op) {
-      if (std::optional<ConvolutionShape> shape = convertibleShape(op)) {
+      if (std::optional<ConvolutionShape> shape = convolutionCostShape(op)) {
         candidates.push_back(op);
         nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
         nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);

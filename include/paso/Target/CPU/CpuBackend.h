@@ -10,6 +10,7 @@
 #ifndef PASO_TARGET_CPU_CPUBACKEND_H
 #define PASO_TARGET_CPU_CPUBACKEND_H
 
+#include "paso/Target/CostModel.h"
 #include "paso/Target/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -46,6 +47,11 @@ std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 /// or nhwc (empty: the --paso-layout command-line option, default auto).
 std::unique_ptr<Pass> createSelectCpuLayoutPass(const TargetDescription &target,
                                                 llvm::StringRef layout = "");
+
+/// A convolution (plain or depthwise, NCHW) or pooling as the cost model
+/// sees it, or nullopt when the runtime's convolution kernels do not take
+/// it (grouped, channels-last already, dynamic shapes).
+std::optional<ConvolutionShape> convolutionCostShape(Operation *op);
 
 /// The module attribute paso-call-preprocess leaves for translation: the
 /// options of paso-preprocess-gen for the model's pre-processing.
