@@ -168,6 +168,9 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
         json.attribute("sqnr_db", quantization.sqnrDb);
         json.attribute("top1_changed_percent",
                        quantization.top1ChangedPercent);
+        json.attribute("predicted_fp32_us",
+                       quantization.predictedFp32Microseconds);
+        json.attribute("predicted_us", quantization.predictedMicroseconds);
         json.attributeArray("layers", [&] {
           for (const LayerPrecision &layer : quantization.layers)
             json.object([&] {
@@ -251,9 +254,12 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
        << (quantization.biasCorrection ? "on" : "off") << "; budget "
        << quantization.budget << ")\n"
        << llvm::format("held-back samples: %lld, output SQNR %.1f dB, "
-                       "%.2f%% of top-1 decisions changed\n",
+                       "%.2f%% of top-1 decisions changed; predicted %.0f us "
+                       "(fp32 %.0f us) for these layers and conversions\n",
                        (long long)quantization.heldBackSamples,
-                       quantization.sqnrDb, quantization.top1ChangedPercent);
+                       quantization.sqnrDb, quantization.top1ChangedPercent,
+                       quantization.predictedMicroseconds,
+                       quantization.predictedFp32Microseconds);
     for (const LayerPrecision &layer : quantization.layers)
       os << llvm::format("%-4s %-14s alone %5.1f dB, fp32 %8.1f us, int8 "
                          "%8.1f us: ",

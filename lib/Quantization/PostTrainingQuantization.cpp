@@ -391,20 +391,86 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
                : predictSeconds(target, layer.flops,
                                 4 * (weights + activations))) *
         kernelTimeScale(target, shape && shape->depthwise ? "window" : "gemm");
-    // The int8 layer pays for quantising its input and dequantising its output
-    // where its neighbours are fp32: charged here as if always.
-    double conversion =
-        1e6 * predictSeconds(target, 3 * activations, 5 * activations) *
-        kernelTimeScale(target, "generated");
+    // int8 as the same direct convolution (no Winograd in int8) or product
+    // at the target's int8 throughput.
+    std::optional<ConvolutionShape> direct = shape;
+    if (direct)
+      direct->winogradEligible = false;
     record.int8Microseconds =
         1e6 *
-        predictSeconds(target, layer.flops / int8Ratio, weights + activations) *
-        kernelTimeScale(target, "int8");
+        (direct ? predictConvolutionSeconds(target, *direct, false)
+                : predictSeconds(target, layer.flops,
+                                 weights + activations)) /
+        int8Ratio * kernelTimeScale(target, "int8");
     choices.push_back({1e-6 * (record.fp32Microseconds -
-                               record.int8Microseconds - conversion),
+                               record.int8Microseconds),
                        accuracy.noise});
     summary.layers.push_back(record);
   }
+
+  // The predicted time of an assignment: each layer at its precision,
+  // plus an elementwise pass for each precision boundary. An int8 value
+  // not produced by an integer op is quantised by a pass; one read in
+  // float (by an fp32 layer, an add left in float or any other op) is
+  // dequantised by a pass.
+  auto passSeconds = [&](int v) {
+    double elements =
+        cast<RankedTensorType>(plan.values[v].getType()).getNumElements();
+    return predictSeconds(target, 2 * elements, 5 * elements) *
+           kernelTimeScale(target, "generated");
+  };
+  auto predictedSeconds = [&](const std::vector<bool> &int8) {
+    double seconds = 0;
+    for (size_t l = 0; l < plan.layers.size(); ++l)
+      seconds += 1e-6 * (int8[l] ? summary.layers[l].int8Microseconds
+                                 : summary.layers[l].fp32Microseconds);
+    std::vector<bool> quantized = quantizedValues(plan, int8);
+    auto addInt8 = [&](int a) { return bool(quantized[plan.adds[a][0]]); };
+    for (size_t v = 0; v < plan.values.size(); ++v) {
+      if (!quantized[v])
+        continue;
+      const QuantPlan::Uses &uses = plan.uses[v];
+      bool producedInt8 = (uses.producerLayer >= 0 && int8[uses.producerLayer]) ||
+                          uses.producerAdd >= 0;
+      bool readInFloat =
+          uses.others ||
+          llvm::any_of(uses.layers, [&](int l) { return !int8[l]; }) ||
+          llvm::any_of(uses.adds, [&](int a) { return !addInt8(a); });
+      seconds += (producedInt8 ? 0 : passSeconds(v)) +
+                 (readInFloat ? passSeconds(v) : 0);
+    }
+    return seconds;
+  };
+  auto noiseOf = [&](const std::vector<bool> &int8) {
+    double noise = 0;
+    for (size_t l = 0; l < int8.size(); ++l)
+      noise += int8[l] ? choices[l].noise : 0;
+    return noise;
+  };
+  // Flips layers while that lowers the predicted time (boundaries
+  // included) within the estimated noise `limit`: a lone int8 layer
+  // between fp32 ones can cost more in conversions than it saves.
+  auto refine = [&](std::vector<bool> int8, double limit) {
+    for (size_t round = 0; round < 2 * int8.size(); ++round) {
+      double now = predictedSeconds(int8), best = now * (1 - 1e-6);
+      int flip = -1;
+      for (size_t l = 0; l < int8.size(); ++l) {
+        int8[l] = !int8[l];
+        if (noiseOf(int8) <= limit) {
+          double t = predictedSeconds(int8);
+          if (t < best) {
+            best = t;
+            flip = l;
+          }
+        }
+        int8[l] = !int8[l];
+      }
+      if (flip < 0)
+        break;
+      int8[flip] = !int8[flip];
+    }
+    return int8;
+  };
 
   std::vector<bool> int8Layers(plan.layers.size(), true);
   Accuracy chosen;
@@ -463,27 +529,50 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         }
       }
     }
+    // Then the boundaries, within the same estimated noise; measured
+    // again, and kept only if it still meets the budget.
+    std::vector<bool> refined = refine(best, noiseOf(best));
+    if (refined != best) {
+      Accuracy accuracy;
+      if (failed(measure(refined, accuracy)))
+        return failure();
+      if (meets(accuracy)) {
+        best = refined;
+        bestAccuracy = accuracy;
+      }
+    }
     int8Layers = best;
     chosen = bestAccuracy;
     if (!meets(chosen))
       return emitError(loc) << "--quantize=mixed: even fp32 misses the budget "
                             << summary.budget;
   }
+  summary.predictedFp32Microseconds =
+      1e6 * predictedSeconds(std::vector<bool>(plan.layers.size(), false));
+  summary.predictedMicroseconds = 1e6 * predictedSeconds(int8Layers);
   summary.sqnrDb = chosen.sqnrDb();
   summary.top1ChangedPercent = chosen.changedPercent();
+  double now = predictedSeconds(int8Layers);
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     LayerPrecision &record = summary.layers[l];
     record.precision = int8Layers[l] ? "int8" : "fp32";
-    double saving = choices[l].saving * 1e6;
+    std::vector<bool> flipped = int8Layers;
+    flipped[l] = !flipped[l];
+    // What int8 for this layer saves, conversions included.
+    double saving = 1e6 * (int8Layers[l] ? predictedSeconds(flipped) - now
+                                         : now - predictedSeconds(flipped));
     if (options.mode != QuantizeMode::Mixed)
       record.reason = "--quantize=int8";
     else if (int8Layers[l])
-      record.reason = llvm::formatv("saves {0:F1} us within the budget", saving);
+      record.reason =
+          llvm::formatv("int8 saves {0:F1} us within the budget", saving);
     else if (saving <= 0)
-      record.reason = "int8 predicted no faster (conversions included)";
+      record.reason = llvm::formatv("int8 would not pay here: {0:F1} us "
+                                    "with the conversions it needs",
+                                    saving);
     else
       record.reason = llvm::formatv("its noise would break the budget "
-                                    "(saving {0:F1} us)",
+                                    "(int8 would save {0:F1} us)",
                                     saving);
   }
   llvm::errs() << llvm::formatv(

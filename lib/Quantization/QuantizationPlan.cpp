@@ -126,6 +126,36 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
     int output = valueIndex(afterActivation(add.getResult()));
     plan.adds.push_back({output, lhs->second, rhs->second});
   });
+  plan.uses.resize(plan.values.size());
+  llvm::DenseMap<Operation *, int> layerOf;
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    layerOf[plan.layers[l].op] = l;
+    plan.uses[plan.layers[l].output].producerLayer = l;
+    plan.uses[plan.layers[l].input].layers.push_back(l);
+  }
+  for (size_t a = 0; a < plan.adds.size(); ++a) {
+    auto [output, lhs, rhs] = plan.adds[a];
+    plan.uses[output].producerAdd = a;
+    plan.uses[lhs].adds.push_back(a);
+    plan.uses[rhs].adds.push_back(a);
+  }
+  // Users that are neither a layer's input nor one of the adds.
+  llvm::SmallPtrSet<Operation *, 32> addOps;
+  for (auto &[output, lhs, rhs] : plan.adds)
+    for (Operation *user : plan.values[lhs].getUsers())
+      if (auto add = dyn_cast<AddOp>(user);
+          add && ((add.getLhs() == plan.values[lhs] &&
+                   add.getRhs() == plan.values[rhs]) ||
+                  (add.getRhs() == plan.values[lhs] &&
+                   add.getLhs() == plan.values[rhs])))
+        addOps.insert(user);
+  for (size_t v = 0; v < plan.values.size(); ++v)
+    for (OpOperand &use : plan.values[v].getUses()) {
+      auto layer = layerOf.find(use.getOwner());
+      bool layerInput = layer != layerOf.end() && use.getOperandNumber() == 0;
+      if (!layerInput && !addOps.contains(use.getOwner()))
+        plan.uses[v].others = true;
+    }
   return plan;
 }
 

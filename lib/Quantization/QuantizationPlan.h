@@ -42,6 +42,15 @@ struct QuantPlan {
   std::vector<Value> values;
   /// Adds of two calibrated values: {output, lhs, rhs} value indices.
   std::vector<std::array<int, 3>> adds;
+  /// Per value, for the cost of precision boundaries: the layer or add
+  /// producing it (-1: none), the layers and adds reading it, and whether
+  /// anything else reads it (then it is read in float).
+  struct Uses {
+    int producerLayer = -1, producerAdd = -1;
+    std::vector<int> layers, adds;
+    bool others = false;
+  };
+  std::vector<Uses> uses;
 };
 
 /// The layers and activations of `main`, in program order (the same for

@@ -122,7 +122,7 @@ def test_mixed_precision_meets_an_sqnr_budget(suite, paso_opt, tmp_path):
     np.savez(tmp_path / "cal.npz", **random_samples(model, 8, seed=0))
     report = tmp_path / "report.json"
     result = paso_opt_run(paso_opt, model, "--quantize=mixed",
-                          "--accuracy-budget=sqnr:38",
+                          "--accuracy-budget=sqnr:45",
                           f"--calibration-data={tmp_path / 'cal.npz'}",
                           "-o", tmp_path / "mixed.so", f"--report={report}")
     assert result.returncode == 0, result.stderr
@@ -130,7 +130,7 @@ def test_mixed_precision_meets_an_sqnr_budget(suite, paso_opt, tmp_path):
     precisions = [l["precision"] for l in summary["layers"]]
     # The budget is met on the held-back samples, by keeping some layers
     # in fp32 but not all.
-    assert summary["sqnr_db"] >= 38
+    assert summary["sqnr_db"] >= 45
     assert "fp32" in precisions and "int8" in precisions
     assert all(l["reason"] for l in summary["layers"])
     fp32 = paso.load(paso.compile(model, output=tmp_path / "fp32.so"))
@@ -139,7 +139,7 @@ def test_mixed_precision_meets_an_sqnr_budget(suite, paso_opt, tmp_path):
     for s in range(3):
         feeds = {k: v[s] for k, v in held.items()}
         assert sqnr_db(first_output(fp32, feeds),
-                       first_output(mixed, feeds)) >= 36
+                       first_output(mixed, feeds)) >= 42
 
 
 # Entropy clips hardest (it keeps the histogram's shape, not its tails),

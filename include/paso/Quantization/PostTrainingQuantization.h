@@ -69,6 +69,9 @@ struct QuantizationSummary {
   /// the chosen configuration on the held-back samples (simulated).
   double sqnrDb = 0, top1ChangedPercent = 0;
   std::string budget;
+  /// The cost model's time for the quantised layers and the precision
+  /// boundaries: all fp32, and as chosen.
+  double predictedFp32Microseconds = 0, predictedMicroseconds = 0;
   /// Whether the weights' rounding bias is corrected (when it helps).
   bool biasCorrection = false;
   std::vector<LayerPrecision> layers;
