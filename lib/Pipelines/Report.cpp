@@ -163,6 +163,9 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
         json.attribute("method", quantization.method);
         json.attribute("budget", quantization.budget);
         json.attribute("bias_correction", quantization.biasCorrection);
+        json.attribute("layer_times", quantization.timesMeasured
+                                          ? "measured on the host"
+                                          : "cost model");
         json.attribute("calibration_samples", quantization.calibrationSamples);
         json.attribute("held_back_samples", quantization.heldBackSamples);
         json.attribute("sqnr_db", quantization.sqnrDb);
@@ -251,7 +254,9 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
   if (quantized) {
     os << "== quantisation (" << quantization.method << " ranges from "
        << quantization.calibrationSamples << " samples; bias correction "
-       << (quantization.biasCorrection ? "on" : "off") << "; budget "
+       << (quantization.biasCorrection ? "on" : "off") << "; layer times "
+       << (quantization.timesMeasured ? "measured on the host" : "predicted")
+       << "; budget "
        << quantization.budget << ")\n"
        << llvm::format("held-back samples: %lld, output SQNR %.1f dB, "
                        "%.2f%% of top-1 decisions changed; predicted %.0f us "

@@ -12,6 +12,7 @@
 #include "paso/Quantization/PostTrainingQuantization.h"
 
 #include "CalibrationData.h"
+#include "LayerTiming.h"
 #include "PrecisionSearch.h"
 #include "QuantizationPlan.h"
 
@@ -361,51 +362,51 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   }
 
   // Each layer alone in int8, and its predicted times.
+  std::vector<double> noise;
   llvm::errs() << "paso-opt: quantising: measuring the sensitivity of "
                << plan.layers.size() << " layers\n";
-  std::vector<LayerChoice> choices;
-  double int8Ratio = int8ThroughputRatio(target);
-  for (size_t l = 0; l < plan.layers.size(); ++l) {
+  auto elements = [](Value v) {
+    return double(cast<RankedTensorType>(v.getType()).getNumElements());
+  };
+  // The cost model's one-thread seconds of layer `l` on `on`, fp32 and
+  // int8: fp32 as the layout pass would cost the convolution (Winograd,
+  // depthwise windows included), else as a product; int8 as the same
+  // direct convolution (no Winograd in int8) or product at the target's
+  // int8 throughput.
+  auto predictLayer = [&](const TargetDescription &on, size_t l) {
     const QuantLayer &layer = plan.layers[l];
+    double weights = elements(layer.op->getOperand(layer.weightOperand));
+    double activations =
+        elements(layer.op->getOperand(0)) + elements(layer.op->getResult(0));
+    std::optional<ConvolutionShape> shape = convolutionCostShape(layer.op);
+    double fp32 =
+        (shape ? predictConvolutionSeconds(on, *shape, false)
+               : predictSeconds(on, layer.flops, 4 * (weights + activations))) *
+        kernelTimeScale(on, shape && shape->depthwise ? "window" : "gemm");
+    std::optional<ConvolutionShape> direct = shape;
+    if (direct)
+      direct->winogradEligible = false;
+    double int8 =
+        (direct ? predictConvolutionSeconds(on, *direct, false)
+                : predictSeconds(on, layer.flops, weights + activations)) /
+        int8ThroughputRatio(on) * kernelTimeScale(on, "int8");
+    return std::pair<double, double>{fp32, int8};
+  };
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
     std::vector<bool> alone(plan.layers.size(), false);
     alone[l] = true;
     Accuracy accuracy;
     if (failed(measure(alone, accuracy)))
       return failure();
-    auto elements = [](Value v) {
-      return double(cast<RankedTensorType>(v.getType()).getNumElements());
-    };
-    double weights = elements(layer.op->getOperand(layer.weightOperand));
-    double activations =
-        elements(layer.op->getOperand(0)) + elements(layer.op->getResult(0));
     LayerPrecision record;
-    record.name = layer.name;
-    record.kind = layer.kind;
+    record.name = plan.layers[l].name;
+    record.kind = plan.layers[l].kind;
     record.sensitivityDb = accuracy.sqnrDb();
-    // fp32 as the layout pass would cost the convolution (Winograd,
-    // depthwise windows included), else as a product.
-    std::optional<ConvolutionShape> shape = convolutionCostShape(layer.op);
-    record.fp32Microseconds =
-        1e6 *
-        (shape ? predictConvolutionSeconds(target, *shape, false)
-               : predictSeconds(target, layer.flops,
-                                4 * (weights + activations))) *
-        kernelTimeScale(target, shape && shape->depthwise ? "window" : "gemm");
-    // int8 as the same direct convolution (no Winograd in int8) or product
-    // at the target's int8 throughput.
-    std::optional<ConvolutionShape> direct = shape;
-    if (direct)
-      direct->winogradEligible = false;
-    record.int8Microseconds =
-        1e6 *
-        (direct ? predictConvolutionSeconds(target, *direct, false)
-                : predictSeconds(target, layer.flops,
-                                 weights + activations)) /
-        int8Ratio * kernelTimeScale(target, "int8");
-    choices.push_back({1e-6 * (record.fp32Microseconds -
-                               record.int8Microseconds),
-                       accuracy.noise});
+    auto [fp32, int8] = predictLayer(target, l);
+    record.fp32Microseconds = 1e6 * fp32;
+    record.int8Microseconds = 1e6 * int8;
     summary.layers.push_back(record);
+    noise.push_back(accuracy.noise);
   }
 
   // The predicted time of an assignment: each layer at its precision,
@@ -413,17 +414,18 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   // not produced by an integer op is quantised by a pass; one read in
   // float (by an fp32 layer, an add left in float or any other op) is
   // dequantised by a pass.
-  auto passSeconds = [&](int v) {
-    double elements =
-        cast<RankedTensorType>(plan.values[v].getType()).getNumElements();
-    return predictSeconds(target, 2 * elements, 5 * elements) *
-           kernelTimeScale(target, "generated");
+  // A pass over n elements: the cost model's streaming time plus, once
+  // measured (mixed), a fixed cost per pass.
+  double passFixedSeconds = 0;
+  auto streamSeconds = [&](const TargetDescription &on, double n) {
+    return predictSeconds(on, 2 * n, 5 * n) * kernelTimeScale(on, "generated");
   };
-  auto predictedSeconds = [&](const std::vector<bool> &int8) {
-    double seconds = 0;
-    for (size_t l = 0; l < plan.layers.size(); ++l)
-      seconds += 1e-6 * (int8[l] ? summary.layers[l].int8Microseconds
-                                 : summary.layers[l].fp32Microseconds);
+  auto passSeconds = [&](int v) {
+    return passFixedSeconds + streamSeconds(target, elements(plan.values[v]));
+  };
+  // The passes an assignment needs, as (value, count).
+  auto boundaryPasses = [&](const std::vector<bool> &int8) {
+    std::vector<std::pair<int, int>> passes;
     std::vector<bool> quantized = quantizedValues(plan, int8);
     auto addInt8 = [&](int a) { return bool(quantized[plan.adds[a][0]]); };
     for (size_t v = 0; v < plan.values.size(); ++v) {
@@ -436,11 +438,60 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
           uses.others ||
           llvm::any_of(uses.layers, [&](int l) { return !int8[l]; }) ||
           llvm::any_of(uses.adds, [&](int a) { return !addInt8(a); });
-      seconds += (producedInt8 ? 0 : passSeconds(v)) +
-                 (readInFloat ? passSeconds(v) : 0);
+      int count = (producedInt8 ? 0 : 1) + (readInFloat ? 1 : 0);
+      if (count)
+        passes.push_back({int(v), count});
     }
+    return passes;
+  };
+  auto predictedSeconds = [&](const std::vector<bool> &int8) {
+    double seconds = 0;
+    for (size_t l = 0; l < plan.layers.size(); ++l)
+      seconds += 1e-6 * (int8[l] ? summary.layers[l].int8Microseconds
+                                 : summary.layers[l].fp32Microseconds);
+    for (auto [v, count] : boundaryPasses(int8))
+      seconds += count * passSeconds(v);
     return seconds;
   };
+  // Mixed precision trades accuracy for time: measure the times on the
+  // host (LayerTiming.h) and carry them to the target by the cost model.
+  if (options.mode == QuantizeMode::Mixed) {
+    llvm::errs() << "paso-opt: quantising: timing every layer in fp32 and "
+                    "int8 builds for the host\n";
+    FailureOr<HostLayerTimes> host = measureHostLayerTimes(
+        module, plan, grid, corrections, compile, samples.front());
+    if (failed(host))
+      return failure();
+    TargetDescription hostTarget = *lookupTarget("host");
+    for (size_t l = 0; l < plan.layers.size(); ++l) {
+      auto [hostFp32, hostInt8] = predictLayer(hostTarget, l);
+      auto [fp32, int8] = predictLayer(target, l);
+      LayerPrecision &record = summary.layers[l];
+      if (host->fp32[l] >= 0 && hostFp32 > 0)
+        record.fp32Microseconds = 1e6 * host->fp32[l] * fp32 / hostFp32;
+      if (host->int8[l] >= 0 && hostInt8 > 0)
+        record.int8Microseconds = 1e6 * host->int8[l] * int8 / hostInt8;
+    }
+    // The all-int8 build's passes took generatedGrowth: what the
+    // streaming model does not explain is a fixed cost per pass (call,
+    // loop set-up), carried to the target like the rest.
+    double passes = 0, streaming = 0;
+    for (auto [v, count] :
+         boundaryPasses(std::vector<bool>(plan.layers.size(), true))) {
+      passes += count;
+      streaming += count * streamSeconds(hostTarget, elements(plan.values[v]));
+    }
+    if (passes > 0)
+      passFixedSeconds = std::max(0.0, host->generatedGrowth - streaming) /
+                         passes * streamSeconds(target, 1e6) /
+                         streamSeconds(hostTarget, 1e6);
+    summary.timesMeasured = true;
+  }
+  std::vector<LayerChoice> choices;
+  for (size_t l = 0; l < plan.layers.size(); ++l)
+    choices.push_back({1e-6 * (summary.layers[l].fp32Microseconds -
+                               summary.layers[l].int8Microseconds),
+                       noise[l]});
   auto noiseOf = [&](const std::vector<bool> &int8) {
     double noise = 0;
     for (size_t l = 0; l < int8.size(); ++l)

@@ -111,6 +111,11 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
     if (!layer)
       return;
     layer->name = layerName(op);
+    // The first node of a fused location is the layer's own (the folded
+    // batch norm follows it).
+    std::string nodes;
+    describeNodes(op->getLoc(), nodes);
+    layer->node = StringRef(nodes).split("; ").first.str();
     layer->input = valueIndex(op->getOperand(0));
     layer->output = valueIndex(afterActivation(op->getResult(0)));
     plan.layers.push_back(*layer);

@@ -33,6 +33,9 @@ struct QuantLayer {
   /// Indices into QuantPlan::values.
   int input = -1, output = -1;
   std::string name, kind;
+  /// The layer's own ONNX node ("node 'conv' (Conv)"), as kernel tables
+  /// name it; empty without one.
+  std::string node;
   double flops = 0;
 };
 

@@ -58,7 +58,9 @@ struct LayerPrecision {
   /// Output SQNR (dB) against fp32 on the held-back samples with this
   /// layer alone in int8 (its weights and both activations).
   double sensitivityDb = 0;
-  double fp32Microseconds = 0, int8Microseconds = 0; ///< cost model
+  /// One-thread time on the target at each precision: the cost model's,
+  /// or (mixed) measured on the host and carried over by it.
+  double fp32Microseconds = 0, int8Microseconds = 0;
   std::string reason;
 };
 
@@ -72,6 +74,9 @@ struct QuantizationSummary {
   /// The cost model's time for the quantised layers and the precision
   /// boundaries: all fp32, and as chosen.
   double predictedFp32Microseconds = 0, predictedMicroseconds = 0;
+  /// Whether the layer times were measured on the host (mixed) rather
+  /// than predicted.
+  bool timesMeasured = false;
   /// Whether the weights' rounding bias is corrected (when it helps).
   bool biasCorrection = false;
   std::vector<LayerPrecision> layers;

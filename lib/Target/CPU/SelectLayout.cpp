@@ -144,16 +144,25 @@ struct SelectCpuLayoutPass
         nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
       }
     });
+    // Integer convolutions run NCHW only: float layers between them in
+    // NHWC would need a transpose at every precision boundary, which the
+    // comparison below does not cost.
+    int64_t integerConvolutions = 0;
+    module.walk([&](QConvOp) { ++integerConvolutions; });
     bool nhwc = layout == "nhwc" ||
-                (layout == "auto" && nhwcSeconds < 0.95 * nchwSeconds);
+                (layout == "auto" && !integerConvolutions &&
+                 nhwcSeconds < 0.95 * nchwSeconds);
     std::string why =
-        layout == "auto"
-            ? llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
+        layout != "auto" ? "forced by layout=" + layout.getValue()
+        : integerConvolutions
+            ? llvm::formatv("{0} integer convolutions, which run NCHW only",
+                            integerConvolutions)
+                  .str()
+            : llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
                             "NHWC over {2} convolutions and poolings",
                             nchwSeconds * 1e3, nhwcSeconds * 1e3,
                             candidates.size())
-                  .str()
-            : "forced by layout=" + layout.getValue();
+                  .str();
     if (candidates.empty())
       why = "no convolution or pooling the NHWC kernels take";
     module->setAttr("paso.layout",

@@ -82,3 +82,22 @@ func.func @small_map(%x: tensor<1x64x7x7xf32>) -> tensor<1x64x7x7xf32> {
   %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x64x7x7xf32>, tensor<64x64x1x1xf32>) -> tensor<1x64x7x7xf32>
   return %0 : tensor<1x64x7x7xf32>
 }
+
+// -----
+
+!u8 = !quant.uniform<u8:f32, 2.0e-02:128>
+!i8w = !quant.uniform<i8:f32:0, {1.0e-02, 2.0e-02}>
+!out = !quant.uniform<u8:f32, 5.0e-02>
+
+// auto, with an integer convolution in the graph (NCHW only): the float
+// convolution the cost model would put in NHWC stays NCHW, since a float
+// layer in NHWC between integer ones needs a transpose at each boundary.
+// AUTO-LABEL: module attributes {paso.layout = "NCHW (1 integer convolutions, which run NCHW only)"
+// AUTO-NOT: channels_last = true
+func.func @with_integer_conv(%x: tensor<1x64x7x7xf32>, %q: tensor<1x2x4x4x!u8>, %w8: tensor<2x2x3x3xi8>, %b: tensor<2xi32>) -> (tensor<1x64x7x7xf32>, tensor<1x2x4x4x!out>) {
+  %w = paso.constant dense<0.5> : tensor<64x64x1x1xf32>
+  %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x64x7x7xf32>, tensor<64x64x1x1xf32>) -> tensor<1x64x7x7xf32>
+  %wq = paso.storage_cast %w8 : tensor<2x2x3x3xi8> -> tensor<2x2x3x3x!i8w>
+  %1 = paso.qconv %q, %wq, %b {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !out, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!u8>, tensor<2x2x3x3x!i8w>, tensor<2xi32>) -> tensor<1x2x4x4x!out>
+  return %0, %1 : tensor<1x64x7x7xf32>, tensor<1x2x4x4x!out>
+}

@@ -232,8 +232,11 @@ def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
     output pixels and keeps Winograd for 3x3 convolutions; NHWC vectorises
     along channels, so it wins where feature maps are small (their rows
     fill few lanes) and on depthwise convolutions. NHWC is chosen when it
-    is predicted at least 5% faster. The decision and both predictions
-    are recorded on the module as `paso.layout` for the compile report.
+    is predicted at least 5% faster. A graph with integer convolutions
+    (`paso.qconv`, NCHW only) stays NCHW under `auto`: float layers between
+    them in NHWC would need a transpose at every precision boundary. The
+    decision and both predictions are recorded on the module as
+    `paso.layout` for the compile report.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let options = [

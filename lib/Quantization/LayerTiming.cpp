@@ -1,0 +1,140 @@
+//===- LayerTiming.cpp - per-layer times measured on the host -------------===//
+
+#include "LayerTiming.h"
+
+#include "paso/Runtime/ModelLibrary.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/JSON.h"
+
+#include <dlfcn.h>
+
+using namespace mlir;
+using namespace mlir::paso;
+
+namespace {
+
+/// A host build's measurement: per layer seconds, and the generated code's
+/// (whole run minus kernels).
+struct BuildTimes {
+  std::vector<double> layers;
+  double generated = 0;
+};
+
+constexpr int kRuns = 10;
+
+FailureOr<BuildTimes> profileBuild(ModuleOp module, const QuantPlan &plan,
+                                   const CompileForHost &compile,
+                                   const std::vector<std::vector<char>> &sample,
+                                   Location loc) {
+  SmallString<128> soPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("paso-timing", "so", soPath))
+    return emitError(loc) << "cannot create a temporary file: "
+                          << ec.message();
+  llvm::FileRemover remove(soPath);
+  if (failed(compile(module, soPath)))
+    return failure();
+  std::string error;
+  std::unique_ptr<::paso::ModelLibrary> library =
+      ::paso::ModelLibrary::open(soPath.str().str(), error);
+  if (!library)
+    return emitError(loc) << "--quantize: " << error;
+  void *handle = library->nativeHandle();
+  auto table = reinterpret_cast<decltype(&paso_kernel_table)>(
+      dlsym(handle, "paso_kernel_table"));
+  auto enable = reinterpret_cast<decltype(&paso_profile_enable)>(
+      dlsym(handle, "paso_profile_enable"));
+  auto read = reinterpret_cast<decltype(&paso_profile_read)>(
+      dlsym(handle, "paso_profile_read"));
+  llvm::Expected<llvm::json::Value> parsed =
+      table ? llvm::json::parse(table()) : llvm::json::Value(nullptr);
+  if (!enable || !read || !parsed)
+    return emitError(loc) << "--quantize: the timing build has no profiler"
+                          << (parsed ? "" : llvm::toString(parsed.takeError()));
+  library->api().setNumThreads(1);
+  std::vector<const void *> inputs;
+  for (const std::vector<char> &input : sample)
+    inputs.push_back(input.data());
+  std::vector<std::vector<char>> outputs;
+  for (int warm = 0; warm < 2; ++warm)
+    if (!library->run(inputs, outputs, error))
+      return emitError(loc) << "--quantize: " << error;
+  enable(PASO_PROFILE_TIME);
+  for (int run = 0; run < kRuns; ++run)
+    if (!library->run(inputs, outputs, error))
+      return emitError(loc) << "--quantize: " << error;
+  auto seconds = [&](int64_t kernel) {
+    uint64_t values[2] = {0, 0};
+    read(kernel, values, 2);
+    return values[1] * 1e-9 / kRuns;
+  };
+  BuildTimes times;
+  times.layers.assign(plan.layers.size(), 0);
+  std::vector<bool> found(plan.layers.size(), false);
+  double kernels = 0;
+  const llvm::json::Array *list =
+      parsed->getAsObject() ? parsed->getAsObject()->getArray("kernels")
+                            : nullptr;
+  for (const llvm::json::Value &entry : list ? *list : llvm::json::Array()) {
+    const llvm::json::Object *kernel = entry.getAsObject();
+    std::optional<int64_t> id = kernel ? kernel->getInteger("id") : std::nullopt;
+    const llvm::json::Array *nodes = kernel ? kernel->getArray("onnx_nodes")
+                                            : nullptr;
+    if (!id || !nodes)
+      continue;
+    double spent = seconds(*id);
+    kernels += spent;
+    // The kernel belongs to the layer whose own node it covers (several
+    // kernels, such as Winograd's transforms, may share one layer).
+    for (size_t l = 0; l < plan.layers.size(); ++l)
+      if (llvm::any_of(*nodes, [&](const llvm::json::Value &node) {
+            return node.getAsString() &&
+                   *node.getAsString() == plan.layers[l].node;
+          })) {
+        times.layers[l] += spent;
+        found[l] = true;
+        break;
+      }
+  }
+  for (size_t l = 0; l < plan.layers.size(); ++l)
+    if (!found[l])
+      times.layers[l] = -1;
+  times.generated = std::max(0.0, seconds(0) - kernels);
+  enable(0);
+  return times;
+}
+
+} // namespace
+
+FailureOr<HostLayerTimes> mlir::paso::measureHostLayerTimes(
+    ModuleOp module, const QuantPlan &plan,
+    const std::vector<ActivationParams> &grid,
+    const std::vector<std::vector<float>> &corrections,
+    const CompileForHost &compile,
+    const std::vector<std::vector<char>> &sample) {
+  Location loc = module.getLoc();
+  OwningOpRef<ModuleOp> fp32 = module.clone(), int8 = module.clone();
+  auto int8Main = int8->lookupSymbol<func::FuncOp>("main");
+  QuantPlan int8Plan = planQuantization(int8Main);
+  if (int8Plan.layers.size() != plan.layers.size())
+    return emitError(loc) << "--quantize: the timing build differs";
+  applyQuantization(int8Plan,
+                    std::vector<bool>(plan.layers.size(), true), grid,
+                    corrections);
+  FailureOr<BuildTimes> fp32Times =
+      profileBuild(*fp32, plan, compile, sample, loc);
+  if (failed(fp32Times))
+    return failure();
+  FailureOr<BuildTimes> int8Times =
+      profileBuild(*int8, plan, compile, sample, loc);
+  if (failed(int8Times))
+    return failure();
+  HostLayerTimes times;
+  times.fp32 = fp32Times->layers;
+  times.int8 = int8Times->layers;
+  times.generatedGrowth = int8Times->generated - fp32Times->generated;
+  return times;
+}
