@@ -265,8 +265,10 @@ LogicalResult mlir::paso::compileModule(MLIRContext &context, ModuleOp module,
         return success();
       progress.stage("quantising");
       QuantizationSummary summary;
-      auto compileForHost = [&](ModuleOp sim, StringRef path) {
+      auto compileForHost = [&](ModuleOp sim, StringRef path,
+                                StringRef layout) {
         CompileOptions host;
+        host.layout = layout.str();
         host.inputPath = options.inputPath;
         host.outputPath = path.str();
         host.target = *lookupTarget("host");
@@ -292,7 +294,7 @@ LogicalResult mlir::paso::compileModule(MLIRContext &context, ModuleOp module,
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
-    pm.addPass(createSelectCpuLayoutPass(options.target));
+    pm.addPass(createSelectCpuLayoutPass(options.target, options.layout));
     std::map<std::string, int64_t> before = CompileReport::census(module);
     if (failed(pm.run(module)))
       return failure();

@@ -1,12 +1,14 @@
 //===- LayerTiming.h - per-layer times measured on the host -----*- C++ -*-===//
 //
 // Mixed precision trades accuracy for time, so its times should be
-// measured where they can be. PASO compiles the model twice for the host,
-// all-fp32 and all-int8 (the same quantisation the final model gets), and
-// runs both with the runtime's profiler: each layer's kernels (matched by
-// the ONNX node in the kernel table) give its time at each precision, and
-// the generated code's growth from fp32 to int8 gives the cost of the
-// quantise/dequantise passes. For another target the host's
+// measured where they can be. PASO compiles the model for the host
+// all-fp32 in NCHW (the integer kernels' layout, so where the fp32 layers
+// of a mix run) and all-int8 (the same quantisation the final model gets),
+// and runs both with the runtime's profiler: each layer's kernels (matched
+// by the ONNX node in the kernel table) give its time at each precision,
+// and the generated code's growth from fp32 to int8 gives the cost of the
+// quantise/dequantise passes. The float model in its own layout is timed
+// whole, as the alternative to any mix. For another target the host's
 // times are carried over by the cost model's ratio target/host.
 //
 //===----------------------------------------------------------------------===//
@@ -28,6 +30,9 @@ struct HostLayerTimes {
   /// all-fp32 build's: its quantise and dequantise passes (and integer
   /// adds), in seconds.
   double generatedGrowth = 0;
+  /// Whole runs: the all-int8 build, and the float model in the layout
+  /// the compiler would give it.
+  double int8Run = 0, floatRun = 0;
 };
 
 /// Measures `module`'s layers (planned as `plan`) on the host: compiles

@@ -231,7 +231,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   llvm::errs() << "paso-opt: quantising: compiling the calibration model ("
                << plan.layers.size() << " layers, " << plan.values.size()
                << " activations) for the host\n";
-  if (failed(compile(*sim, soPath)))
+  if (failed(compile(*sim, soPath, "")))
     return failure();
   std::string error;
   std::unique_ptr<ModelLibrary> library = ModelLibrary::open(soPath.str().str(),
@@ -455,6 +455,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   };
   // Mixed precision trades accuracy for time: measure the times on the
   // host (LayerTiming.h) and carry them to the target by the cost model.
+  double int8RunSeconds = 0, floatRunSeconds = 0;
   if (options.mode == QuantizeMode::Mixed) {
     llvm::errs() << "paso-opt: quantising: timing every layer in fp32 and "
                     "int8 builds for the host\n";
@@ -486,6 +487,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
                          passes * streamSeconds(target, 1e6) /
                          streamSeconds(hostTarget, 1e6);
     summary.timesMeasured = true;
+    int8RunSeconds = host->int8Run;
+    floatRunSeconds = host->floatRun;
   }
   std::vector<LayerChoice> choices;
   for (size_t l = 0; l < plan.layers.size(); ++l)
@@ -592,6 +595,25 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         bestAccuracy = accuracy;
       }
     }
+    // The float model in its own layout (NHWC, say) can beat every mix,
+    // whose fp32 layers run NCHW: the whole run of the mix is estimated
+    // from the all-int8 build's and the predicted difference.
+    if (floatRunSeconds > 0 && int8RunSeconds > 0 && llvm::is_contained(best, true)) {
+      std::vector<bool> allInt8(plan.layers.size(), true);
+      double mixRun = int8RunSeconds + predictedSeconds(best) -
+                      predictedSeconds(allInt8);
+      if (floatRunSeconds <= mixRun) {
+        llvm::errs() << llvm::formatv(
+            "paso-opt: quantising: the float model ({0:F0} us on the host) "
+            "is faster than the best mix ({1:F0} us): keeping fp32\n",
+            floatRunSeconds * 1e6, mixRun * 1e6);
+        best.assign(plan.layers.size(), false);
+        bestAccuracy = Accuracy();
+        if (failed(measure(best, bestAccuracy)))
+          return failure();
+        summary.floatModelFaster = true;
+      }
+    }
     int8Layers = best;
     chosen = bestAccuracy;
     if (!meets(chosen))
@@ -614,6 +636,9 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
                                          : now - predictedSeconds(flipped));
     if (options.mode != QuantizeMode::Mixed)
       record.reason = "--quantize=int8";
+    else if (summary.floatModelFaster)
+      record.reason = "the float model in its own layout is faster than "
+                      "any mix";
     else if (int8Layers[l])
       record.reason =
           llvm::formatv("int8 saves {0:F1} us within the budget", saving);

@@ -46,6 +46,8 @@ struct CompileOptions {
   bool calibrationSuite = false;
   /// --quantize and its calibration (docs/quantization.md).
   QuantizeOptions quantize;
+  /// The convolution layout (auto, nchw, nhwc); empty: --paso-layout.
+  std::string layout;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the

@@ -77,16 +77,20 @@ struct QuantizationSummary {
   /// Whether the layer times were measured on the host (mixed) rather
   /// than predicted.
   bool timesMeasured = false;
+  /// Whether mixed precision kept fp32 throughout because the float model
+  /// in its own layout ran faster than the best mix.
+  bool floatModelFaster = false;
   /// Whether the weights' rounding bias is corrected (when it helps).
   bool biasCorrection = false;
   std::vector<LayerPrecision> layers;
 };
 
 /// Compiles a module (the calibration model) to a shared object for the
-/// host at `path`; the caller of quantizeModule provides it (the
-/// compiler's own pipeline), so this library needs no back end.
-using CompileForHost =
-    std::function<LogicalResult(ModuleOp module, StringRef path)>;
+/// host at `path`, in `layout` (auto, nchw or nhwc; empty: the usual
+/// choice); the caller of quantizeModule provides it (the compiler's own
+/// pipeline), so this library needs no back end.
+using CompileForHost = std::function<LogicalResult(
+    ModuleOp module, StringRef path, StringRef layout)>;
 
 /// Quantises `module`'s `@main` (graph optimised up to, not including, the
 /// epilogue fusions) in place. Errors (bad calibration data) are emitted
