@@ -203,6 +203,10 @@ static LogicalResult checkWritable(StringRef path, Location loc) {
   return success();
 }
 
+static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
+                                     const CompileOptions &options,
+                                     Progress &progress);
+
 LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                                            const CompileOptions &options) {
   Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
@@ -214,20 +218,29 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (failed(checkWritable(options.outputPath, fileLoc)))
     return failure();
 
+  Progress progress("paso-opt", options.inputPath,
+                    options.quantize.mode == QuantizeMode::None ? 6 : 7);
+  progress.stage("importing");
   OwningOpRef<ModuleOp> module =
       options.calibrationSuite
           ? buildCalibrationSuite(context)
           : importOnnxModel(options.inputPath, context, options.import);
   if (!module)
     return failure();
-  return compileModule(context, *module, options);
+  return compileImported(context, *module, options, progress);
 }
 
 LogicalResult mlir::paso::compileModule(MLIRContext &context, ModuleOp module,
                                         const CompileOptions &options) {
+  // Nested (the quantiser's host builds): no stages of its own.
+  Progress quiet("paso-opt", options.inputPath, 0);
+  return compileImported(context, module, options, quiet);
+}
+
+static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
+                                     const CompileOptions &options,
+                                     Progress &progress) {
   Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
-  Progress progress("paso-opt", options.inputPath, 6);
-  progress.stage("importing");
   module->setAttr("paso.target",
                   StringAttr::get(&context, options.target.name));
 

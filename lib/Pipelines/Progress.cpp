@@ -25,7 +25,7 @@ Progress::Progress(llvm::StringRef tool, llvm::StringRef input, int stages)
       start(std::chrono::steady_clock::now()) {
   const char *setting = std::getenv("PASO_PROGRESS");
   const char *term = std::getenv("TERM");
-  enabled = llvm::sys::Process::StandardErrIsDisplayed() &&
+  enabled = stages > 0 && llvm::sys::Process::StandardErrIsDisplayed() &&
             !(setting && llvm::StringRef(setting) == "0") &&
             !(term && llvm::StringRef(term) == "dumb");
 }

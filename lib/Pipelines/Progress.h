@@ -24,7 +24,7 @@ void clearProgressLine();
 class Progress {
 public:
   /// Shows stages of compiling `input` when stderr is a terminal (and
-  /// PASO_PROGRESS is not 0).
+  /// PASO_PROGRESS is not 0); never with `stages` 0 (nested compiles).
   Progress(llvm::StringRef tool, llvm::StringRef input, int stages);
   ~Progress() { clearProgressLine(); }
 
