@@ -9,8 +9,6 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/JSON.h"
 
-#include <dlfcn.h>
-
 using namespace mlir;
 using namespace mlir::paso;
 
@@ -43,18 +41,14 @@ FailureOr<BuildTimes> profileBuild(ModuleOp module, const QuantPlan &plan,
       ::paso::ModelLibrary::open(soPath.str().str(), error);
   if (!library)
     return emitError(loc) << "--quantize: " << error;
-  void *handle = library->nativeHandle();
-  auto table = reinterpret_cast<decltype(&paso_kernel_table)>(
-      dlsym(handle, "paso_kernel_table"));
-  auto enable = reinterpret_cast<decltype(&paso_profile_enable)>(
-      dlsym(handle, "paso_profile_enable"));
-  auto read = reinterpret_cast<decltype(&paso_profile_read)>(
-      dlsym(handle, "paso_profile_read"));
+  auto enable = library->api().profileEnable;
+  auto read = library->api().profileRead;
   llvm::Expected<llvm::json::Value> parsed =
-      table ? llvm::json::parse(table()) : llvm::json::Value(nullptr);
-  if (!enable || !read || !parsed)
-    return emitError(loc) << "--quantize: the timing build has no profiler"
-                          << (parsed ? "" : llvm::toString(parsed.takeError()));
+      llvm::json::parse(library->api().kernelTable());
+  if (!parsed)
+    return emitError(loc) << "--quantize: the timing build's kernel table "
+                          << "does not parse: "
+                          << llvm::toString(parsed.takeError());
   library->api().setNumThreads(1);
   std::vector<const void *> inputs;
   for (const std::vector<char> &input : sample)

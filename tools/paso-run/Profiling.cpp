@@ -5,7 +5,6 @@
 #include "paso/Runtime/Json.h"
 #include "paso/Runtime/paso_model.h"
 
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <cmath>
@@ -64,20 +63,14 @@ std::string label(const Value &kernel) {
 
 } // namespace
 
-int paso::run::profileModel(void *library, const std::function<int()> &runOnce,
+int paso::run::profileModel(const ModelApi &api,
+                            const std::function<int()> &runOnce,
                             const ProfileOptions &options) {
-  auto kernelTable = reinterpret_cast<decltype(&paso_kernel_table)>(
-      dlsym(library, "paso_kernel_table"));
-  auto enable = reinterpret_cast<decltype(&paso_profile_enable)>(
-      dlsym(library, "paso_profile_enable"));
-  auto read = reinterpret_cast<decltype(&paso_profile_read)>(
-      dlsym(library, "paso_profile_read"));
-  auto counters = reinterpret_cast<decltype(&paso_profile_counters)>(
-      dlsym(library, "paso_profile_counters"));
-  auto traceEvents = reinterpret_cast<decltype(&paso_profile_trace)>(
-      dlsym(library, "paso_profile_trace"));
-  if (!kernelTable || !enable || !read || !counters || !traceEvents)
-    return fail("'" + options.modelPath + "' has no profiling functions");
+  auto kernelTable = api.kernelTable;
+  auto enable = api.profileEnable;
+  auto read = api.profileRead;
+  auto counters = api.profileCounters;
+  auto traceEvents = api.profileTrace;
   Value table;
   std::string error;
   if (!json::parse(kernelTable(), table, error) ||

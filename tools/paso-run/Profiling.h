@@ -10,6 +10,8 @@
 #ifndef PASO_TOOLS_PASO_RUN_PROFILING_H
 #define PASO_TOOLS_PASO_RUN_PROFILING_H
 
+#include "paso/Runtime/ModelLibrary.h"
+
 #include <functional>
 #include <string>
 
@@ -20,10 +22,10 @@ struct ProfileOptions {
   int runs = 20, threads = 1, top = 10;
 };
 
-/// Profiles the model `library` (already loaded and warmed up) over
-/// `options.runs` calls of `runOnce`; returns the exit status (errors are
-/// printed).
-int profileModel(void *library, const std::function<int()> &runOnce,
+/// Profiles the model whose ABI is `api` (already loaded and warmed up)
+/// over `options.runs` calls of `runOnce`; returns the exit status (errors
+/// are printed).
+int profileModel(const ModelApi &api, const std::function<int()> &runOnce,
                  const ProfileOptions &options);
 
 } // namespace paso::run

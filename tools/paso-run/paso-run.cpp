@@ -304,7 +304,7 @@ int main(int argc, char **argv) {
     profile.modelPath = modelPath;
     profile.threads = api.getNumThreads();
     int result = paso::run::profileModel(
-        library->nativeHandle(), [&]() { return int(runOnce()); }, profile);
+        api, [&]() { return int(runOnce()); }, profile);
     if (result != 0)
       return result;
   }

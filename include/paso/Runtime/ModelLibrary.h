@@ -32,6 +32,12 @@ struct ModelApi {
   decltype(&paso_target_name) targetName;
   decltype(&paso_set_num_threads) setNumThreads;
   decltype(&paso_get_num_threads) getNumThreads;
+  // Profiling (ABI 4).
+  decltype(&paso_kernel_table) kernelTable;
+  decltype(&paso_profile_enable) profileEnable;
+  decltype(&paso_profile_read) profileRead;
+  decltype(&paso_profile_counters) profileCounters;
+  decltype(&paso_profile_trace) profileTrace;
 };
 
 /// A loaded model; unloads on destruction.
@@ -44,8 +50,6 @@ public:
   ~ModelLibrary();
 
   const ModelApi &api() const { return functions; }
-  /// The dlopen() handle, for the optional symbols (profiling).
-  void *nativeHandle() const { return handle; }
 
   /// Runs once on a context of its own: `inputs` and `outputs` are dense
   /// buffers of each tensor's byte_size (outputs are resized here).

@@ -35,7 +35,12 @@ std::unique_ptr<ModelLibrary> ModelLibrary::open(const std::string &path,
       !bind(handle, "paso_model_name", api.modelName) ||
       !bind(handle, "paso_target_name", api.targetName) ||
       !bind(handle, "paso_set_num_threads", api.setNumThreads) ||
-      !bind(handle, "paso_get_num_threads", api.getNumThreads)) {
+      !bind(handle, "paso_get_num_threads", api.getNumThreads) ||
+      !bind(handle, "paso_kernel_table", api.kernelTable) ||
+      !bind(handle, "paso_profile_enable", api.profileEnable) ||
+      !bind(handle, "paso_profile_read", api.profileRead) ||
+      !bind(handle, "paso_profile_counters", api.profileCounters) ||
+      !bind(handle, "paso_profile_trace", api.profileTrace)) {
     error = "'" + path + "' is not a PASO model (missing C ABI)";
     return nullptr;
   }
