@@ -297,7 +297,8 @@ def test_orientation_classifier_mixed_meets_top1_budget(paso_opt, tmp_path):
     """The text orientation classifier (a MobileNetV3 with squeeze-excite)
     on upright and turned crops. All-int8 loses a few decisions (its SE
     gates are sensitive, docs/quantization.md); mixed precision with a
-    1-point budget keeps them."""
+    1-point budget keeps them (or keeps the float model, when no mix that
+    meets it is faster)."""
     model = _ocr_model(real_models.CLASSIFIER)
     calibration, evaluation = real_models.classifier_samples()
     np.savez(tmp_path / "cal.npz", x=calibration)
@@ -322,4 +323,9 @@ def test_orientation_classifier_mixed_meets_top1_budget(paso_opt, tmp_path):
     assert np.mean(mixed == want) >= 0.99
     summary = json.loads(report.read_text())["quantization"]
     assert summary["top1_changed_percent"] <= 1
-    assert any(l["precision"] == "int8" for l in summary["layers"])
+    assert summary["layer_times"] == "measured on the host"
+    # Some layers in int8, or all fp32 because the float model in its own
+    # layout measured faster than any mix (as it does on some hosts): the
+    # report says which.
+    if not any(l["precision"] == "int8" for l in summary["layers"]):
+        assert all("float model" in l["reason"] for l in summary["layers"])
