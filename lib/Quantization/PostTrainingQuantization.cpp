@@ -297,6 +297,17 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     auto [lo, hi] = observer.chooseRange(options.method);
     grid.push_back(activationParams(lo, hi));
   }
+  // A max pooling's output shares its input's grid, so the pooling runs
+  // on the integer storage (paso-fold-qdq).
+  {
+    llvm::DenseMap<Value, int> index;
+    for (size_t v = 0; v < plan.values.size(); ++v)
+      index[plan.values[v]] = v;
+    for (size_t v = 0; v < plan.values.size(); ++v)
+      if (auto pool = plan.values[v].getDefiningOp<MaxPoolOp>())
+        if (auto input = index.find(pool.getInput()); input != index.end())
+          grid[v] = grid[input->second];
+  }
   std::vector<std::vector<float>> corrections(plan.layers.size()),
       noCorrections(plan.layers.size());
   for (size_t l = 0; l < plan.layers.size(); ++l)

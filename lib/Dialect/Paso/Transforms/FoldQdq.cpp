@@ -353,11 +353,48 @@ struct FoldReluIntoQuantize : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// quantize(max_pool(dequantize(x))) at x's own (signed) quantisation is
+/// the pooling of x's integer storage: the maximum commutes with the
+/// monotonic (de)quantisation, and a window of padding only (which would
+/// give -inf in float) does not occur.
+struct FoldMaxPool : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto pool = op.getInput().getDefiningOp<MaxPoolOp>();
+    if (!pool || !pool->hasOneUse())
+      return failure();
+    auto dequantize = pool.getInput().getDefiningOp<DequantizeOp>();
+    if (!dequantize)
+      return failure();
+    Value quantized = dequantize.getInput();
+    Type element = tensorType(quantized).getElementType();
+    // Signed storage only: the integer pooling compares signed (uint8
+    // storage would need an unsigned maximum).
+    auto uniform = dyn_cast<quant::UniformQuantizedType>(element);
+    if (element != op.getType().getElementType() || !uniform ||
+        !uniform.isSigned())
+      return failure();
+    Location loc = pool.getLoc();
+    Type storage = storageElementType(element);
+    Value bits = StorageCastOp::create(
+        rewriter, loc, tensorType(quantized).clone(storage), quantized);
+    auto pooled = MaxPoolOp::create(
+        rewriter, loc, op.getType().clone(storage), bits,
+        pool.getKernelShapeAttr(), pool.getStridesAttr(), pool.getPadsAttr(),
+        pool.getDilationsAttr(), pool.getCeilModeAttr(),
+        pool.getChannelsLastAttr());
+    rewriter.replaceOpWithNewOp<StorageCastOp>(op, op.getType(), pooled);
+    rewriter.eraseOp(pool);
+    return success();
+  }
+};
+
 struct FoldQdqPass : paso::impl::FoldQdqPassBase<FoldQdqPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldConv, FoldMatMul, FoldAdd, FoldReluIntoQuantize>(
-        &getContext());
+    patterns.add<FoldConv, FoldMatMul, FoldAdd, FoldReluIntoQuantize,
+                 FoldMaxPool>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation().walk([&](Operation *op) {

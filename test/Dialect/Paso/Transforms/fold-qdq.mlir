@@ -116,3 +116,47 @@ func.func @add_relu_kept(%a: tensor<8x!a>, %b: tensor<8x!a>) -> tensor<8x!c> {
   %y = paso.quantize %r {element_type = !c} : tensor<8xf32> -> tensor<8x!c>
   return %y : tensor<8x!c>
 }
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.5:-3>
+!r = !quant.uniform<i8:f32, 0.25:-3>
+
+// A max pooling between a dequantize and a quantize of the same type runs
+// on the int8 storage (the maximum commutes with the monotonic mapping).
+// CHECK-LABEL: func.func @max_pool
+// CHECK: %[[S:.*]] = paso.storage_cast %arg0 : tensor<1x2x4x4x!quant.uniform<i8:f32, 5.000000e-01:-3>> -> tensor<1x2x4x4xi8>
+// CHECK: %[[P:.*]] = paso.max_pool %[[S]] {{.*}} : (tensor<1x2x4x4xi8>) -> tensor<1x2x2x2xi8>
+// CHECK: paso.storage_cast %[[P]] : tensor<1x2x2x2xi8> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 5.000000e-01:-3>>
+// CHECK-NOT: paso.dequantize
+func.func @max_pool(%x: tensor<1x2x4x4x!q>) -> tensor<1x2x2x2x!q> {
+  %d = paso.dequantize %x : tensor<1x2x4x4x!q> -> tensor<1x2x4x4xf32>
+  %p = paso.max_pool %d {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %y = paso.quantize %p {element_type = !q} : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!q>
+  return %y : tensor<1x2x2x2x!q>
+}
+
+// Refused: another scale after the pooling keeps it in float.
+// CHECK-LABEL: func.func @max_pool_rescaled
+// CHECK: paso.dequantize
+// CHECK: paso.max_pool %{{.*}} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+func.func @max_pool_rescaled(%x: tensor<1x2x4x4x!q>) -> tensor<1x2x2x2x!r> {
+  %d = paso.dequantize %x : tensor<1x2x4x4x!q> -> tensor<1x2x4x4xf32>
+  %p = paso.max_pool %d {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %y = paso.quantize %p {element_type = !r} : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!r>
+  return %y : tensor<1x2x2x2x!r>
+}
+
+// -----
+
+!u = !quant.uniform<u8:f32, 0.5:128>
+
+// Refused: uint8 storage (the integer pooling compares signed).
+// CHECK-LABEL: func.func @max_pool_unsigned
+// CHECK: paso.max_pool %{{.*}} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+func.func @max_pool_unsigned(%x: tensor<1x2x4x4x!u>) -> tensor<1x2x2x2x!u> {
+  %d = paso.dequantize %x : tensor<1x2x4x4x!u> -> tensor<1x2x4x4xf32>
+  %p = paso.max_pool %d {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %y = paso.quantize %p {element_type = !u} : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!u>
+  return %y : tensor<1x2x2x2x!u>
+}

@@ -114,7 +114,8 @@ def Paso_FusedMatMulOp : Paso_Op<"fused_matmul", [InferTypeOpAdaptor]> {
 
 /// Shared definition of the sliding-window pools.
 class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
-                  string note, dag extraAttrs>
+                  string note, dag extraAttrs,
+                  TypeConstraint tensorType = Paso_FloatTensor>
     : Paso_Op<mnemonic, [InferTypeOpAdaptor]> {
   let summary = "N-d " # reduction # " pooling, NCHW or channels-last layout";
   let description = "Slides a `kernel_shape` window over the spatial dims "
@@ -130,18 +131,20 @@ class Paso_PoolOp<string mnemonic, string onnxOps, string reduction,
       # "array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = "
       # "array<i64: 2, 2>, ...} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>"
       # "\n```";
-  let arguments = !con((ins Paso_FloatTensor:$input,
+  let arguments = !con((ins tensorType:$input,
                         DenseI64ArrayAttr:$kernel_shape,
                         DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                         DenseI64ArrayAttr:$dilations, BoolAttr:$ceil_mode),
                        extraAttrs,
                        (ins DefaultValuedAttr<BoolAttr, "false">:$channels_last));
-  let results = (outs Paso_FloatTensor:$output);
+  let results = (outs tensorType:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
 def Paso_MaxPoolOp : Paso_PoolOp<"max_pool", "MaxPool (opsets 1-22; the "
-    "Indices output is not supported)", "maximum", "", (ins)>;
+    "Indices output is not supported)", "maximum", " (integers too: "
+    "`paso-fold-qdq` runs the pooling of int8 values on their storage when "
+    "input and output share one quantisation)", (ins), Paso_NumericTensor>;
 def Paso_AveragePoolOp : Paso_PoolOp<"average_pool", "AveragePool (opsets "
     "1-22)", "mean", " (padded positions count when `count_include_pad`)",
     (ins BoolAttr:$count_include_pad)>;

@@ -51,7 +51,9 @@ def FoldQdqPass : Pass<"paso-fold-qdq", "::mlir::func::FuncOp"> {
     zero point is the storage minimum quantises the ReLU's input instead:
     every negative value saturates to the zero point, so the ReLU is
     exact in the quantisation (how a residual add followed by a ReLU
-    becomes one integer add). Anything else stays in float.
+    becomes one integer add). A `paso.max_pool` between a dequantize and a
+    quantize of the same signed 8-bit type pools the integer storage.
+    Anything else stays in float.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [
