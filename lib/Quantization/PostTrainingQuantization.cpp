@@ -293,20 +293,48 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       }
     }
   std::vector<ActivationParams> grid;
+  std::vector<std::pair<double, double>> ranges;
   for (RangeObserver &observer : observers) {
-    auto [lo, hi] = observer.chooseRange(options.method);
-    grid.push_back(activationParams(lo, hi));
+    ranges.push_back(observer.chooseRange(options.method));
+    grid.push_back(activationParams(ranges.back().first, ranges.back().second));
   }
-  // A max pooling's output shares its input's grid, so the pooling runs
-  // on the integer storage (paso-fold-qdq).
+  // Concatenated values share one grid (over the union of their ranges)
+  // and a max pooling's output its input's, so that both run on integer
+  // storage (paso-fold-qdq) instead of in float between conversions.
   {
     llvm::DenseMap<Value, int> index;
     for (size_t v = 0; v < plan.values.size(); ++v)
       index[plan.values[v]] = v;
+    llvm::DenseMap<Value, ActivationParams> shared;
     for (size_t v = 0; v < plan.values.size(); ++v)
-      if (auto pool = plan.values[v].getDefiningOp<MaxPoolOp>())
-        if (auto input = index.find(pool.getInput()); input != index.end())
-          grid[v] = grid[input->second];
+      shared[plan.values[v]] = grid[v];
+    main.walk([&](Operation *op) {
+      if (auto concat = dyn_cast<ConcatOp>(op)) {
+        double lo = 0, hi = 0;
+        for (Value input : concat.getInputs()) {
+          auto found = index.find(input);
+          if (found == index.end())
+            return;
+          auto [l, h] = ranges[found->second];
+          lo = std::min(lo, l);
+          hi = std::max(hi, h);
+        }
+        ActivationParams joint = activationParams(lo, hi);
+        for (Value input : concat.getInputs())
+          grid[index[input]] = shared[input] = joint;
+        shared[concat.getResult()] = joint;
+        if (auto it = index.find(concat.getResult()); it != index.end())
+          grid[it->second] = joint;
+      } else if (auto pool = dyn_cast<MaxPoolOp>(op)) {
+        auto input = shared.find(pool.getInput());
+        if (input == shared.end())
+          return;
+        ActivationParams same = input->second;
+        shared[pool.getResult()] = same;
+        if (auto it = index.find(pool.getResult()); it != index.end())
+          grid[it->second] = same;
+      }
+    });
   }
   std::vector<std::vector<float>> corrections(plan.layers.size()),
       noCorrections(plan.layers.size());

@@ -390,11 +390,54 @@ struct FoldMaxPool : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// concat(dequantize(a), dequantize(b), ...) of one 8-bit per-tensor type
+/// is dequantize(concat of the storage): the concatenation moves values,
+/// and one scale and zero point read them all the same. The integer
+/// consumers after it (a quantised convolution, a max pooling) then fold.
+struct FoldConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    // Check every input before creating anything: a pattern that fails
+    // must leave the IR as it was.
+    Type element;
+    SmallVector<Value> quantized;
+    for (Value input : op.getInputs()) {
+      auto dequantize = input.getDefiningOp<DequantizeOp>();
+      if (!dequantize)
+        return failure();
+      Type type = tensorType(dequantize.getInput()).getElementType();
+      auto uniform = dyn_cast<quant::UniformQuantizedType>(type);
+      if (!uniform || uniform.getStorageTypeIntegralWidth() != 8 ||
+          (element && element != type))
+        return failure();
+      element = type;
+      quantized.push_back(dequantize.getInput());
+    }
+    if (!element)
+      return failure();
+    SmallVector<Value> bits;
+    for (Value value : quantized)
+      bits.push_back(StorageCastOp::create(
+          rewriter, op.getLoc(),
+          tensorType(value).clone(storageElementType(element)), value));
+    Location loc = op.getLoc();
+    RankedTensorType result = op.getType();
+    Value joined = ConcatOp::create(rewriter, loc,
+                                    result.clone(storageElementType(element)),
+                                    bits, op.getAxisAttr());
+    Value reread =
+        StorageCastOp::create(rewriter, loc, result.clone(element), joined);
+    rewriter.replaceOpWithNewOp<DequantizeOp>(op, result, reread);
+    return success();
+  }
+};
+
 struct FoldQdqPass : paso::impl::FoldQdqPassBase<FoldQdqPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldConv, FoldMatMul, FoldAdd, FoldReluIntoQuantize,
-                 FoldMaxPool>(&getContext());
+                 FoldMaxPool, FoldConcat>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation().walk([&](Operation *op) {

@@ -160,3 +160,29 @@ func.func @max_pool_unsigned(%x: tensor<1x2x4x4x!u>) -> tensor<1x2x2x2x!u> {
   %y = paso.quantize %p {element_type = !u} : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!u>
   return %y : tensor<1x2x2x2x!u>
 }
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.5:-3>
+!r = !quant.uniform<i8:f32, 0.25:-3>
+
+// A concatenation of values of one quantisation concatenates the storage
+// and dequantises once after; mixed quantisations stay in float.
+// CHECK-LABEL: func.func @concat
+// CHECK: %[[J:.*]] = paso.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<1x2x4x4xi8>, tensor<1x3x4x4xi8>) -> tensor<1x5x4x4xi8>
+// CHECK: %[[Q:.*]] = paso.storage_cast %[[J]] : tensor<1x5x4x4xi8> -> tensor<1x5x4x4x!quant.uniform<i8:f32, 5.000000e-01:-3>>
+// CHECK: paso.dequantize %[[Q]]
+// CHECK-LABEL: func.func @concat_mixed
+// CHECK: paso.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>) -> tensor<1x5x4x4xf32>
+func.func @concat(%a: tensor<1x2x4x4x!q>, %b: tensor<1x3x4x4x!q>) -> tensor<1x5x4x4xf32> {
+  %ad = paso.dequantize %a : tensor<1x2x4x4x!q> -> tensor<1x2x4x4xf32>
+  %bd = paso.dequantize %b : tensor<1x3x4x4x!q> -> tensor<1x3x4x4xf32>
+  %c = paso.concat %ad, %bd {axis = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>) -> tensor<1x5x4x4xf32>
+  return %c : tensor<1x5x4x4xf32>
+}
+func.func @concat_mixed(%a: tensor<1x2x4x4x!q>, %b: tensor<1x3x4x4x!r>) -> tensor<1x5x4x4xf32> {
+  %ad = paso.dequantize %a : tensor<1x2x4x4x!q> -> tensor<1x2x4x4xf32>
+  %bd = paso.dequantize %b : tensor<1x3x4x4x!r> -> tensor<1x3x4x4xf32>
+  %c = paso.concat %ad, %bd {axis = 1 : i64} : (tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>) -> tensor<1x5x4x4xf32>
+  return %c : tensor<1x5x4x4xf32>
+}

@@ -52,8 +52,10 @@ def FoldQdqPass : Pass<"paso-fold-qdq", "::mlir::func::FuncOp"> {
     every negative value saturates to the zero point, so the ReLU is
     exact in the quantisation (how a residual add followed by a ReLU
     becomes one integer add). A `paso.max_pool` between a dequantize and a
-    quantize of the same signed 8-bit type pools the integer storage.
-    Anything else stays in float.
+    quantize of the same signed 8-bit type pools the integer storage, and
+    a concatenation of values dequantised from one 8-bit type
+    concatenates the storage (dequantised once after). Anything else stays
+    in float.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [
