@@ -595,10 +595,11 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     Accuracy bestAccuracy;
     if (failed(measure(best, bestAccuracy)))
       return failure();
-    // Every layer int8 saves something (the knapsack without a limit).
-    std::vector<bool> all;
-    for (const LayerChoice &c : choices)
-      all.push_back(c.saving > 0);
+    // Every layer in int8. (A layer whose int8 saves nothing alone is
+    // still kept in int8 here: taking it out adds conversions and can
+    // break integer concatenations and pooling around it; the local
+    // search below takes it out where the prediction says that pays.)
+    std::vector<bool> all(plan.layers.size(), true);
     Accuracy allAccuracy;
     if (failed(measure(all, allAccuracy)))
       return failure();
@@ -623,8 +624,13 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       }
     }
     // Then the boundaries, within the same estimated noise; measured
-    // again, and kept only if it still meets the budget.
-    std::vector<bool> refined = refine(best, noiseOf(best));
+    // again, and kept only if it still meets the budget. Not when every
+    // layer is int8: taking a layer out there also turns integer
+    // concatenations and poolings around it back to float, which the
+    // boundary model does not see.
+    std::vector<bool> refined =
+        llvm::all_of(best, [](bool b) { return b; }) ? best
+                                                     : refine(best, noiseOf(best));
     if (refined != best) {
       Accuracy accuracy;
       if (failed(measure(refined, accuracy)))
