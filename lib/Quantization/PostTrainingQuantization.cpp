@@ -354,8 +354,10 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     reference.push_back(outputs);
   }
   int64_t classes = simulator.classes();
-  auto measure = [&](const std::vector<bool> &int8Layers,
-                     Accuracy &accuracy) -> LogicalResult {
+  // The accuracy of an assignment on the held-back samples.
+  auto measure =
+      [&](const std::vector<bool> &int8Layers) -> FailureOr<Accuracy> {
+    Accuracy accuracy;
     simulator.configure(int8Layers, grid, corrections);
     for (size_t e = 0; e < evaluation.size(); ++e) {
       if (!simulator.run(samples[evaluation[e]], outputs, error))
@@ -379,25 +381,25 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
           }
       }
     }
-    return success();
+    return accuracy;
   };
 
   // Bias correction where it helps: all layers in int8 with and without.
   {
     std::vector<bool> all(plan.layers.size(), true);
-    Accuracy with, without;
-    if (failed(measure(all, with)))
-      return failure();
+    FailureOr<Accuracy> with = measure(all);
     std::swap(corrections, noCorrections);
-    if (failed(measure(all, without)))
+    FailureOr<Accuracy> without = measure(all);
+    if (failed(with) || failed(without))
       return failure();
-    summary.biasCorrection = with.noise < without.noise;
+    summary.biasCorrection = with->noise < without->noise;
     if (summary.biasCorrection)
       std::swap(corrections, noCorrections);
     llvm::errs() << llvm::formatv(
         "paso-opt: quantising: bias correction {0} (all-int8 output SQNR "
         "{1:F1} dB with, {2:F1} dB without)\n",
-        summary.biasCorrection ? "on" : "off", with.sqnrDb(), without.sqnrDb());
+        summary.biasCorrection ? "on" : "off", with->sqnrDb(),
+        without->sqnrDb());
   }
 
   // Each layer alone in int8, and its predicted times.
@@ -434,18 +436,18 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     std::vector<bool> alone(plan.layers.size(), false);
     alone[l] = true;
-    Accuracy accuracy;
-    if (failed(measure(alone, accuracy)))
+    FailureOr<Accuracy> accuracy = measure(alone);
+    if (failed(accuracy))
       return failure();
     LayerPrecision record;
     record.name = plan.layers[l].name;
     record.kind = plan.layers[l].kind;
-    record.sensitivityDb = accuracy.sqnrDb();
+    record.sensitivityDb = accuracy->sqnrDb();
     auto [fp32, int8] = predictLayer(target, l);
     record.fp32Microseconds = 1e6 * fp32;
     record.int8Microseconds = 1e6 * int8;
     summary.layers.push_back(record);
-    noise.push_back(accuracy.noise);
+    noise.push_back(accuracy->noise);
   }
 
   // The predicted time of an assignment: each layer at its precision,
@@ -566,7 +568,9 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   };
 
   std::vector<bool> int8Layers(plan.layers.size(), true);
-  Accuracy chosen;
+  FailureOr<Accuracy> chosen = measure(int8Layers);
+  if (failed(chosen))
+    return failure();
   auto meets = [&](const Accuracy &accuracy) {
     return options.budget.metric == AccuracyBudget::Metric::Sqnr
                ? accuracy.sqnrDb() >= options.budget.value
@@ -579,8 +583,6 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
           : llvm::formatv("<= {0}% of top-1 decisions changed",
                           options.budget.value)
                 .str();
-  if (failed(measure(int8Layers, chosen)))
-    return failure();
   if (options.mode == QuantizeMode::Mixed) {
     // The largest noise limit whose knapsack choice meets the budget when
     // measured: bisection in log space between the quietest layer and the
@@ -592,18 +594,17 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         quietest = std::min(quietest, c.noise);
     }
     std::vector<bool> best(plan.layers.size(), false);
-    Accuracy bestAccuracy;
-    if (failed(measure(best, bestAccuracy)))
+    FailureOr<Accuracy> bestAccuracy = measure(best);
+    if (failed(bestAccuracy))
       return failure();
-    // Every layer in int8. (A layer whose int8 saves nothing alone is
-    // still kept in int8 here: taking it out adds conversions and can
-    // break integer concatenations and pooling around it; the local
-    // search below takes it out where the prediction says that pays.)
+    // Every layer in int8, even one whose int8 saves nothing alone: taking
+    // it out adds conversions and can turn integer concatenations and
+    // pooling around it back to float.
     std::vector<bool> all(plan.layers.size(), true);
-    Accuracy allAccuracy;
-    if (failed(measure(all, allAccuracy)))
+    FailureOr<Accuracy> allAccuracy = measure(all);
+    if (failed(allAccuracy))
       return failure();
-    if (meets(allAccuracy)) {
+    if (meets(*allAccuracy)) {
       best = all;
       bestAccuracy = allAccuracy;
     } else if (std::isfinite(quietest)) {
@@ -611,10 +612,10 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       for (int step = 0; step < 10; ++step) {
         double mid = 0.5 * (lo + hi);
         std::vector<bool> candidate = chooseInt8Layers(choices, std::exp(mid));
-        Accuracy accuracy;
-        if (failed(measure(candidate, accuracy)))
+        FailureOr<Accuracy> accuracy = measure(candidate);
+        if (failed(accuracy))
           return failure();
-        if (meets(accuracy)) {
+        if (meets(*accuracy)) {
           lo = mid;
           best = candidate;
           bestAccuracy = accuracy;
@@ -632,10 +633,10 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         llvm::all_of(best, [](bool b) { return b; }) ? best
                                                      : refine(best, noiseOf(best));
     if (refined != best) {
-      Accuracy accuracy;
-      if (failed(measure(refined, accuracy)))
+      FailureOr<Accuracy> accuracy = measure(refined);
+      if (failed(accuracy))
         return failure();
-      if (meets(accuracy)) {
+      if (meets(*accuracy)) {
         best = refined;
         bestAccuracy = accuracy;
       }
@@ -653,23 +654,23 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
             "is faster than the best mix ({1:F0} us): keeping fp32\n",
             floatRunSeconds * 1e6, mixRun * 1e6);
         best.assign(plan.layers.size(), false);
-        bestAccuracy = Accuracy();
-        if (failed(measure(best, bestAccuracy)))
+        bestAccuracy = measure(best);
+        if (failed(bestAccuracy))
           return failure();
         summary.floatModelFaster = true;
       }
     }
     int8Layers = best;
     chosen = bestAccuracy;
-    if (!meets(chosen))
+    if (!meets(*chosen))
       return emitError(loc) << "--quantize=mixed: even fp32 misses the budget "
                             << summary.budget;
   }
   summary.predictedFp32Microseconds =
       1e6 * predictedSeconds(std::vector<bool>(plan.layers.size(), false));
   summary.predictedMicroseconds = 1e6 * predictedSeconds(int8Layers);
-  summary.sqnrDb = chosen.sqnrDb();
-  summary.top1ChangedPercent = chosen.changedPercent();
+  summary.sqnrDb = chosen->sqnrDb();
+  summary.top1ChangedPercent = chosen->changedPercent();
   double now = predictedSeconds(int8Layers);
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     LayerPrecision &record = summary.layers[l];
