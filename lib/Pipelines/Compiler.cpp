@@ -12,6 +12,7 @@
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Pipelines/Report.h"
 #include "paso/Target/CPU/CpuBackend.h"
+#include "paso/Target/EdgeTPU/EdgeTpuBackend.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Object/ArchiveWriter.h"
@@ -68,8 +69,9 @@ static LogicalResult runPasses(ModuleOp module,
 /// fusions (the quantiser's place).
 static LogicalResult
 runPassesOneByOne(ModuleOp module, CompileReport &report,
-                  function_ref<LogicalResult()> beforeFusion) {
-  for (StringRef step : graphOptimizationSteps()) {
+                  function_ref<LogicalResult()> beforeFusion,
+                  ArrayRef<StringRef> steps) {
+  for (StringRef step : steps) {
     if (step == "paso-fuse-conv-epilogue" && failed(beforeFusion()))
       return failure();
     PassManager pm(module.getContext());
@@ -210,6 +212,9 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
 LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
                                            const CompileOptions &options) {
   Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  if (options.stage == EmitStage::TFLite && options.optLevel == 0)
+    return emitError(fileLoc) << "--emit=tflite needs the graph "
+                                 "optimisations; drop -O0";
   if (!isEmitStageAvailable(options.stage))
     return emitError(fileLoc)
            << "--emit=" << emitStageName(options.stage)
@@ -227,6 +232,21 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
           : importOnnxModel(options.inputPath, context, options.import);
   if (!module)
     return failure();
+  // The Edge TPU runs int8 only: say what to pass before any work.
+  if (options.stage == EmitStage::TFLite &&
+      options.quantize.mode == QuantizeMode::Mixed)
+    return emitError(fileLoc)
+           << "--emit=tflite writes a fully int8 model (the Edge TPU runs "
+              "no float): use --quantize=int8";
+  if (options.stage == EmitStage::TFLite &&
+      options.quantize.mode == QuantizeMode::None &&
+      !hasQuantizedValues(*module))
+    return emitError(fileLoc)
+           << "the Edge TPU (" << options.target.name
+           << ") runs int8 models only, and this model is float: pass "
+              "--quantize=int8 --calibration-data=SAMPLES.npz (arrays named "
+              "after the inputs, samples along a new first axis), or give a "
+              "pre-quantised (QDQ) model";
   return compileImported(context, *module, options, progress);
 }
 
@@ -270,52 +290,6 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
       modelName = name.str();
     report.recordModel(modelName, options.target.name);
   }
-  if (options.optLevel > 0) {
-    // The quantiser sees the graph cleaned and batch norms folded, but its
-    // activations not yet fused into the products (Compiler.h).
-    auto quantize = [&]() -> LogicalResult {
-      if (options.quantize.mode == QuantizeMode::None)
-        return success();
-      progress.stage("quantising");
-      QuantizationSummary summary;
-      auto compileForHost = [&](ModuleOp sim, StringRef path,
-                                StringRef layout) {
-        CompileOptions host;
-        host.layout = layout.str();
-        host.inputPath = options.inputPath;
-        host.outputPath = path.str();
-        host.target = *lookupTarget("host");
-        host.stage = EmitStage::So;
-        host.modelTag = "paso_calibration";
-        return compileModule(context, sim, host);
-      };
-      if (failed(quantizeModule(module, options.quantize, options.target,
-                                compileForHost, summary)))
-        return failure();
-      report.recordQuantization(summary);
-      return success();
-    };
-    if (options.reportPath.empty() &&
-        options.quantize.mode == QuantizeMode::None) {
-      if (failed(runPasses(module, buildGraphOptimizationPipeline)))
-        return failure();
-    } else if (failed(runPassesOneByOne(module, report, quantize))) {
-      return failure();
-    }
-    // The layout is a CPU decision (the cost model weighs the runtime's
-    // kernels in each layout), taken on the optimised graph.
-    PassManager pm(&context);
-    if (failed(applyPassManagerCLOptions(pm)))
-      return failure();
-    pm.addPass(createSelectCpuLayoutPass(options.target, options.layout));
-    std::map<std::string, int64_t> before = CompileReport::census(module);
-    if (failed(pm.run(module)))
-      return failure();
-    report.recordPass(*pm.getPasses().begin(), before,
-                      CompileReport::census(module));
-    report.recordLayout(module);
-  }
-  report.recordKernels(module);
   auto finishReport = [&]() -> LogicalResult {
     if (options.reportPath.empty())
       return success();
@@ -335,6 +309,80 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
                        return success();
                      });
   };
+  if (options.optLevel > 0) {
+    // The quantiser sees the graph cleaned and batch norms folded, but its
+    // activations not yet fused into the products (Compiler.h).
+    auto quantize = [&]() -> LogicalResult {
+      if (options.quantize.mode == QuantizeMode::None)
+        return success();
+      progress.stage("quantising");
+      QuantizationSummary summary;
+      auto compileForHost = [&](ModuleOp sim, StringRef path,
+                                StringRef layout) {
+        CompileOptions host;
+        host.layout = layout.str();
+        host.inputPath = options.inputPath;
+        host.outputPath = path.str();
+        host.target = *lookupTarget("host");
+        host.stage = EmitStage::So;
+        host.modelTag = "paso_calibration";
+        return compileModule(context, sim, host);
+      };
+      QuantizeOptions quantizeOptions = options.quantize;
+      // The TFLite scheme for the TFLite file and for the CPU code of a
+      // board with an Edge TPU, so that the two agree (docs/edgetpu.md).
+      quantizeOptions.fullInteger = options.stage == EmitStage::TFLite ||
+                                    options.target.accelerator == "edgetpu";
+      if (failed(quantizeModule(module, quantizeOptions, options.target,
+                                compileForHost, summary)))
+        return failure();
+      report.recordQuantization(summary);
+      return success();
+    };
+    if (options.stage == EmitStage::TFLite) {
+      // TFLite's int8 ops carry their tensors' quantisation themselves:
+      // the graph stays in QDQ form, without the CPU's layout choice.
+      if (failed(runPassesOneByOne(module, report, quantize,
+                                   edgeTpuGraphSteps())))
+        return failure();
+      EdgeTpuSummary summary;
+      LogicalResult written = writeFile(
+          options.outputPath, fileLoc, [&](llvm::raw_pwrite_stream &os) {
+            return writeEdgeTpuTFLite(module, os, summary);
+          });
+      report.recordEdgeTpu(summary);
+      if (failed(written)) {
+        (void)finishReport();
+        return failure();
+      }
+      if (!summary.cut.empty())
+        emitWarning(fileLoc) << "the Edge TPU compiler will map the ops up to "
+                             << summary.cut
+                             << "; TFLite runs the rest on the CPU";
+      return finishReport();
+    }
+    if (options.reportPath.empty() &&
+        options.quantize.mode == QuantizeMode::None) {
+      if (failed(runPasses(module, buildGraphOptimizationPipeline)))
+        return failure();
+    } else if (failed(runPassesOneByOne(module, report, quantize,
+                                        graphOptimizationSteps()))) {
+      return failure();
+    }
+    // The layout is a CPU decision (the cost model weighs the runtime's
+    // kernels in each layout), taken on the optimised graph.
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    pm.addPass(createSelectCpuLayoutPass(options.target, options.layout));
+    std::map<std::string, int64_t> before = CompileReport::census(module);
+    if (failed(pm.run(module)))
+      return failure();
+    report.recordPass(*pm.getPasses().begin(), before,
+                      CompileReport::census(module));
+    report.recordLayout(module);
+  }
+  report.recordKernels(module);
   if (options.stage == EmitStage::Paso)
     return failed(print(module)) ? failure() : finishReport();
 

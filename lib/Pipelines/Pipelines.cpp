@@ -74,7 +74,7 @@ std::optional<EmitStage> mlir::paso::emitStageForOutput(llvm::StringRef path) {
 }
 
 bool mlir::paso::isEmitStageAvailable(EmitStage stage) {
-  return stage != EmitStage::TFLite && stage != EmitStage::Ptx;
+  return stage != EmitStage::Ptx;
 }
 
 std::string mlir::paso::listAvailableEmitStages() {

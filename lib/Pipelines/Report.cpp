@@ -187,6 +187,40 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
             });
         });
       });
+    if (wroteTFLite)
+      json.attributeObject("edgetpu", [&] {
+        json.attribute("bytes", edgeTpu.bytes);
+        json.attribute("ops", static_cast<int64_t>(edgeTpu.ops.size()));
+        json.attribute("mapped_ops", edgeTpu.mappedOps());
+        json.attribute("cut", edgeTpu.cut);
+        auto ios = [&](const char *key, const std::vector<EdgeTpuIo> &list) {
+          json.attributeArray(key, [&] {
+            for (const EdgeTpuIo &io : list)
+              json.object([&] {
+                json.attribute("name", io.name);
+                json.attributeArray("shape", [&] {
+                  for (int64_t d : io.shape)
+                    json.value(d);
+                });
+                json.attribute("type", io.type);
+                json.attribute("scale", io.scale);
+                json.attribute("zero_point", io.zeroPoint);
+              });
+          });
+        };
+        ios("inputs", edgeTpu.inputs);
+        ios("outputs", edgeTpu.outputs);
+        json.attributeArray("tflite_ops", [&] {
+          for (const EdgeTpuOp &op : edgeTpu.ops)
+            json.object([&] {
+              json.attribute("op", op.tflite);
+              json.attribute("version", op.version);
+              json.attribute("edgetpu", op.mapped);
+              json.attribute("onnx_nodes", op.origins);
+              json.attribute("note", op.note);
+            });
+        });
+      });
     json.attributeObject("generated_code", [&] {
       json.attribute("predicted_us", generatedMicroseconds);
       if (measuredGeneratedMicroseconds >= 0)
@@ -272,6 +306,28 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
                          layer.sensitivityDb, layer.fp32Microseconds,
                          layer.int8Microseconds)
          << layer.reason << " <- " << layer.name << "\n";
+  }
+  if (wroteTFLite) {
+    os << "== edge tpu (" << edgeTpu.mappedOps() << " of "
+       << edgeTpu.ops.size() << " TFLite ops map; " << edgeTpu.bytes
+       << " bytes)\n";
+    for (const EdgeTpuIo &io : edgeTpu.inputs)
+      os << llvm::format("input  %s int8, scale %g, zero point %lld\n",
+                         io.name.c_str(), io.scale, (long long)io.zeroPoint);
+    for (const EdgeTpuIo &io : edgeTpu.outputs)
+      os << llvm::format("output %s int8, scale %g, zero point %lld\n",
+                         io.name.c_str(), io.scale, (long long)io.zeroPoint);
+    for (const EdgeTpuOp &op : edgeTpu.ops) {
+      os << (op.mapped ? "tpu  " : "cpu  ")
+         << (op.tflite.empty() ? std::string("(not written)")
+                               : op.tflite + " v" + std::to_string(op.version));
+      if (!op.note.empty())
+        os << " (" << op.note << ")";
+      os << " <- " << op.origins << "\n";
+    }
+    os << (edgeTpu.cut.empty() ? std::string("every op maps to the Edge TPU")
+                               : "cut: " + edgeTpu.cut)
+       << "\n";
   }
   if (arenaPeak >= 0)
     os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive

@@ -188,7 +188,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   if (!main)
     return module.emitError("--quantize: the module has no @main");
   Location loc = main.getLoc();
-  QuantPlan plan = planQuantization(main);
+  QuantPlan plan = planQuantization(main, options.fullInteger);
   summary.method = calibrationMethodName(options.method).str();
   if (plan.layers.empty()) {
     emitWarning(loc) << "--quantize: no convolution or matrix product with "
@@ -219,7 +219,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   int modelOutputs = main.getNumResults();
   OwningOpRef<ModuleOp> sim = module.clone();
   auto simMain = sim->lookupSymbol<func::FuncOp>("main");
-  QuantPlan simPlan = planQuantization(simMain);
+  QuantPlan simPlan = planQuantization(simMain, options.fullInteger);
   if (simPlan.values.size() != plan.values.size() ||
       failed(buildSimulationModel(*sim, simMain, simPlan)))
     return emitError(loc) << "--quantize: cannot build the calibration model";
@@ -336,6 +336,18 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       }
     });
   }
+  // In the TFLite scheme, probabilities and gates keep the whole of
+  // [0, 1] (softmax and sigmoid on TFLite's own 1/256 grid), whatever the
+  // calibration samples reached: a calibrated maximum below 1 would
+  // saturate a more confident input.
+  if (plan.fullInteger)
+    for (size_t v = 0; v < plan.values.size(); ++v) {
+      Operation *producer = plan.values[v].getDefiningOp();
+      if (isa_and_nonnull<SoftmaxOp, SigmoidOp>(producer))
+        grid[v] = ActivationParams{1.0 / 256, -128};
+      else if (isa_and_nonnull<HardSigmoidOp>(producer))
+        grid[v] = activationParams(0.0, 1.0);
+    }
   std::vector<std::vector<float>> corrections(plan.layers.size()),
       noCorrections(plan.layers.size());
   for (size_t l = 0; l < plan.layers.size(); ++l)

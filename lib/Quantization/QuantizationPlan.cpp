@@ -88,8 +88,9 @@ static std::optional<QuantLayer> asLayer(Operation *op) {
   return layer;
 }
 
-QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
+QuantPlan mlir::paso::planQuantization(func::FuncOp main, bool fullInteger) {
   QuantPlan plan;
+  plan.fullInteger = fullInteger;
   llvm::DenseMap<Value, int> index;
   auto valueIndex = [&](Value v) {
     auto [it, inserted] = index.try_emplace(v, plan.values.size());
@@ -118,6 +119,8 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
     layer->node = StringRef(nodes).split("; ").first.str();
     layer->input = valueIndex(op->getOperand(0));
     layer->output = valueIndex(afterActivation(op->getResult(0)));
+    layer->perTensorWeights = fullInteger && layer->kind != "conv" &&
+                              layer->kind != "depthwise conv";
     plan.layers.push_back(*layer);
   });
   // Adds of two layer outputs (residual connections), in program order so
@@ -131,6 +134,25 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
     int output = valueIndex(afterActivation(add.getResult()));
     plan.adds.push_back({output, lhs->second, rhs->second});
   });
+  if (fullInteger) {
+    // Activations are what the inputs reach; constants and weights stay.
+    llvm::DenseSet<Value> live(main.getArguments().begin(),
+                               main.getArguments().end());
+    main.walk([&](Operation *op) {
+      if (op->getNumResults() != 1 ||
+          llvm::none_of(op->getOperands(),
+                        [&](Value v) { return live.contains(v); }))
+        return;
+      Value result = op->getResult(0);
+      live.insert(result);
+      bool feedsActivation =
+          result.hasOneUse() &&
+          isa<ReluOp, ClipOp>(*result.getUsers().begin());
+      if (isF32(result) && !feedsActivation &&
+          !isa<ReshapeOp, MaxPoolOp>(op))
+        valueIndex(result);
+    });
+  }
   plan.uses.resize(plan.values.size());
   llvm::DenseMap<Operation *, int> layerOf;
   for (size_t l = 0; l < plan.layers.size(); ++l) {
@@ -167,7 +189,7 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main) {
 std::vector<bool>
 mlir::paso::quantizedValues(const QuantPlan &plan,
                             const std::vector<bool> &int8Layers) {
-  std::vector<bool> quantized(plan.values.size(), false);
+  std::vector<bool> quantized(plan.values.size(), plan.fullInteger);
   for (size_t l = 0; l < plan.layers.size(); ++l)
     if (int8Layers[l])
       quantized[plan.layers[l].input] = quantized[plan.layers[l].output] = true;
@@ -198,10 +220,19 @@ mlir::paso::quantizeWeights(const QuantLayer &layer,
   for (size_t i = 0; i < values->size(); ++i)
     absMax[channelOf(i)] =
         std::max<double>(absMax[channelOf(i)], std::fabs((*values)[i]));
+  std::vector<double> floors(minScales.begin(), minScales.end());
+  if (layer.perTensorWeights) {
+    // One scale: the largest channel's (and the largest floor).
+    double all = *std::max_element(absMax.begin(), absMax.end());
+    std::fill(absMax.begin(), absMax.end(), all);
+    if (!floors.empty())
+      std::fill(floors.begin(), floors.end(),
+                *std::max_element(floors.begin(), floors.end()));
+  }
   for (int64_t c = 0; c < channels; ++c) {
     double scale = absMax[c] > 0 ? absMax[c] / 127.0 : 1.0;
-    if (!minScales.empty())
-      scale = std::max(scale, minScales[c]);
+    if (!floors.empty())
+      scale = std::max(scale, floors[c]);
     q.scales.push_back(scale);
   }
   for (size_t i = 0; i < values->size(); ++i) {

@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <string>
 #include <vector>
@@ -37,9 +38,13 @@ struct QuantLayer {
   /// name it; empty without one.
   std::string node;
   double flops = 0;
+  /// One scale for all the weights (products in the full-integer scheme).
+  bool perTensorWeights = false;
 };
 
 struct QuantPlan {
+  /// Every activation int8, not only the layers' (the TFLite scheme).
+  bool fullInteger = false;
   std::vector<QuantLayer> layers;
   /// Activation tensors to calibrate, in program order.
   std::vector<Value> values;
@@ -58,7 +63,13 @@ struct QuantPlan {
 
 /// The layers and activations of `main`, in program order (the same for
 /// a clone of the function).
-QuantPlan planQuantization(func::FuncOp main);
+///
+/// With `fullInteger` (the TFLite and Edge TPU scheme) every float
+/// activation is a value to quantise, except those that only feed a ReLU
+/// or Clip (quantised after it) and the results of reshapes and max
+/// poolings (which keep their input's grid); products get one weight
+/// scale.
+QuantPlan planQuantization(func::FuncOp main, bool fullInteger = false);
 
 /// The values that are int8 when `int8Layers[l]` says which layers are.
 std::vector<bool> quantizedValues(const QuantPlan &plan,

@@ -211,6 +211,45 @@ def squeezenet11():
     return g.finish([image_input()], [output(y, ["N", 1000])])
 
 
+def mobilenetv3_blocks(size=96, classes=10):
+    """MobileNetV3-style blocks (Howard et al. 2019) at a small input:
+    hard-swish, squeeze-excitation gates (HardSigmoid), 5x5 depthwise, a
+    residual and a softmax head. Not in MODELS: the Edge TPU tests and
+    benchmark use it for the ops MobileNetV3 adds to MobileNetV2."""
+    g = GraphBuilder("mobilenetv3_blocks", seed=9)
+
+    def hswish(x):
+        return g.op("HardSwish", [x], "hswish")
+
+    def squeeze_excite(x, c, squeeze):
+        s = g.op("GlobalAveragePool", [x], "se_pool")
+        s = g.op("Relu", [g.conv(s, c, squeeze, 1, bias=True, base="se_reduce")])
+        s = g.conv(s, squeeze, c, 1, bias=True, base="se_expand")
+        gate = g.op("HardSigmoid", [s], "se_gate", alpha=1.0 / 6, beta=0.5)
+        return g.op("Mul", [x, gate], "se_scale")
+
+    def block(x, cin, hidden, cout, k, stride, se, act):
+        y = act(g.batch_norm(g.conv(x, cin, hidden, 1), hidden)) if hidden != cin else x
+        y = act(g.batch_norm(g.conv(y, hidden, hidden, k, stride, group=hidden), hidden))
+        if se:
+            y = squeeze_excite(y, hidden, max(8, hidden // 4))
+        y = g.batch_norm(g.conv(y, hidden, cout, 1), cout)
+        return g.op("Add", [x, y], "residual") if stride == 1 and cin == cout else y
+
+    relu = lambda x: g.op("Relu", [x])  # noqa: E731
+    x = hswish(g.batch_norm(g.conv("input", 3, 16, 3, stride=2), 16))
+    x = block(x, 16, 16, 16, 3, 2, True, relu)
+    x = block(x, 16, 72, 24, 3, 2, False, relu)
+    x = block(x, 24, 88, 24, 3, 1, False, relu)
+    x = block(x, 24, 96, 40, 5, 2, True, hswish)
+    x = block(x, 40, 120, 40, 5, 1, True, hswish)
+    x = hswish(g.batch_norm(g.conv(x, 40, 240, 1), 240))
+    pooled = g.op("GlobalAveragePool", [x], "pool")
+    flat = g.op("Flatten", [pooled], "flatten", axis=1)
+    y = g.op("Softmax", [g.linear(flat, 240, classes)], "softmax", axis=-1)
+    return g.finish([image_input(size=size)], [output(y, ["N", classes])])
+
+
 def transformer(layers=2, seq=32, d_model=128, heads=4, ffn=512, vocab=1000):
     """A BERT-style encoder: token + position embeddings, then post-norm
     layers of multi-head attention and a GELU feed-forward block."""

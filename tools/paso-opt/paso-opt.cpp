@@ -44,7 +44,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     emitName("emit",
              cl::desc("Stage to stop at: onnx-mlir, paso, linalg, llvm, "
-                      "asm, obj, so, archive; default from the -o "
+                      "asm, obj, so, archive, tflite; default from the -o "
                       "extension, else paso"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
@@ -155,8 +155,8 @@ static void printPasoHelp(llvm::raw_ostream &os) {
         "USAGE: paso-opt MODEL.onnx [options] -o OUTPUT\n"
         "       paso-opt FILE.mlir [mlir-opt options]   (pass driver, lit)\n\n"
         "  -o FILE                           output; its extension (.so, .a, "
-        ".o, .s, .ll)\n"
-        "                                    picks --emit\n";
+        ".o, .s, .ll,\n"
+        "                                    .tflite) picks --emit\n";
   auto &registered = cl::getRegisteredOptions();
   auto print = [&](cl::Option *option) {
     std::string flag =

@@ -18,6 +18,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "paso/Target/EdgeTPU/EdgeTpuBackend.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -57,6 +59,12 @@ public:
   void recordQuantization(const QuantizationSummary &summary) {
     quantization = summary;
     quantized = true;
+  }
+  /// Records the Edge TPU back end's mapping: every TFLite op written, its
+  /// version, whether the Edge TPU maps it, and the cut.
+  void recordEdgeTpu(const EdgeTpuSummary &summary) {
+    edgeTpu = summary;
+    wroteTFLite = true;
   }
   /// Names the model and target the report is about.
   void recordModel(llvm::StringRef model, llvm::StringRef target) {
@@ -119,6 +127,8 @@ private:
   int64_t arenaPeak = -1, arenaNaive = -1;
   bool quantized = false;
   QuantizationSummary quantization;
+  bool wroteTFLite = false;
+  EdgeTpuSummary edgeTpu;
   std::string modelName, targetName;
   std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
                        "above)";

@@ -41,6 +41,9 @@ struct QuantizeOptions {
   std::string calibrationData;
   CalibrationMethod method = CalibrationMethod::MinMax;
   AccuracyBudget budget;
+  /// Every activation int8 and one weight scale per product: the TFLite
+  /// scheme the Edge TPU back end writes (set by the compiler for it).
+  bool fullInteger = false;
 };
 
 /// Parses `--quantize`, `--calibration-method` and `--accuracy-budget`
