@@ -773,7 +773,18 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
       FailureOr<int32_t> in = operandTensor(operand, producer);
       if (failed(in))
         return failure();
-      op.inputs.push_back(*in);
+      // TFLite's int8 spec: every input on the output's grid.
+      int32_t input = *in;
+      if (gridOf(input) != gridOf(output)) {
+        Tensor twin = model.tensors[input];
+        twin.name += "/concat_grid";
+        twin.scales = model.tensors[output].scales;
+        twin.zeroPoints = model.tensors[output].zeroPoints;
+        int32_t requantized = model.addTensor(std::move(twin));
+        requantizeInto(input, requantized, producer);
+        input = requantized;
+      }
+      op.inputs.push_back(input);
     }
     int64_t rank = cast<RankedTensorType>(concat.getType()).getRank();
     int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + rank
