@@ -346,19 +346,40 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
                                    edgeTpuGraphSteps())))
         return failure();
       EdgeTpuSummary summary;
+      OwningOpRef<ModuleOp> remainder;
+      // A cut leaves the rest for the CPU, in a .so beside the file.
+      bool canCut = options.outputPath != "-";
       LogicalResult written = writeFile(
           options.outputPath, fileLoc, [&](llvm::raw_pwrite_stream &os) {
-            return writeEdgeTpuTFLite(module, os, summary);
+            return writeEdgeTpuTFLite(module, os, summary,
+                                      canCut ? &remainder : nullptr);
           });
+      if (succeeded(written) && remainder) {
+        CompileOptions cpu = options;
+        cpu.stage = EmitStage::So;
+        cpu.quantize = QuantizeOptions();
+        cpu.reportPath.clear();
+        cpu.profilePath.clear();
+        SmallString<256> soPath(options.outputPath);
+        llvm::sys::path::replace_extension(soPath, "so");
+        cpu.outputPath = soPath.str().str();
+        summary.cpuLibrary = cpu.outputPath;
+        emitRemark(fileLoc) << "the graph is cut at " << summary.cut
+                            << "; the ops from there on run on the "
+                            << options.target.name << " CPU: "
+                            << cpu.outputPath
+                            << " takes the .tflite's outputs as its inputs";
+        written = compileModule(context, *remainder, cpu);
+      }
       report.recordEdgeTpu(summary);
       if (failed(written)) {
         (void)finishReport();
         return failure();
       }
-      if (!summary.cut.empty())
+      if (summary.cutInFile)
         emitWarning(fileLoc) << "the Edge TPU compiler will map the ops up to "
                              << summary.cut
-                             << "; TFLite runs the rest on the CPU";
+                             << "; TFLite runs the rest of the file on the CPU";
       return finishReport();
     }
     if (options.reportPath.empty() &&

@@ -193,6 +193,12 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
         json.attribute("ops", static_cast<int64_t>(edgeTpu.ops.size()));
         json.attribute("mapped_ops", edgeTpu.mappedOps());
         json.attribute("cut", edgeTpu.cut);
+        json.attribute("cut_in_tflite", edgeTpu.cutInFile);
+        json.attribute("cpu_library", edgeTpu.cpuLibrary);
+        json.attributeArray("rewrites", [&] {
+          for (const std::string &rewrite : edgeTpu.rewrites)
+            json.value(rewrite);
+        });
         auto ios = [&](const char *key, const std::vector<EdgeTpuIo> &list) {
           json.attributeArray(key, [&] {
             for (const EdgeTpuIo &io : list)
@@ -328,6 +334,9 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
     os << (edgeTpu.cut.empty() ? std::string("every op maps to the Edge TPU")
                                : "cut: " + edgeTpu.cut)
        << "\n";
+    if (!edgeTpu.cpuLibrary.empty())
+      os << "cpu part: " << edgeTpu.cpuLibrary
+         << " (inputs: the .tflite's outputs)\n";
   }
   if (arenaPeak >= 0)
     os << "== arena\npeak " << arenaPeak << " bytes, naive " << arenaNaive

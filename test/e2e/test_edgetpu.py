@@ -229,16 +229,53 @@ def small_model(tmp_path, middle):
     return path
 
 
-def test_unmappable_op_names_node_and_rule(paso_opt, tmp_path):
+def test_unmappable_op_cuts_into_tflite_and_cpu_pair(paso_opt, tmp_path):
+    """An op without a mapping in the middle: the .tflite holds what comes
+    before it, a .so beside it the rest (on the target's CPU; the host
+    here), and running the two in order matches ONNX Runtime and PASO's
+    own int8 .so of the whole model."""
     from onnx import helper
     path = small_model(tmp_path, helper.make_node(
         "Erf", ["a"], ["b"], name="erf_in_the_middle"))
-    result = run_paso_opt(paso_opt, path, "-target=coral", "--quantize=int8",
+    target = tmp_path / "scheme.json"
+    target.write_text(json.dumps(SCHEME_TARGET))
+    tfl, report = tmp_path / "pair.tflite", tmp_path / "report.json"
+    result = run_paso_opt(paso_opt, path, f"-target={target}",
+                          "--quantize=int8",
                           f"--calibration-data={tmp_path / 'c.npz'}",
-                          "-o", tmp_path / "model.tflite")
-    assert result.returncode != 0
-    assert "node 'erf_in_the_middle' (Erf)" in result.stderr
-    assert "has no Edge TPU mapping" in result.stderr
+                          "-o", tfl, f"--report={report}")
+    assert result.returncode == 0, result.stderr
+    assert "the graph is cut at node 'erf_in_the_middle' (Erf)" in result.stderr
+    edgetpu = json.loads(report.read_text())["edgetpu"]
+    assert edgetpu["cut"].startswith("node 'erf_in_the_middle' (Erf)")
+    assert edgetpu["cpu_library"] == str(tmp_path / "pair.so")
+    assert check(str(tfl)).mapped_share == 1.0
+    whole = paso.load(paso.compile(
+        path, target=str(target), quantize="int8",
+        calibration_data=str(tmp_path / "c.npz"),
+        output=tmp_path / "whole.so"))
+    cpu = paso.load(tmp_path / "pair.so")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for seed in range(3):
+        x = np.random.default_rng(seed).standard_normal((1, 4, 8, 8)).astype(
+            np.float32)
+        interpreter = Interpreter(model_path=str(tfl))
+        interpreter.allocate_tensors()
+        (inp,) = interpreter.get_input_details()
+        scale, zero = inp["quantization"]
+        interpreter.set_tensor(inp["index"], np.clip(
+            np.round(x / scale) + zero, -128, 127).astype(np.int8)
+            .transpose(0, 2, 3, 1))
+        interpreter.invoke()
+        middle = {out["name"]: interpreter.get_tensor(out["index"])
+                  for out in interpreter.get_output_details()}
+        assert [i.name for i in cpu.inputs] == list(middle)
+        got = list(cpu.run(middle).values())[0]
+        own = list(whole.run({"x": x}).values())[0]
+        step = cpu.outputs[0].scale or np.abs(own).max() / 127
+        np.testing.assert_allclose(got, own, atol=1.001 * step)
+        reference = session.run(None, {"x": x})[0]
+        assert sqnr(reference, got) >= 25, sqnr(reference, got)
 
 
 def test_max_pool_padding_needing_padv2_is_the_cut(paso_opt, tmp_path):

@@ -52,11 +52,17 @@ static quant::UniformQuantizedType abiQuantization(Value value,
                       cast.getInput().getType().getElementType())
                 : quant::UniformQuantizedType();
   }
-  for (Operation *user : value.getUsers())
+  for (Operation *user : value.getUsers()) {
     if (auto cast = dyn_cast<StorageCastOp>(user))
       if (auto type = dyn_cast<quant::UniformQuantizedType>(
               cast.getType().getElementType()))
         return type;
+    // An NHWC input (the CPU part after an Edge TPU cut) is transposed
+    // before it is read as quantised values.
+    if (auto transpose = dyn_cast<TransposeOp>(user))
+      if (auto type = abiQuantization(transpose.getResult(), false))
+        return type;
+  }
   return {};
 }
 

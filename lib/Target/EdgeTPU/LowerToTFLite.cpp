@@ -22,6 +22,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -92,6 +94,19 @@ std::string origins(Operation *op) {
                        : llvm::join(names, ", ");
 }
 
+/// A tensor name from the ONNX node that made it (the last of a fused
+/// group: the activation after a convolution), else `fallback`.
+std::string nodeName(Location loc, StringRef fallback) {
+  std::string name = fallback.str();
+  loc->walk([&](Location inner) {
+    if (auto named = dyn_cast<NameLoc>(inner))
+      if (!describeOnnxLocation(named).empty())
+        name = named.getName().str();
+    return WalkResult::advance();
+  });
+  return name;
+}
+
 std::vector<int32_t> toNhwc(ArrayRef<int64_t> shape) {
   std::vector<int32_t> out(shape.begin(), shape.end());
   if (shape.size() == 4)
@@ -118,17 +133,52 @@ std::vector<uint8_t> bytesOf(const std::vector<T> &values) {
 
 class Lowering {
 public:
-  Lowering(func::FuncOp func, EdgeTpuSummary &summary)
-      : func(func), summary(summary) {}
+  Lowering(func::FuncOp func, EdgeTpuSummary &summary, bool allowCut)
+      : func(func), summary(summary), allowCut(allowCut) {}
 
   LogicalResult run(Model &out);
+  /// After a cut: the model with the written values as int8 NHWC inputs
+  /// and what only fed them gone, for the CPU; the TFLite outputs are those
+  /// inputs, in order.
+  OwningOpRef<ModuleOp> buildRemainder(ModuleOp module, Model &model);
 
 private:
   func::FuncOp func;
   EdgeTpuSummary &summary;
+  bool allowCut;
   Model model;
   llvm::DenseMap<Value, int32_t> tensorOf;
   std::optional<NotMapped> firstFailure;
+
+  /// What one step of the walk may add, to take it back at a cut.
+  struct Snapshot {
+    size_t tensors, buffers, operators, ops, inputs, outputs;
+    std::string cut;
+    bool cutInFile;
+  };
+  Snapshot snapshot() const {
+    return {model.tensors.size(), model.buffers.size(),
+            model.operators.size(), summary.ops.size(),
+            model.inputs.size(),  model.outputs.size(),
+            summary.cut,          summary.cutInFile};
+  }
+  void rollBack(const Snapshot &s) {
+    model.tensors.resize(s.tensors);
+    model.buffers.resize(s.buffers);
+    model.operators.erase(model.operators.begin() + s.operators,
+                          model.operators.end());
+    summary.ops.resize(s.ops);
+    model.inputs.resize(s.inputs);
+    model.outputs.resize(s.outputs);
+    summary.cut = s.cut;
+    summary.cutInFile = s.cutInFile;
+    SmallVector<Value> stale;
+    for (auto &[value, tensor] : tensorOf)
+      if (static_cast<size_t>(tensor) >= s.tensors)
+        stale.push_back(value);
+    for (Value value : stale)
+      tensorOf.erase(value);
+  }
 
   LogicalResult fail(Operation *op, const Twine &rule) {
     if (!firstFailure)
@@ -253,7 +303,8 @@ FailureOr<int32_t> Lowering::operandTensor(Value value, Operation *user) {
   if (failed(first))
     return failure();
   Tensor tensor = model.tensors[*first];
-  tensor.name = origins(producer);
+  tensor.name = nodeName(producer->getLoc(),
+                         "t" + std::to_string(model.tensors.size()));
   tensor.shape = toNhwc(type.getShape());
   tensor.buffer = 0;
   if (isa<SoftmaxOp, SigmoidOp>(producer)) {
@@ -374,8 +425,10 @@ void Lowering::emit(Operation *origin, Operator op, StringRef note) {
       record.note = "output " + shapeNote;
     }
   }
-  if (!record.mapped && summary.cut.empty())
+  if (!record.mapped && summary.cut.empty()) {
     summary.cut = record.tflite + " at " + record.origins + ": " + record.note;
+    summary.cutInFile = true;
+  }
   summary.ops.push_back(std::move(record));
   model.operators.push_back(std::move(op));
 }
@@ -890,8 +943,7 @@ LogicalResult Lowering::lowerQuantize(QuantizeOp op) {
       if (auto attr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                         "paso.name"))
         return attr.str();
-    std::string text = origins(op);
-    return text;
+    return nodeName(value.getLoc(), "t" + std::to_string(model.tensors.size()));
   };
   if (auto arg = dyn_cast<BlockArgument>(input)) {
     FailureOr<int32_t> t = newActivation(op.getType(), name(arg), op);
@@ -929,7 +981,9 @@ LogicalResult Lowering::lowerQuantize(QuantizeOp op) {
 }
 
 LogicalResult Lowering::run(Model &out) {
+  bool cut = false;
   for (Operation &op : func.getBody().front()) {
+    Snapshot before = snapshot();
     LogicalResult result = success();
     if (auto quantize = dyn_cast<QuantizeOp>(op)) {
       result = lowerQuantize(quantize);
@@ -937,7 +991,7 @@ LogicalResult Lowering::run(Model &out) {
       FailureOr<int32_t> from = tensorFor(requantize.getInput(), &op);
       FailureOr<int32_t> to =
           failed(from) ? FailureOr<int32_t>(failure())
-                       : newActivation(requantize.getType(), origins(&op), &op);
+                       : newActivation(requantize.getType(), nodeName(op.getLoc(), "requantized"), &op);
       if (failed(to))
         result = failure();
       else {
@@ -945,7 +999,7 @@ LogicalResult Lowering::run(Model &out) {
         requantizeInto(*from, *to, &op);
       }
     } else if (auto conv = dyn_cast<QConvOp>(op)) {
-      FailureOr<int32_t> output = newActivation(conv.getType(), origins(&op), &op);
+      FailureOr<int32_t> output = newActivation(conv.getType(), nodeName(op.getLoc(), "conv"), &op);
       std::optional<Activation> activation =
           activationOf(conv.getActivation(), conv.getActivationParams());
       if (failed(output) || !activation) {
@@ -977,10 +1031,24 @@ LogicalResult Lowering::run(Model &out) {
         model.outputs.push_back(*t);
       }
     }
-    if (failed(result))
+    if (failed(result)) {
+      // The ops written so far stay on the Edge TPU; the CPU runs the rest.
+      if (allowCut && before.operators > 0 && before.inputs > 0) {
+        rollBack(before);
+        cut = true;
+      }
       break;
+    }
   }
-  if (firstFailure) {
+  if (cut) {
+    EdgeTpuOp record;
+    record.origins = origins(firstFailure->op);
+    record.note = "the CPU runs this op and the rest: " + firstFailure->rule;
+    summary.ops.push_back(record);
+    if (summary.cut.empty())
+      summary.cut = record.origins + ": " + firstFailure->rule;
+    summary.cpuRemainder = true;
+  } else if (firstFailure) {
     EdgeTpuOp record;
     record.origins = origins(firstFailure->op);
     record.note = firstFailure->rule;
@@ -1016,9 +1084,106 @@ LogicalResult Lowering::run(Model &out) {
   return success();
 }
 
-LogicalResult mlir::paso::writeEdgeTpuTFLite(ModuleOp module,
-                                             llvm::raw_ostream &os,
-                                             EdgeTpuSummary &summary) {
+OwningOpRef<ModuleOp> Lowering::buildRemainder(ModuleOp module, Model &out) {
+  MLIRContext *context = module.getContext();
+  OwningOpRef<ModuleOp> remainder = ModuleOp::create(module.getLoc());
+  (*remainder)->setAttrs(module->getAttrs());
+  IRMapping mapping;
+  auto cpu = cast<func::FuncOp>(func->clone(mapping));
+  remainder->push_back(cpu);
+  Block &body = cpu.getBody().front();
+  auto i8 = IntegerType::get(context, 8);
+  // Every value the TFLite part wrote becomes an input, read from the
+  // .tflite's NHWC int8 output; what only fed it then dies.
+  SmallVector<std::pair<int32_t, Value>> written;
+  for (auto &[value, tensor] : tensorOf)
+    written.push_back({tensor, value});
+  llvm::sort(written, [](auto &a, auto &b) { return a.first < b.first; });
+  unsigned firstNew = cpu.getNumArguments();
+  SmallVector<int32_t> argTensor;
+  for (auto [t, value] : written) {
+    Value local = mapping.lookupOrNull(value);
+    if (!local || local.use_empty())
+      continue;
+    const Tensor &tensor = out.tensors[t];
+    SmallVector<int64_t> nhwc(tensor.shape.begin(), tensor.shape.end());
+    auto argType = RankedTensorType::get(nhwc, i8);
+    unsigned index = cpu.getNumArguments();
+    if (failed(cpu.insertArgument(index, argType,
+                                  DictionaryAttr::get(context, {NamedAttribute(
+                                      StringAttr::get(context, "paso.name"),
+                                      StringAttr::get(context, tensor.name))}),
+                                  local.getLoc())))
+      return nullptr;
+    OpBuilder b = OpBuilder::atBlockBegin(&body);
+    Location loc = local.getLoc();
+    Value storage = body.getArgument(index);
+    auto localType = cast<RankedTensorType>(local.getType());
+    if (nhwc.size() == 4)
+      storage = TransposeOp::create(
+          b, loc, RankedTensorType::get(localType.getShape(), i8), storage,
+          b.getDenseI64ArrayAttr({0, 3, 1, 2}));
+    auto grid = quant::UniformQuantizedType::get(
+        quant::QuantizationFlags::Signed, i8, Float32Type::get(context),
+        tensor.scales[0], tensor.zeroPoints[0], -128, 127);
+    Value quantized = StorageCastOp::create(
+        b, loc, RankedTensorType::get(localType.getShape(), grid), storage);
+    Value replacement = quantized;
+    if (isa<FloatType>(localType.getElementType()))
+      replacement = DequantizeOp::create(b, loc, localType, quantized);
+    else if (localType.getElementType() != grid)
+      replacement = RequantizeOp::create(b, loc, localType, quantized,
+                                         TypeAttr::get(localType.getElementType()));
+    local.replaceAllUsesWith(replacement);
+    argTensor.push_back(t);
+  }
+  // Dead code, then the inputs nothing reads any more.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (!op.hasTrait<OpTrait::IsTerminator>() && isOpTriviallyDead(&op)) {
+        op.erase();
+        changed = true;
+      }
+  }
+  out.outputs.clear();
+  SmallVector<Attribute> names;
+  for (unsigned i = cpu.getNumArguments(); i-- > 0;) {
+    if (!body.getArgument(i).use_empty())
+      continue;
+    if (i >= firstNew)
+      argTensor.erase(argTensor.begin() + (i - firstNew));
+    else
+      --firstNew;
+    if (failed(cpu.eraseArgument(i)))
+      return nullptr;
+  }
+  for (unsigned i = 0; i < cpu.getNumArguments(); ++i)
+    names.push_back(cpu.getArgAttrOfType<StringAttr>(i, "paso.name")
+                        ? Attribute(cpu.getArgAttrOfType<StringAttr>(
+                              i, "paso.name"))
+                        : StringAttr::get(context, "input" + std::to_string(i)));
+  (*remainder)->setAttr("paso.onnx.input_names", ArrayAttr::get(context, names));
+  for (int32_t t : argTensor)
+    out.outputs.push_back(t);
+  summary.outputs.clear();
+  for (int32_t t : out.outputs) {
+    const Tensor &tensor = out.tensors[t];
+    EdgeTpuIo io;
+    io.name = tensor.name;
+    io.shape.assign(tensor.shape.begin(), tensor.shape.end());
+    io.type = "int8";
+    io.scale = tensor.scales[0];
+    io.zeroPoint = tensor.zeroPoints[0];
+    summary.outputs.push_back(io);
+  }
+  return remainder;
+}
+
+LogicalResult
+mlir::paso::writeEdgeTpuTFLite(ModuleOp module, llvm::raw_ostream &os,
+                               EdgeTpuSummary &summary,
+                               OwningOpRef<ModuleOp> *remainder) {
   func::FuncOp entry;
   for (auto func : module.getOps<func::FuncOp>())
     if (!func.isExternal())
@@ -1026,8 +1191,14 @@ LogicalResult mlir::paso::writeEdgeTpuTFLite(ModuleOp module,
   if (!entry)
     return emitError(module.getLoc()) << "no model function to write";
   Model model;
-  if (failed(Lowering(entry, summary).run(model)))
+  Lowering lowering(entry, summary, remainder != nullptr);
+  if (failed(lowering.run(model)))
     return failure();
+  if (summary.cpuRemainder) {
+    *remainder = lowering.buildRemainder(module, model);
+    if (!*remainder)
+      return emitError(module.getLoc()) << "cannot build the CPU part";
+  }
   std::vector<uint8_t> bytes = serialize(model);
   summary.bytes = static_cast<int64_t>(bytes.size());
   os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());

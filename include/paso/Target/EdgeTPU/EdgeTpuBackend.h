@@ -12,6 +12,7 @@
 #define PASO_TARGET_EDGETPU_EDGETPUBACKEND_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -44,7 +45,14 @@ struct EdgeTpuSummary {
   std::vector<std::string> rewrites; ///< graph rewrites made to map more
   /// The first op that does not map, with its rule; empty when all map.
   std::string cut;
+  /// The cut is at an op written into the file (the Edge TPU compiler
+  /// stops there and TFLite runs the rest of the file on the CPU).
+  bool cutInFile = false;
   int64_t bytes = 0;
+  /// The graph was cut where an op cannot be written: the ops after it
+  /// run on the CPU, from the TFLite file's outputs.
+  bool cpuRemainder = false;
+  std::string cpuLibrary; ///< where the compiler wrote that part
   int64_t mappedOps() const;
 };
 
@@ -54,11 +62,15 @@ struct EdgeTpuSummary {
 ArrayRef<StringRef> edgeTpuGraphSteps();
 
 /// Writes `module` (a quantised graph after edgeTpuGraphSteps) as a TFLite
-/// file to `os`. Fails with an error at the ONNX node when the graph is not
-/// fully int8 up to its outputs or when an op does not map (the summary
-/// then names the cut).
+/// file to `os`. Where an op cannot be written, the graph is cut there:
+/// with `remainder`, the file holds the ops before the cut, its outputs
+/// are the int8 values the rest reads, and `remainder` receives that rest
+/// as a model (those values as NHWC int8 inputs) for the CPU back end;
+/// without it, or when nothing before the cut maps, it is an error at the
+/// ONNX node.
 LogicalResult writeEdgeTpuTFLite(ModuleOp module, llvm::raw_ostream &os,
-                                 EdgeTpuSummary &summary);
+                                 EdgeTpuSummary &summary,
+                                 OwningOpRef<ModuleOp> *remainder = nullptr);
 
 /// True when `module` holds quantised values (a pre-quantised import or
 /// the quantiser's output): what the Edge TPU needs.
