@@ -139,5 +139,9 @@ class Model:
 
 
 def load(path):
-    """Loads a model.so compiled by paso-opt for this machine."""
+    """Loads a model.so compiled by paso-opt for this machine, or a .tflite
+    it wrote for the Edge TPU (run through LiteRT: paso.tflite)."""
+    if str(path).endswith(".tflite"):
+        from .tflite import TFLiteModel
+        return TFLiteModel(path)
     return Model(path)

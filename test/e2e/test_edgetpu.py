@@ -7,7 +7,9 @@ same quantisation (within one output step on >= 99% of elements), and
 against ONNX Runtime in fp32 (output SQNR, the quantisation tolerance of
 docs/edgetpu.md)."""
 import json
+import os
 import subprocess
+import sys
 
 import numpy as np
 import onnxruntime as ort
@@ -270,6 +272,20 @@ def test_unmappable_op_cuts_into_tflite_and_cpu_pair(paso_opt, tmp_path):
         middle = {out["name"]: interpreter.get_tensor(out["index"])
                   for out in interpreter.get_output_details()}
         assert [i.name for i in cpu.inputs] == list(middle)
+        if seed == 0:
+            # paso-run runs the .tflite too (through LiteRT), like a .so.
+            np.save(tmp_path / "x.npy", interpreter.get_tensor(inp["index"]))
+            run = subprocess.run(
+                [os.path.join(os.path.dirname(paso_opt), "paso-run"),
+                 str(tfl), "--input", f"x={tmp_path / 'x.npy'}",
+                 "--output-dir", str(tmp_path / "run")],
+                capture_output=True, text=True, timeout=300,
+                env={**os.environ, "PASO_PYTHON": sys.executable})
+            assert run.returncode == 0, run.stderr
+            assert "quantised (scale" in run.stdout
+            for name, array in middle.items():
+                np.testing.assert_array_equal(
+                    np.load(tmp_path / "run" / f"{name}.npy"), array)
         got = list(cpu.run(middle).values())[0]
         own = list(whole.run({"x": x}).values())[0]
         step = cpu.outputs[0].scale or np.abs(own).max() / 127

@@ -18,7 +18,12 @@
 #include "paso/Runtime/Npy.h"
 #include "paso/Runtime/paso_model.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -106,12 +111,48 @@ void usage() {
       "with perf counters where the system allows, prints the top kernels\n"
       "and writes the profile (paso-opt --report/--calibrate read it).\n"
       "--trace FILE.json writes a Chrome/Perfetto trace of those runs.\n"
-      "--top N lists N kernels (default 10).\n");
+      "--top N lists N kernels (default 10).\n"
+      "A MODEL.tflite (paso-opt's Edge TPU output) runs through LiteRT\n"
+      "(python3 -m paso.tflite; $PASO_PYTHON picks the interpreter).\n");
 }
 
 } // namespace
 
+/// A .tflite (paso-opt's Edge TPU output) runs through LiteRT's Python
+/// package: paso-run hands the command line to `python3 -m paso.tflite`
+/// ($PASO_PYTHON picks the interpreter), with PASO's own Python package
+/// on the path when this is a build-tree paso-run.
+int runTFLite(char **argv) {
+  const char *python = std::getenv("PASO_PYTHON");
+  if (!python || !*python)
+    python = "python3";
+#ifdef PASO_PYTHON_DIR
+  struct stat info;
+  if (stat(PASO_PYTHON_DIR, &info) == 0) {
+    std::string path = PASO_PYTHON_DIR;
+    if (const char *old = std::getenv("PYTHONPATH"); old && *old)
+      path += std::string(":") + old;
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+#endif
+  std::vector<char *> args = {const_cast<char *>(python),
+                              const_cast<char *>("-m"),
+                              const_cast<char *>("paso.tflite")};
+  for (char **arg = argv + 1; *arg; ++arg)
+    args.push_back(*arg);
+  args.push_back(nullptr);
+  execvp(python, args.data());
+  return fail(std::string("running a .tflite needs Python with the paso "
+                          "package and ai-edge-litert; cannot start '") +
+              python + "': " + std::strerror(errno));
+}
+
 int main(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() > 7 && arg.compare(arg.size() - 7, 7, ".tflite") == 0)
+      return runTFLite(argv);
+  }
   std::string modelPath, outputDir;
   std::map<std::string, std::string> inputFiles;
   int bench = 0, threads = 0;
