@@ -7,6 +7,13 @@ compare (docs/edgetpu.md).
     model = paso.load("model.tflite")
     outputs = model.run({"input": int8_nhwc_array})
 
+When the graph was cut (docs/edgetpu.md), `EdgeTpuModel` runs the .tflite
+and the CPU .so beside it in order, and `run_float` takes and returns the
+ONNX model's float NCHW tensors:
+
+    pair = paso.tflite.EdgeTpuModel("model.tflite")
+    outputs = pair.run_float({"input": float_nchw_array})
+
     python -m paso.tflite model.tflite [--input NAME=FILE.npy ...]
                           [--output-dir DIR] [--bench N] [--seed S]
 """
@@ -65,6 +72,52 @@ class TFLiteModel:
         self._interpreter.invoke()
         return {info.name: self._interpreter.get_tensor(detail["index"])
                 for detail, info in zip(self._outputs, self.outputs)}
+
+
+class EdgeTpuModel:
+    """The .tflite and, when paso-opt cut the graph, the CPU part it wrote
+    beside it (same name, .so; its inputs are the .tflite's outputs), run
+    in order."""
+
+    def __init__(self, tflite_path, cpu_path=None):
+        from .runtime import Model
+        self.tflite = TFLiteModel(tflite_path)
+        if cpu_path is None:
+            beside = os.path.splitext(str(tflite_path))[0] + ".so"
+            cpu_path = beside if os.path.exists(beside) else None
+        self.cpu = Model(cpu_path) if cpu_path else None
+        if self.cpu is not None:
+            produced = {(i.name, i.shape) for i in self.tflite.outputs}
+            if not {(i.name, i.shape) for i in self.cpu.inputs} <= produced:
+                # A .so of the whole model, not the part after a cut.
+                self.cpu = None
+        self.inputs = self.tflite.inputs
+        self.outputs = (self.cpu or self.tflite).outputs
+
+    def run(self, feeds):
+        middle = self.tflite.run(feeds)
+        return self.cpu.run(middle) if self.cpu is not None else middle
+
+    def run_float(self, feeds):
+        """Float NCHW inputs in, float outputs out (NCHW for images): each
+        quantised on its tensor's grid, as a camera pipeline would."""
+        quantised = {}
+        for info in self.inputs:
+            x = np.asarray(feeds[info.name], np.float32)
+            if x.ndim == 4:
+                x = x.transpose(0, 2, 3, 1)
+            info_range = np.iinfo(info.dtype)
+            quantised[info.name] = np.clip(
+                np.round(x / info.scale) + info.zero_point, info_range.min,
+                info_range.max).astype(info.dtype)
+        results = {}
+        for info, (name, y) in zip(self.outputs, self.run(quantised).items()):
+            if info.scale is not None:
+                y = (y.astype(np.float32) - info.zero_point) * info.scale
+                if y.ndim == 4 and self.cpu is None:
+                    y = y.transpose(0, 3, 1, 2)
+            results[name] = y
+        return results
 
 
 def main(argv=None):

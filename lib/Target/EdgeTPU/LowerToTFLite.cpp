@@ -26,6 +26,7 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <cstring>
@@ -207,6 +208,11 @@ private:
   /// written here on its input's grid.
   FailureOr<int32_t> operandTensor(Value value, Operation *user);
   FailureOr<Weights> weightsOf(Value value, int64_t axis, Operation *user);
+  /// A float constant operand of an elementwise op as int8 (symmetric, one
+  /// scale), expanded to `rank` and permuted like the activations; `invert`
+  /// 1 negates it (a subtrahend), 2 takes reciprocals (a divisor).
+  FailureOr<int32_t> constantOperand(Value value, int64_t rank,
+                                     Operation *user, int invert);
   int32_t constantTensor(std::vector<uint8_t> bytes, std::vector<int32_t> shape,
                          ElementType type, StringRef name,
                          std::vector<float> scales = {},
@@ -319,15 +325,77 @@ FailureOr<int32_t> Lowering::operandTensor(Value value, Operation *user) {
   return output;
 }
 
+FailureOr<int32_t> Lowering::constantOperand(Value value, int64_t rank,
+                                            Operation *user, int invert) {
+  std::optional<SmallVector<float>> values = readF32Constant(value);
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!values || type.getRank() > rank)
+    return fail(user, "a constant operand of higher rank than the result");
+  SmallVector<int64_t> shape(rank - type.getRank(), 1);
+  shape.append(type.getShape().begin(), type.getShape().end());
+  float largest = 0;
+  for (float &v : *values) {
+    if (invert == 1)
+      v = -v;
+    if (invert == 2) {
+      if (v == 0)
+        return fail(user, "a division by a constant zero");
+      v = 1.0f / v;
+    }
+    largest = std::max(largest, std::fabs(v));
+  }
+  float scale = largest > 0 ? largest / 127 : 1;
+  std::vector<int8_t> data(values->size());
+  // NCHW -> NHWC for images, element by element.
+  int64_t n = shape.size() == 4 ? shape[0] : 1, c = shape.size() == 4 ? shape[1] : 1;
+  int64_t plane = shape.size() == 4 ? shape[2] * shape[3] : 1;
+  for (size_t i = 0; i < values->size(); ++i) {
+    size_t at = i;
+    if (shape.size() == 4) {
+      int64_t b = i / (c * plane), ch = (i / plane) % c, p = i % plane;
+      at = (b * plane + p) * c + ch;
+    }
+    data[at] = static_cast<int8_t>(
+        std::clamp(std::nearbyint((*values)[i] / scale), -127.0f, 127.0f));
+  }
+  (void)n;
+  return constantTensor(bytesOf(data), toNhwc(shape), ElementType::Int8,
+                        "constant", {scale}, {0});
+}
+
 FailureOr<Weights> Lowering::weightsOf(Value value, int64_t axis,
                                        Operation *user) {
   Value quantized = value;
   if (auto dq = value.getDefiningOp<DequantizeOp>())
     quantized = dq.getInput();
   auto type = cast<RankedTensorType>(quantized.getType());
-  if (!isa<quant::QuantizedType>(type.getElementType()))
-    return fail(user, "float weights (the Edge TPU needs int8 weights: "
-                      "quantise the model)");
+  if (!isa<quant::QuantizedType>(type.getElementType())) {
+    // Small quantised weights reach here folded to their float values
+    // (q x scale, DequantizeOp's folder): the symmetric per-channel grid
+    // of their largest magnitudes gives the integers back.
+    std::optional<SmallVector<float>> real = readF32Constant(value);
+    if (!real)
+      return fail(user, "float weights that are not a constant");
+    Weights weights;
+    weights.shape.assign(type.getShape().begin(), type.getShape().end());
+    weights.axis = axis;
+    int64_t channels = type.getDimSize(axis), inner = 1;
+    for (int64_t d = axis + 1; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    std::vector<float> absMax(channels, 0.0f);
+    for (size_t i = 0; i < real->size(); ++i) {
+      float &m = absMax[(i / inner) % channels];
+      m = std::max(m, std::fabs((*real)[i]));
+    }
+    for (float m : absMax)
+      weights.scales.push_back(m > 0 ? m / 127.0f : 1.0f);
+    weights.zeroPoints.assign(channels, 0);
+    for (size_t i = 0; i < real->size(); ++i)
+      weights.values.push_back(static_cast<int64_t>(std::clamp(
+          std::nearbyint((*real)[i] / weights.scales[(i / inner) % channels]),
+          -127.0f, 127.0f)));
+    return weights;
+  }
   std::optional<SmallVector<int64_t>> values = readIntConstant(quantized);
   if (!values)
     return fail(user, "weights that are not a constant");
@@ -749,20 +817,43 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
                                gemm.getTransB(), gemm.getC(), activation,
                                output);
   }
-  if (auto add = dyn_cast<AddOp>(producer)) {
-    if (add.getLhs().getType() != add.getRhs().getType())
-      return fail(producer, "an addition that broadcasts");
-    FailureOr<int32_t> a = operandTensor(add.getLhs(), producer);
-    if (failed(a))
-      return failure();
-    FailureOr<int32_t> b = operandTensor(add.getRhs(), producer);
-    if (failed(b))
-      return failure();
-    Operator op(OpCode::Add);
-    op.inputs = {*a, *b};
+  if (isa<AddOp, SubOp, MulOp, DivOp>(producer)) {
+    // Elementwise with broadcasting: both operands at the result's rank
+    // (constants are expanded to it), so NHWC permutes them alike. A
+    // constant subtrahend or divisor becomes an addend or factor.
+    bool isSub = isa<SubOp>(producer), isDiv = isa<DivOp>(producer);
+    bool product = isa<MulOp, DivOp>(producer);
+    int64_t rank = cast<RankedTensorType>(producer->getResult(0).getType())
+                       .getRank();
+    Operator op(product ? OpCode::Mul : OpCode::Add);
+    for (unsigned i = 0; i < 2; ++i) {
+      Value operand = producer->getOperand(i);
+      bool inverted = i == 1 && (isSub || isDiv);
+      FailureOr<int32_t> t =
+          readF32Constant(operand)
+              ? constantOperand(operand, rank, producer,
+                                !inverted  ? 0
+                                : isSub ? 1
+                                        : 2)
+          : inverted ? FailureOr<int32_t>(fail(
+                           producer, "a subtraction or division of a value "
+                                     "that is not constant"))
+                     : operandTensor(operand, producer);
+      if (failed(t))
+        return failure();
+      if (model.tensors[*t].shape.size() != static_cast<size_t>(rank))
+        return fail(producer, "an elementwise op whose operands have "
+                              "different ranks");
+      op.inputs.push_back(*t);
+    }
+    if (product && activation != Activation::None)
+      return fail(producer, "an activation after a multiplication");
     op.outputs = {output};
     op.activation = activation;
-    emit(producer, op);
+    emit(producer, op,
+         isSub ? "subtraction of a constant written as an addition"
+         : isDiv ? "division by a constant written as a multiplication"
+                 : "");
     return success();
   }
   if (activation != Activation::None)
@@ -847,21 +938,6 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
     emit(producer, op);
     return success();
   }
-  if (auto mul = dyn_cast<MulOp>(producer)) {
-    // Broadcasting is along NHWC's trailing dims (a squeeze-excitation
-    // gate [1, C, 1, 1] is [1, 1, 1, C]), which TFLite's MUL takes.
-    FailureOr<int32_t> a = operandTensor(mul.getLhs(), producer);
-    if (failed(a))
-      return failure();
-    FailureOr<int32_t> b = operandTensor(mul.getRhs(), producer);
-    if (failed(b))
-      return failure();
-    Operator op(OpCode::Mul);
-    op.inputs = {*a, *b};
-    op.outputs = {output};
-    emit(producer, op);
-    return success();
-  }
   if (isa<HardSwishOp>(producer)) {
     FailureOr<int32_t> in = operandTensor(producer->getOperand(0), producer);
     if (failed(in))
@@ -873,35 +949,42 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
     return success();
   }
   if (auto hard = dyn_cast<HardSigmoidOp>(producer)) {
-    // clamp(x / 6 + 1/2, 0, 1) = relu6(x + 3) * (1/6): an ADD with RELU6
-    // fused and a MUL, both mapped (TFLite has no HARD_SIGMOID).
-    if (std::fabs(hard.getAlpha().convertToDouble() - 1.0 / 6) > 1e-6 ||
-        std::fabs(hard.getBeta().convertToDouble() - 0.5) > 1e-6)
-      return fail(producer, "a HardSigmoid with alpha other than 1/6 or beta "
-                            "other than 1/2 (only relu6(x + 3) / 6 maps)");
+    // clamp(alpha x + beta, 0, 1) = alpha * clamp(x + beta / alpha, 0,
+    // 1 / alpha): an ADD onto the grid of [0, 1 / alpha], whose saturation
+    // is the clamp, then a MUL by alpha; both map (TFLite has no
+    // HARD_SIGMOID).
+    double alpha = hard.getAlpha().convertToDouble();
+    double beta = hard.getBeta().convertToDouble();
+    if (!(alpha > 0))
+      return fail(producer, "a HardSigmoid with alpha <= 0");
     FailureOr<int32_t> in = operandTensor(hard.getInput(), producer);
     if (failed(in))
       return failure();
-    int32_t three = constantTensor({127}, {1}, ElementType::Int8, "three",
-                                   {3.0f / 127}, {0});
+    auto scalar = [&](double value, StringRef name) {
+      float scale = value != 0 ? static_cast<float>(std::fabs(value) / 127) : 1;
+      int8_t q = value > 0 ? 127 : value < 0 ? -127 : 0;
+      return constantTensor({static_cast<uint8_t>(q)}, {1}, ElementType::Int8,
+                            name, {scale}, {0});
+    };
     Tensor shifted = model.tensors[*in];
-    shifted.name += "/plus3";
-    shifted.scales = {6.0f / 255};
+    shifted.name += "/shifted";
+    shifted.scales = {static_cast<float>(1.0 / alpha / 255)};
     shifted.zeroPoints = {-128};
     int32_t shiftedTensor = model.addTensor(std::move(shifted));
+    std::string note = "HardSigmoid rewritten as ADD " +
+                       llvm::formatv("{0:g}", beta / alpha).str() +
+                       " (saturating to [0, " +
+                       llvm::formatv("{0:g}", 1 / alpha).str() + "]), MUL " +
+                       llvm::formatv("{0:g}", alpha).str();
     Operator add(OpCode::Add);
-    add.inputs = {*in, three};
+    add.inputs = {*in, scalar(beta / alpha, "offset")};
     add.outputs = {shiftedTensor};
-    add.activation = Activation::Relu6;
-    emit(producer, add, "HardSigmoid rewritten as relu6(x + 3) / 6");
-    int32_t sixth = constantTensor({127}, {1}, ElementType::Int8, "sixth",
-                                   {1.0f / 6 / 127}, {0});
+    emit(producer, add, note);
     Operator mul(OpCode::Mul);
-    mul.inputs = {shiftedTensor, sixth};
+    mul.inputs = {shiftedTensor, scalar(alpha, "slope")};
     mul.outputs = {output};
-    emit(producer, mul, "HardSigmoid rewritten as relu6(x + 3) / 6");
-    summary.rewrites.push_back("HardSigmoid at " + origins(producer) +
-                               " -> ADD 3 (RELU6), MUL 1/6");
+    emit(producer, mul, note);
+    summary.rewrites.push_back(note + " at " + origins(producer));
     return success();
   }
   if (isa<SoftmaxOp, SigmoidOp>(producer)) {

@@ -63,11 +63,54 @@ struct FoldBatchNormPass
       decompose(bn, *params);
       ++numDecomposed;
     }
+    // A bias exported as an Add after a bias-less convolution (as
+    // PaddlePaddle does) is the same fold with a unit scale, and leaves
+    // one value, not two, for the quantiser.
+    SmallVector<AddOp> adds;
+    getOperation().walk([&](AddOp add) { adds.push_back(add); });
+    for (AddOp add : adds)
+      for (auto [x, c] : {std::pair(add.getLhs(), add.getRhs()),
+                          std::pair(add.getRhs(), add.getLhs())}) {
+        std::optional<ScaleShift> params = channelShift(x, c);
+        if (params && add.getType() == x.getType() &&
+            succeeded(foldIntoConv(add, x, *params))) {
+          ++numBiasAdds;
+          break;
+        }
+      }
   }
 
-  /// W'[m] = W[m] * s[m]; b' = b * s + t.
+  /// The per-channel shift of adding constant `c` to the NCHW result `x`:
+  /// a scalar, or one value per channel broadcast along dim 1.
+  static std::optional<ScaleShift> channelShift(Value x, Value c) {
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    auto shiftType = dyn_cast<RankedTensorType>(c.getType());
+    std::optional<SmallVector<float>> values = readF32Constant(c);
+    if (!type || !shiftType || type.getRank() != 4 || !values)
+      return std::nullopt;
+    int64_t channels = type.getDimSize(1), rank = shiftType.getRank();
+    ScaleShift params;
+    params.scale.assign(channels, 1.0f);
+    if (values->size() == 1) {
+      params.shift.assign(channels, (*values)[0]);
+      return params;
+    }
+    if (rank < 3 || rank > 4 || shiftType.getDimSize(rank - 3) != channels ||
+        shiftType.getNumElements() != channels)
+      return std::nullopt;
+    params.shift.assign(values->begin(), values->end());
+    return params;
+  }
+
   LogicalResult foldIntoConv(BatchNormOp bn, const ScaleShift &params) {
-    auto conv = bn.getInput().getDefiningOp<ConvOp>();
+    return foldIntoConv(bn, bn.getInput(), params);
+  }
+
+  /// `consumer(input)` = input * s + t per channel, with `input` a
+  /// convolution's result: W'[m] = W[m] * s[m]; b' = b * s + t.
+  LogicalResult foldIntoConv(Operation *consumer, Value input,
+                             const ScaleShift &params) {
+    auto conv = input.getDefiningOp<ConvOp>();
     // Batch norm scales channel dim 1: only NCHW convolutions match.
     if (!conv || !conv->hasOneUse() || conv.getChannelsLast())
       return failure();
@@ -91,17 +134,17 @@ struct FoldBatchNormPass
       bias[c] = bias[c] * params.scale[c] + params.shift[c];
     }
     OpBuilder b(conv);
-    Location loc = b.getFusedLoc({conv.getLoc(), bn.getLoc()});
+    Location loc = b.getFusedLoc({conv.getLoc(), consumer->getLoc()});
     Value newFilter = makeConstant(b, conv.getFilter().getLoc(), filterType,
                                    *filter, "folded_filter");
     Value newBias = makeConstant(
-        b, bn.getLoc(), RankedTensorType::get({m}, b.getF32Type()), bias,
-        "folded_bias");
+        b, consumer->getLoc(), RankedTensorType::get({m}, b.getF32Type()),
+        bias, "folded_bias");
     auto folded = ConvOp::create(b, loc, conv.getInput(), newFilter, newBias,
                                  conv.getStridesAttr(), conv.getPadsAttr(),
                                  conv.getDilationsAttr(), conv.getGroupAttr());
-    bn.replaceAllUsesWith(folded.getResult());
-    bn.erase();
+    consumer->getResult(0).replaceAllUsesWith(folded.getResult());
+    consumer->erase();
     conv.erase();
     return success();
   }

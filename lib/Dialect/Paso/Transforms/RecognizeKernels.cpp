@@ -258,6 +258,88 @@ struct SoftmaxPattern : OpRewritePattern<DivOp> {
   llvm::Statistic &count;
 };
 
+/// relu6(x + 3), Clip(Add(x, 3), 0, 6): sets `x`.
+bool isRelu6OfPlus3(Value value, Value &x) {
+  auto clip = value.getDefiningOp<ClipOp>();
+  if (!clip || !clip.getMin() || !clip.getMax() ||
+      clip.getMin()->convertToDouble() != 0.0 ||
+      clip.getMax()->convertToDouble() != 6.0)
+    return false;
+  return matchEither<AddOp>(clip.getInput(), [&](Value input, Value three) {
+    if (!near(splatValue(three), 3.0))
+      return false;
+    x = input;
+    return true;
+  });
+}
+
+/// MobileNetV3's hard sigmoid of `x`: max(0, min(1, x / 6 + 1 / 2)).
+bool isHardSigmoidOf(Value value, Value x) {
+  auto sigmoid = value.getDefiningOp<HardSigmoidOp>();
+  return sigmoid && sigmoid.getInput() == x &&
+         near(sigmoid.getAlpha().convertToDouble(), 1.0 / 6) &&
+         near(sigmoid.getBeta().convertToDouble(), 0.5);
+}
+
+/// x * relu6(x + 3) / 6 as one op: the quotient (div by 6) or the product
+/// of x, relu6(x + 3) and 1/6 in any order, or x * hard_sigmoid(x).
+struct HardSwishPattern : RewritePattern {
+  HardSwishPattern(MLIRContext *context, llvm::Statistic &count)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context),
+        count(count) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<MulOp, DivOp>(op) || !isa<FloatType>(getElementTypeOrSelf(
+                                      op->getResult(0).getType())))
+      return failure();
+    SmallVector<Value> factors;
+    SmallVector<Operation *> muls;
+    bool sixthFound = false;
+    if (auto div = dyn_cast<DivOp>(op)) {
+      if (!near(splatValue(div.getRhs()), 6.0) ||
+          !div.getLhs().getDefiningOp<MulOp>() || !div.getLhs().hasOneUse())
+        return failure();
+      collectFactors(div.getLhs(), factors, muls, /*root=*/true);
+      sixthFound = true;
+    } else {
+      collectFactors(op->getResult(0), factors, muls, /*root=*/true);
+    }
+    Value x, gate;
+    SmallVector<Value> rest;
+    for (Value factor : factors) {
+      if (!sixthFound && near(splatValue(factor), 1.0 / 6))
+        sixthFound = true;
+      else
+        rest.push_back(factor);
+    }
+    if (rest.size() != 2)
+      return failure();
+    for (int first = 0; first < 2 && !x; ++first) {
+      Value candidate = rest[first], other = rest[1 - first];
+      Value inner;
+      if ((sixthFound && isRelu6OfPlus3(other, inner) && inner == candidate) ||
+          (!sixthFound && isHardSigmoidOf(other, candidate))) {
+        x = candidate;
+        gate = other;
+      }
+    }
+    if (!x || x.getType() != op->getResult(0).getType())
+      return failure();
+    SmallVector<Location> locs{gate.getLoc()};
+    for (Operation *mul : muls)
+      locs.push_back(mul->getLoc());
+    locs.push_back(op->getLoc());
+    auto hardSwish =
+        HardSwishOp::create(rewriter, rewriter.getFusedLoc(locs), x);
+    rewriter.replaceOp(op, hardSwish.getResult());
+    ++count;
+    return success();
+  }
+
+  llvm::Statistic &count;
+};
+
 struct RecognizeKernelsPass
     : paso::impl::RecognizeKernelsPassBase<RecognizeKernelsPass> {
   using Base::Base;
@@ -266,6 +348,7 @@ struct RecognizeKernelsPass
     patterns.add<LayerNormPattern>(&getContext(), numLayerNorms);
     patterns.add<GeluPattern>(&getContext(), numGelus);
     patterns.add<SoftmaxPattern>(&getContext(), numSoftmaxes);
+    patterns.add<HardSwishPattern>(&getContext(), numHardSwishes);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -53,3 +53,37 @@ func.func @runtime_params(%x: tensor<1x2x4x4xf32>, %p: tensor<2xf32>) -> tensor<
   %y = paso.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
   return %y : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A bias exported as an Add after a bias-less convolution folds into it
+// (a per-channel constant, operands either way round).
+// CHECK-LABEL: func @bias_add
+// CHECK: %[[B:.*]] = paso.constant dense<[5.000000e-01, -1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = paso.conv %{{.*}}, %{{.*}}, %[[B]]
+// CHECK-NOT: paso.add
+// CHECK: return %[[Y]]
+func.func @bias_add(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = paso.constant dense<1.0> : tensor<2x3x1x1xf32>
+  %b = paso.constant dense<[[[[0.5]], [[-1.0]]]]> : tensor<1x2x1x1xf32>
+  %c = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %y = paso.add %b, %c : tensor<1x2x1x1xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Not a bias: the constant varies along the width, or the convolution's
+// result is also read elsewhere.
+// CHECK-LABEL: func @not_bias_add
+// CHECK-COUNT-2: paso.add
+func.func @not_bias_add(%x: tensor<1x3x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = paso.constant dense<1.0> : tensor<2x3x1x1xf32>
+  %row = paso.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %b = paso.constant dense<[[[[0.5]], [[-1.0]]]]> : tensor<1x2x1x1xf32>
+  %c = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %y = paso.add %c, %row : tensor<1x2x4x4xf32>, tensor<4xf32> -> tensor<1x2x4x4xf32>
+  %d = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %z = paso.add %d, %b : tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %y, %z, %d : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}

@@ -1,4 +1,4 @@
-// Decomposed LayerNorm and erf-GELU become single ops.
+// Decomposed LayerNorm, erf-GELU, Softmax and HardSwish become single ops.
 // RUN: paso-opt %s --split-input-file --paso-recognize-kernels | FileCheck %s
 
 // LayerNorm as exported before opset 17, commutative operands swapped.
@@ -126,4 +126,63 @@ func.func @softmax_refused(%x: tensor<3x4xf32>, %z: tensor<3x4xf32>) -> (tensor<
   %s3 = paso.reduce_sum %e2 {axes = array<i64: 1>, keepdims = true} : (tensor<3x4xf32>) -> tensor<3x1xf32>
   %c = paso.div %e2, %s3 : tensor<3x4xf32>, tensor<3x1xf32> -> tensor<3x4xf32>
   return %a, %b, %c : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}
+
+// -----
+
+// HardSwish as PaddlePaddle exports it: x * relu6(x + 3) / 6.
+// CHECK-LABEL: func @hard_swish_div
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8x4x4xf32>)
+func.func @hard_swish_div(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  // CHECK: %[[H:.*]] = paso.hard_swish %[[X]]
+  // CHECK-NOT: paso.div
+  // CHECK: return %[[H]]
+  %three = paso.constant dense<3.0> : tensor<f32>
+  %six = paso.constant dense<6.0> : tensor<f32>
+  %a = paso.add %x, %three : tensor<1x8x4x4xf32>, tensor<f32> -> tensor<1x8x4x4xf32>
+  %c = paso.clip %a {max = 6.0 : f64, min = 0.0 : f64} : tensor<1x8x4x4xf32>
+  %m = paso.mul %c, %x : tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32> -> tensor<1x8x4x4xf32>
+  %y = paso.div %m, %six : tensor<1x8x4x4xf32>, tensor<f32> -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// The same with the sixth multiplied in, and as x * hard_sigmoid(x).
+// CHECK-LABEL: func @hard_swish_products
+// CHECK-COUNT-2: paso.hard_swish
+// CHECK-NOT: paso.mul
+func.func @hard_swish_products(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %three = paso.constant dense<3.0> : tensor<f32>
+  %sixth = paso.constant dense<0.166666672> : tensor<f32>
+  %a = paso.add %three, %x : tensor<f32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %c = paso.clip %a {max = 6.0 : f64, min = 0.0 : f64} : tensor<2x8xf32>
+  %m = paso.mul %x, %c : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %y = paso.mul %m, %sixth : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %g = paso.hard_sigmoid %x {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : tensor<2x8xf32>
+  %z = paso.mul %x, %g : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  return %y, %z : tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// Not a hard swish: the clip reads another value, the divisor is not 6,
+// and the hard sigmoid gates another tensor (a squeeze-excitation).
+// CHECK-LABEL: func @not_hard_swish
+// CHECK-NOT: paso.hard_swish
+func.func @not_hard_swish(%x: tensor<2x8xf32>, %w: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %three = paso.constant dense<3.0> : tensor<f32>
+  %six = paso.constant dense<6.0> : tensor<f32>
+  %five = paso.constant dense<5.0> : tensor<f32>
+  %a = paso.add %w, %three : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %c = paso.clip %a {max = 6.0 : f64, min = 0.0 : f64} : tensor<2x8xf32>
+  %m = paso.mul %x, %c : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %y = paso.div %m, %six : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %b = paso.add %x, %three : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %d = paso.clip %b {max = 6.0 : f64, min = 0.0 : f64} : tensor<2x8xf32>
+  %n = paso.mul %x, %d : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  %z = paso.div %n, %five : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+  %g = paso.hard_sigmoid %w {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : tensor<2x8xf32>
+  %e = paso.mul %x, %g : tensor<2x8xf32>, tensor<2x8xf32> -> tensor<2x8xf32>
+  return %y, %z, %e : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }

@@ -73,28 +73,36 @@ def FoldBatchNormPass : Pass<"paso-fold-batch-norm", "::mlir::func::FuncOp"> {
     is multiplied by `s[m]` and the bias becomes `(bias - mean) * s + beta`.
     Any other batch norm with constant parameters becomes a per-channel
     multiply and add (`paso.mul`, `paso.add`), which lowering fuses into one
-    loop. Only f32 parameters are folded.
+    loop. A bias exported as an `Add` of a constant (a scalar, or one value
+    per channel broadcast along dim 1) after a single-use convolution folds
+    into its bias the same way. Only f32 parameters are folded.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let statistics = [
     Statistic<"numFolded", "folded-into-conv",
               "Batch norms folded into convolution weights">,
     Statistic<"numDecomposed", "decomposed",
-              "Batch norms rewritten as a per-channel scale and shift">
+              "Batch norms rewritten as a per-channel scale and shift">,
+    Statistic<"numBiasAdds", "bias-adds-folded",
+              "Constant per-channel adds folded into a convolution's bias">
   ];
 }
 
 def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
                                 "::mlir::func::FuncOp"> {
-  let summary = "Recognise decomposed LayerNorm, GELU and Softmax as single ops";
+  let summary = "Recognise decomposed LayerNorm, GELU, Softmax and HardSwish "
+                "as single ops";
   let description = [{
     Exporters often spell LayerNormalization as ReduceMean, Sub, Pow,
     ReduceMean, Add, Sqrt, Div, Mul, Add, GELU as
     `x * 0.5 * (1 + erf(x / sqrt(2)))` and Softmax as
-    `Exp(x - ReduceMax(x)) / ReduceSum(Exp(...))`. This pass matches them
-    (operand order of commutative ops does not matter) and replaces them
-    with `paso.layer_norm`, `paso.gelu` and `paso.softmax`, so each becomes
-    one kernel. The mean must reduce the trailing dims with keepdims, the
+    `Exp(x - ReduceMax(x)) / ReduceSum(Exp(...))`, and HardSwish as
+    `x * Clip(x + 3, 0, 6) / 6` (or `* (1/6)`, or `x * HardSigmoid(x)` with
+    alpha 1/6 and beta 1/2), as PaddlePaddle and older PyTorch exports do.
+    This pass matches them (operand order of commutative ops does not
+    matter) and replaces them with `paso.layer_norm`, `paso.gelu`,
+    `paso.softmax` and `paso.hard_swish`, so each becomes one kernel (and,
+    for the Edge TPU, one TFLite op). The mean must reduce the trailing dims with keepdims, the
     variance the same dims of the centred value squared (Pow 2 or a
     self-multiply), and epsilon a scalar constant. The softmax sum (and the
     max, when present; it only guards against overflow) must reduce one
@@ -104,7 +112,9 @@ def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
   let statistics = [
     Statistic<"numLayerNorms", "layer-norms", "Decomposed LayerNorms recognised">,
     Statistic<"numGelus", "gelus", "Decomposed GELUs recognised">,
-    Statistic<"numSoftmaxes", "softmaxes", "Decomposed Softmaxes recognised">
+    Statistic<"numSoftmaxes", "softmaxes", "Decomposed Softmaxes recognised">,
+    Statistic<"numHardSwishes", "hard-swishes",
+              "Decomposed HardSwishes recognised">
   ];
 }
 
