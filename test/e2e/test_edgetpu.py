@@ -204,8 +204,9 @@ def test_mixed_precision_is_refused_for_tflite(paso_opt, tmp_path):
     assert "use --quantize=int8" in result.stderr
 
 
-def small_model(tmp_path, middle):
-    """conv -> `middle` -> conv, float, with calibration samples."""
+def small_model(tmp_path, middle, extra=(), last=True):
+    """conv -> `middle` -> conv (or without the last conv), float, with
+    calibration samples."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(0)
@@ -217,11 +218,14 @@ def small_model(tmp_path, middle):
                               name="first"),
              middle,
              helper.make_node("Conv", ["b", "w2"], ["y"], name="last")]
+    if not last:
+        nodes.pop()
     graph = helper.make_graph(
         nodes, "small",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [weight("w1", (8, 4, 3, 3)), weight("w2", (4, 8, 1, 1))])
+        [helper.make_tensor_value_info("y" if last else "b",
+                                       TensorProto.FLOAT, None)],
+        [weight("w1", (8, 4, 3, 3)), weight("w2", (4, 8, 1, 1)), *extra])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     path = tmp_path / "small.onnx"
@@ -314,3 +318,67 @@ def test_max_pool_padding_needing_padv2_is_the_cut(paso_opt, tmp_path):
     assert [op[0] for op in checked.ops if not op[2]][0] == "PADV2"
     got, _ = run_tflite(tfl, np.zeros((1, 4, 8, 8), np.float32))
     assert got.shape == (1, 4, 4, 4)
+
+
+@pytest.mark.parametrize("mode,transform", [("nearest", "asymmetric"),
+                                            ("linear", "half_pixel"),
+                                            ("linear", "align_corners")])
+def test_resize(mode, transform, paso_opt, tmp_path):
+    """ONNX Resize as TFLite's RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR
+    (their flags standing for the coordinate transformation), within one
+    step of PASO's own .so at the resize's output (LiteRT interpolates in
+    fixed point; a layer after it would amplify those steps)."""
+    from onnx import helper, numpy_helper
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s")
+    path = small_model(tmp_path, helper.make_node(
+        "Resize", ["a", "", "s"], ["b"], mode=mode,
+        coordinate_transformation_mode=transform, nearest_mode="floor",
+        name="upsample"), extra=[scales], last=False)
+    target = tmp_path / "scheme.json"
+    target.write_text(json.dumps(SCHEME_TARGET))
+    calibration = str(tmp_path / "c.npz")
+    tfl = paso.compile(path, target="coral", quantize="int8",
+                       calibration_data=calibration,
+                       output=tmp_path / "model.tflite")
+    checked = check(str(tfl))
+    assert checked.mapped_share == 1.0, checked.ops
+    assert any(op[0].startswith("RESIZE_") for op in checked.ops)
+    own = paso.load(paso.compile(path, target=str(target), quantize="int8",
+                                 calibration_data=calibration,
+                                 output=tmp_path / "model.so"))
+    for seed in range(2):
+        x = np.random.default_rng(seed).standard_normal(
+            (1, 4, 8, 8)).astype(np.float32)
+        got, step = run_tflite(tfl, x)
+        mine = list(own.run({"x": x}).values())[0]
+        assert got.shape == mine.shape == (1, 8, 16, 16)
+        assert np.mean(np.abs(got - mine) <= 1.001 * step) >= 0.99
+
+
+def test_silu_maps_as_logistic_and_mul(paso_opt, tmp_path):
+    """SiLU (x * sigmoid(x)) needs no rewrite: LOGISTIC on TFLite's 1/256
+    grid and a MUL, both mapped, within one step of PASO's .so."""
+    import onnx
+    from onnx import helper
+    path = small_model(tmp_path, helper.make_node(
+        "Sigmoid", ["a"], ["s"], name="gate"))
+    model = onnx.load(path)
+    model.graph.node.insert(2, helper.make_node("Mul", ["a", "s"], ["b"],
+                                                name="silu"))
+    onnx.save(model, path)
+    target = tmp_path / "scheme.json"
+    target.write_text(json.dumps(SCHEME_TARGET))
+    calibration = str(tmp_path / "c.npz")
+    tfl = paso.compile(path, target="coral", quantize="int8",
+                       calibration_data=calibration,
+                       output=tmp_path / "model.tflite")
+    checked = check(str(tfl))
+    assert checked.mapped_share == 1.0
+    assert {"LOGISTIC", "MUL"} <= {op[0] for op in checked.ops}
+    own = paso.load(paso.compile(path, target=str(target), quantize="int8",
+                                 calibration_data=calibration,
+                                 output=tmp_path / "model.so"))
+    x = np.random.default_rng(1).standard_normal((1, 4, 8, 8)).astype(np.float32)
+    got, step = run_tflite(tfl, x)
+    mine = list(own.run({"x": x}).values())[0]
+    assert np.mean(np.abs(got - mine) <= 1.001 * step) >= 0.99

@@ -4,6 +4,8 @@
 // DEPTHWISE_CONV_2D 3, FULLY_CONNECTED 4); compiler 16 rejects newer ones
 // (CONV_2D v5/v6, for instance). PADV2 is not in Coral's list of
 // supported ops, so a pooling whose padding needs it ends the TPU part.
+// Both resizes are in that list; version 3 (half-pixel centres) is taken
+// as the newest the compiler accepts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +27,9 @@ static const OpRule kRules[] = {
     {OpCode::MaxPool2D, "MAX_POOL_2D", 2, 2, "1.14.0"},
     {OpCode::Mul, "MUL", 2, 2, "1.14.0"},
     {OpCode::Reshape, "RESHAPE", 1, 1, "1.5.0"},
+    {OpCode::ResizeBilinear, "RESIZE_BILINEAR", 2, 3, "1.14.0"},
+    {OpCode::ResizeNearestNeighbor, "RESIZE_NEAREST_NEIGHBOR", 2, 3,
+     "1.14.0"},
     {OpCode::Softmax, "SOFTMAX", 2, 2, "1.14.0"},
     {OpCode::Pad, "PAD", 2, 2, "1.14.0"},
     {OpCode::Mean, "MEAN", 2, 2, "1.14.0"},

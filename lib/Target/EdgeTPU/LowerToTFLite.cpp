@@ -476,7 +476,7 @@ FailureOr<int32_t> Lowering::biasTensor(Value bias, double inputScale,
 
 void Lowering::emit(Operation *origin, Operator op, StringRef note) {
   const OpRule &rule = ruleFor(op.code);
-  op.version = rule.version;
+  op.version = std::max(op.version, rule.version);
   EdgeTpuOp record;
   record.origins = origins(origin);
   record.tflite = rule.name;
@@ -985,6 +985,51 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
     mul.outputs = {output};
     emit(producer, mul, note);
     summary.rewrites.push_back(note + " at " + origins(producer));
+    return success();
+  }
+  if (auto resize = dyn_cast<ResizeOp>(producer)) {
+    // TFLite's flags against ONNX's coordinate transformations: the
+    // default is ONNX's asymmetric (with nearest's floor), half-pixel
+    // centres its half_pixel, align_corners its align_corners.
+    StringRef transform = resize.getCoordinateTransformationMode();
+    bool nearest = resize.getMode() == "nearest";
+    Operator op(nearest ? OpCode::ResizeNearestNeighbor
+                        : OpCode::ResizeBilinear);
+    ArrayRef<int64_t> sizes = resize.getSizes();
+    ArrayRef<int64_t> inShape =
+        cast<RankedTensorType>(resize.getInput().getType()).getShape();
+    if (sizes.size() != 4 || sizes[0] != inShape[0] || sizes[1] != inShape[1])
+      return fail(producer, "a resize of other than the image's plane");
+    if (nearest) {
+      if (transform != "asymmetric" || resize.getNearestMode() != "floor")
+        return fail(producer, "a nearest resize other than asymmetric with "
+                              "floor rounding (TFLite's default)");
+    } else if (transform == "half_pixel" || transform == "pytorch_half_pixel") {
+      op.halfPixelCenters = true;
+      op.version = 3;
+    } else if (transform == "align_corners") {
+      op.alignCorners = true;
+    } else if (transform != "asymmetric") {
+      return fail(producer, "a linear resize with coordinate mode '" +
+                                transform.str() + "'");
+    }
+    // The scales TFLite derives (in / out) must be the model's.
+    ArrayRef<double> scales = resize.getScales();
+    for (int d = 2; d < 4; ++d)
+      if (std::fabs(scales[d] - double(sizes[d]) / inShape[d]) > 1e-6)
+        return fail(producer, "a resize whose scales are not output size / "
+                              "input size");
+    FailureOr<int32_t> in = operandTensor(resize.getInput(), producer);
+    if (failed(in))
+      return failure();
+    std::vector<int32_t> size = {static_cast<int32_t>(sizes[2]),
+                                 static_cast<int32_t>(sizes[3])};
+    int32_t written = onInputGrid(*in, output);
+    op.inputs = {*in, constantTensor(bytesOf(size), {2}, ElementType::Int32,
+                                     "size")};
+    op.outputs = {written};
+    emit(producer, op);
+    requantizeInto(written, output, producer);
     return success();
   }
   if (isa<SoftmaxOp, SigmoidOp>(producer)) {

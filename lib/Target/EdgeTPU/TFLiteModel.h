@@ -31,10 +31,12 @@ enum class OpCode : int32_t {
   MaxPool2D = 17,
   Mul = 18,
   Reshape = 22,
+  ResizeBilinear = 23,
   Softmax = 25,
   Pad = 34,
   Mean = 40,
   PadV2 = 60,
+  ResizeNearestNeighbor = 97,
   Quantize = 114,
   HardSwish = 117,
 };
@@ -60,6 +62,7 @@ struct Operator {
   int32_t strideW = 1, strideH = 1, dilationW = 1, dilationH = 1;
   int32_t filterW = 0, filterH = 0, depthMultiplier = 1, axis = 0;
   bool keepDims = false;
+  bool alignCorners = false, halfPixelCenters = false;
   float beta = 1.0f;
   std::vector<int32_t> newShape;
 };

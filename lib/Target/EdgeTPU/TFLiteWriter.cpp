@@ -68,6 +68,16 @@ writeOptions(fb::FlatBufferBuilder &builder, const Operator &op) {
   case OpCode::Reshape:
     return {schema::BuiltinOptions_ReshapeOptions,
             schema::CreateReshapeOptionsDirect(builder, &op.newShape).Union()};
+  case OpCode::ResizeBilinear:
+    return {schema::BuiltinOptions_ResizeBilinearOptions,
+            schema::CreateResizeBilinearOptions(builder, op.alignCorners,
+                                                op.halfPixelCenters)
+                .Union()};
+  case OpCode::ResizeNearestNeighbor:
+    return {schema::BuiltinOptions_ResizeNearestNeighborOptions,
+            schema::CreateResizeNearestNeighborOptions(
+                builder, op.alignCorners, op.halfPixelCenters)
+                .Union()};
   case OpCode::Pad:
     return {schema::BuiltinOptions_PadOptions,
             schema::CreatePadOptions(builder).Union()};
