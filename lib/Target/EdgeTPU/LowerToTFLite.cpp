@@ -42,7 +42,7 @@ int64_t EdgeTpuSummary::mappedOps() const {
 ArrayRef<StringRef> mlir::paso::edgeTpuGraphSteps() {
   static const StringRef steps[] = {
       "paso-expand-quantized",   "canonicalize", "cse",
-      "paso-recognize-kernels",  "paso-fold-batch-norm",
+      "paso-recognize-kernels{hard-swish=1}", "paso-fold-batch-norm",
       "paso-fuse-conv-epilogue", "paso-fuse-matmul-epilogue",
       "canonicalize",            "cse"};
   return steps;

@@ -348,7 +348,8 @@ struct RecognizeKernelsPass
     patterns.add<LayerNormPattern>(&getContext(), numLayerNorms);
     patterns.add<GeluPattern>(&getContext(), numGelus);
     patterns.add<SoftmaxPattern>(&getContext(), numSoftmaxes);
-    patterns.add<HardSwishPattern>(&getContext(), numHardSwishes);
+    if (hardSwish)
+      patterns.add<HardSwishPattern>(&getContext(), numHardSwishes);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

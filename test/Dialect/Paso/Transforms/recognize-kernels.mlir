@@ -1,5 +1,8 @@
 // Decomposed LayerNorm, erf-GELU, Softmax and HardSwish become single ops.
-// RUN: paso-opt %s --split-input-file --paso-recognize-kernels | FileCheck %s
+// RUN: paso-opt %s --split-input-file --paso-recognize-kernels="hard-swish=1" | FileCheck %s
+// Without the option (the CPU pipeline) HardSwish stays decomposed.
+// RUN: paso-opt %s --split-input-file --paso-recognize-kernels | FileCheck %s --check-prefix=CPU
+// CPU-NOT: paso.hard_swish
 
 // LayerNorm as exported before opset 17, commutative operands swapped.
 // CHECK-LABEL: func @layer_norm

@@ -101,14 +101,21 @@ def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
     alpha 1/6 and beta 1/2), as PaddlePaddle and older PyTorch exports do.
     This pass matches them (operand order of commutative ops does not
     matter) and replaces them with `paso.layer_norm`, `paso.gelu`,
-    `paso.softmax` and `paso.hard_swish`, so each becomes one kernel (and,
-    for the Edge TPU, one TFLite op). The mean must reduce the trailing dims with keepdims, the
+    `paso.softmax` and (with `hard-swish`, as the Edge TPU pipeline runs
+    it) `paso.hard_swish`, so each becomes one kernel, or one TFLite op.
+    The CPU pipeline leaves HardSwish decomposed: its elementwise fusion
+    makes one loop of it anyway, and its int8 results stay as measured in
+    docs/performance.md. The mean must reduce the trailing dims with keepdims, the
     variance the same dims of the centred value squared (Pow 2 or a
     self-multiply), and epsilon a scalar constant. The softmax sum (and the
     max, when present; it only guards against overflow) must reduce one
     axis with keepdims.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let options = [
+    Option<"hardSwish", "hard-swish", "bool", /*default=*/"false",
+           "Also recognise decomposed HardSwish">
+  ];
   let statistics = [
     Statistic<"numLayerNorms", "layer-norms", "Decomposed LayerNorms recognised">,
     Statistic<"numGelus", "gelus", "Decomposed GELUs recognised">,
