@@ -130,7 +130,8 @@ class Model:
         return self._lib.paso_get_num_threads()
 
     def close(self):
-        if self._context:
+        # A library that failed to load never made a context.
+        if getattr(self, "_context", None):
             self._lib.paso_context_destroy(self._context)
             self._context = ctypes.c_void_p()
 

@@ -85,7 +85,13 @@ class EdgeTpuModel:
         if cpu_path is None:
             beside = os.path.splitext(str(tflite_path))[0] + ".so"
             cpu_path = beside if os.path.exists(beside) else None
-        self.cpu = Model(cpu_path) if cpu_path else None
+        try:
+            self.cpu = Model(cpu_path) if cpu_path else None
+        except OSError as error:
+            raise OSError(f"{cpu_path}, the CPU part after the cut, does not "
+                          f"load here ({error}); it is built for the "
+                          "target's CPU: run the pair on the board, or "
+                          "compile for a host target to run it here") from None
         if self.cpu is not None:
             produced = {(i.name, i.shape) for i in self.tflite.outputs}
             if not {(i.name, i.shape) for i in self.cpu.inputs} <= produced:
