@@ -187,6 +187,28 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
        << escape(joinNodes(kernel.origins)) << "</td></tr>\n";
   os << "</table>\n";
 
+  // The Edge TPU mapping: every TFLite op, mapped or where it stopped.
+  if (wroteTFLite) {
+    os << "<h2>Edge TPU</h2>\n<p>" << edgeTpu.mappedOps() << " of "
+       << edgeTpu.ops.size() << " TFLite ops map to the Edge TPU; "
+       << edgeTpu.bytes << " bytes. "
+       << (edgeTpu.cut.empty() ? std::string("Every op maps.")
+                               : "Cut: " + escape(edgeTpu.cut) + ".")
+       << (edgeTpu.cpuLibrary.empty()
+               ? std::string()
+               : " The rest runs on the CPU in " + escape(edgeTpu.cpuLibrary) +
+                     ", from the .tflite's outputs.")
+       << "</p>\n<table id=\"edgetpu\">\n<tr><th>TFLite op</th><th>version"
+          "</th><th>on the Edge TPU</th><th>note</th><th>ONNX nodes</th>"
+          "</tr>\n";
+    for (const EdgeTpuOp &op : edgeTpu.ops)
+      os << "<tr><td>" << (op.tflite.empty() ? "(CPU)" : escape(op.tflite))
+         << "</td><td class=\"num\">" << op.version << "</td><td>"
+         << (op.mapped ? "yes" : "no") << "</td><td>" << escape(op.note)
+         << "</td><td>" << escape(op.origins) << "</td></tr>\n";
+    os << "</table>\n";
+  }
+
   // The fused graph: the kernels in program order.
   os << "<h2>Fused graph</h2>\n";
   const int boxHeight = 34, gap = 12, boxWidth = 640;

@@ -25,8 +25,8 @@ Interpreter = pytest.importorskip("ai_edge_litert.interpreter").Interpreter
 # MobileNetV3 blocks' random layers amplify it most); the tolerance proper
 # is relative: the .tflite may lose at most 6 dB more than PASO's own int8
 # .so (docs/edgetpu.md).
-MODELS = {"resnet18": 30, "mobilenetv2": 15, "squeezenet11": 40,
-          "mobilenetv3_blocks": 12}
+MODELS = {"resnet18": 30, "resnet50": 30, "mobilenetv2": 15,
+          "squeezenet11": 40, "mobilenetv3_blocks": 12}
 # LiteRT's int8 HARD_SWISH rounds otherwise than PASO's (which computes it
 # in float and quantises): within one step per op
 # (test_mobilenetv3_block_within_one_step), but a dozen random-weight
@@ -262,6 +262,14 @@ def test_unmappable_op_cuts_into_tflite_and_cpu_pair(paso_opt, tmp_path):
     edgetpu = json.loads(report.read_text())["edgetpu"]
     assert edgetpu["cut"].startswith("node 'erf_in_the_middle' (Erf)")
     assert edgetpu["cpu_library"] == str(tmp_path / "pair.so")
+    # The HTML report shows the same mapping.
+    html = tmp_path / "report.html"
+    assert run_paso_opt(paso_opt, path, f"-target={target}", "--quantize=int8",
+                        f"--calibration-data={tmp_path / 'c.npz'}", "-o",
+                        tmp_path / "again.tflite",
+                        f"--report={html}").returncode == 0
+    page = html.read_text()
+    assert '<table id="edgetpu">' in page and "erf_in_the_middle" in page
     assert check(str(tfl)).mapped_share == 1.0
     whole = paso.load(paso.compile(
         path, target=str(target), quantize="int8",
