@@ -337,7 +337,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     });
   }
   // In the TFLite scheme, probabilities and gates keep the whole of
-  // [0, 1] (softmax and sigmoid on TFLite's own 1/256 grid), whatever the
+  // [0, 1] (softmax and sigmoid on TFLite's own 1/256 grid, tanh on
+  // [-1, 1] in 1/128 steps), whatever the
   // calibration samples reached: a calibrated maximum below 1 would
   // saturate a more confident input.
   if (plan.fullInteger)
@@ -345,6 +346,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       Operation *producer = plan.values[v].getDefiningOp();
       if (isa_and_nonnull<SoftmaxOp, SigmoidOp>(producer))
         grid[v] = ActivationParams{1.0 / 256, -128};
+      else if (isa_and_nonnull<TanhOp>(producer))
+        grid[v] = ActivationParams{1.0 / 128, 0};
       else if (isa_and_nonnull<HardSigmoidOp>(producer))
         grid[v] = activationParams(0.0, 1.0);
     }

@@ -21,7 +21,7 @@ MAPPED_OPS = {
     "ADD": 2, "AVERAGE_POOL_2D": 2, "CONCATENATION": 2, "CONV_2D": 3,
     "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "LOGISTIC": 2,
     "MAX_POOL_2D": 2, "MEAN": 2, "MUL": 2, "PAD": 2, "QUANTIZE": 2,
-    "RESHAPE": 1, "SOFTMAX": 2, "HARD_SWISH": 1, "RESIZE_BILINEAR": 3,
+    "RESHAPE": 1, "SOFTMAX": 2, "TANH": 2, "HARD_SWISH": 1, "RESIZE_BILINEAR": 3,
     "RESIZE_NEAREST_NEIGHBOR": 3,
 }
 # Which inputs are weights (int8, symmetric, per-axis along `axis`) and

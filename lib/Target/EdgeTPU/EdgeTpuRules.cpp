@@ -31,6 +31,7 @@ static const OpRule kRules[] = {
     {OpCode::ResizeNearestNeighbor, "RESIZE_NEAREST_NEIGHBOR", 2, 3,
      "1.14.0"},
     {OpCode::Softmax, "SOFTMAX", 2, 2, "1.14.0"},
+    {OpCode::Tanh, "TANH", 2, 2, "1.14.0"},
     {OpCode::Pad, "PAD", 2, 2, "1.14.0"},
     {OpCode::Mean, "MEAN", 2, 2, "1.14.0"},
     {OpCode::PadV2, "PADV2", 2, 0, "1.14.0"},

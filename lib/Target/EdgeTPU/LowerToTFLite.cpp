@@ -37,7 +37,8 @@ int64_t EdgeTpuSummary::mappedOps() const {
 ArrayRef<StringRef> mlir::paso::edgeTpuGraphSteps() {
   static const StringRef steps[] = {
       "paso-expand-quantized",   "canonicalize", "cse",
-      "paso-recognize-kernels{hard-swish=1}", "paso-fold-batch-norm",
+      "paso-recognize-kernels{hard-swish=1}", "paso-decompose-for-tflite",
+      "paso-fold-batch-norm",
       "paso-fuse-conv-epilogue", "paso-fuse-matmul-epilogue",
       "canonicalize",            "cse"};
   return steps;
@@ -331,8 +332,8 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
     requantizeInto(written, output, producer);
     return success();
   }
-  if (isa<SoftmaxOp, SigmoidOp>(producer)) {
-    bool softmax = isa<SoftmaxOp>(producer);
+  if (isa<SoftmaxOp, SigmoidOp, TanhOp>(producer)) {
+    bool softmax = isa<SoftmaxOp>(producer), tanh = isa<TanhOp>(producer);
     Value input = producer->getOperand(0);
     int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
     if (auto op = dyn_cast<SoftmaxOp>(producer);
@@ -342,17 +343,20 @@ LogicalResult Lowering::lowerProducer(Operation *producer,
     FailureOr<int32_t> in = operandTensor(input, producer);
     if (failed(in))
       return failure();
-    // TFLite's int8 kernels write on the grid [0, 1) in 256 steps.
+    // TFLite's int8 kernels write on the grid [0, 1) in 256 steps, tanh
+    // on [-1, 1) in 256.
     Tensor fixed = model.tensors[output];
     fixed.name += "/unit_grid";
-    fixed.scales = {1.0f / 256};
-    fixed.zeroPoints = {-128};
+    fixed.scales = {tanh ? 1.0f / 128 : 1.0f / 256};
+    fixed.zeroPoints = {tanh ? 0 : -128};
     int32_t written = model.tensors[output].scales == fixed.scales &&
                               model.tensors[output].zeroPoints ==
                                   fixed.zeroPoints
                           ? output
                           : model.addTensor(std::move(fixed));
-    Operator op(softmax ? OpCode::Softmax : OpCode::Logistic);
+    Operator op(softmax ? OpCode::Softmax
+                : tanh  ? OpCode::Tanh
+                        : OpCode::Logistic);
     op.inputs = {*in};
     op.outputs = {written};
     emit(producer, op);

@@ -62,7 +62,7 @@ FailureOr<int32_t> Lowering::operandTensor(Value value, Operation *user) {
   Operation *producer = value.getDefiningOp();
   if (!producer || !value.hasOneUse() ||
       !isa<ReshapeOp, MaxPoolOp, AveragePoolOp, ReduceMeanOp, ConcatOp,
-           SoftmaxOp, SigmoidOp>(producer))
+           SoftmaxOp, SigmoidOp, TanhOp>(producer))
     return fail(user, "a float input (the value is not quantised)");
   // The grid of the op's first input, which pooling and reshape keep.
   FailureOr<int32_t> first = operandTensor(producer->getOperand(0), producer);
@@ -73,10 +73,11 @@ FailureOr<int32_t> Lowering::operandTensor(Value value, Operation *user) {
                          "t" + std::to_string(model.tensors.size()));
   tensor.shape = toNhwc(type.getShape());
   tensor.buffer = 0;
-  if (isa<SoftmaxOp, SigmoidOp>(producer)) {
+  if (isa<SoftmaxOp, SigmoidOp, TanhOp>(producer)) {
     // Their int8 kernels' own output grid.
-    tensor.scales = {1.0f / 256};
-    tensor.zeroPoints = {-128};
+    bool tanh = isa<TanhOp>(producer);
+    tensor.scales = {tanh ? 1.0f / 128 : 1.0f / 256};
+    tensor.zeroPoints = {tanh ? 0 : -128};
   }
   int32_t output = model.addTensor(std::move(tensor));
   if (failed(lowerProducer(producer, Activation::None, output)))

@@ -33,6 +33,7 @@ enum class OpCode : int32_t {
   Reshape = 22,
   ResizeBilinear = 23,
   Softmax = 25,
+  Tanh = 28,
   Pad = 34,
   Mean = 40,
   PadV2 = 60,

@@ -94,6 +94,7 @@ writeOptions(fb::FlatBufferBuilder &builder, const Operator &op) {
     return {schema::BuiltinOptions_HardSwishOptions,
             schema::CreateHardSwishOptions(builder).Union()};
   case OpCode::Logistic:
+  case OpCode::Tanh:
     return {schema::BuiltinOptions_NONE, 0};
   }
   return {schema::BuiltinOptions_NONE, 0};
