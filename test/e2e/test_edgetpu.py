@@ -172,11 +172,15 @@ def test_coral_cpu_library_agrees_under_qemu(paso_opt, tmp_path,
     assert np.mean(np.abs(got - board) <= 1.001 * step) >= 0.99
 
 
-def test_prequantised_qdq_model(paso_opt, tmp_path):
-    """A model ONNX Runtime quantised (QDQ, per channel) maps too, and
-    LiteRT agrees with ONNX Runtime's int8 result."""
+@pytest.mark.parametrize("config", [("QDQ", True, "S8S8"),
+                                    ("QOperator", False, "U8S8")],
+                         ids=["QDQ-pc-S8S8", "QOperator-pt-U8S8"])
+def test_prequantised_model(config, paso_opt, tmp_path):
+    """A model ONNX Runtime quantised maps too (QOperator's uint8 grids
+    become the int8 grids 128 lower), and LiteRT agrees with ONNX
+    Runtime's int8 result."""
     from test_quantized import quantize_suite_model
-    path = quantize_suite_model("squeezenet11", tmp_path, "QDQ", True, "S8S8")
+    path = quantize_suite_model("squeezenet11", tmp_path, *config)
     tfl = paso.compile(path, target="coral", output=tmp_path / "model.tflite")
     assert check(str(tfl)).mapped_share == 1.0
     x = samples((1, 3, 224, 224), 1, seed=3)[0]
