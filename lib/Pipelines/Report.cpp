@@ -43,16 +43,11 @@ void CompileReport::recordPass(Pass &pass,
   passes.push_back(std::move(entry));
 }
 
-/// The ONNX node descriptions inside `loc` (one per fused member).
+/// The ONNX node descriptions inside `loc`, added to `origins` once each.
 static void collectOrigins(Location loc, std::vector<std::string> &origins) {
-  if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    for (Location inner : fused.getLocations())
-      collectOrigins(inner, origins);
-    return;
-  }
-  std::string node = describeOnnxLocation(loc);
-  if (!node.empty() && !llvm::is_contained(origins, node))
-    origins.push_back(node);
+  for (std::string &node : describeOnnxNodes(loc))
+    if (!llvm::is_contained(origins, node))
+      origins.push_back(std::move(node));
 }
 
 void CompileReport::recordLayout(ModuleOp module) {

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
 
@@ -26,20 +27,8 @@ static bool isF32(Value value) {
 
 /// The ONNX nodes `loc` names (a batch norm folded into a convolution
 /// fuses both), "; "-separated.
-static void describeNodes(Location loc, std::string &out) {
-  if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    for (Location inner : fused.getLocations())
-      describeNodes(inner, out);
-    return;
-  }
-  std::string node = describeOnnxLocation(loc);
-  if (!node.empty() && out.find(node) == std::string::npos)
-    out += (out.empty() ? "" : "; ") + node;
-}
-
 static std::string layerName(Operation *op) {
-  std::string name;
-  describeNodes(op->getLoc(), name);
+  std::string name = llvm::join(describeOnnxNodes(op->getLoc()), "; ");
   return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
@@ -114,9 +103,8 @@ QuantPlan mlir::paso::planQuantization(func::FuncOp main, bool fullInteger) {
     layer->name = layerName(op);
     // The first node of a fused location is the layer's own (the folded
     // batch norm follows it).
-    std::string nodes;
-    describeNodes(op->getLoc(), nodes);
-    layer->node = StringRef(nodes).split("; ").first.str();
+    std::vector<std::string> nodes = describeOnnxNodes(op->getLoc());
+    layer->node = nodes.empty() ? "" : nodes.front();
     layer->input = valueIndex(op->getOperand(0));
     layer->output = valueIndex(afterActivation(op->getResult(0)));
     layer->perTensorWeights = fullInteger && layer->kind != "conv" &&

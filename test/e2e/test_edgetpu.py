@@ -71,14 +71,15 @@ def sqnr(reference, got):
                          max(np.sum((got - reference) ** 2), 1e-30))
 
 
-def tflite_and_own(path, tmp_path, calibration):
-    """The coral .tflite of `path` and PASO's own host .so (loaded) of the
-    same quantisation."""
+def tflite_and_own(path, tmp_path, calibration, report=None):
+    """The coral .tflite of `path` (with its --report when given) and
+    PASO's own host .so (loaded) of the same quantisation."""
     target = tmp_path / "scheme.json"
     target.write_text(json.dumps(SCHEME_TARGET))
     tfl = paso.compile(path, target="coral", quantize="int8",
                        calibration_data=str(calibration),
-                       output=tmp_path / "model.tflite")
+                       output=tmp_path / "model.tflite",
+                       extra_args=[f"--report={report}"] if report else ())
     own = paso.compile(path, target=str(target), quantize="int8",
                        calibration_data=str(calibration),
                        output=tmp_path / "model.so")
@@ -91,24 +92,14 @@ def compile_pair(name, tmp_path, paso_opt):
     size = 96 if name == "mobilenetv3_blocks" else 224
     calibration = tmp_path / "calibration.npz"
     np.savez(calibration, input=samples((1, 3, size, size), 8, seed=1))
-    tfl = tmp_path / f"{name}.tflite"
     report = tmp_path / "report.json"
-    result = subprocess.run(
-        [paso_opt, str(path), "-target=coral", "--quantize=int8",
-         f"--calibration-data={calibration}", "-o", str(tfl),
-         f"--report={report}"], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
-    target = tmp_path / "scheme.json"
-    target.write_text(json.dumps(SCHEME_TARGET))
-    so = paso.compile(path, target=str(target), quantize="int8",
-                      calibration_data=str(calibration),
-                      output=tmp_path / f"{name}.so")
-    return path, tfl, json.loads(report.read_text()), so, size
+    tfl, own = tflite_and_own(path, tmp_path, calibration, report)
+    return path, tfl, json.loads(report.read_text()), own, size
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_suite_model_on_edgetpu(name, paso_opt, tmp_path):
-    path, tfl, report, so, size = compile_pair(name, tmp_path, paso_opt)
+    path, tfl, report, compiled, size = compile_pair(name, tmp_path, paso_opt)
     # Every op maps, by PASO's report and by the independent checker.
     edgetpu = report["edgetpu"]
     assert edgetpu["cut"] == "" and edgetpu["mapped_ops"] == edgetpu["ops"]
@@ -117,7 +108,6 @@ def test_suite_model_on_edgetpu(name, paso_opt, tmp_path):
     assert checked.mapped_share == 1.0, [op for op in checked.ops if not op[2]]
     assert len(checked.ops) == edgetpu["ops"]
     # LiteRT runs it; it agrees with PASO's .so and stays near fp32.
-    compiled = paso.load(so)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for x in samples((1, 3, size, size), 2, seed=7):
         x = x[None] if x.ndim == 3 else x

@@ -16,6 +16,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::paso {
 
 /// Newest ONNX IR version and default-domain opset the importer accepts.
@@ -65,6 +68,10 @@ OwningOpRef<ModuleOp> importOnnxModel(llvm::StringRef path,
 /// `node 'conv1' (Conv)`; empty for any other location (the message itself
 /// then names the input, output or tensor).
 std::string describeOnnxLocation(Location loc);
+
+/// describeOnnxLocation of every node inside `loc`, each once, in order:
+/// a fused op's location holds one per ONNX node it replaced.
+std::vector<std::string> describeOnnxNodes(Location loc);
 
 /// Prints the supported ONNX ops, one per line with the opsets each
 /// converter covers, as a Markdown table (docs/onnx-ops.md is this output).

@@ -19,6 +19,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <functional>
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -57,6 +59,22 @@ mlir::paso::parseInputShape(StringRef text) {
     dims.push_back(dim);
   }
   return std::make_pair(name, dims);
+}
+
+std::vector<std::string> mlir::paso::describeOnnxNodes(Location loc) {
+  std::vector<std::string> nodes;
+  std::function<void(Location)> collect = [&](Location inner) {
+    if (auto fused = dyn_cast<FusedLoc>(inner)) {
+      for (Location member : fused.getLocations())
+        collect(member);
+      return;
+    }
+    std::string node = describeOnnxLocation(inner);
+    if (!node.empty() && !llvm::is_contained(nodes, node))
+      nodes.push_back(node);
+  };
+  collect(loc);
+  return nodes;
 }
 
 std::string mlir::paso::describeOnnxLocation(Location loc) {

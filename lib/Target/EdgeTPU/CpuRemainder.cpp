@@ -107,16 +107,8 @@ OwningOpRef<ModuleOp> Lowering::buildRemainder(ModuleOp module, Model &out) {
   for (int32_t t : argTensor)
     out.outputs.push_back(t);
   summary.outputs.clear();
-  for (int32_t t : out.outputs) {
-    const Tensor &tensor = out.tensors[t];
-    EdgeTpuIo io;
-    io.name = tensor.name;
-    io.shape.assign(tensor.shape.begin(), tensor.shape.end());
-    io.type = "int8";
-    io.scale = tensor.scales[0];
-    io.zeroPoint = tensor.zeroPoints[0];
-    summary.outputs.push_back(io);
-  }
+  for (int32_t t : out.outputs)
+    summary.outputs.push_back(describeIo(out.tensors[t]));
   return remainder;
 }
 

@@ -496,20 +496,10 @@ LogicalResult Lowering::run(Model &out) {
     if (count)
       tensor.name += "_" + std::to_string(count);
   }
-  auto describe = [&](int32_t t) {
-    const Tensor &tensor = model.tensors[t];
-    EdgeTpuIo io;
-    io.name = tensor.name;
-    io.shape.assign(tensor.shape.begin(), tensor.shape.end());
-    io.type = "int8";
-    io.scale = tensor.scales[0];
-    io.zeroPoint = tensor.zeroPoints[0];
-    return io;
-  };
   for (int32_t t : model.inputs)
-    summary.inputs.push_back(describe(t));
+    summary.inputs.push_back(describeIo(model.tensors[t]));
   for (int32_t t : model.outputs)
-    summary.outputs.push_back(describe(t));
+    summary.outputs.push_back(describeIo(model.tensors[t]));
   model.description = "PASO: int8 for the Coral Edge TPU";
   out = std::move(model);
   return success();

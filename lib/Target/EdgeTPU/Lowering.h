@@ -46,20 +46,20 @@ struct Weights {
 };
 
 inline std::string origins(Operation *op) {
-  std::vector<std::string> names;
-  std::function<void(Location)> collect = [&](Location loc) {
-    if (auto fused = dyn_cast<FusedLoc>(loc)) {
-      for (Location inner : fused.getLocations())
-        collect(inner);
-      return;
-    }
-    std::string node = describeOnnxLocation(loc);
-    if (!node.empty() && !llvm::is_contained(names, node))
-      names.push_back(node);
-  };
-  collect(op->getLoc());
+  std::vector<std::string> names = describeOnnxNodes(op->getLoc());
   return names.empty() ? std::string("(no ONNX node)")
                        : llvm::join(names, ", ");
+}
+
+/// A model input or output as the report shows it.
+inline EdgeTpuIo describeIo(const Tensor &tensor) {
+  EdgeTpuIo io;
+  io.name = tensor.name;
+  io.shape.assign(tensor.shape.begin(), tensor.shape.end());
+  io.type = "int8";
+  io.scale = tensor.scales[0];
+  io.zeroPoint = tensor.zeroPoints[0];
+  return io;
 }
 
 /// A tensor name from the ONNX node that made it (the last of a fused
