@@ -12,6 +12,7 @@
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Pipelines/Report.h"
 #include "paso/Target/CPU/CpuBackend.h"
+#include "paso/Target/CUDA/CudaBackend.h"
 #include "paso/Target/EdgeTPU/EdgeTpuBackend.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
@@ -215,13 +216,15 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (options.stage == EmitStage::TFLite && options.optLevel == 0)
     return emitError(fileLoc) << "--emit=tflite needs the graph "
                                  "optimisations; drop -O0";
-  if (!isEmitStageAvailable(options.stage))
-    return emitError(fileLoc)
-           << "--emit=" << emitStageName(options.stage)
-           << " is not available in this build yet; available: "
-           << listAvailableEmitStages();
   if (failed(checkWritable(options.outputPath, fileLoc)))
     return failure();
+  if (options.stage == EmitStage::Ptx && !cudaDeviceOf(options.target))
+    return emitError(fileLoc)
+           << "--emit=ptx needs a target with a CUDA GPU (jetson-nano, "
+              "jetson-xavier, jetson-orin, cuda-sm_XX); '"
+           << options.target.name << "' has none";
+  if (options.cudaEmulate && !cudaDeviceOf(options.target))
+    return emitError(fileLoc) << "--cuda-emulate needs a CUDA target";
 
   Progress progress("paso-opt", options.inputPath,
                     options.quantize.mode == QuantizeMode::None ? 6 : 7);
@@ -395,7 +398,11 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
-    pm.addPass(createSelectCpuLayoutPass(options.target, options.layout));
+    // The GPU's kernels take the graph's NCHW as it is; NHWC is a choice
+    // for the CPU's kernels.
+    std::optional<CudaDevice> gpu = cudaDeviceOf(options.target);
+    pm.addPass(createSelectCpuLayoutPass(options.target,
+                                         gpu ? "nchw" : options.layout));
     std::map<std::string, int64_t> before = CompileReport::census(module);
     if (failed(pm.run(module)))
       return failure();
@@ -420,7 +427,9 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
         // First, so that it can take over the transpose to the model's
         // layout before the transpose kernel does.
         pm.addPass(createPasoCallPreprocessPass());
-        if (options.optLevel > 0) {
+        // A GPU target's convolutions and products stay linalg ops: the
+        // GPU lowering takes them.
+        if (options.optLevel > 0 && !cudaDeviceOf(options.target)) {
           pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
         }
@@ -442,12 +451,34 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
     return failed(print(module)) ? failure() : finishReport();
 
   progress.stage("lowering to LLVM");
+  std::optional<CudaDevice> gpu = cudaDeviceOf(options.target);
+  std::string gpuSteps =
+      gpu ? cudaLoweringSteps(*gpu, options.cudaEmulate) : std::string();
   if (failed(prepareEntryFunction(module)) ||
       failed(runPasses(module, [&](OpPassManager &pm) {
         buildCpuLoweringPipeline(pm, options.optLevel,
-                                 options.target.vectorBits);
+                                 options.target.vectorBits, gpuSteps);
       })))
     return failure();
+  if (gpu) {
+    CudaKernels kernels = readCudaKernels(module);
+    report.recordCuda(module, *gpu, kernels.names.size(),
+                      options.cudaEmulate);
+    if (options.stage == EmitStage::Ptx) {
+      if (kernels.ptx.empty())
+        return emitError(fileLoc) << "no op of this model runs on the GPU "
+                                     "(see --report), so there is no PTX";
+      if (failed(writeFile(options.outputPath, fileLoc,
+                           [&](llvm::raw_pwrite_stream &os) {
+                             os << kernels.ptx;
+                             return success();
+                           })))
+        return failure();
+      return finishReport();
+    }
+    interface->gpuPtx = std::move(kernels.ptx);
+    interface->gpuKernels = std::move(kernels.names);
+  }
   if (auto entry = module.lookupSymbol(kModelEntryName)) {
     auto peak = entry->getAttrOfType<IntegerAttr>("paso.arena_size");
     auto naive = entry->getAttrOfType<IntegerAttr>("paso.arena_naive_size");

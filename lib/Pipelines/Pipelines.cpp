@@ -6,6 +6,7 @@
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Target/CPU/CpuBackend.h"
+#include "paso/Target/CUDA/CudaBackend.h"
 #include "paso/Import/OnnxImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -73,18 +74,6 @@ std::optional<EmitStage> mlir::paso::emitStageForOutput(llvm::StringRef path) {
       .Default(std::nullopt);
 }
 
-bool mlir::paso::isEmitStageAvailable(EmitStage stage) {
-  return stage != EmitStage::Ptx;
-}
-
-std::string mlir::paso::listAvailableEmitStages() {
-  std::vector<std::string> names;
-  for (const StageName &entry : kStages)
-    if (isEmitStageAvailable(entry.stage))
-      names.push_back(entry.name.str());
-  return llvm::join(names, ", ");
-}
-
 void mlir::paso::registerPasoDialects(DialectRegistry &registry) {
   registerOnnxImportDialects(registry);
   // Lowering crosses linalg, tensor, bufferization, memref, scf and LLVM;
@@ -102,6 +91,7 @@ void mlir::paso::registerPasoPasses() {
   registerPasoConversionPasses();
   registerPasoTransformsPasses();
   registerPasoCPUPasses();
+  registerPasoCUDAPasses();
 }
 
 void mlir::paso::buildLowerToLinalgPipeline(OpPassManager &pm,

@@ -5,6 +5,8 @@
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Import/OnnxImporter.h"
 #include "paso/Target/CostModel.h"
+#include "paso/Target/CUDA/CudaBackend.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
@@ -123,6 +125,25 @@ void CompileReport::recordRuntimeKernels(ModuleOp module,
   });
 }
 
+void CompileReport::recordCuda(ModuleOp module, const CudaDevice &device,
+                               size_t kernelCount, bool emulated) {
+  cuda = true;
+  cudaChip = device.chip();
+  cudaPtxVersion = device.ptxVersion;
+  cudaKernels = kernelCount;
+  cudaEmulated = emulated;
+  if (auto records = module->getAttrOfType<ArrayAttr>(kCudaPlacementAttr))
+    for (auto record : records.getAsRange<DictionaryAttr>()) {
+      GpuPlacement placement;
+      placement.device = record.getAs<StringAttr>("device").str();
+      placement.op = record.getAs<StringAttr>("op").str();
+      placement.reason = record.getAs<StringAttr>("reason").str();
+      if (auto loc = record.getAs<LocationAttr>("loc"))
+        placement.origins = llvm::join(describeOnnxNodes(loc), ", ");
+      cudaPlacement.push_back(std::move(placement));
+    }
+}
+
 void CompileReport::recordArena(int64_t peak, int64_t naive) {
   arenaPeak = peak;
   arenaNaive = naive;
@@ -179,6 +200,22 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
               json.attribute("predicted_fp32_us", layer.fp32Microseconds);
               json.attribute("predicted_int8_us", layer.int8Microseconds);
               json.attribute("reason", layer.reason);
+            });
+        });
+      });
+    if (cuda)
+      json.attributeObject("cuda", [&] {
+        json.attribute("chip", cudaChip);
+        json.attribute("ptx_version", static_cast<int64_t>(cudaPtxVersion));
+        json.attribute("kernels", static_cast<int64_t>(cudaKernels));
+        json.attribute("emulated", cudaEmulated);
+        json.attributeArray("ops", [&] {
+          for (const GpuPlacement &placement : cudaPlacement)
+            json.object([&] {
+              json.attribute("device", placement.device);
+              json.attribute("op", placement.op);
+              json.attribute("reason", placement.reason);
+              json.attribute("onnx_nodes", placement.origins);
             });
         });
       });
@@ -307,6 +344,22 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
                          layer.sensitivityDb, layer.fp32Microseconds,
                          layer.int8Microseconds)
          << layer.reason << " <- " << layer.name << "\n";
+  }
+  if (cuda) {
+    size_t onGpu = llvm::count_if(cudaPlacement, [](const GpuPlacement &p) {
+      return p.device == "gpu";
+    });
+    os << "== cuda (" << cudaChip << ", PTX " << cudaPtxVersion / 10 << "."
+       << cudaPtxVersion % 10 << ": " << onGpu << " of "
+       << cudaPlacement.size() << " ops on the GPU in " << cudaKernels
+       << " kernels" << (cudaEmulated ? ", emulated on the host" : "")
+       << ")\n";
+    for (const GpuPlacement &placement : cudaPlacement) {
+      os << placement.device << "  " << placement.op;
+      if (!placement.reason.empty())
+        os << " (" << placement.reason << ")";
+      os << " <- " << placement.origins << "\n";
+    }
   }
   if (wroteTFLite) {
     os << "== edge tpu (" << edgeTpu.mappedOps() << " of "

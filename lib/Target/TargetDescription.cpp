@@ -87,10 +87,91 @@ llvm::ArrayRef<TargetDescription> mlir::paso::getBuiltinTargets() {
   return targets;
 }
 
+namespace {
+/// The chips LLVM's NVPTX back end and ptxas know, with the first PTX ISA
+/// version that can name each (PTX ISA manual, "Release notes"); PASO
+/// writes at least 6.5, what JetPack 4's CUDA 10.2 driver takes.
+struct ChipPtx {
+  unsigned sm, firstPtx;
+};
+constexpr ChipPtx kCudaChips[] = {
+    {50, 65}, {52, 65}, {53, 65}, {60, 65}, {61, 65}, {62, 65},
+    {70, 65}, {72, 65}, {75, 65}, {80, 70}, {86, 71}, {87, 74},
+    {89, 78}, {90, 78}, {100, 86}, {101, 86}, {120, 87}};
+} // namespace
+
+llvm::Expected<std::optional<CudaDevice>>
+mlir::paso::parseCudaAccelerator(llvm::StringRef accelerator) {
+  llvm::StringRef rest = accelerator;
+  if (!rest.consume_front("cuda:"))
+    return std::nullopt;
+  auto [chip, ptx] = rest.split(':');
+  CudaDevice device;
+  auto known = [&]() -> const ChipPtx * {
+    for (const ChipPtx &entry : kCudaChips)
+      if (entry.sm == device.sm)
+        return &entry;
+    return nullptr;
+  };
+  std::vector<std::string> chips;
+  for (const ChipPtx &entry : kCudaChips)
+    chips.push_back("sm_" + std::to_string(entry.sm));
+  if (!chip.consume_front("sm_") || chip.getAsInteger(10, device.sm) ||
+      !known())
+    return llvm::createStringError(
+        "accelerator '" + accelerator + "': unknown CUDA chip (known: " +
+        llvm::join(chips, ", ") + ")");
+  device.ptxVersion = known()->firstPtx;
+  if (!ptx.empty()) {
+    unsigned version = 0;
+    if (!ptx.consume_front("ptx") || ptx.getAsInteger(10, version) ||
+        version < 60 || version > 99)
+      return llvm::createStringError(
+          "accelerator '" + accelerator +
+          "': the PTX version is written ptxNN, e.g. ptx74 for PTX ISA 7.4");
+    if (version < device.ptxVersion)
+      return llvm::createStringError(
+          "accelerator '" + accelerator + "': sm_" +
+          std::to_string(device.sm) + " needs PTX ISA " +
+          std::to_string(device.ptxVersion / 10) + "." +
+          std::to_string(device.ptxVersion % 10) + " or newer");
+    device.ptxVersion = version;
+  }
+  return device;
+}
+
+std::optional<CudaDevice>
+mlir::paso::cudaDeviceOf(const TargetDescription &target) {
+  llvm::Expected<std::optional<CudaDevice>> device =
+      parseCudaAccelerator(target.accelerator);
+  if (!device) {
+    llvm::consumeError(device.takeError());
+    return std::nullopt;
+  }
+  return *device;
+}
+
 std::optional<TargetDescription> mlir::paso::lookupTarget(llvm::StringRef name) {
   for (const TargetDescription &target : getBuiltinTargets())
     if (target.name == name)
       return target;
+  // cuda-sm_XX: this machine's CPU with a discrete GPU (a workstation or a
+  // server running the model), the GPU path tested where one is lent.
+  llvm::StringRef chip = name;
+  if (chip.consume_front("cuda-")) {
+    llvm::Expected<std::optional<CudaDevice>> device =
+        parseCudaAccelerator(("cuda:" + chip).str());
+    if (!device) {
+      llvm::consumeError(device.takeError());
+      return std::nullopt;
+    }
+    TargetDescription target = getBuiltinTargets().front();
+    target.name = name.str();
+    target.summary = "this machine's CPU + a CUDA GPU " + chip.str();
+    target.accelerator = "cuda:" + chip.str() + ":ptx" +
+                         std::to_string((*device)->ptxVersion);
+    return target;
+  }
   return std::nullopt;
 }
 
@@ -214,6 +295,10 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
                 "through 'base')");
   if (target.cores == 0 || target.vectorBits == 0)
     return fail("'cores' and 'vector_bits' must be positive");
+  if (llvm::Expected<std::optional<CudaDevice>> device =
+          parseCudaAccelerator(target.accelerator);
+      !device)
+    return fail(llvm::toString(device.takeError()));
   return target;
 }
 
@@ -225,7 +310,8 @@ mlir::paso::resolveTarget(llvm::StringRef nameOrPath) {
     return *target;
   return llvm::createStringError("unknown target '" + nameOrPath +
                                  "'; valid targets: " + listTargetNames() +
-                                 ", or a .json target file");
+                                 ", cuda-sm_XX (this CPU + a CUDA GPU), or "
+                                 "a .json target file");
 }
 
 std::string mlir::paso::listTargetNames() {

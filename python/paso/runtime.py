@@ -17,7 +17,7 @@ _DTYPES = {
     16: np.uint16,  # bfloat16: numpy has no such type; the raw 16 bits
 }
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 
 class PasoError(RuntimeError):
@@ -58,6 +58,8 @@ class Model:
         lib.paso_input_info.restype = ctypes.POINTER(_TensorInfo)
         lib.paso_output_info.restype = ctypes.POINTER(_TensorInfo)
         lib.paso_status_string.restype = ctypes.c_char_p
+        lib.paso_gpu_error.restype = ctypes.c_char_p
+        self.uses_gpu = bool(lib.paso_uses_gpu())
         lib.paso_model_name.restype = ctypes.c_char_p
         lib.paso_target_name.restype = ctypes.c_char_p
         lib.paso_arena_size.restype = ctypes.c_size_t
@@ -96,7 +98,10 @@ class Model:
 
     def _check(self, status):
         if status != 0:
-            raise PasoError(self._lib.paso_status_string(status).decode())
+            message = self._lib.paso_status_string(status).decode()
+            if status in (4, 5):  # PASO_ERROR_NO_GPU, PASO_ERROR_GPU
+                message += ": " + self._lib.paso_gpu_error().decode()
+            raise PasoError(message)
 
     def run(self, feeds):
         """Runs one inference; `feeds` maps input names to arrays."""

@@ -44,7 +44,7 @@ ABI = {"paso_abi_version", "paso_model_name", "paso_target_name",
        "paso_context_destroy", "paso_run", "paso_status_string",
        "paso_set_num_threads", "paso_get_num_threads", "paso_kernel_table",
        "paso_profile_enable", "paso_profile_read", "paso_profile_counters",
-       "paso_profile_trace"}
+       "paso_profile_trace", "paso_uses_gpu", "paso_gpu_error"}
 
 
 def defined_globals(path, *flags):

@@ -44,8 +44,8 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     emitName("emit",
              cl::desc("Stage to stop at: onnx-mlir, paso, linalg, llvm, "
-                      "asm, obj, so, archive, tflite; default from the -o "
-                      "extension, else paso"),
+                      "asm, obj, so, archive, tflite, ptx; default from the "
+                      "-o extension, else paso"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
 static cl::list<std::string>
@@ -59,6 +59,12 @@ static cl::opt<std::string> preprocessSpec(
     cl::desc("Feed the image input uint8 camera frames through Halide "
              "(docs/preprocess.md)"),
     cl::value_desc("spec"), cl::cat(inputCategory));
+
+static cl::opt<bool> cudaEmulateFlag(
+    "cuda-emulate", cl::Hidden,
+    cl::desc("For a CUDA target, run the GPU's share as host loops in the "
+             "shape of its grid (testing without a GPU, docs/cuda.md)"),
+    cl::cat(targetCategory));
 
 static cl::opt<unsigned>
     optLevel("O", cl::Prefix, cl::ZeroOrMore,
@@ -315,6 +321,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.optLevel = optLevel;
+  options.cudaEmulate = cudaEmulateFlag;
   options.reportPath = reportPath;
   options.preprocess = preprocessSpec;
   options.profilePath = profilePath;

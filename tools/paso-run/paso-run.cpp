@@ -282,16 +282,22 @@ int main(int argc, char **argv) {
 
   paso_context *context = nullptr;
   paso_status status = api.contextCreate(&context);
+  // A GPU model's failures carry the driver's own words.
+  auto describe = [&](paso_status status) {
+    std::string text = api.statusString(status);
+    if (status == PASO_ERROR_NO_GPU || status == PASO_ERROR_GPU)
+      text += std::string(": ") + api.gpuError();
+    return text;
+  };
   if (status != PASO_OK)
-    return fail(std::string("cannot create a context: ") +
-                api.statusString(status));
+    return fail("cannot create a context: " + describe(status));
   auto runOnce = [&]() {
     return api.run(context, inputPtrs.data(), inputSizes.data(),
                    outputPtrs.data(), outputSizes.data());
   };
   status = runOnce();
   if (status != PASO_OK)
-    return fail(std::string("run failed: ") + api.statusString(status));
+    return fail("run failed: " + describe(status));
 
   for (int i = 0; i < numOutputs; ++i) {
     const paso_tensor_info *info = api.outputInfo(i);

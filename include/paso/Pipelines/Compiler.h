@@ -48,6 +48,9 @@ struct CompileOptions {
   QuantizeOptions quantize;
   /// The convolution layout (auto, nchw, nhwc); empty: --paso-layout.
   std::string layout;
+  /// For a CUDA target: run the GPU's share as host loops shaped like its
+  /// grid instead of launching PTX (tests on machines without a GPU).
+  bool cudaEmulate = false;
 };
 
 /// The tag `compileOnnxModel` uses for `options`: the given one, or the

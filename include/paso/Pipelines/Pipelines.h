@@ -41,10 +41,6 @@ std::string listEmitStages();
 /// The stage an output file name implies (`model.so` -> so, `x.ll` -> llvm);
 /// nullopt for names that imply none (`-`, `.mlir`).
 std::optional<EmitStage> emitStageForOutput(llvm::StringRef path);
-/// True when this build can produce `stage`.
-bool isEmitStageAvailable(EmitStage stage);
-/// The available `--emit` spellings, comma separated.
-std::string listAvailableEmitStages();
 
 /// Registers every dialect that paso-opt reads or writes.
 void registerPasoDialects(DialectRegistry &registry);

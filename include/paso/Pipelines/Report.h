@@ -66,6 +66,11 @@ public:
     edgeTpu = summary;
     wroteTFLite = true;
   }
+  /// Records a CUDA target's placement (paso-gpu-offload's
+  /// paso.cuda.placement on the lowered entry): which ops run on the GPU,
+  /// which stay on the CPU and why.
+  void recordCuda(ModuleOp module, const CudaDevice &device,
+                  size_t kernelCount, bool emulated);
   /// Names the model and target the report is about.
   void recordModel(llvm::StringRef model, llvm::StringRef target) {
     modelName = model.str();
@@ -129,6 +134,15 @@ private:
   QuantizationSummary quantization;
   bool wroteTFLite = false;
   EdgeTpuSummary edgeTpu;
+  struct GpuPlacement {
+    std::string device, op, reason, origins;
+  };
+  bool cuda = false;
+  std::string cudaChip;
+  unsigned cudaPtxVersion = 0;
+  size_t cudaKernels = 0;
+  bool cudaEmulated = false;
+  std::vector<GpuPlacement> cudaPlacement;
   std::string modelName, targetName;
   std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
                        "above)";

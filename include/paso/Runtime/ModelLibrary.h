@@ -38,6 +38,9 @@ struct ModelApi {
   decltype(&paso_profile_read) profileRead;
   decltype(&paso_profile_counters) profileCounters;
   decltype(&paso_profile_trace) profileTrace;
+  // CUDA targets (ABI 5).
+  decltype(&paso_uses_gpu) usesGpu;
+  decltype(&paso_gpu_error) gpuError;
 };
 
 /// A loaded model; unloads on destruction.

@@ -20,6 +20,11 @@ namespace mlir::paso {
 /// was built without one.
 std::optional<llvm::StringRef> getRuntimeBitcode(const llvm::Triple &triple);
 
+/// The CUDA layer (lib/Runtime/ModelRuntime/paso_cuda.c) for `triple`,
+/// linked into models that launch GPU kernels.
+std::optional<llvm::StringRef>
+getCudaRuntimeBitcode(const llvm::Triple &triple);
+
 } // namespace mlir::paso
 
 #endif // PASO_RUNTIME_RUNTIMEBITCODE_H

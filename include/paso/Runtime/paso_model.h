@@ -23,13 +23,19 @@ extern "C" {
  *    paso-opt --model-tag), and model.h maps the short names to those, so
  *    that several models link into one program; static archives export
  *    only the tagged names. */
-#define PASO_ABI_VERSION 4
+/* 5: paso_uses_gpu and paso_gpu_error; the GPU statuses (CUDA targets). */
+#define PASO_ABI_VERSION 5
 
 typedef enum paso_status {
   PASO_OK = 0,
   PASO_ERROR_NULL_ARGUMENT = 1, /* a required pointer was NULL */
   PASO_ERROR_BAD_SIZE = 2,      /* a buffer size differs from byte_size */
-  PASO_ERROR_OUT_OF_MEMORY = 3  /* the context's arena could not be made */
+  PASO_ERROR_OUT_OF_MEMORY = 3, /* the context's arena could not be made */
+  /* The model runs kernels on a CUDA GPU and none can be used here (no
+   * driver, no device, the PTX rejected): paso_gpu_error() says why. */
+  PASO_ERROR_NO_GPU = 4,
+  /* A CUDA driver call failed during the run (paso_gpu_error()). */
+  PASO_ERROR_GPU = 5
 } paso_status;
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */
@@ -98,6 +104,14 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
 void paso_set_num_threads(int32_t threads);
 int32_t paso_get_num_threads(void);
 
+/* 1 when the model runs kernels on a CUDA GPU (targets jetson-*,
+ * cuda-sm_XX; docs/cuda.md), so paso_context_create needs the NVIDIA
+ * driver and a GPU; 0 for CPU-only models. */
+int32_t paso_uses_gpu(void);
+/* The last CUDA failure of this process as text ("" when none): which
+ * call, the driver's error name, the JIT log. */
+const char *paso_gpu_error(void);
+
 /* A static English description of a status. */
 const char *paso_status_string(paso_status status);
 
@@ -163,6 +177,8 @@ int32_t paso_profile_trace(paso_trace_event *events, int32_t max);
   void tag##_paso_set_num_threads(int32_t threads);                           \
   int32_t tag##_paso_get_num_threads(void);                                   \
   const char *tag##_paso_status_string(paso_status status);                    \
+  int32_t tag##_paso_uses_gpu(void);                                          \
+  const char *tag##_paso_gpu_error(void);                                     \
   const char *tag##_paso_kernel_table(void);                                  \
   int32_t tag##_paso_profile_enable(int32_t flags);                           \
   int32_t tag##_paso_profile_counters(const char **names, int32_t *errors,    \

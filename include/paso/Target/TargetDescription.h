@@ -36,7 +36,7 @@ struct TargetDescription {
   /// native support for that precision.
   double peakGflopsF32 = 0, peakGflopsF16 = 0, peakGopsI8 = 0;
   double memoryGBps = 0;
-  /// Off-CPU accelerator ("cuda:sm_87", "edgetpu"), empty when none.
+  /// Off-CPU accelerator ("cuda:sm_87:ptx74", "edgetpu"), empty when none.
   std::string accelerator;
   /// Calibration (paso-opt --calibrate, docs/profiling.md): measured over
   /// predicted time per kernel class (kKernelClasses); a missing class is
@@ -60,13 +60,33 @@ struct TargetDescription {
 inline constexpr llvm::StringLiteral kKernelClasses[] = {
     "gemm", "winograd", "window", "rows", "transpose", "int8", "generated"};
 
+/// A target's CUDA GPU: compute capability (87 for sm_87) and the PTX ISA
+/// version to write (74 for 7.4), the newest its board's driver JITs.
+struct CudaDevice {
+  unsigned sm = 0;
+  unsigned ptxVersion = 0;
+  std::string chip() const { return "sm_" + std::to_string(sm); }
+  /// The NVPTX feature naming the PTX version ("+ptx74").
+  std::string ptxFeature() const { return "+ptx" + std::to_string(ptxVersion); }
+};
+
+/// Parses an accelerator "cuda:sm_XX[:ptxNN]": nullopt for any other kind,
+/// an error for an unknown chip or a PTX version below the chip's first.
+/// Without `:ptxNN` the chip's first PTX version (at least 6.5) is taken.
+llvm::Expected<std::optional<CudaDevice>>
+parseCudaAccelerator(llvm::StringRef accelerator);
+
+/// The CUDA GPU of `target` (validated when the target was made), if any.
+std::optional<CudaDevice> cudaDeviceOf(const TargetDescription &target);
+
 /// Writes `target` as a target file loadTargetFile reads back.
 void writeTargetFile(const TargetDescription &target, llvm::raw_ostream &os);
 
 /// The built-in targets, `host` first (detected on first use).
 llvm::ArrayRef<TargetDescription> getBuiltinTargets();
 
-/// The built-in target called `name`, or nullopt.
+/// The built-in target called `name`, or nullopt. `cuda-sm_XX` is the
+/// host CPU with a CUDA GPU of compute capability XX.
 std::optional<TargetDescription> lookupTarget(llvm::StringRef name);
 
 /// Reads a target description from a JSON file: an object with the fields

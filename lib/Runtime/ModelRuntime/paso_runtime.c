@@ -15,6 +15,7 @@ void *malloc(size_t size);
 void *aligned_alloc(size_t alignment, size_t size);
 void free(void *pointer);
 void *memcpy(void *destination, const void *source, size_t size);
+void *memset(void *destination, int value, size_t size);
 void abort(void);
 char *getenv(const char *name);
 long strtol(const char *text, char **end, int base);
@@ -35,9 +36,29 @@ void paso_profile_stop(int64_t kernel, uint64_t start);
 /* buffers: the inputs, then the outputs. */
 extern void paso_model_invoke_(void *const *buffers, void *arena);
 
+/* The CUDA layer (paso_cuda.c), linked into models for a GPU target
+ * only: elsewhere these weak references are null. */
+#define PASO_GPU_HOOK __attribute__((weak, visibility("hidden")))
+PASO_GPU_HOOK int32_t paso_gpu_kernel_count(void);
+PASO_GPU_HOOK paso_status paso_gpu_context_create(void **gpu, void **arena,
+                                                  size_t arenaSize);
+PASO_GPU_HOOK void paso_gpu_context_destroy(void *gpu);
+PASO_GPU_HOOK void paso_gpu_run_begin(void *gpu);
+PASO_GPU_HOOK paso_status paso_gpu_run_end(void *gpu);
+PASO_GPU_HOOK const char *paso_gpu_last_error(void);
+
 struct paso_context {
   void *arena;
+  void *gpu; /* the CUDA layer's state; NULL for CPU models */
 };
+
+int32_t paso_uses_gpu(void) {
+  return paso_gpu_kernel_count && paso_gpu_kernel_count() > 0;
+}
+
+const char *paso_gpu_error(void) {
+  return paso_gpu_last_error ? paso_gpu_last_error() : "";
+}
 
 /* The caller plus paso_threads.c's at most 63 workers. */
 enum { PASO_MAX_THREADS = 64 };
@@ -74,7 +95,17 @@ paso_status paso_context_create(paso_context **context) {
   if (!made)
     return PASO_ERROR_OUT_OF_MEMORY;
   made->arena = NULL;
-  if (paso_model_arena_size_ > 0) {
+  made->gpu = NULL;
+  if (paso_uses_gpu()) {
+    /* The arena is managed memory, shared by the GPU's kernels and the
+     * CPU's fallback ops. */
+    paso_status status = paso_gpu_context_create(
+        &made->gpu, &made->arena, (size_t)paso_model_arena_size_);
+    if (status != PASO_OK) {
+      free(made);
+      return status;
+    }
+  } else if (paso_model_arena_size_ > 0) {
     /* 64-byte alignment matches the offsets the arena plan uses. */
     size_t size = ((size_t)paso_model_arena_size_ + 63) & ~(size_t)63;
     made->arena = aligned_alloc(64, size);
@@ -82,6 +113,9 @@ paso_status paso_context_create(paso_context **context) {
       free(made);
       return PASO_ERROR_OUT_OF_MEMORY;
     }
+    /* Zeroed, as the GPU layer's is: a persistent buffer's flag (the CUDA
+     * path's weights, also when emulated on the host) starts unset. */
+    memset(made->arena, 0, size);
   }
   *context = made;
   return PASO_OK;
@@ -90,7 +124,10 @@ paso_status paso_context_create(paso_context **context) {
 void paso_context_destroy(paso_context *context) {
   if (!context)
     return;
-  free(context->arena);
+  if (context->gpu)
+    paso_gpu_context_destroy(context->gpu);
+  else
+    free(context->arena);
   free(context);
 }
 
@@ -128,11 +165,18 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
     buffers[numInputs + i] = outputs[i];
   /* Profiled as kernel 0: the run time the kernels' times are part of. */
   uint64_t start = paso_profile_start(0);
-  paso_model_invoke_(buffers, context->arena);
+  paso_status status = PASO_OK;
+  if (context->gpu) {
+    paso_gpu_run_begin(context->gpu);
+    paso_model_invoke_(buffers, context->arena);
+    status = paso_gpu_run_end(context->gpu);
+  } else {
+    paso_model_invoke_(buffers, context->arena);
+  }
   paso_profile_stop(0, start);
   if (buffers != stackBuffers)
     free(buffers);
-  return PASO_OK;
+  return status;
 }
 
 /* Set by paso_set_num_threads; 0 means the default. */
@@ -173,6 +217,11 @@ const char *paso_status_string(paso_status status) {
     return "a buffer size differs from the tensor's byte_size";
   case PASO_ERROR_OUT_OF_MEMORY:
     return "out of memory";
+  case PASO_ERROR_NO_GPU:
+    return "the model runs on a CUDA GPU and none can be used here "
+           "(paso_gpu_error() says why)";
+  case PASO_ERROR_GPU:
+    return "a CUDA call failed during the run (paso_gpu_error() says which)";
   }
   return "unknown status";
 }

@@ -42,6 +42,19 @@ int pthread_mutex_unlock(paso_mutex *mutex);
 int pthread_cond_init(paso_cond *cond, const void *attributes);
 int pthread_cond_wait(paso_cond *cond, paso_mutex *mutex);
 int pthread_cond_broadcast(paso_cond *cond);
+/* glibc 2.34 moved these three from libpthread into libc under a new
+ * version; binding the original one lets a model built here load on an
+ * older glibc too (JetPack 4 and 5 boards: 2.27, 2.31), where a GPU
+ * target's model also names libpthread.so.0. */
+#if defined(__aarch64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.17");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.17");
+__asm__(".symver pthread_mutex_trylock,pthread_mutex_trylock@GLIBC_2.17");
+#elif defined(__x86_64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
+__asm__(".symver pthread_mutex_trylock,pthread_mutex_trylock@GLIBC_2.2.5");
+#endif
 int sched_yield(void);
 int getpid(void);
 char *getenv(const char *name);

@@ -40,7 +40,9 @@ std::unique_ptr<ModelLibrary> ModelLibrary::open(const std::string &path,
       !bind(handle, "paso_profile_enable", api.profileEnable) ||
       !bind(handle, "paso_profile_read", api.profileRead) ||
       !bind(handle, "paso_profile_counters", api.profileCounters) ||
-      !bind(handle, "paso_profile_trace", api.profileTrace)) {
+      !bind(handle, "paso_profile_trace", api.profileTrace) ||
+      !bind(handle, "paso_uses_gpu", api.usesGpu) ||
+      !bind(handle, "paso_gpu_error", api.gpuError)) {
     error = "'" + path + "' is not a PASO model (missing C ABI)";
     return nullptr;
   }
@@ -83,6 +85,8 @@ bool ModelLibrary::run(const std::vector<const void *> &inputs,
                                      pointers.data(), sizes.data());
   if (status != PASO_OK) {
     error = std::string("the model failed: ") + functions.statusString(status);
+    if (status == PASO_ERROR_NO_GPU || status == PASO_ERROR_GPU)
+      error += std::string(": ") + functions.gpuError();
     return false;
   }
   return true;

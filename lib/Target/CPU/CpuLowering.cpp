@@ -129,6 +129,8 @@ LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
     return failure();
   main.setSymName(kModelEntryName);
   Builder b(module.getContext());
+  // Bufferisation appends the outputs as arguments: this tells them apart.
+  main->setAttr("paso.num_inputs", b.getI64IntegerAttr(main.getNumArguments()));
   for (unsigned i = 0; i < main.getNumArguments(); ++i) {
     main.removeArgAttr(i, "paso.name");
     main.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
@@ -152,7 +154,8 @@ mlir::paso::resolvePassTarget(Operation *op, llvm::StringRef nameOrPath,
 
 void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
                                           unsigned optLevel,
-                                          unsigned vectorBits) {
+                                          unsigned vectorBits,
+                                          llvm::StringRef acceleratorSteps) {
   // Inputs are the caller's buffers: never written in place. Elementwise
   // loops may write over their own dying inputs (arena reuse).
   std::string pipeline = optLevel > 0 ? "paso-elementwise-in-place," : "";
@@ -164,6 +167,8 @@ void mlir::paso::buildCpuLoweringPipeline(OpPassManager &pm,
       "modify-public-functions=1},";
   if (optLevel > 0)
     pipeline += "canonicalize,cse,";
+  // An accelerator takes its ops here, on buffers, before the CPU's.
+  pipeline += acceleratorSteps.str();
   pipeline += "paso-lower-to-ukernels{vector-bits=" +
               std::to_string(vectorBits) + "},"
               "paso-plan-arena,"

@@ -128,6 +128,23 @@ static void emitAbiTables(llvm::Module &module,
   constantGlobal(llvm::ConstantDataArray::getString(context,
                                                     interface.kernelTable),
                  "paso_model_kernel_table_", true);
+  // What paso_cuda.c loads: the PTX and the kernels by launch index.
+  if (!interface.gpuKernels.empty()) {
+    constantGlobal(llvm::ConstantDataArray::getString(context,
+                                                      interface.gpuPtx),
+                   "paso_model_ptx_", true);
+    std::vector<llvm::Constant *> names;
+    for (const std::string &name : interface.gpuKernels)
+      names.push_back(constantGlobal(
+          llvm::ConstantDataArray::getString(context, name),
+          "paso_model_kernel_name", false));
+    constantGlobal(
+        llvm::ConstantArray::get(llvm::ArrayType::get(ptrType, names.size()),
+                                 names),
+        "paso_model_kernel_names_", true);
+    constantGlobal(llvm::ConstantInt::get(i32, interface.gpuKernels.size()),
+                   "paso_model_num_kernels_", true);
+  }
 
   // void paso_model_invoke_(void *const *buffers, void *arena): unpacks the
   // buffer table into the bare-pointer arguments of the entry function.
@@ -278,6 +295,22 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   (*runtime)->setTargetTriple(llvmModule->getTargetTriple());
   if (llvm::Linker::linkModules(*llvmModule, std::move(*runtime)))
     return emitError(loc) << "linking the model runtime failed";
+  if (!interface.gpuKernels.empty()) {
+    std::optional<llvm::StringRef> cudaBitcode =
+        getCudaRuntimeBitcode(llvm::Triple(target.triple));
+    if (!cudaBitcode)
+      return emitError(loc) << "this build has no CUDA layer for '"
+                            << target.triple << "'";
+    auto cuda = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(*cudaBitcode, "paso_cuda.bc"), context);
+    if (!cuda)
+      return emitError(loc) << "embedded CUDA layer bitcode is unreadable: "
+                            << llvm::toString(cuda.takeError());
+    (*cuda)->setDataLayout(llvmModule->getDataLayout());
+    (*cuda)->setTargetTriple(llvmModule->getTargetTriple());
+    if (llvm::Linker::linkModules(*llvmModule, std::move(*cuda)))
+      return emitError(loc) << "linking the CUDA layer failed";
+  }
   // The --preprocess pipeline, after the runtime: the runtime's
   // halide_do_par_for replaces the Halide runtime's weak one.
   if (preprocess) {

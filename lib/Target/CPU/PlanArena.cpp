@@ -58,6 +58,11 @@ SmallVector<Interval> liveIntervals(func::FuncOp func,
   for (memref::AllocOp alloc : allocs) {
     Interval interval{topLevelPosition(alloc, body, positions), 0};
     interval.end = interval.begin;
+    // Kept from one run to the next (a GPU's copy of the weights).
+    if (alloc->hasAttr("paso.persistent")) {
+      intervals.push_back({0, last});
+      continue;
+    }
     SmallVector<Value> worklist{alloc.getResult()};
     while (!worklist.empty()) {
       Value value = worklist.pop_back_val();

@@ -47,15 +47,28 @@ LogicalResult mlir::paso::linkSharedObject(llvm::StringRef objectPath,
       // Calls between the ABI functions stay inside this model even when
       // another model exporting the same short names was loaded first.
       "-Bsymbolic"};
-  for (const char *library : {"libm.so.6", "libc.so.6"}) {
+  // A model for a GPU target opens the CUDA driver with dlopen, which
+  // glibc before 2.34 (JetPack 4 and 5) keeps in libdl.so.2, as it keeps
+  // the thread functions in libpthread.so.0: both are named even where
+  // this machine's libc has their functions. The runtime binds those
+  // functions' pre-2.34 versions (paso_cuda.c, paso_threads.c).
+  auto addLibrary = [&](const char *library) {
     for (const std::string &dir : libraryDirs(triple)) {
       std::string path = dir + "/" + library;
       if (llvm::sys::fs::exists(path)) {
         args.push_back(path);
-        break;
+        return;
       }
     }
+  };
+  if (cudaDeviceOf(target)) {
+    args.push_back("--no-as-needed");
+    addLibrary("libdl.so.2");
+    addLibrary("libpthread.so.0");
+    args.push_back("--as-needed");
   }
+  for (const char *library : {"libm.so.6", "libc.so.6"})
+    addLibrary(library);
   std::vector<const char *> argv;
   for (const std::string &arg : args)
     argv.push_back(arg.c_str());

@@ -89,6 +89,10 @@ struct ModelInterface {
   /// The kernel table (JSON, docs/profiling.md) `paso_kernel_table()`
   /// returns, for profiles.
   std::string kernelTable;
+  /// A CUDA target's GPU kernels: the PTX module and its kernels' names in
+  /// launch-index order (the CUDA layer is linked when there are any).
+  std::string gpuPtx;
+  std::vector<std::string> gpuKernels;
 };
 
 /// The functions of the C ABI (include/paso/Runtime/paso_model.h): what a
@@ -100,7 +104,7 @@ inline constexpr llvm::StringLiteral kAbiFunctions[] = {
     "paso_context_destroy", "paso_run",            "paso_status_string",
     "paso_set_num_threads", "paso_get_num_threads", "paso_kernel_table",
     "paso_profile_enable",  "paso_profile_read",   "paso_profile_counters",
-    "paso_profile_trace"};
+    "paso_profile_trace",   "paso_uses_gpu",       "paso_gpu_error"};
 
 /// Reads the interface from `@main` while it is still on tensors.
 FailureOr<ModelInterface> describeModelInterface(ModuleOp module);
@@ -116,8 +120,11 @@ LogicalResult prepareEntryFunction(ModuleOp module);
 /// Bufferises linalg-on-tensors into the static arena and lowers everything
 /// to the LLVM dialect for a target with `vectorBits`-wide vectors (which
 /// picks the GEMM micro-kernel). `optLevel` 0 keeps the straight lowering.
+/// `acceleratorSteps` (a pass pipeline ending in a comma) run on the
+/// bufferised IR first: the CUDA back end's placement and launches.
 void buildCpuLoweringPipeline(OpPassManager &pm, unsigned optLevel,
-                              unsigned vectorBits);
+                              unsigned vectorBits,
+                              llvm::StringRef acceleratorSteps = "");
 
 /// Translates the LLVM-dialect module to LLVM IR for `target`, adds the ABI
 /// tables and entry point, links the runtime and hides everything but the

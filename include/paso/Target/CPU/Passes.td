@@ -20,7 +20,9 @@ def PasoPlanArenaPass : Pass<"paso-plan-arena", "ModuleOp"> {
     (`memref.extract_aligned_pointer_as_index` and integer arithmetic on
     it, as the runtime-kernel calls use); uses inside a region count at the
     op holding the region; a buffer reaching a return, or a call as a
-    memref, lives to the end. Largest first, each buffer takes the lowest offset free of every
+    memref, lives to the end. A buffer marked `paso.persistent` lives
+    through the whole function and keeps its contents from one run to the
+    next (the CUDA path's device copies of the weights). Largest first, each buffer takes the lowest offset free of every
     buffer whose interval overlaps its own. The function records the result
     as `paso.arena_size` and, for comparison, the sum of all buffers as
     `paso.arena_naive_size`.
