@@ -385,7 +385,10 @@ struct PasoGpuOffloadPass
       collapseParallelLoops(rewriter, loop, {all});
       loop = cast<scf::ParallelOp>(next->getPrevNode());
     }
-    scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
+    auto [blocks, threads] =
+        scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
+    blocks->setAttr(kGpuGridAttr, rewriter.getUnitAttr());
+    (void)threads;
     return success();
   }
 };

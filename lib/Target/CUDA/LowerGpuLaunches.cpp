@@ -15,8 +15,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Regex.h"
 
 namespace mlir::paso {
 #define GEN_PASS_DEF_PASOLOWERGPULAUNCHESPASS
@@ -64,6 +67,22 @@ Value firstElementAddress(OpBuilder &b, Location loc, Value buffer) {
       b, loc, base, arith::ConstantIntOp::create(b, loc, bytes, 64));
 }
 
+/// The parameter count of each `.entry` in `ptx`.
+llvm::StringMap<int64_t> entryParameters(StringRef ptx) {
+  llvm::StringMap<int64_t> counts;
+  size_t at = 0;
+  while ((at = ptx.find(".entry ", at)) != StringRef::npos) {
+    at += 7;
+    size_t open = ptx.find('(', at), close = ptx.find(')', at);
+    if (open == StringRef::npos || close == StringRef::npos)
+      break;
+    StringRef name = ptx.slice(at, open).trim();
+    counts[name] = ptx.slice(open, close).count(".param");
+    at = close;
+  }
+  return counts;
+}
+
 int64_t slotCount(gpu::LaunchFuncOp launch) {
   int64_t count = 0;
   for (Value operand : launch.getKernelOperands())
@@ -90,6 +109,16 @@ struct PasoLowerGpuLaunchesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (emulate) {
+      // The kernels' own math, so that emulation computes what the GPU
+      // would.
+      SmallVector<Operation *> grids;
+      module.walk([&](scf::ParallelOp loop) {
+        if (loop->hasAttr(kGpuGridAttr))
+          grids.push_back(loop);
+      });
+      for (Operation *grid : grids)
+        if (failed(rewriteMathForGpu(grid)))
+          return signalPassFailure();
       module.walk([](Operation *op) {
         OpBuilder b(op);
         if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
@@ -112,9 +141,22 @@ struct PasoLowerGpuLaunchesPass
 
     SmallVector<std::string> kernels;
     int64_t slots = 1;
-    module.walk([&](gpu::LaunchFuncOp launch) {
+    // The host fills one slot per kernel parameter, in the order NVVM's
+    // lowering expands them; a mismatch would pass garbage on the board.
+    llvm::StringMap<int64_t> parameters = entryParameters(ptx);
+    WalkResult checked = module.walk([&](gpu::LaunchFuncOp launch) {
       slots = std::max(slots, slotCount(launch));
+      auto it = parameters.find(launch.getKernelName().getValue());
+      if (it == parameters.end() || it->second != slotCount(launch)) {
+        launch.emitError("the PTX entry of ")
+            << launch.getKernelName() << " does not take the "
+            << slotCount(launch) << " parameters the launch passes";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
     });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
     Builder b(module.getContext());
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
     auto slotType = MemRefType::get({slots}, i64);
@@ -127,6 +169,14 @@ struct PasoLowerGpuLaunchesPass
       Location loc = op->getLoc();
       if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
         auto type = cast<MemRefType>(copy.getDst().getType());
+        // One byte range each side: what the offload pass copies (the
+        // arguments, the weights and their arena twins) is dense.
+        for (Value side : {copy.getDst(), copy.getSrc()})
+          if (!memref::isStaticShapeAndContiguousRowMajor(
+                  cast<MemRefType>(side.getType()))) {
+            op->emitError("a GPU copy needs dense buffers");
+            return WalkResult::interrupt();
+          }
         int64_t bytes =
             type.getNumElements() * type.getElementTypeBitWidth() / 8;
         func::FuncOp callee = declare(
@@ -158,16 +208,20 @@ struct PasoLowerGpuLaunchesPass
   /// A function the PTX calls but does not define would make the driver
   /// reject the module on the board: say which, at compile time.
   LogicalResult checkSelfContained(ModuleOp module, StringRef ptx) {
-    llvm::Regex externFunc("\\.extern[ \t]+\\.func[^(]*[( \t]([A-Za-z_$][A-Za-z0-9_$]*)[ \t]*\\(");
+    // `.extern .func (.param .b32 func_retval0) __nv_expf(`: the name is
+    // the identifier before the line's last parenthesis.
     SmallVector<std::string> missing;
     SmallVector<StringRef> lines;
     ptx.split(lines, '\n');
     for (StringRef line : lines) {
-      if (!line.contains(".extern"))
+      line = line.trim();
+      if (!line.starts_with(".extern"))
         continue;
-      SmallVector<StringRef> match;
-      missing.push_back(externFunc.match(line, &match) ? match[1].str()
-                                                       : line.trim().str());
+      StringRef head = line.take_front(line.rfind('(')).rtrim();
+      size_t start = head.find_last_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
+      missing.push_back(
+          (start == StringRef::npos ? head : head.drop_front(start + 1)).str());
     }
     if (missing.empty())
       return success();

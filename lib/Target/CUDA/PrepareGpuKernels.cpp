@@ -33,12 +33,15 @@ struct PasoPrepareGpuKernelsPass
     if (outlined.empty())
       return;
     OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-    std::string features = "+ptx" + std::to_string(ptxVersion);
-    if (failed(NVVM::NVVMTargetAttr::verify(
-            [&] { return module.emitError(); }, /*O=*/3,
-            "nvptx64-nvidia-cuda", chip.getValue(), features,
-            DictionaryAttr(), ArrayAttr(), /*verifyTarget=*/true)))
+    // The chip and PTX version as a target file would give them, checked
+    // the same way (a known chip; a PTX ISA that can name it).
+    llvm::Expected<std::optional<CudaDevice>> device = parseCudaAccelerator(
+        "cuda:" + chip.getValue() + ":ptx" + std::to_string(ptxVersion));
+    if (!device) {
+      module.emitError(llvm::toString(device.takeError()));
       return signalPassFailure();
+    }
+    std::string features = (*device)->ptxFeature();
     auto target = NVVM::NVVMTargetAttr::get(
         context, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip.getValue(),
         features);
@@ -69,19 +72,22 @@ struct PasoPrepareGpuKernelsPass
     });
     for (gpu::GPUModuleOp old : outlined)
       old.erase();
-
-    // libdevice is neither on the board nor linked into the PTX: math the
-    // NVVM lowering would call it for becomes arithmetic here. Polynomial
-    // approximations (exp, log, tanh, erf, ...) come first; expansions
-    // (powf into exp and log, cosh, ...) feed them.
-    RewritePatternSet patterns(context);
-    auto approximated = [](StringRef name) { return name != "rsqrt"; };
-    populateMathF32ExpansionPatterns(patterns, approximated, 2);
-    populateMathPolynomialApproximationPatterns(patterns, approximated, 2);
-    math::populateExpansionPatterns(patterns);
-    if (failed(applyPatternsGreedily(kernels, std::move(patterns))))
+    if (failed(rewriteMathForGpu(kernels)))
       return signalPassFailure();
   }
 };
 
 } // namespace
+
+LogicalResult mlir::paso::rewriteMathForGpu(Operation *root) {
+  // libdevice is neither on the board nor linked into the PTX: math the
+  // NVVM lowering would call it for becomes arithmetic here. Polynomial
+  // approximations (exp, log, tanh, erf, ...) come first; expansions
+  // (powf into exp and log, cosh, ...) feed them.
+  RewritePatternSet patterns(root->getContext());
+  auto approximated = [](StringRef name) { return name != "rsqrt"; };
+  populateMathF32ExpansionPatterns(patterns, approximated, 2);
+  populateMathPolynomialApproximationPatterns(patterns, approximated, 2);
+  math::populateExpansionPatterns(patterns);
+  return applyPatternsGreedily(root, std::move(patterns));
+}

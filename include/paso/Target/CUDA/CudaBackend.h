@@ -50,6 +50,14 @@ constexpr llvm::StringLiteral kCudaPlacementAttr = "paso.cuda.placement";
 /// ending where the CPU pipeline's kernel lowering begins.
 std::string cudaLoweringSteps(const CudaDevice &device, bool emulate);
 
+/// Rewrites the math under `root` into what NVPTX lowers without
+/// libdevice: polynomial approximations and expansions (the kernels' math,
+/// and the same math where the grid is emulated on the host).
+LogicalResult rewriteMathForGpu(Operation *root);
+
+/// Marks the outer (block) loop of each grid paso-gpu-offload makes.
+constexpr llvm::StringLiteral kGpuGridAttr = "paso.gpu.grid";
+
 /// The PTX and kernel names paso-lower-gpu-launches recorded on `module`
 /// (empty when nothing runs on the GPU).
 struct CudaKernels {

@@ -92,12 +92,15 @@ def PasoLowerGpuLaunchesPass : Pass<"paso-lower-gpu-launches", "ModuleOp"> {
     - `gpu.wait` becomes `paso_cuda_sync()`.
 
     With `emulate`, for tests on machines without a GPU, there is no PTX:
-    copies become `memref.copy`, waits disappear, and the mapped parallel
-    loops (left unconverted) run on the host.
+    copies become `memref.copy`, waits disappear, and the grid-shaped
+    parallel loops (left unconverted) run on the host with the kernels'
+    math (the same approximations).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
-                           "::mlir::memref::MemRefDialect"];
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
   let options = [
     Option<"emulate", "emulate", "bool", "false",
            "host emulation: no launches, copies as memref.copy">,
