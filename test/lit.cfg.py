@@ -38,3 +38,14 @@ tool_dirs = [config.paso_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["paso-opt", "FileCheck", "not", "count", "split-file", "llvm-readelf"],
     tool_dirs)
+
+# ptxas checks the CUDA back end's PTX. CUDA 12's (PyPI's
+# nvidia-cuda-nvcc-cu12, in .venv) still compiles for the Jetson chips
+# sm_53 and sm_72, which CUDA 13's dropped; without it the PTX tests say
+# UNSUPPORTED rather than pass untested.
+ptxas = os.path.join(os.path.dirname(os.path.dirname(python)), "lib",
+                     "python3.11", "site-packages", "nvidia", "cuda_nvcc",
+                     "bin", "ptxas")
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

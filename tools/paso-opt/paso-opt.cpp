@@ -44,8 +44,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     emitName("emit",
              cl::desc("Stage to stop at: onnx-mlir, paso, linalg, llvm, "
-                      "asm, obj, so, archive, tflite, ptx; default from the "
-                      "-o extension, else paso"),
+                      "asm, obj, so, archive, tflite, ptx (default: by -o)"),
              cl::value_desc("stage"), cl::init("paso"), cl::cat(outputCategory));
 
 static cl::list<std::string>
@@ -62,8 +61,7 @@ static cl::opt<std::string> preprocessSpec(
 
 static cl::opt<bool> cudaEmulateFlag(
     "cuda-emulate", cl::Hidden,
-    cl::desc("For a CUDA target, run the GPU's share as host loops in the "
-             "shape of its grid (testing without a GPU, docs/cuda.md)"),
+    cl::desc("Run a CUDA target's GPU part on the host"),
     cl::cat(targetCategory));
 
 static cl::opt<unsigned>
@@ -162,7 +160,7 @@ static void printPasoHelp(llvm::raw_ostream &os) {
         "       paso-opt FILE.mlir [mlir-opt options]   (pass driver, lit)\n\n"
         "  -o FILE                           output; its extension (.so, .a, "
         ".o, .s, .ll,\n"
-        "                                    .tflite) picks --emit\n";
+        "                                    .tflite, .ptx) picks --emit\n";
   auto &registered = cl::getRegisteredOptions();
   auto print = [&](cl::Option *option) {
     std::string flag =
