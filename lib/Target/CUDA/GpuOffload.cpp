@@ -9,6 +9,7 @@
 
 #include "paso/Target/CUDA/CudaBackend.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -22,6 +23,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <numeric>
 
@@ -124,6 +126,62 @@ SmallVector<unsigned> parallelFirst(linalg::LinalgOp op) {
   for (unsigned i = 0; i < order.size(); ++i)
     identity &= order[i] == i;
   return identity ? SmallVector<unsigned>() : order;
+}
+
+/// A reduction loop reads and writes its accumulator in memory each
+/// iteration (linalg's loops); on the GPU that is a global load and store
+/// per multiply-add. When the loop's body loads and stores one element of
+/// a buffer at indices fixed outside the loop, and touches that buffer no
+/// other way, the element becomes a loop-carried value: one load before,
+/// one store after. Applied innermost first, so a convolution's three
+/// reduction loops all carry it. Returns the new loop, or null.
+scf::ForOp carryAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
+  Block *body = loop.getBody();
+  for (auto load : body->getOps<memref::LoadOp>()) {
+    Value buffer = load.getMemRef();
+    auto definedOutside = [&](Value value) {
+      return !loop->isAncestor(value.getParentBlock()->getParentOp());
+    };
+    if (!definedOutside(buffer) ||
+        !llvm::all_of(load.getIndices(), definedOutside))
+      continue;
+    memref::StoreOp store;
+    bool other = false;
+    loop.getBody()->walk([&](Operation *op) {
+      if (op == load.getOperation())
+        return;
+      auto candidate = dyn_cast<memref::StoreOp>(op);
+      if (candidate && candidate.getMemRef() == buffer &&
+          candidate->getBlock() == body && !store &&
+          candidate.getIndices() == load.getIndices() &&
+          load->isBeforeInBlock(candidate)) {
+        store = candidate;
+        return;
+      }
+      if (llvm::is_contained(op->getOperands(), buffer))
+        other = true;
+    });
+    if (!store || other)
+      continue;
+    rewriter.setInsertionPoint(loop);
+    Value initial = memref::LoadOp::create(rewriter, load.getLoc(), buffer,
+                                           load.getIndices());
+    auto carried = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+        rewriter, initial, /*replaceInitOperandUsesInLoop=*/false,
+        [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+          return SmallVector<Value>{store.getValue()};
+        }));
+    Value accumulator = carried.getRegionIterArgs().back();
+    rewriter.replaceAllUsesWith(load.getResult(), accumulator);
+    rewriter.eraseOp(load);
+    rewriter.eraseOp(store);
+    rewriter.setInsertionPointAfter(carried);
+    memref::StoreOp::create(rewriter, carried.getLoc(),
+                            carried.getResults().back(), buffer,
+                            store.getIndices());
+    return carried;
+  }
+  return {};
 }
 
 struct Placement {
@@ -388,7 +446,19 @@ struct PasoGpuOffloadPass
     auto [blocks, threads] =
         scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
     blocks->setAttr(kGpuGridAttr, rewriter.getUnitAttr());
-    (void)threads;
+    // Index arithmetic folded first: linalg's loops compute the same
+    // output index once for the load and again for the store.
+    RewritePatternSet patterns(rewriter.getContext());
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns,
+                                                       rewriter.getContext());
+    if (failed(applyPatternsGreedily(threads, std::move(patterns))))
+      return threads.emitError("cannot simplify the grid's index arithmetic");
+    // Post-order: inner reduction loops first.
+    SmallVector<scf::ForOp> reductions;
+    threads.walk([&](scf::ForOp loop) { reductions.push_back(loop); });
+    for (scf::ForOp reduction : reductions)
+      while (scf::ForOp carried = carryAccumulator(rewriter, reduction))
+        reduction = carried;
     return success();
   }
 };

@@ -2,6 +2,7 @@
 
 #include "paso/Target/CUDA/CudaBackend.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -89,5 +90,16 @@ LogicalResult mlir::paso::rewriteMathForGpu(Operation *root) {
   populateMathF32ExpansionPatterns(patterns, approximated, 2);
   populateMathPolynomialApproximationPatterns(patterns, approximated, 2);
   math::populateExpansionPatterns(patterns);
-  return applyPatternsGreedily(root, std::move(patterns));
+  if (failed(applyPatternsGreedily(root, std::move(patterns))))
+    return failure();
+  // Multiply-adds may fuse into FMAs, as the CPU's kernels do
+  // (-ffp-contract=fast): one rounding instead of two, half the issue.
+  root->walk([](arith::ArithFastMathInterface op) {
+    if (isa<arith::MulFOp, arith::AddFOp, arith::SubFOp>(op))
+      op->setAttr(op.getFastMathAttrName(),
+                  arith::FastMathFlagsAttr::get(
+                      op->getContext(), op.getFastMathFlagsAttr().getValue() |
+                                            arith::FastMathFlags::contract));
+  });
+  return success();
 }

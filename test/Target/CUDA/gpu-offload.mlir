@@ -48,9 +48,16 @@ func.func @add_weights(%in: memref<2x4xf32>, %out: memref<2x4xf32>) attributes {
 // product after it runs on the GPU again, reading the CPU's result in
 // the (managed) arena. A reduction before a parallel loop is interchanged.
 // CHECK: paso.cuda.placement = [{device = "gpu", {{.*}}op = "linalg.generic", reason = ""}, {device = "cpu", {{.*}}op = "linalg.generic", reason = "no parallel loop (a reduction to one value)"}, {device = "gpu", {{.*}}op = "linalg.generic", reason = ""}]
+// The reduction's accumulator is carried in a register, not reloaded and
+// stored each iteration.
 // CHECK-LABEL: func @cpu_between
 // CHECK: scf.parallel
-// CHECK: scf.for
+// CHECK:   %[[INIT:.*]] = memref.load %[[ROWS:.*]][%[[I:.*]]] : memref<8xf32>
+// CHECK:   %[[SUM:.*]] = scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (f32) {
+// CHECK-NOT: memref.store
+// CHECK:     arith.addf %{{.*}}, %[[ACC]] : f32
+// CHECK:     scf.yield
+// CHECK:   memref.store %[[SUM]], %[[ROWS]][%[[I]]] : memref<8xf32>
 // CHECK: } {paso.gpu.grid}
 // CHECK: gpu.wait
 // CHECK-NEXT: linalg.generic
