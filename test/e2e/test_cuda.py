@@ -225,3 +225,23 @@ def test_emulation_needs_a_cuda_target(paso_opt, suite_dir, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "--cuda-emulate needs a CUDA target" in result.stderr
+
+
+def test_device_script_says_when_there_is_no_gpu(tmp_path):
+    """benchmarks/run_cuda_device.py: `prepare` here, `run` on a GPU
+    machine; without a driver `run` exits 2 with the driver's reason."""
+    if driver_present():
+        pytest.skip("this machine has a CUDA driver")
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks",
+                          "run_cuda_device.py")
+    out = tmp_path / "check"
+    subprocess.run([sys.executable, script, "prepare", "--sm", "90", "--out",
+                    str(out), "--models", "mlp"], check=True,
+                   capture_output=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["models"][0]["so"] == "mlp.so"
+    result = subprocess.run([sys.executable, script, "run", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "no usable CUDA GPU" in result.stderr
+    assert "libcuda.so.1" in result.stderr
