@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import pytest
 from onnx import TensorProto, helper
 
@@ -83,6 +84,11 @@ def test_suite_ptx_is_accepted_by_ptxas(paso_opt, suite_dir, tmp_path, ptxas,
     assert cuda["chip"] == chip and cuda["kernels"] > 0
     assert {op["device"] for op in cuda["ops"]} == {"gpu"}
     assert text.count(".entry ") == cuda["kernels"]
+    # The convolutions' products stage their tiles in shared memory.
+    tiled = [op for op in cuda["ops"]
+             if op["reason"] == "16x16 tiles through shared memory"]
+    if model in ("mobilenetv2", "resnet18", "resnet50", "squeezenet11"):
+        assert tiled and ".shared" in text and "bar.sync" in text
     result = subprocess.run([ptxas, f"-arch={chip}", str(ptx), "-o",
                              str(tmp_path / f"{model}.cubin")],
                             capture_output=True, text=True)
@@ -216,6 +222,33 @@ def test_cpu_fallback_in_the_middle(paso_opt, tmp_path):
         (1, 4, 8, 8)).astype(np.float32)}
     outputs = list(Model(str(emulated)).run(feeds).values())
     assert_close(outputs, onnxruntime_outputs(onnx_path, feeds), 1e-5)
+
+
+def test_tiled_product_edges(paso_opt, tmp_path):
+    """A product whose sizes are no multiple of the 16 x 16 tiles, and
+    whose K is shorter than one: every edge guard counts."""
+    rng = np.random.default_rng(3)
+    for m, k, n in [(37, 53, 29), (5, 7, 3)]:
+        a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])
+        weights = onnx.numpy_helper.from_array(
+            rng.standard_normal((k, n)).astype(np.float32), "w")
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["a", "w"], ["y"], name="product")],
+            "product", [a], [y], [weights])
+        onnx_path = tmp_path / f"product{m}.onnx"
+        onnx.save(helper.make_model(graph, ir_version=8, opset_imports=[
+            helper.make_opsetid("", 13)]), str(onnx_path))
+        report = tmp_path / f"product{m}.json"
+        so = tmp_path / f"product{m}.so"
+        compile_model(paso_opt, onnx_path, so, "cuda-sm_90", "--cuda-emulate",
+                      f"--report={report}")
+        ops = json.loads(report.read_text())["cuda"]["ops"]
+        assert any(op["reason"] == "16x16 tiles through shared memory"
+                   for op in ops)
+        feeds = {"a": rng.standard_normal((m, k)).astype(np.float32)}
+        outputs = list(Model(str(so)).run(feeds).values())
+        assert_close(outputs, onnxruntime_outputs(onnx_path, feeds), 1e-5)
 
 
 def test_emulation_needs_a_cuda_target(paso_opt, suite_dir, tmp_path):

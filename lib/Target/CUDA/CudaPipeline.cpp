@@ -10,7 +10,7 @@ std::string mlir::paso::cudaLoweringSteps(const CudaDevice &device,
   // Emulation keeps the grid-shaped loops on the host: it checks the
   // placement, copies, waits and loop shapes where no GPU is present.
   if (emulate)
-    return "paso-gpu-offload,paso-lower-gpu-launches{emulate=1},";
+    return "paso-gpu-offload{emulate=1},paso-lower-gpu-launches{emulate=1},";
   return "paso-gpu-offload,"
          "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu),"
          "gpu-kernel-outlining,"

@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernels.h"
+
 #include "paso/Target/CUDA/CudaBackend.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -244,14 +246,16 @@ struct PasoGpuOffloadPass
     for (const Placement &placement : placements) {
       Operation *op = placement.op;
       std::string name = op->getName().getStringRef().str();
-      if (auto generic = dyn_cast<linalg::GenericOp>(op))
-        name = "linalg.generic";
+      std::string reason = placement.refusal;
+      if (auto matmul = dyn_cast<linalg::MatmulOp>(op);
+          matmul && reason.empty() && isTileableMatmul(matmul))
+        reason = "16x16 tiles through shared memory";
       records.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("device", b.getStringAttr(placement.refusal.empty()
                                                         ? "gpu"
                                                         : "cpu")),
            b.getNamedAttr("op", b.getStringAttr(name)),
-           b.getNamedAttr("reason", b.getStringAttr(placement.refusal)),
+           b.getNamedAttr("reason", b.getStringAttr(reason)),
            b.getNamedAttr("loc", LocationAttr(op->getLoc()))}));
     }
     // On the module: the function's attributes do not survive the
@@ -409,6 +413,11 @@ struct PasoGpuOffloadPass
   /// the block size; the outer loop becomes the blocks and the inner one
   /// the threads (gpu-map-parallel-loops, which maps nesting levels).
   LogicalResult mapOntoGrid(IRRewriter &rewriter, Operation *op) {
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(op);
+        matmul && isTileableMatmul(matmul)) {
+      buildTiledMatmul(rewriter, matmul, emulate);
+      return success();
+    }
     auto linalgOp = cast<linalg::LinalgOp>(op);
     SmallVector<unsigned> order = parallelFirst(linalgOp);
     if (!order.empty()) {

@@ -73,6 +73,13 @@ struct PasoPrepareGpuKernelsPass
     });
     for (gpu::GPUModuleOp old : outlined)
       old.erase();
+    // At least 4 blocks of 256 threads resident per SM (half of Volta's
+    // and Maxwell's 2048 thread slots, two thirds of Orin's 1536): ptxas
+    // then keeps a kernel within 64 registers. Unbounded, it gave a
+    // fully unrolled product 136 (one block per SM).
+    for (auto func : kernels.getOps<gpu::GPUFuncOp>())
+      if (func.isKernel())
+        func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(4));
     if (failed(rewriteMathForGpu(kernels)))
       return signalPassFailure();
   }

@@ -1,6 +1,7 @@
 // paso-gpu-offload places each op that touches memory on the GPU or the
 // CPU, shapes the GPU's loops as a grid, and adds the copies and waits.
 // RUN: paso-opt %s --split-input-file --paso-gpu-offload=block-size=64 | FileCheck %s
+// RUN: paso-opt %s --split-input-file --paso-gpu-offload=emulate=1 | FileCheck %s --check-prefix=EMULATE
 
 // An elementwise op on the GPU: the input and the weights are copied into
 // the arena (the weights once, behind a flag), the loops collapse to one
@@ -97,5 +98,42 @@ func.func @cpu_between(%in: memref<3x8xf32>, %out: memref<8xf32>) attributes {pa
 func.func private @kernel(memref<4xf32>)
 func.func @only_cpu(%in: memref<4xf32>) {
   call @kernel(%in) : (memref<4xf32>) -> ()
+  return
+}
+
+// -----
+
+// A matmul is a launch of 16 x 16 threads per 16 x 16 tile of C (grid 2 x 3
+// for 40 x 20): A's and B's tiles in workgroup memory, 16 along K per step
+// between barriers, each thread's sum in private memory, every load of A,
+// B and C guarded at the edges. Emulated, each phase is a loop over the
+// block's threads and the tiles are host buffers.
+// CHECK: paso.cuda.placement = [{device = "gpu", {{.*}}op = "linalg.matmul", reason = "16x16 tiles through shared memory"}]
+// CHECK-LABEL: func @product
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: gpu.launch blocks({{[^)]*}}) in (%[[V:[a-z0-9_]+]] = %[[C2]], %[[V:[a-z0-9_]+]] = %[[C3]], %[[V:[a-z0-9_]+]] = %[[V:[a-z0-9_]+]]) threads({{[^)]*}}) in (%[[V:[a-z0-9_]+]] = %[[C16]], %[[V:[a-z0-9_]+]] = %[[C16]], %[[V:[a-z0-9_]+]] = %[[V:[a-z0-9_]+]])
+// CHECK-SAME: workgroup(%[[TA:[a-z0-9_]+]] : memref<16x16xf32, #gpu.address_space<workgroup>>, %[[TB:[a-z0-9_]+]] : memref<16x16xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: private(%{{[a-z0-9_]+}} : memref<1xf32, #gpu.address_space<private>>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:   memref.store %{{.*}}, %[[TA]]
+// CHECK:   memref.store %{{.*}}, %[[TB]]
+// CHECK:   gpu.barrier
+// CHECK:   scf.for {{.*}} iter_args
+// CHECK:     memref.load %[[TA]]
+// CHECK:     memref.load %[[TB]]
+// CHECK:   gpu.barrier
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.matmul
+// EMULATE-LABEL: func @product
+// EMULATE: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}})
+// EMULATE: scf.for
+// EMULATE:   scf.parallel
+// EMULATE:   scf.parallel
+// EMULATE: } {paso.gpu.grid}
+// EMULATE-NOT: gpu.launch
+func.func @product(%a: memref<40x24xf32>, %b: memref<24x20xf32>, %c: memref<40x20xf32>) attributes {paso.num_inputs = 2 : i64} {
+  linalg.matmul ins(%a, %b : memref<40x24xf32>, memref<24x20xf32>) outs(%c : memref<40x20xf32>)
   return
 }

@@ -21,7 +21,11 @@ def PasoGpuOffloadPass : Pass<"paso-gpu-offload", "ModuleOp"> {
       the outer loop is the grid's blocks, the inner one a block's threads,
       guarded at the edge. Reductions stay sequential in each thread.
       `gpu-map-parallel-loops` and `convert-parallel-loops-to-gpu` then
-      make the launches;
+      make the launches. A float `linalg.matmul` (convolutions arrive as
+      im2col + matmul) is instead a kernel of 16 x 16 threads per 16 x 16
+      tile of C that stages A and B through shared memory, 16 along K at a
+      time, between barriers (with `emulate`: the same tiling as host
+      loops, one parallel loop over the block's threads per phase);
     - on the **CPU** otherwise (a runtime call, an op with a reduction
       before a parallel loop or no parallel loop): the op stays, preceded
       by a `gpu.wait` when GPU work is in flight.
@@ -46,6 +50,8 @@ def PasoGpuOffloadPass : Pass<"paso-gpu-offload", "ModuleOp"> {
   let options = [
     Option<"blockSize", "block-size", "int64_t", "256",
            "threads per block">,
+    Option<"emulate", "emulate", "bool", "false",
+           "host emulation: kernels written as the host loops they mean">,
   ];
 }
 
