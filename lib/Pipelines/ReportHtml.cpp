@@ -209,6 +209,25 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
     os << "</table>\n";
   }
 
+  // The CUDA placement: which ops run on the GPU, which stay and why.
+  if (cuda) {
+    size_t onGpu = llvm::count_if(cudaPlacement, [](const GpuPlacement &p) {
+      return p.device == "gpu";
+    });
+    os << "<h2>CUDA</h2>\n<p>" << onGpu << " of " << cudaPlacement.size()
+       << " ops run on the GPU (" << escape(cudaChip) << ", PTX "
+       << cudaPtxVersion / 10 << "." << cudaPtxVersion % 10 << ") in "
+       << cudaKernels << " kernels"
+       << (cudaEmulated ? ", emulated on the host" : "")
+       << ".</p>\n<table id=\"cuda\">\n<tr><th>device</th><th>op</th>"
+          "<th>why</th><th>ONNX nodes</th></tr>\n";
+    for (const GpuPlacement &placement : cudaPlacement)
+      os << "<tr><td>" << escape(placement.device) << "</td><td>"
+         << escape(placement.op) << "</td><td>" << escape(placement.reason)
+         << "</td><td>" << escape(placement.origins) << "</td></tr>\n";
+    os << "</table>\n";
+  }
+
   // The fused graph: the kernels in program order.
   os << "<h2>Fused graph</h2>\n";
   const int boxHeight = 34, gap = 12, boxWidth = 640;

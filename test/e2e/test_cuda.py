@@ -214,6 +214,12 @@ def test_cpu_fallback_in_the_middle(paso_opt, tmp_path):
     assert re.search(r"^cpu  linalg.generic \(no parallel loop \(a reduction "
                      r"to one value\)\) <- node 'total' \(ReduceSum\)", text,
                      re.M)
+    html = tmp_path / "report.html"
+    compile_model(paso_opt, onnx_path, tmp_path / "h.ptx", "jetson-orin",
+                  f"--report={html}")
+    assert ("<tr><td>cpu</td><td>linalg.generic</td><td>no parallel loop (a "
+            "reduction to one value)</td><td>node &#39;total&#39; (ReduceSum)"
+            in html.read_text())
     # Emulated, the GPU's part and the CPU's meet in the arena.
     emulated = tmp_path / "share_emulated.so"
     compile_model(paso_opt, onnx_path, emulated, "cuda-sm_90",
@@ -249,6 +255,31 @@ def test_tiled_product_edges(paso_opt, tmp_path):
         feeds = {"a": rng.standard_normal((m, k)).astype(np.float32)}
         outputs = list(Model(str(so)).run(feeds).values())
         assert_close(outputs, onnxruntime_outputs(onnx_path, feeds), 1e-5)
+
+
+@pytest.mark.parametrize("config", [("QDQ", True, "S8S8"),
+                                    ("QOperator", False, "U8S8")],
+                         ids=["QDQ-pc-S8S8", "QOperator-pt-U8S8"])
+def test_quantised_model_on_the_gpu(config, paso_opt, tmp_path):
+    """A pre-quantised model runs on the GPU in float (its quantised ops
+    expanded) and stays within a step of ONNX Runtime's int8."""
+    from test_quantized import (assert_within_steps, feeds, output_scale,
+                                quantize, reference, small_cnn)
+    float_path = tmp_path / "small_cnn.onnx"
+    small_cnn(str(float_path))
+    path = tmp_path / "quantised.onnx"
+    quantize(float_path, path, *config)
+    report = tmp_path / "report.json"
+    so = tmp_path / "quantised.so"
+    compile_model(paso_opt, path, so, "cuda-sm_90", "--cuda-emulate",
+                  f"--report={report}")
+    ops = json.loads(report.read_text())["cuda"]["ops"]
+    assert {op["device"] for op in ops} == {"gpu"}
+    inputs = feeds()
+    got = Model(str(so)).run(inputs)["y"]
+    assert_within_steps(got, reference(path, inputs), output_scale(path),
+                        "-".join(map(str, config)))
+    compile_model(paso_opt, path, tmp_path / "quantised.ptx", "jetson-orin")
 
 
 def test_emulation_needs_a_cuda_target(paso_opt, suite_dir, tmp_path):

@@ -55,7 +55,8 @@ bool isStaticBuffer(Type type) {
 
 bool isKernelElement(Type type) {
   return type.isF16() || type.isF32() || type.isF64() || type.isBF16() ||
-         type.isSignlessInteger() || type.isIndex();
+         type.isSignlessInteger() || type.isUnsignedInteger() ||
+         type.isIndex();
 }
 
 /// Whether `op` reads or writes memory (or may: calls, unknown ops, ops
@@ -98,6 +99,14 @@ std::string gpuRefusal(Operation *op) {
     if (inner == op || isa<linalg::YieldOp, linalg::IndexOp>(inner) ||
         isa<arith::ArithDialect, math::MathDialect>(inner->getDialect()))
       return WalkResult::advance();
+    // Signedness casts (ui8 <-> i8), which the LLVM lowering erases.
+    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(inner);
+        cast && cast->getNumOperands() == 1 && cast->getNumResults() == 1) {
+      auto from = dyn_cast<IntegerType>(cast->getOperand(0).getType());
+      auto to = dyn_cast<IntegerType>(cast->getResult(0).getType());
+      if (from && to && from.getWidth() == to.getWidth())
+        return WalkResult::advance();
+    }
     // A gather's table, read by index: it is mapped like any operand.
     if (auto load = dyn_cast<memref::LoadOp>(inner);
         load && isStaticBuffer(load.getMemRef().getType()) &&
