@@ -20,28 +20,29 @@ const unsigned char aarch64CudaBitcode[] = {
 llvm::StringRef asRef(const unsigned char *data, size_t size) {
   return llvm::StringRef(reinterpret_cast<const char *>(data), size);
 }
-} // namespace
 
-std::optional<llvm::StringRef>
-mlir::paso::getRuntimeBitcode(const llvm::Triple &triple) {
+/// The x86-64 or aarch64 one of a pair of embedded files.
+template <size_t X86, size_t Arm>
+std::optional<llvm::StringRef> forArch(const llvm::Triple &triple,
+                                       const unsigned char (&x86)[X86],
+                                       const unsigned char (&arm)[Arm]) {
   switch (triple.getArch()) {
   case llvm::Triple::x86_64:
-    return asRef(x86_64Bitcode, sizeof(x86_64Bitcode));
+    return asRef(x86, X86);
   case llvm::Triple::aarch64:
-    return asRef(aarch64Bitcode, sizeof(aarch64Bitcode));
+    return asRef(arm, Arm);
   default:
     return std::nullopt;
   }
 }
+} // namespace
+
+std::optional<llvm::StringRef>
+mlir::paso::getRuntimeBitcode(const llvm::Triple &triple) {
+  return forArch(triple, x86_64Bitcode, aarch64Bitcode);
+}
 
 std::optional<llvm::StringRef>
 mlir::paso::getCudaRuntimeBitcode(const llvm::Triple &triple) {
-  switch (triple.getArch()) {
-  case llvm::Triple::x86_64:
-    return asRef(x86_64CudaBitcode, sizeof(x86_64CudaBitcode));
-  case llvm::Triple::aarch64:
-    return asRef(aarch64CudaBitcode, sizeof(aarch64CudaBitcode));
-  default:
-    return std::nullopt;
-  }
+  return forArch(triple, x86_64CudaBitcode, aarch64CudaBitcode);
 }

@@ -281,36 +281,29 @@ mlir::paso::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   // (the MLP: about 5 s, of which its own code is a fraction).
   setTargetAttributes(*llvmModule, target);
   optimize(*llvmModule, *machine, optLevel);
-  std::optional<llvm::StringRef> bitcode =
-      getRuntimeBitcode(llvm::Triple(target.triple));
-  if (!bitcode)
-    return emitError(loc) << "this build has no model runtime for '"
-                          << target.triple << "'";
-  auto runtime = llvm::parseBitcodeFile(
-      llvm::MemoryBufferRef(*bitcode, "paso_runtime.bc"), context);
-  if (!runtime)
-    return emitError(loc) << "embedded runtime bitcode is unreadable: "
-                          << llvm::toString(runtime.takeError());
-  (*runtime)->setDataLayout(llvmModule->getDataLayout());
-  (*runtime)->setTargetTriple(llvmModule->getTargetTriple());
-  if (llvm::Linker::linkModules(*llvmModule, std::move(*runtime)))
-    return emitError(loc) << "linking the model runtime failed";
-  if (!interface.gpuKernels.empty()) {
-    std::optional<llvm::StringRef> cudaBitcode =
-        getCudaRuntimeBitcode(llvm::Triple(target.triple));
-    if (!cudaBitcode)
-      return emitError(loc) << "this build has no CUDA layer for '"
+  // The runtime, and the CUDA layer for a model with GPU kernels.
+  auto link = [&](std::optional<llvm::StringRef> bitcode,
+                  llvm::StringRef what) -> LogicalResult {
+    if (!bitcode)
+      return emitError(loc) << "this build has no " << what << " for '"
                             << target.triple << "'";
-    auto cuda = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(*cudaBitcode, "paso_cuda.bc"), context);
-    if (!cuda)
-      return emitError(loc) << "embedded CUDA layer bitcode is unreadable: "
-                            << llvm::toString(cuda.takeError());
-    (*cuda)->setDataLayout(llvmModule->getDataLayout());
-    (*cuda)->setTargetTriple(llvmModule->getTargetTriple());
-    if (llvm::Linker::linkModules(*llvmModule, std::move(*cuda)))
-      return emitError(loc) << "linking the CUDA layer failed";
-  }
+    auto part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(*bitcode, what), context);
+    if (!part)
+      return emitError(loc) << "the embedded " << what
+                            << " bitcode is unreadable: "
+                            << llvm::toString(part.takeError());
+    (*part)->setDataLayout(llvmModule->getDataLayout());
+    (*part)->setTargetTriple(llvmModule->getTargetTriple());
+    if (llvm::Linker::linkModules(*llvmModule, std::move(*part)))
+      return emitError(loc) << "linking the " << what << " failed";
+    return success();
+  };
+  llvm::Triple triple(target.triple);
+  if (failed(link(getRuntimeBitcode(triple), "model runtime")) ||
+      (!interface.gpuKernels.empty() &&
+       failed(link(getCudaRuntimeBitcode(triple), "CUDA layer"))))
+    return failure();
   // The --preprocess pipeline, after the runtime: the runtime's
   // halide_do_par_for replaces the Halide runtime's weak one.
   if (preprocess) {
