@@ -67,9 +67,10 @@ def driver_present():
 
 
 @pytest.mark.parametrize("model", SUITE)
-@pytest.mark.parametrize("target", list(TARGETS))
-def test_suite_ptx_is_accepted_by_ptxas(paso_opt, suite_dir, tmp_path, ptxas,
-                                        model, target):
+def test_suite_runs_on_the_gpu(paso_opt, suite_dir, tmp_path, ptxas, model):
+    """Every op of the suite on the GPU, the products tiled. (lit's
+    test/Target/CUDA/suite-*.test checks the PTX of every target.)"""
+    target = "jetson-orin"
     chip, version = TARGETS[target]
     ptx = tmp_path / f"{model}.ptx"
     report = tmp_path / f"{model}.json"

@@ -18,9 +18,12 @@ std::string mlir::paso::cudaLoweringSteps(const CudaDevice &device,
          device.chip() + " ptx-version=" + std::to_string(device.ptxVersion) +
          "},"
          "gpu.module(lower-affine,canonicalize,convert-scf-to-cf,"
-         "convert-gpu-to-nvvm,"
+         "convert-gpu-to-nvvm,paso-define-gpu-math,"
          "reconcile-unrealized-casts),"
-         // PTX text from LLVM's NVPTX back end: no CUDA toolkit here.
+         // PTX text from LLVM's NVPTX back end: no CUDA toolkit here. A
+         // toolkit found on this machine ($CUDA_HOME) has its libdevice
+         // linked, but paso-define-gpu-math left nothing for it to define,
+         // so the PTX is the same with and without one.
          "gpu-module-to-binary{format=isa},"
          "paso-lower-gpu-launches,";
 }

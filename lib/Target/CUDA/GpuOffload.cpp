@@ -464,6 +464,15 @@ struct PasoGpuOffloadPass
     auto [blocks, threads] =
         scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
     blocks->setAttr(kGpuGridAttr, rewriter.getUnitAttr());
+    // The tile (1 x block size) as a constant rather than 1 x 256: the
+    // threads loop's bound, and the edge guard, fold in the kernel.
+    Value tile = blocks.getStep()[0];
+    if (tile.getDefiningOp<arith::MulIOp>()) {
+      rewriter.setInsertionPoint(tile.getDefiningOp());
+      rewriter.replaceAllUsesWith(
+          tile, arith::ConstantIndexOp::create(rewriter, tile.getLoc(),
+                                               blockSize));
+    }
     // Index arithmetic folded first: linalg's loops compute the same
     // output index once for the load and again for the store.
     RewritePatternSet patterns(rewriter.getContext());

@@ -208,8 +208,9 @@ struct PasoLowerGpuLaunchesPass
   /// A function the PTX calls but does not define would make the driver
   /// reject the module on the board: say which, at compile time.
   LogicalResult checkSelfContained(ModuleOp module, StringRef ptx) {
-    // `.extern .func (.param .b32 func_retval0) __nv_expf(`: the name is
-    // the identifier before the line's last parenthesis.
+    // `.extern .func (.param .b32 func_retval0) __nv_expf(`, the
+    // parameters perhaps on the next lines: the name is the line's last
+    // identifier once a trailing parenthesis is dropped.
     SmallVector<std::string> missing;
     SmallVector<StringRef> lines;
     ptx.split(lines, '\n');
@@ -217,7 +218,9 @@ struct PasoLowerGpuLaunchesPass
       line = line.trim();
       if (!line.starts_with(".extern"))
         continue;
-      StringRef head = line.take_front(line.rfind('(')).rtrim();
+      StringRef head = line;
+      head.consume_back("(");
+      head = head.rtrim();
       size_t start = head.find_last_not_of(
           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
       missing.push_back(

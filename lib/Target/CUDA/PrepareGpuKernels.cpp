@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -12,6 +13,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::paso {
+#define GEN_PASS_DEF_PASODEFINEGPUMATHPASS
 #define GEN_PASS_DEF_PASOPREPAREGPUKERNELSPASS
 #include "paso/Target/CUDA/Passes.h.inc"
 } // namespace mlir::paso
@@ -77,11 +79,87 @@ struct PasoPrepareGpuKernelsPass
     // and Maxwell's 2048 thread slots, two thirds of Orin's 1536): ptxas
     // then keeps a kernel within 64 registers. Unbounded, it gave a
     // fully unrolled product 136 (one block per SM).
+    // (ptxas takes it only with the block size known.)
     for (auto func : kernels.getOps<gpu::GPUFuncOp>())
-      if (func.isKernel())
+      if (func.isKernel() && func.getKnownBlockSizeAttr())
         func->setAttr("nvvm.minctasm", builder.getI32IntegerAttr(4));
     if (failed(rewriteMathForGpu(kernels)))
       return signalPassFailure();
+  }
+};
+
+/// The body of libdevice function `name` (without `__nv_`, without the
+/// `f` of the f32 variants) from `args`, or null when PASO has none.
+Value libdeviceBody(OpBuilder &b, Location loc, StringRef name,
+                    ValueRange args) {
+  auto one = [&](auto tag) -> Value {
+    using OpTy = decltype(tag);
+    return args.size() == 1 ? OpTy::create(b, loc, args[0]).getResult()
+                            : Value();
+  };
+  auto two = [&](auto tag) -> Value {
+    using OpTy = decltype(tag);
+    return args.size() == 2 ? OpTy::create(b, loc, args[0], args[1]).getResult()
+                            : Value();
+  };
+  if (name == "floor")
+    return one(LLVM::FFloorOp());
+  if (name == "ceil")
+    return one(LLVM::FCeilOp());
+  if (name == "trunc")
+    return one(LLVM::FTruncOp());
+  if (name == "rint" || name == "nearbyint")
+    return one(LLVM::RoundEvenOp());
+  if (name == "round")
+    return one(LLVM::RoundOp());
+  if (name == "fabs")
+    return one(LLVM::FAbsOp());
+  if (name == "sqrt")
+    return one(LLVM::SqrtOp());
+  if (name == "fmin")
+    return two(LLVM::MinNumOp());
+  if (name == "fmax")
+    return two(LLVM::MaxNumOp());
+  if (name == "copysign")
+    return two(LLVM::CopySignOp());
+  if (name == "fma" && args.size() == 3)
+    return LLVM::FMAOp::create(b, loc, args[0], args[1], args[2]);
+  if (name == "rsqrt" && args.size() == 1) {
+    Value root = LLVM::SqrtOp::create(b, loc, args[0]);
+    Value unit = LLVM::ConstantOp::create(
+        b, loc, args[0].getType(), b.getFloatAttr(args[0].getType(), 1.0));
+    return LLVM::FDivOp::create(b, loc, unit, root);
+  }
+  return {};
+}
+
+struct PasoDefineGpuMathPass
+    : paso::impl::PasoDefineGpuMathPassBase<PasoDefineGpuMathPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<LLVM::LLVMFuncOp>()) {
+      StringRef name = func.getName();
+      if (!func.isExternal() || !name.consume_front("__nv_"))
+        continue;
+      LLVM::LLVMFunctionType type = func.getFunctionType();
+      if (type.getNumParams() == 0 ||
+          !isa<FloatType>(type.getReturnType()))
+        continue;
+      // __nv_floorf is the f32 variant of __nv_floor.
+      if (type.getReturnType().isF32())
+        name.consume_back("f");
+      OpBuilder b(func.getContext());
+      Block *entry = func.addEntryBlock(b);
+      b.setInsertionPointToEnd(entry);
+      Value result = libdeviceBody(b, func.getLoc(), name,
+                                   entry->getArguments());
+      if (!result) {
+        // Not one of ours: stays a declaration, which the PTX check names.
+        func.getBody().getBlocks().clear();
+        continue;
+      }
+      LLVM::ReturnOp::create(b, func.getLoc(), result);
+      func.setLinkage(LLVM::Linkage::Internal);
+    }
   }
 };
 

@@ -79,6 +79,25 @@ def PasoPrepareGpuKernelsPass
   ];
 }
 
+def PasoDefineGpuMathPass
+    : Pass<"paso-define-gpu-math", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Define the libdevice functions the NVVM lowering calls "
+                "for rounding, sqrt and friends with LLVM intrinsics";
+  let description = [{
+    After `convert-gpu-to-nvvm`. The NVVM lowering turns `math.floor`,
+    `math.sqrt`, `math.absf`, `math.fma` and their kin into calls of
+    libdevice (`__nv_floorf`, ...), which PASO does not link: the CUDA
+    toolkit is not needed to compile, and a PTX module that calls a
+    function it lacks fails when the driver loads it. Each such
+    declaration (f32 and f64: floor, ceil, trunc, rint, nearbyint, round,
+    fabs, sqrt, rsqrt, fma, fmin, fmax, copysign) gets an internal body of
+    the LLVM intrinsic NVPTX selects one instruction for (`cvt.rmi`,
+    `sqrt.rn`, ...; rsqrt is 1/sqrt, correctly rounded). Any other external
+    function is left for `paso-lower-gpu-launches` to report.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def PasoLowerGpuLaunchesPass : Pass<"paso-lower-gpu-launches", "ModuleOp"> {
   let summary = "Turn GPU launches, copies and waits into calls of the "
                 "model runtime's CUDA layer";
