@@ -85,6 +85,8 @@ static struct {
 /* 0: not tried, 1: ready, -1: failed (the reason in lastError). */
 static int driverState = 0;
 static int driverLock = 0;
+/* The last failure's text, for paso_gpu_error(); with several threads
+ * failing at once, one of their messages. */
 static char lastError[1024];
 
 const char *paso_gpu_last_error(void) { return lastError; }
@@ -214,8 +216,9 @@ paso_status paso_gpu_context_create(void **state, void **arena,
     free(gpu);
     return PASO_ERROR_OUT_OF_MEMORY;
   }
-  /* The driver's JIT log names the PTX line it rejects. */
-  static char log[4096];
+  /* The driver's JIT log names the PTX line it rejects (per call: contexts
+   * may be made on several threads at once). */
+  char log[4096];
   int options[] = {CU_JIT_ERROR_LOG_BUFFER,
                    CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {log, (void *)(size_t)sizeof log};
