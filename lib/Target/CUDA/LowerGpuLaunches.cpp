@@ -158,7 +158,7 @@ struct PasoLowerGpuLaunchesPass
     if (checked.wasInterrupted())
       return signalPassFailure();
     Builder b(module.getContext());
-    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    Type i64 = b.getI64Type();
     auto slotType = MemRefType::get({slots}, i64);
     WalkResult walk = module.walk([&](Operation *op) {
       if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op))
@@ -197,7 +197,6 @@ struct PasoLowerGpuLaunchesPass
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
-    (void)i32;
     for (auto binary : llvm::make_early_inc_range(module.getOps<gpu::BinaryOp>()))
       binary.erase();
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());

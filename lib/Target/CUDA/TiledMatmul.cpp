@@ -145,7 +145,7 @@ void mlir::paso::buildTiledMatmul(RewriterBase &rewriter,
       memref::StoreOp::create(o, loc, initial, accBuffer(o, ty, tx),
                               accIndices(o, ty, tx));
     });
-    Value zero = index(body, 0), one = index(body, 1);
+    Value zero = index(body, 0);
     scf::ForOp::create(
         body, loc, zero, depth, tile, ValueRange{},
         [&](OpBuilder &step, Location, Value kBase, ValueRange) {
@@ -183,7 +183,6 @@ void mlir::paso::buildTiledMatmul(RewriterBase &rewriter,
           });
           scf::YieldOp::create(step, loc);
         });
-    (void)one;
     phases.phase(body, loc, false, [&](OpBuilder &o, Value ty, Value tx) {
       Value row = rowOf(o, ty), col = colOf(o, tx);
       Value inside = arith::AndIOp::create(
