@@ -264,6 +264,8 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
                                      const CompileOptions &options,
                                      Progress &progress) {
   Location fileLoc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  // A target with a CUDA GPU: its kernels go to the GPU (docs/cuda.md).
+  std::optional<CudaDevice> gpu = cudaDeviceOf(options.target);
   module->setAttr("paso.target",
                   StringAttr::get(&context, options.target.name));
 
@@ -400,7 +402,6 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
       return failure();
     // The GPU's kernels take the graph's NCHW as it is; NHWC is a choice
     // for the CPU's kernels.
-    std::optional<CudaDevice> gpu = cudaDeviceOf(options.target);
     pm.addPass(createSelectCpuLayoutPass(options.target,
                                          gpu ? "nchw" : options.layout));
     std::map<std::string, int64_t> before = CompileReport::census(module);
@@ -429,7 +430,7 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
         pm.addPass(createPasoCallPreprocessPass());
         // A GPU target's convolutions and products stay linalg ops: the
         // GPU lowering takes them.
-        if (options.optLevel > 0 && !cudaDeviceOf(options.target)) {
+        if (options.optLevel > 0 && !gpu) {
           pm.addPass(createCallCpuIntegerKernelsPass(options.target));
           pm.addPass(createCallCpuKernelsPass(options.target));
         }
@@ -451,7 +452,6 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
     return failed(print(module)) ? failure() : finishReport();
 
   progress.stage("lowering to LLVM");
-  std::optional<CudaDevice> gpu = cudaDeviceOf(options.target);
   std::string gpuSteps =
       gpu ? cudaLoweringSteps(*gpu, options.cudaEmulate) : std::string();
   if (failed(prepareEntryFunction(module)) ||

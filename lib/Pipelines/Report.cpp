@@ -346,11 +346,8 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
          << layer.reason << " <- " << layer.name << "\n";
   }
   if (cuda) {
-    size_t onGpu = llvm::count_if(cudaPlacement, [](const GpuPlacement &p) {
-      return p.device == "gpu";
-    });
     os << "== cuda (" << cudaChip << ", PTX " << cudaPtxVersion / 10 << "."
-       << cudaPtxVersion % 10 << ": " << onGpu << " of "
+       << cudaPtxVersion % 10 << ": " << cudaOpsOnGpu() << " of "
        << cudaPlacement.size() << " ops on the GPU in " << cudaKernels
        << " kernels" << (cudaEmulated ? ", emulated on the host" : "")
        << ")\n";

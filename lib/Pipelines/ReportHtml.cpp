@@ -211,10 +211,7 @@ void CompileReport::writeHtml(llvm::raw_ostream &os) const {
 
   // The CUDA placement: which ops run on the GPU, which stay and why.
   if (cuda) {
-    size_t onGpu = llvm::count_if(cudaPlacement, [](const GpuPlacement &p) {
-      return p.device == "gpu";
-    });
-    os << "<h2>CUDA</h2>\n<p>" << onGpu << " of " << cudaPlacement.size()
+    os << "<h2>CUDA</h2>\n<p>" << cudaOpsOnGpu() << " of " << cudaPlacement.size()
        << " ops run on the GPU (" << escape(cudaChip) << ", PTX "
        << cudaPtxVersion / 10 << "." << cudaPtxVersion % 10 << ") in "
        << cudaKernels << " kernels"

@@ -15,6 +15,7 @@
 #include "paso/Target/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -143,6 +144,11 @@ private:
   size_t cudaKernels = 0;
   bool cudaEmulated = false;
   std::vector<GpuPlacement> cudaPlacement;
+  size_t cudaOpsOnGpu() const {
+    return llvm::count_if(cudaPlacement, [](const GpuPlacement &placement) {
+      return placement.device == "gpu";
+    });
+  }
   std::string modelName, targetName;
   std::string layout = "NCHW (as imported; the layout pass runs at -O1 and "
                        "above)";
