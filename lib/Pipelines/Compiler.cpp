@@ -236,8 +236,14 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   if (!module)
     return failure();
   // The Edge TPU runs int8 only: say what to pass before any work.
+  if (options.quantize.mode == QuantizeMode::Fp16 &&
+      cudaDeviceOf(options.target))
+    return emitError(fileLoc)
+           << "--quantize=fp16: the CUDA back end has no fp16 kernels yet "
+              "(docs/cuda.md); its GPU kernels run fp32";
   if (options.stage == EmitStage::TFLite &&
-      options.quantize.mode == QuantizeMode::Mixed)
+      (options.quantize.mode == QuantizeMode::Mixed ||
+       options.quantize.mode == QuantizeMode::Fp16))
     return emitError(fileLoc)
            << "--emit=tflite writes a fully int8 model (the Edge TPU runs "
               "no float): use --quantize=int8";

@@ -176,6 +176,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
     json.attribute("layout", layout);
     if (quantized)
       json.attributeObject("quantization", [&] {
+        json.attribute("mode", quantization.halfPrecision ? "fp16" : "int8");
         json.attribute("method", quantization.method);
         json.attribute("budget", quantization.budget);
         json.attribute("bias_correction", quantization.biasCorrection);
@@ -199,6 +200,8 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
               json.attribute("sensitivity_sqnr_db", layer.sensitivityDb);
               json.attribute("predicted_fp32_us", layer.fp32Microseconds);
               json.attribute("predicted_int8_us", layer.int8Microseconds);
+              if (quantization.halfPrecision)
+                json.attribute("predicted_fp16_us", layer.fp16Microseconds);
               json.attribute("reason", layer.reason);
             });
         });
@@ -323,7 +326,18 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
       os << "\n";
     }
   os << "== layout\n" << layout << "\n";
-  if (quantized) {
+  if (quantized && quantization.halfPrecision) {
+    os << "== quantisation (fp16: weights and products in half precision, "
+          "f32 between layers; no calibration)\n"
+       << llvm::format("predicted %.0f us (fp32 %.0f us) for these layers\n",
+                       quantization.predictedMicroseconds,
+                       quantization.predictedFp32Microseconds);
+    for (const LayerPrecision &layer : quantization.layers)
+      os << llvm::format("%-4s %-14s fp32 %8.1f us, fp16 %8.1f us: ",
+                         layer.precision.c_str(), layer.kind.c_str(),
+                         layer.fp32Microseconds, layer.fp16Microseconds)
+         << layer.reason << " <- " << layer.name << "\n";
+  } else if (quantized) {
     os << "== quantisation (" << quantization.method << " ranges from "
        << quantization.calibrationSamples << " samples; bias correction "
        << (quantization.biasCorrection ? "on" : "off") << "; layer times "

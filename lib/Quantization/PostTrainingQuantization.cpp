@@ -12,6 +12,7 @@
 #include "paso/Quantization/PostTrainingQuantization.h"
 
 #include "CalibrationData.h"
+#include "HalfPrecision.h"
 #include "LayerTiming.h"
 #include "PrecisionSearch.h"
 #include "QuantizationPlan.h"
@@ -36,6 +37,7 @@ using ::paso::ModelLibrary;
 std::optional<QuantizeMode> mlir::paso::parseQuantizeMode(StringRef text) {
   return llvm::StringSwitch<std::optional<QuantizeMode>>(text)
       .Case("int8", QuantizeMode::Int8)
+      .Case("fp16", QuantizeMode::Fp16)
       .Case("mixed", QuantizeMode::Mixed)
       .Case("none", QuantizeMode::None)
       .Default(std::nullopt);
@@ -184,6 +186,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
                                          const TargetDescription &target,
                                          const CompileForHost &compile,
                                          QuantizationSummary &summary) {
+  if (options.mode == QuantizeMode::Fp16)
+    return markHalfPrecisionLayers(module, target, summary);
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("--quantize: the module has no @main");

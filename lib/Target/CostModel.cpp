@@ -52,6 +52,23 @@ double mlir::paso::int8ThroughputRatio(const TargetDescription &target) {
   return 1;
 }
 
+bool mlir::paso::hasFp16Arithmetic(const TargetDescription &target) {
+  llvm::StringRef triple = target.triple, features = target.features;
+  if (triple.starts_with("aarch64"))
+    return features.contains("+fullfp16");
+  if (triple.starts_with("x86_64"))
+    return features.contains("+avx512fp16");
+  return false;
+}
+
+double mlir::paso::fp16ThroughputRatio(const TargetDescription &target) {
+  if (!hasFp16Arithmetic(target))
+    return 1;
+  if (target.peakGflopsF16 > 0 && target.peakGflopsF32 > 0)
+    return target.peakGflopsF16 / target.peakGflopsF32;
+  return 2;
+}
+
 double mlir::paso::memoryBytesPerSecond(const TargetDescription &target) {
   return (target.memoryGBps > 0 ? target.memoryGBps
                                 : CostModelDefaults::kMemoryGBps) *

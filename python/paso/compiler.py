@@ -46,7 +46,8 @@ def compile(onnx_path, target="host", output=None, input_shapes=None,
     then takes uint8 camera frames.
 
     `quantize` ("int8" or "mixed") quantises the model from
-    `calibration_data`: a path (.npz or a directory of them), or an
+    `calibration_data`; "fp16" (targets with fp16 arithmetic) needs none.
+    `calibration_data` is a path (.npz or a directory of them), or an
     iterable of dicts mapping input names to arrays, one dict per sample
     (written to a temporary .npz). `calibration_method` is minmax,
     percentile, entropy or mse; `accuracy_budget` ("sqnr:30", "top1:1")

@@ -72,7 +72,7 @@ static cl::opt<unsigned>
              cl::cat(optimisationCategory));
 
 static cl::opt<std::string> quantizeMode(
-    "quantize", cl::desc("int8, or mixed (per layer, by budget)"),
+    "quantize", cl::desc("int8, fp16, or mixed (per layer, by budget)"),
     cl::value_desc("mode"), cl::init("none"), cl::cat(quantizationCategory));
 
 static cl::opt<std::string> calibrationData(
@@ -349,8 +349,7 @@ int main(int argc, char **argv) {
     };
     if (!mode)
       return reject("--quantize='" + quantizeMode +
-                    "' is not a mode; use int8 or mixed (fp16 is not "
-                    "implemented yet, docs/quantization.md)");
+                    "' is not a mode; use int8, fp16 or mixed");
     if (!method)
       return reject("--calibration-method='" + calibrationMethod +
                     "' is not a method; use minmax, percentile, entropy "
@@ -360,7 +359,12 @@ int main(int argc, char **argv) {
                     "' is not a budget; use sqnr:DB (least output SQNR "
                     "against fp32) or top1:PERCENT (most top-1 decisions "
                     "changed)");
-    if (*mode != QuantizeMode::None && calibrationData.empty())
+    bool calibrated = *mode == QuantizeMode::Int8 || *mode == QuantizeMode::Mixed;
+    if (*mode == QuantizeMode::Fp16 &&
+        (!calibrationData.empty() || optionGiven("calibration-method")))
+      return reject("--quantize=fp16 needs no calibration: drop "
+                    "--calibration-data and --calibration-method");
+    if (calibrated && calibrationData.empty())
       return reject("--quantize=" + quantizeMode +
                     " needs --calibration-data=PATH: an .npz of arrays "
                     "named after the model's inputs, samples along a new "

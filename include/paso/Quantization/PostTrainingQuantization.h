@@ -25,7 +25,7 @@
 
 namespace mlir::paso {
 
-enum class QuantizeMode { None, Int8, Mixed };
+enum class QuantizeMode { None, Int8, Fp16, Mixed };
 enum class CalibrationMethod { MinMax, Percentile, Entropy, Mse };
 
 /// --accuracy-budget: the least output SQNR in dB against fp32, or the
@@ -57,13 +57,15 @@ StringRef calibrationMethodName(CalibrationMethod method);
 struct LayerPrecision {
   std::string name;      ///< ONNX node name(s)
   std::string kind;      ///< conv, depthwise conv, matmul
-  std::string precision; ///< int8 or fp32
+  std::string precision; ///< int8, fp16 or fp32
   /// Output SQNR (dB) against fp32 on the held-back samples with this
   /// layer alone in int8 (its weights and both activations).
   double sensitivityDb = 0;
   /// One-thread time on the target at each precision: the cost model's,
   /// or (mixed) measured on the host and carried over by it.
   double fp32Microseconds = 0, int8Microseconds = 0;
+  /// The same at fp16 (--quantize=fp16).
+  double fp16Microseconds = 0;
   std::string reason;
 };
 
@@ -85,6 +87,8 @@ struct QuantizationSummary {
   bool floatModelFaster = false;
   /// Whether the weights' rounding bias is corrected (when it helps).
   bool biasCorrection = false;
+  /// --quantize=fp16: layers in half precision, no calibration.
+  bool halfPrecision = false;
   std::vector<LayerPrecision> layers;
 };
 

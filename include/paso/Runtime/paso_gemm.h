@@ -95,7 +95,10 @@ enum paso_qgemm_field {
 enum paso_gemm_a_layout {
   PASO_A_ROW_MAJOR = 0,
   PASO_A_PACKED = 1,
-  PASO_A_NHWC_IM2COL = 2
+  PASO_A_NHWC_IM2COL = 2,
+  /* A C x H x W image read through the channels-last im2col (the fp16
+   * kernel, which transposes it to NHWC first). */
+  PASO_A_NCHW_IM2COL = 3
 };
 enum paso_gemm_b_layout {
   PASO_B_ROW_MAJOR = 0,
@@ -162,5 +165,25 @@ enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
  * offsets (K4 x 4 int32) then the images padded to cover every window
  * (batch x C x paddedH x paddedW bytes, plus 64). */
 enum { PASO_QGEMM_MR = 12, PASO_QGEMM_NR = 16 };
+
+/* The fp16 kernels paso_gemm_f16 (256-bit vectors) and paso_gemm_f16_v16
+ * (512-bit) compute C[pixels x M'] = act(im2col(A) x B + bias + residual)
+ * for f32 A, C, bias and residual, in half precision inside
+ * (lib/Runtime/ModelRuntime/paso_gemm_f16.c): A is an image
+ * (PASO_A_NHWC_IM2COL or PASO_A_NCHW_IM2COL; k = (kh, kw, c)) or a
+ * row-major M x K matrix (LDA = K); B is prepacked as f16 panels of
+ * PASO_GEMM_F16_NR_* columns ((n / NR) * K * NR + k * NR + n % NR). Rows
+ * of C are pixels; with PASO_GEMM_F16_C_COLUMNS element (m, n) is at
+ * n * LDC + m (an NCHW output). The descriptor is the fields above, then
+ * these. */
+enum paso_gemm_f16_field {
+  PASO_GEMM_F16_C_COLUMNS = PASO_GEMM_FIELDS,
+  /* B holds the weights times 2^-e, e this field (so that their largest
+   * magnitude is in [1, 2)); the kernel scales its input likewise at run
+   * time and undoes both in the epilogue (f16 keeps its range). */
+  PASO_GEMM_F16_WEIGHT_EXPONENT,
+  PASO_GEMM_F16_FIELDS
+};
+enum { PASO_GEMM_F16_NR_256 = 32, PASO_GEMM_F16_NR_512 = 64 };
 
 #endif /* PASO_RUNTIME_PASO_GEMM_H */

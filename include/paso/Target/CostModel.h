@@ -114,6 +114,15 @@ double memoryBytesPerSecond(const TargetDescription &target);
 /// else what its features' integer instructions give.
 double int8ThroughputRatio(const TargetDescription &target);
 
+/// Whether the target's CPU computes in half precision (aarch64 with
+/// +fullfp16, x86-64 with +avx512fp16): the fp16 GEMM kernel runs there
+/// and `--quantize=fp16` is accepted (docs/quantization.md).
+bool hasFp16Arithmetic(const TargetDescription &target);
+
+/// The fp16 kernel's multiply-adds per f32 FMA: the stated peaks' ratio,
+/// else 2 (twice the lanes per vector); 1 without fp16 arithmetic.
+double fp16ThroughputRatio(const TargetDescription &target);
+
 /// The bandwidth the roofline gives `bytes` of traffic on `threads`
 /// cores: the cores' L2, else the L3, else DRAM (the rule below).
 double bandwidthBytesPerSecond(const TargetDescription &target, double bytes,

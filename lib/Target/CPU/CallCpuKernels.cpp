@@ -26,7 +26,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace mlir::paso {
 #define GEN_PASS_DEF_PASOCALLCPUKERNELSPASS
@@ -146,6 +148,11 @@ struct KernelCall {
   int64_t scratchFloats = 0;
   /// The channels-last Winograd kernel, which blocks its own scratch.
   bool winogradNhwc = false;
+  /// The fp16 GEMM kernel (paso_gemm_f16), writing C transposed (an NCHW
+  /// output) when `halfColumns`.
+  bool half = false, halfColumns = false;
+  /// The fp16 kernel's weights are scaled by 2^-halfWeightExponent.
+  int64_t halfWeightExponent = 0;
   GemmShape shape;
   double flops = 0, bytes = 0;
   /// How the kernel runs the op, for the compile report.
@@ -156,18 +163,21 @@ struct KernelCall {
 
 /// A constant holding `values` packed as the kernel's panels: `rows` x
 /// `depth` values where element (r, k) is read by `at(r, k)`, grouped in
-/// panels of `tile` rows, each k-major and zero-padded.
+/// panels of `tile` rows, each k-major and zero-padded; in f16 (rounded
+/// to nearest) for the fp16 kernel when `half`.
 template <typename At>
 Value packPanels(OpBuilder &b, Location loc, int64_t rows, int64_t depth,
-                 int64_t tile, At at, StringRef name) {
+                 int64_t tile, At at, StringRef name, bool half = false) {
   int64_t panels = (rows + tile - 1) / tile;
   SmallVector<float> packed(panels * depth * tile, 0.0f);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < depth; ++k)
       packed[(r / tile) * depth * tile + k * tile + r % tile] = at(r, k);
   auto type = RankedTensorType::get({static_cast<int64_t>(packed.size())},
-                                    b.getF32Type());
-  return ConstantOp::create(b, loc, makeF32Elements(type, packed, name));
+                                    half ? b.getF16Type() : b.getF32Type());
+  return ConstantOp::create(b, loc,
+                            half ? makeF16Elements(type, packed, name)
+                                 : makeF32Elements(type, packed, name));
 }
 
 /// Winograd's filter transform U = G g G^T of one 3x3 filter g (read as
@@ -500,6 +510,116 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
   return call;
 }
 
+/// Whether `op` was given half precision (`paso.precision = "f16"`, set by
+/// `--quantize=fp16`) and the target computes in it.
+bool wantsHalf(Operation *op, const TargetDescription &target) {
+  auto precision = op->getAttrOfType<StringAttr>("paso.precision");
+  return precision && precision.getValue() == "f16" &&
+         hasFp16Arithmetic(target);
+}
+
+/// The power of two the fp16 kernel's weights are divided by: the
+/// exponent of their largest magnitude, which then lies in [1, 2), so f16
+/// neither overflows nor loses small weights to its subnormals (the
+/// kernel scales its input likewise and undoes both, paso_gemm_f16.c).
+int64_t halfWeightExponent(ArrayRef<float> weights) {
+  float largest = 0;
+  for (float w : weights)
+    largest = std::max(largest, std::fabs(w));
+  if (largest == 0 || !std::isfinite(largest))
+    return 0;
+  int exponent = 0;
+  std::frexp(largest, &exponent); // largest = m x 2^exponent, m in [0.5, 1)
+  return std::clamp(exponent - 1, -100, 100);
+}
+
+/// The fp16 kernel's panel width for the register tile `shapeOnly`.
+int64_t halfPanelColumns(const GemmPlan &shapeOnly) {
+  return shapeOnly.mr == PASO_GEMM_MR_512 ? PASO_GEMM_F16_NR_512
+                                          : PASO_GEMM_F16_NR_256;
+}
+
+/// The fp16 kernel's call for an ungrouped 2-D convolution in either
+/// layout, or nullopt (then it runs in f32): rows are output pixels,
+/// columns output channels, k = (kh, kw, c) of the channels-last im2col,
+/// the filter packed as f16 B panels at compile time. An NCHW input is
+/// transposed by the kernel as it converts it, and the output written
+/// transposed.
+std::optional<KernelCall>
+planHalfConvolution(OpBuilder &b, Operation *op, Value input, Value filter,
+                    Value bias, Value residual, ArrayRef<int64_t> strides,
+                    ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                    int64_t group, bool channelsLast, StringRef activation,
+                    ArrayRef<double> params, const GemmPlan &shapeOnly) {
+  Value output = op->getResult(0);
+  if (group != 1 || !kernelOperands(input, filter, bias, residual, output))
+    return std::nullopt;
+  std::optional<SmallVector<float>> weights = readF32Constant(filter);
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  auto outType = cast<RankedTensorType>(output.getType());
+  if (!weights || inType.getRank() != 4 || strides.size() != 2 ||
+      pads.size() != 4 || dilations.size() != 2)
+    return std::nullopt;
+  // Dims (images, channels, height, width) in NCHW; NHWC rotates them, and
+  // its filter is [M, KH, KW, C] instead of [M, C, KH, KW].
+  int64_t first = channelsLast ? 1 : 2;
+  int64_t images = inType.getDimSize(0),
+          channels = inType.getDimSize(channelsLast ? 3 : 1);
+  int64_t height = inType.getDimSize(first),
+          width = inType.getDimSize(first + 1);
+  int64_t m = filterType.getDimSize(0);
+  int64_t kh = filterType.getDimSize(channelsLast ? 1 : 2),
+          kw = filterType.getDimSize(channelsLast ? 2 : 3);
+  int64_t oh = outType.getDimSize(first), ow = outType.getDimSize(first + 1);
+  if (filterType.getDimSize(channelsLast ? 3 : 1) != channels)
+    return std::nullopt;
+  KernelCall call;
+  Descriptor &d = call.descriptor;
+  if (!setActivation(d, activation, params))
+    return std::nullopt;
+  int64_t pixels = oh * ow, k = kh * kw * channels;
+  setWindow(d, channels, height, width, kh, kw, strides, pads, dilations, ow);
+  d[PASO_GEMM_M] = pixels;
+  d[PASO_GEMM_N] = m;
+  d[PASO_GEMM_K] = k;
+  d[PASO_GEMM_BATCH] = images;
+  d[PASO_GEMM_A_LAYOUT] = channelsLast ? PASO_A_NHWC_IM2COL
+                                       : PASO_A_NCHW_IM2COL;
+  d[PASO_GEMM_A_BATCH_STRIDE] = height * width * channels;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
+  d[PASO_GEMM_LDC] = channelsLast ? m : pixels;
+  d[PASO_GEMM_C_BATCH_STRIDE] = pixels * m;
+  call.a = input;
+  call.halfWeightExponent = halfWeightExponent(*weights);
+  float scale = std::ldexp(1.0f, -call.halfWeightExponent);
+  call.b = packPanels(
+      b, filter.getLoc(), m, k, halfPanelColumns(shapeOnly),
+      [&](int64_t f, int64_t kk) {
+        int64_t tap = kk / channels, c = kk % channels;
+        int64_t y = tap / kw, x = tap % kw;
+        return scale *
+               (channelsLast
+                    ? (*weights)[((f * kh + y) * kw + x) * channels + c]
+                    : (*weights)[((f * channels + c) * kh + y) * kw + x]);
+      },
+      "packed_filter_f16", /*half=*/true);
+  if (bias) {
+    call.bias = bias;
+    d[PASO_GEMM_BIAS] = PASO_BIAS_COLUMN;
+  }
+  if (residual) {
+    call.residual = residual;
+    d[PASO_GEMM_RESIDUAL] = 1;
+  }
+  call.half = true;
+  call.halfColumns = !channelsLast;
+  call.shape = GemmShape{pixels, m, k, images, false, true};
+  call.algorithm = channelsLast ? "fp16 gemm, channels-last image read in place"
+                                : "fp16 gemm, image transposed to channels-last";
+  return call;
+}
+
 /// The call for a 2-D f32 max pooling (the window kernel with a maximum
 /// instead of a weighted sum), or nullopt.
 std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
@@ -543,16 +663,19 @@ std::optional<KernelCall> planMaxPool(MaxPoolOp op) {
   return call;
 }
 
-/// Constant right-hand sides already packed, by (weights, transposed ? 1 :
-/// 0): an unrolled recurrent layer multiplies by the same R at every step.
-using PackedWeights = DenseMap<std::pair<Value, unsigned>, Value>;
+/// Constant right-hand sides already packed, by (weights, transposed (1)
+/// | fp16 (2)), with the fp16 packing's weight exponent: an unrolled
+/// recurrent layer multiplies by the same R at every step.
+using PackedWeights =
+    DenseMap<std::pair<Value, unsigned>, std::pair<Value, int64_t>>;
 
 /// The call for lhs[..., M, K] x op(rhs) + bias, or nullopt. Packed weights
 /// are created before the first call that uses them, which precedes every
 /// later one.
 std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
                                      const GemmPlan &shapeOnly,
-                                     PackedWeights &packedWeights) {
+                                     PackedWeights &packedWeights,
+                                     bool half) {
   int64_t tileRows = shapeOnly.mr;
   Value lhs = op.getLhs(), rhs = op.getRhs(), bias = op.getBias();
   if (!isStaticF32(lhs) || !isStaticF32(rhs) || !isStaticF32(op) ||
@@ -581,17 +704,34 @@ std::optional<KernelCall> planMatMul(OpBuilder &b, FusedMatMulOp op,
   d[PASO_GEMM_LDC] = n;
   call.a = lhs;
   call.b = rhs;
-  Value &packed = packedWeights[{rhs, transposed ? 1u : 0u}];
+  // fp16 only with constant weights (the kernel's B is prepacked).
+  half = half && rhs.getDefiningOp<ConstantOp>();
+  auto &[packed, exponent] =
+      packedWeights[{rhs, (transposed ? 1u : 0u) | (half ? 2u : 0u)}];
+  std::optional<SmallVector<float>> weights;
   if (!packed)
-    if (std::optional<SmallVector<float>> weights = readF32Constant(rhs))
-      packed = packPanels(
-          b, rhs.getLoc(), n, k, shapeOnly.nr,
-          [&](int64_t col, int64_t row) {
-            return transposed ? (*weights)[col * k + row]
-                              : (*weights)[row * n + col];
-          },
-          "packed_weights");
-  if (packed) {
+    weights = readF32Constant(rhs);
+  if (weights) {
+    exponent = half ? halfWeightExponent(*weights) : 0;
+    float scale = std::ldexp(1.0f, -exponent);
+    packed = packPanels(
+        b, rhs.getLoc(), n, k,
+        half ? halfPanelColumns(shapeOnly) : shapeOnly.nr,
+        [&](int64_t col, int64_t row) {
+          return scale * (transposed ? (*weights)[col * k + row]
+                                     : (*weights)[row * n + col]);
+        },
+        half ? "packed_weights_f16" : "packed_weights", half);
+  }
+  if (packed && half) {
+    // A is read as the rows of a 1 x M image of K channels.
+    call.b = packed;
+    call.halfWeightExponent = exponent;
+    d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
+    call.half = true;
+    call.shape.bPrepacked = true;
+    call.algorithm = "fp16 gemm, packed weights";
+  } else if (packed) {
     call.b = packed;
     d[PASO_GEMM_B_LAYOUT] = PASO_B_PACKED;
     call.shape.bPrepacked = true;
@@ -871,41 +1011,8 @@ struct PasoCallCpuKernelsPass
         }
         continue;
       }
-      std::optional<KernelCall> call;
-      auto conv = dyn_cast<ConvOp>(op);
-      auto fused = dyn_cast<FusedConvOp>(op);
-      if (conv && conv.getChannelsLast())
-        call = planConvolutionNhwc(
-            b, op, conv.getInput(), conv.getFilter(), conv.getBias(), Value(),
-            conv.getStrides(), conv.getPads(), conv.getDilations(),
-            conv.getGroup(), "none", {}, tile, *target);
-      else if (fused && fused.getChannelsLast())
-        call = planConvolutionNhwc(
-            b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
-            fused.getResidual(), fused.getStrides(), fused.getPads(),
-            fused.getDilations(), fused.getGroup(), fused.getActivation(),
-            fused.getActivationParams(), tile, *target);
-      else if (conv)
-        call = planConvolution(b, op, conv.getInput(), conv.getFilter(),
-                               conv.getBias(), Value(), conv.getStrides(),
-                               conv.getPads(), conv.getDilations(),
-                               conv.getGroup(), "none", {}, tile, *target);
-      else if (fused)
-        call = planConvolution(
-            b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
-            fused.getResidual(), fused.getStrides(), fused.getPads(),
-            fused.getDilations(), fused.getGroup(), fused.getActivation(),
-            fused.getActivationParams(), tile, *target);
-      else if (auto pool = dyn_cast<MaxPoolOp>(op))
-        call = planMaxPool(pool);
-      else if (auto matmul = dyn_cast<MatMulOp>(op))
-        call = planBatchedMatMul(matmul);
-      else if (auto transpose = dyn_cast<TransposeOp>(op))
-        call = planTranspose(transpose);
-      else if (isa<SoftmaxOp, LayerNormOp>(op))
-        call = planRows(op);
-      else
-        call = planMatMul(b, cast<FusedMatMulOp>(op), tile, packedWeights);
+      std::optional<KernelCall> call =
+          planCall(b, op, tile, packedWeights);
       if (!call)
         continue;
       auto slot = slots.find(op);
@@ -929,6 +1036,62 @@ struct PasoCallCpuKernelsPass
     }
   }
 
+  /// The kernel call replacing `op`, or nullopt when no kernel takes it:
+  /// the fp16 kernel for a layer given half precision, else the f32 ones.
+  std::optional<KernelCall> planCall(OpBuilder &b, Operation *op,
+                                     const GemmPlan &tile,
+                                     PackedWeights &packedWeights) {
+    auto conv = dyn_cast<ConvOp>(op);
+    auto fused = dyn_cast<FusedConvOp>(op);
+    bool half = wantsHalf(op, *target);
+    std::optional<KernelCall> call;
+    if (conv && half)
+      call = planHalfConvolution(
+          b, op, conv.getInput(), conv.getFilter(), conv.getBias(), Value(),
+          conv.getStrides(), conv.getPads(), conv.getDilations(),
+          conv.getGroup(), conv.getChannelsLast(), "none", {}, tile);
+    else if (fused && half)
+      call = planHalfConvolution(
+          b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
+          fused.getResidual(), fused.getStrides(), fused.getPads(),
+          fused.getDilations(), fused.getGroup(), fused.getChannelsLast(),
+          fused.getActivation(), fused.getActivationParams(), tile);
+    if (call)
+      return call;
+    if (conv && conv.getChannelsLast())
+      return planConvolutionNhwc(
+          b, op, conv.getInput(), conv.getFilter(), conv.getBias(), Value(),
+          conv.getStrides(), conv.getPads(), conv.getDilations(),
+          conv.getGroup(), "none", {}, tile, *target);
+    if (fused && fused.getChannelsLast())
+      return planConvolutionNhwc(
+          b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
+          fused.getResidual(), fused.getStrides(), fused.getPads(),
+          fused.getDilations(), fused.getGroup(), fused.getActivation(),
+          fused.getActivationParams(), tile, *target);
+    if (conv)
+      return planConvolution(b, op, conv.getInput(), conv.getFilter(),
+                             conv.getBias(), Value(), conv.getStrides(),
+                             conv.getPads(), conv.getDilations(),
+                             conv.getGroup(), "none", {}, tile, *target);
+    if (fused)
+      return planConvolution(
+          b, op, fused.getInput(), fused.getFilter(), fused.getBias(),
+          fused.getResidual(), fused.getStrides(), fused.getPads(),
+          fused.getDilations(), fused.getGroup(), fused.getActivation(),
+          fused.getActivationParams(), tile, *target);
+    if (auto pool = dyn_cast<MaxPoolOp>(op))
+      return planMaxPool(pool);
+    if (auto matmul = dyn_cast<MatMulOp>(op))
+      return planBatchedMatMul(matmul);
+    if (auto transpose = dyn_cast<TransposeOp>(op))
+      return planTranspose(transpose);
+    if (isa<SoftmaxOp, LayerNormOp>(op))
+      return planRows(op);
+    return planMatMul(b, cast<FusedMatMulOp>(op), tile, packedWeights,
+                        half);
+  }
+
   /// Emits the descriptor, the call and the tensor result replacing `op`.
   /// With `into`, the call writes at `offset` floats into that buffer
   /// (a concat's) and `op` is left for the concat's rewrite to erase.
@@ -940,6 +1103,7 @@ struct PasoCallCpuKernelsPass
     GemmPlan plan = planGemm(*target, call.shape);
     std::string kernel = call.winograd       ? "paso_winograd_f32"
                          : call.winogradNhwc ? "paso_winograd_nhwc_f32"
+                         : call.half         ? "paso_gemm_f16"
                                              : "paso_gemm_f32";
     if (call.transpose) {
       ThreadPlan threads = planThreads(*target, 0, call.bytes);
@@ -959,6 +1123,12 @@ struct PasoCallCpuKernelsPass
     } else {
       d[PASO_GEMM_KC] = plan.kc;
       d[PASO_GEMM_NC] = plan.nc;
+    }
+    if (call.half) {
+      // The f32 product's time at the fp16 kernel's multiply-add rate.
+      double ratio = fp16ThroughputRatio(*target);
+      plan.predictedSeconds /= ratio;
+      plan.singleThreadSeconds /= ratio;
     }
     d[PASO_GEMM_MAX_THREADS] = plan.maxThreads;
     plan.predictedSeconds += call.extraSeconds / plan.maxThreads;
@@ -1028,8 +1198,14 @@ struct PasoCallCpuKernelsPass
     func::FuncOp callee =
         cpu::declareKernel(module, kernel, call.winograd ? 7 : 6);
     // The descriptor: a private constant global per call.
+    // The fp16 kernel's descriptor has one more field.
+    SmallVector<int64_t> fields(d.begin(), d.end());
+    if (call.half) {
+      fields.push_back(call.halfColumns ? 1 : 0);
+      fields.push_back(call.halfWeightExponent);
+    }
     memref::GlobalOp global = cpu::createDescriptorGlobal(
-        module, loc, "__paso_gemm_descriptor_", d, counter);
+        module, loc, "__paso_gemm_descriptor_", fields, counter);
     auto addressOf = [&](Value memref) {
       return cpu::addressOf(b, loc, memref);
     };

@@ -137,12 +137,29 @@ struct SelectCpuLayoutPass
     }
     SmallVector<Operation *> candidates;
     double nchwSeconds = 0, nhwcSeconds = 0;
+    int64_t halfConvolutions = 0;
     module.walk([&](Operation *op) {
-      if (std::optional<ConvolutionShape> shape = convolutionCostShape(op)) {
-        candidates.push_back(op);
-        nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
-        nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
+      std::optional<ConvolutionShape> shape = convolutionCostShape(op);
+      if (!shape)
+        return;
+      candidates.push_back(op);
+      auto precision = op->getAttrOfType<StringAttr>("paso.precision");
+      if (precision && precision.getValue() == "f16" &&
+          hasFp16Arithmetic(*target) && !shape->depthwise) {
+        // The fp16 kernel: a direct product at the fp16 rate, channels-last.
+        // In NCHW it transposes its input and writes its output transposed,
+        // which made its layers about twice as slow on this host (ResNet-18
+        // 1.7x, MobileNetV2 2.1x; docs/quantization.md).
+        ++halfConvolutions;
+        shape->winogradEligible = false;
+        double seconds = predictConvolutionSeconds(*target, *shape, true) /
+                         fp16ThroughputRatio(*target);
+        nhwcSeconds += seconds;
+        nchwSeconds += 2 * seconds;
+        return;
       }
+      nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
+      nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
     });
     // Integer convolutions run NCHW only: float layers between them in
     // NHWC would need a transpose at every precision boundary, which the
@@ -159,9 +176,15 @@ struct SelectCpuLayoutPass
                             integerConvolutions)
                   .str()
             : llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
-                            "NHWC over {2} convolutions and poolings",
+                            "NHWC over {2} convolutions and poolings{3}",
                             nchwSeconds * 1e3, nhwcSeconds * 1e3,
-                            candidates.size())
+                            candidates.size(),
+                            halfConvolutions
+                                ? llvm::formatv(", {0} of them fp16 "
+                                                "(channels-last kernel)",
+                                                halfConvolutions)
+                                      .str()
+                                : "")
                   .str();
     if (candidates.empty())
       why = "no convolution or pooling the NHWC kernels take";

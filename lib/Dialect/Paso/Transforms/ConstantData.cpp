@@ -6,6 +6,7 @@
 
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
 
 using namespace mlir;
 
@@ -35,6 +36,30 @@ ElementsAttr mlir::paso::makeF32Elements(RankedTensorType type,
     return cast<ElementsAttr>(DenseElementsAttr::get(type, values));
   ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
                        values.size() * sizeof(float));
+  return cast<ElementsAttr>(DenseResourceElementsAttr::get(
+      type, name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));
+}
+
+ElementsAttr mlir::paso::makeF16Elements(RankedTensorType type,
+                                         ArrayRef<float> values,
+                                         StringRef name) {
+  // Round to nearest, ties to even, as a hardware conversion does.
+  SmallVector<APFloat> halves;
+  for (float v : values) {
+    APFloat half(v);
+    bool lostInfo = false;
+    half.convert(APFloat::IEEEhalf(), APFloat::rmNearestTiesToEven, &lostInfo);
+    halves.push_back(half);
+  }
+  if (type.getNumElements() <= kMaxInlineElements)
+    return cast<ElementsAttr>(DenseElementsAttr::get(type, halves));
+  SmallVector<char> bytes;
+  for (const APFloat &half : halves) {
+    uint64_t bits = half.bitcastToAPInt().getZExtValue();
+    bytes.push_back(static_cast<char>(bits & 0xff));
+    bytes.push_back(static_cast<char>(bits >> 8));
+  }
   return cast<ElementsAttr>(DenseResourceElementsAttr::get(
       type, name,
       HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/16)));

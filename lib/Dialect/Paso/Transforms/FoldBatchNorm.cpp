@@ -143,6 +143,7 @@ struct FoldBatchNormPass
     auto folded = ConvOp::create(b, loc, conv.getInput(), newFilter, newBias,
                                  conv.getStridesAttr(), conv.getPadsAttr(),
                                  conv.getDilationsAttr(), conv.getGroupAttr());
+    folded->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
     consumer->getResult(0).replaceAllUsesWith(folded.getResult());
     consumer->erase();
     conv.erase();

@@ -75,6 +75,8 @@ Value buildFused(PatternRewriter &rewriter, Operation *root,
       b.getI64IntegerAttr(parts.group), b.getStringAttr(parts.activation),
       b.getDenseF64ArrayAttr(params.empty() ? SmallVector<double>(parts.params)
                                             : params));
+  // Per-layer decisions (the quantiser's `paso.precision`) go along.
+  fused->setDiscardableAttrs(parts.op->getDiscardableAttrDictionary());
   rewriter.replaceOp(root, fused.getResult());
   if (parts.op->use_empty())
     rewriter.eraseOp(parts.op);

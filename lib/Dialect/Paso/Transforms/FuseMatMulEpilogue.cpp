@@ -39,6 +39,8 @@ void rebuild(PatternRewriter &rewriter, Operation *root, FusedMatMulOp product,
       root->getResult(0).getType(), product.getLhs(), product.getRhs(), bias,
       product.getTransRhsAttr(), rewriter.getStringAttr(activation),
       rewriter.getDenseF64ArrayAttr(params));
+  // Per-layer decisions (the quantiser's `paso.precision`) go along.
+  fused->setDiscardableAttrs(product->getDiscardableAttrDictionary());
   rewriter.replaceOp(root, fused.getResult());
   if (product->use_empty())
     rewriter.eraseOp(product);
@@ -54,10 +56,11 @@ struct FromMatMul : OpRewritePattern<MatMulOp> {
     if (lhs.getRank() < 2 || rhs.getRank() != 2 ||
         !isa<FloatType>(lhs.getElementType()))
       return failure();
-    rewriter.replaceOpWithNewOp<FusedMatMulOp>(
+    auto fused = rewriter.replaceOpWithNewOp<FusedMatMulOp>(
         op, op.getType(), op.getLhs(), op.getRhs(), Value(),
         rewriter.getBoolAttr(false), rewriter.getStringAttr("none"),
         rewriter.getDenseF64ArrayAttr({}));
+    fused->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     return success();
   }
 };
@@ -78,9 +81,10 @@ struct FromGemm : OpRewritePattern<GemmOp> {
       if (!bias)
         return failure();
     }
-    rewriter.replaceOpWithNewOp<FusedMatMulOp>(
+    auto fused = rewriter.replaceOpWithNewOp<FusedMatMulOp>(
         op, op.getType(), op.getA(), op.getB(), bias, op.getTransBAttr(),
         rewriter.getStringAttr("none"), rewriter.getDenseF64ArrayAttr({}));
+    fused->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     return success();
   }
 };

@@ -25,6 +25,11 @@ std::optional<SmallVector<float>> readF32Constant(Value value);
 ElementsAttr makeF32Elements(RankedTensorType type, ArrayRef<float> values,
                              StringRef name);
 
+/// As makeF32Elements for an f16 `type`, each value rounded to the
+/// nearest half (ties to even); the fp16 kernel's packed weights.
+ElementsAttr makeF16Elements(RankedTensorType type, ArrayRef<float> values,
+                             StringRef name);
+
 /// As makeF32Elements for an 8- or 32-bit integer type (ui8 included).
 ElementsAttr makeIntElements(RankedTensorType type, ArrayRef<int64_t> values,
                              StringRef name);
