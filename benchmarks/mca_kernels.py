@@ -13,7 +13,9 @@ it and reports multiply-accumulates per cycle against the core's peak:
   cycle), 8 on the A76 (two);
 - int8: SDOT (16 MACs), SMLAL/UMLAL (8), MLA/MUL on 32-bit lanes (4); peak
   8 MAC/cycle on the A72 (one SMLAL per cycle: no dot product), 32 on the
-  A76 (two SDOT per cycle).
+  A76 (two SDOT per cycle);
+- fp16: FMLA on 8 half lanes; peak 16 MAC/cycle on the A76 (two per
+  cycle); the A72 (Armv8.0) has no fp16 arithmetic.
 
 A benchmark, not a test: it asserts nothing. --write-docs rewrites its
 section of docs/performance.md.
@@ -34,8 +36,8 @@ LLVM_BIN = "/usr/lib/llvm-22/bin"
 MARKER = "<!-- mca results: written by benchmarks/mca_kernels.py -->"
 END = "<!-- end of mca results -->"
 
-# (core, peak fp32 MAC/cycle, peak int8 MAC/cycle, has SDOT)
-CORES = [("cortex-a72", 4, 8, False), ("cortex-a76", 8, 32, True)]
+# (core, peak fp32 / int8 / fp16 MAC per cycle, has SDOT and fp16)
+CORES = [("cortex-a72", 4, 8, 0, False), ("cortex-a76", 8, 32, 16, True)]
 # (kernel, source, the instruction that marks its inner loop, precision,
 # needs SDOT). The inner loop is the one with the most multiply-adds among
 # the loops holding that instruction.
@@ -48,6 +50,8 @@ KERNELS = [
      r"^\s*smlal2?\s", "int8", False),
     ("int8 GEMM, portable (paso_qgemm_u8s8)", "paso_qgemm.c",
      r"^\s*(mla|mul)\s+v\d+\.4s", "int8", False),
+    ("fp16 GEMM 6x32 (paso_gemm_f16)", "paso_gemm_f16.c",
+     r"^\s*fmla\s+v\d+\.8h", "fp16", True),
 ]
 # Multiply-accumulates per instruction.
 MACS = [(re.compile(r"^\s*sdot\s+v\d+\.4s"), 16),
@@ -57,13 +61,16 @@ MACS = [(re.compile(r"^\s*sdot\s+v\d+\.4s"), 16),
         (re.compile(r"^\s*[su]mull2?\s+v\d+\.8h"), 8),
         (re.compile(r"^\s*mla\s+v\d+\.4s"), 4),
         (re.compile(r"^\s*mul\s+v\d+\.4s"), 4),
-        (re.compile(r"^\s*fmla\s+v\d+\.4s"), 4)]
+        (re.compile(r"^\s*fmla\s+v\d+\.4s"), 4),
+        (re.compile(r"^\s*fmla\s+v\d+\.8h"), 8)]
 
 
 def compile_asm(source, cpu, out):
     args = [os.path.join(LLVM_BIN, "clang"), "--target=aarch64-linux-gnu",
             f"-mcpu={cpu}", "-O3", "-ffreestanding", "-fno-builtin",
             "-ffp-contract=fast", "-std=c11",
+            # As the build compiles the fp16 kernel (CMakeLists.txt).
+            "-Xclang", "-ffloat16-excess-precision=none",
             f"-I{os.path.join(ROOT, 'include')}",
             "-S", os.path.join(RUNTIME, source), "-o", out]
     subprocess.run(args, check=True)
@@ -125,7 +132,7 @@ def main():
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for cpu, peak_fp32, peak_int8, dot in CORES:
+        for cpu, peak_fp32, peak_int8, peak_fp16, dot in CORES:
             for kernel, source, marker, precision, needs_dot in KERNELS:
                 if needs_dot and not dot:
                     continue
@@ -136,13 +143,17 @@ def main():
                     # inlined into `block` (not the 512-bit variant's
                     # `block_v16`, nor Winograd's transforms).
                     asm = function_text(asm, "block")
+                if precision == "fp16":
+                    # The 6 x 32 tile of the 256-bit variant (`tile_f16`).
+                    asm = function_text(asm, "tile_f16")
                 found = inner_loop(asm, marker)
                 if not found:
                     print(f"{cpu} {kernel}: inner loop not found", flush=True)
                     continue
                 code, macs = found
                 cycles = mca_cycles(code, cpu)
-                peak = peak_fp32 if precision == "fp32" else peak_int8
+                peak = {"fp32": peak_fp32, "int8": peak_int8,
+                        "fp16": peak_fp16}[precision]
                 rate = macs / cycles
                 rows.append((cpu, kernel, len(code), macs, cycles, rate,
                              100 * rate / peak))
@@ -152,8 +163,9 @@ def main():
                       f"of peak", flush=True)
     lines = ["llvm-mca (LLVM 22) over each micro-kernel's inner loop as "
              "compiled for the core; MACs counted per instruction (SDOT 16, "
-             "SMLAL 8, 32-bit MLA and FMLA 4). Peaks: Cortex-A72 4 fp32 / 8 "
-             "int8 MAC per cycle, Cortex-A76 8 / 32. Static numbers: no "
+             "SMLAL and fp16 FMLA 8, 32-bit MLA and FMLA 4). Peaks: "
+             "Cortex-A72 4 fp32 / 8 int8 MAC per cycle (no fp16), "
+             "Cortex-A76 8 / 32 / 16 fp16. Static numbers: no "
              "cache misses, no loop overhead outside the block.", "",
              "| core | kernel | instructions | MACs / iteration | cycles / iteration | MAC / cycle | % of peak |",
              "|---|---|---|---|---|---|---|"]

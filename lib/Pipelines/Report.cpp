@@ -176,7 +176,11 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
     json.attribute("layout", layout);
     if (quantized)
       json.attributeObject("quantization", [&] {
-        json.attribute("mode", quantization.halfPrecision ? "fp16" : "int8");
+        json.attribute("mode", quantization.halfPrecision ? "fp16"
+                               : quantization.budget.rfind("none", 0) == 0
+                                   ? "int8"
+                                   : "mixed");
+        json.attribute("fp16_model_faster", quantization.halfModelFaster);
         json.attribute("method", quantization.method);
         json.attribute("budget", quantization.budget);
         json.attribute("bias_correction", quantization.biasCorrection);
@@ -200,7 +204,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
               json.attribute("sensitivity_sqnr_db", layer.sensitivityDb);
               json.attribute("predicted_fp32_us", layer.fp32Microseconds);
               json.attribute("predicted_int8_us", layer.int8Microseconds);
-              if (quantization.halfPrecision)
+              if (layer.fp16Microseconds > 0)
                 json.attribute("predicted_fp16_us", layer.fp16Microseconds);
               json.attribute("reason", layer.reason);
             });
@@ -351,13 +355,16 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
                        quantization.sqnrDb, quantization.top1ChangedPercent,
                        quantization.predictedMicroseconds,
                        quantization.predictedFp32Microseconds);
-    for (const LayerPrecision &layer : quantization.layers)
+    for (const LayerPrecision &layer : quantization.layers) {
       os << llvm::format("%-4s %-14s alone %5.1f dB, fp32 %8.1f us, int8 "
-                         "%8.1f us: ",
+                         "%8.1f us",
                          layer.precision.c_str(), layer.kind.c_str(),
                          layer.sensitivityDb, layer.fp32Microseconds,
-                         layer.int8Microseconds)
-         << layer.reason << " <- " << layer.name << "\n";
+                         layer.int8Microseconds);
+      if (layer.fp16Microseconds > 0)
+        os << llvm::format(", fp16 %8.1f us", layer.fp16Microseconds);
+      os << ": " << layer.reason << " <- " << layer.name << "\n";
+    }
   }
   if (cuda) {
     os << "== cuda (" << cudaChip << ", PTX " << cudaPtxVersion / 10 << "."

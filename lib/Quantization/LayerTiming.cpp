@@ -2,6 +2,8 @@
 
 #include "LayerTiming.h"
 
+#include "HalfPrecision.h"
+
 #include "paso/Runtime/ModelLibrary.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -110,7 +112,7 @@ FailureOr<HostLayerTimes> mlir::paso::measureHostLayerTimes(
     const std::vector<ActivationParams> &grid,
     const std::vector<std::vector<float>> &corrections,
     const CompileForHost &compile,
-    const std::vector<std::vector<char>> &sample) {
+    const std::vector<std::vector<char>> &sample, bool half) {
   Location loc = module.getLoc();
   OwningOpRef<ModuleOp> fp32 = module.clone(), int8 = module.clone();
   auto int8Main = int8->lookupSymbol<func::FuncOp>("main");
@@ -142,5 +144,28 @@ FailureOr<HostLayerTimes> mlir::paso::measureHostLayerTimes(
   times.generatedGrowth = int8Times->generated - fp32Times->generated;
   times.int8Run = int8Times->run;
   times.floatRun = floatModel->run;
+  if (!half)
+    return times;
+  // fp16 layers of a mix run NCHW too (where the fp16 kernel transposes);
+  // the all-fp16 model in its own layout is the other whole alternative.
+  OwningOpRef<ModuleOp> halfNchw = module.clone(), halfOwn = module.clone();
+  for (ModuleOp build : {*halfNchw, *halfOwn}) {
+    QuantPlan buildPlan =
+        planQuantization(build.lookupSymbol<func::FuncOp>("main"));
+    markHalfLayers(buildPlan, std::vector<bool>(plan.layers.size(), true));
+  }
+  FailureOr<BuildTimes> halfTimes =
+      profileBuild(*halfNchw, plan, compile, "nchw", sample, loc);
+  if (failed(halfTimes))
+    return failure();
+  FailureOr<BuildTimes> halfModel =
+      profileBuild(*halfOwn, plan, compile, "", sample, loc);
+  if (failed(halfModel))
+    return failure();
+  times.fp16 = halfTimes->layers;
+  for (size_t l = 0; l < plan.layers.size(); ++l)
+    if (!takesHalfPrecision(plan.layers[l]))
+      times.fp16[l] = -1;
+  times.halfRun = halfModel->run;
   return times;
 }

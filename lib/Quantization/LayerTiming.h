@@ -33,18 +33,24 @@ struct HostLayerTimes {
   /// Whole runs: the all-int8 build, and the float model in the layout
   /// the compiler would give it.
   double int8Run = 0, floatRun = 0;
+  /// With fp16 (`half`): each layer's seconds on the fp16 kernel in NCHW
+  /// (< 0: none, or not an fp16 layer), and the all-fp16 model's whole run
+  /// in its own layout.
+  std::vector<double> fp16;
+  double halfRun = 0;
 };
 
 /// Measures `module`'s layers (planned as `plan`) on the host: compiles
-/// it all-fp32 and all-int8 with `grid` and `corrections`, and profiles
-/// both on `sample` (the model's inputs, dense bytes). Failure (after an
-/// error) when a build fails.
+/// it all-fp32 and all-int8 with `grid` and `corrections` (and, with
+/// `half`, all-fp16), and profiles the builds on `sample` (the model's
+/// inputs, dense bytes). Failure (after an error) when a build fails.
 FailureOr<HostLayerTimes>
 measureHostLayerTimes(ModuleOp module, const QuantPlan &plan,
                       const std::vector<ActivationParams> &grid,
                       const std::vector<std::vector<float>> &corrections,
                       const CompileForHost &compile,
-                      const std::vector<std::vector<char>> &sample);
+                      const std::vector<std::vector<char>> &sample,
+                      bool half);
 
 } // namespace mlir::paso
 

@@ -91,10 +91,38 @@ std::string npyType(Type element) {
   return "";
 }
 
+/// Index of the largest of `n` floats.
+size_t argmax(const float *values, int64_t n) {
+  return std::max_element(values, values + n) - values;
+}
+
 /// Output error of one configuration on the held-back samples.
 struct Accuracy {
   double signal = 0, noise = 0;
   int64_t decisions = 0, changed = 0;
+  /// Adds output `o` of one sample, `got` against `want` (the float
+  /// model's; outputs as the model library returns them, read through the
+  /// simulation model's output table, whose first outputs are the
+  /// model's), and its top-1 decisions over `classes` (0: none).
+  template <typename Outputs>
+  void add(const Outputs &reader, const std::vector<std::vector<char>> &want,
+           const std::vector<std::vector<char>> &got, int o,
+           int64_t classes) {
+    size_t count;
+    const float *a = reader.floats(got, o, count);
+    const float *b = reader.floats(want, o, count);
+    if (!a || !b)
+      return;
+    for (size_t i = 0; i < count; ++i) {
+      signal += double(b[i]) * b[i];
+      noise += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    }
+    if (classes > 1)
+      for (size_t row = 0; row + classes <= count; row += classes) {
+        ++decisions;
+        changed += argmax(a + row, classes) != argmax(b + row, classes);
+      }
+  }
   double sqnrDb() const {
     return noise > 0 ? 10 * std::log10(signal / noise) : 200.0;
   }
@@ -174,10 +202,6 @@ public:
   std::vector<float> params;
 };
 
-/// Index of the largest of `n` floats.
-size_t argmax(const float *values, int64_t n) {
-  return std::max_element(values, values + n) - values;
-}
 
 } // namespace
 
@@ -382,23 +406,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       if (!simulator.run(samples[evaluation[e]], outputs, error))
         return emitError(loc) << "--quantize: sample " << evaluation[e] << ": "
                               << error;
-      for (int o = 0; o < modelOutputs; ++o) {
-        size_t count;
-        const float *got = simulator.floats(outputs, o, count);
-        const float *want = simulator.floats(reference[e], o, count);
-        if (!got)
-          continue;
-        for (size_t i = 0; i < count; ++i) {
-          accuracy.signal += double(want[i]) * want[i];
-          accuracy.noise += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
-        }
-        if (o == 0 && classes > 1)
-          for (size_t row = 0; row + classes <= count; row += classes) {
-            ++accuracy.decisions;
-            accuracy.changed += argmax(got + row, classes) !=
-                                argmax(want + row, classes);
-          }
-      }
+      for (int o = 0; o < modelOutputs; ++o)
+        accuracy.add(simulator, reference[e], outputs, o, o == 0 ? classes : 0);
     }
     return accuracy;
   };
@@ -504,23 +513,42 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     }
     return passes;
   };
+  // fp16 as the float layers' precision (mixed, where the target and the
+  // host, which measures it, compute in fp16): a float layer then runs
+  // fp16 where that is faster; `halfInMix` turns it off again when the
+  // measured mix misses the budget.
+  bool halfAvailable = options.mode == QuantizeMode::Mixed &&
+                       hasFp16Arithmetic(target) &&
+                       hasFp16Arithmetic(*lookupTarget("host"));
+  bool halfInMix = halfAvailable;
+  auto halfFaster = [&](size_t l) {
+    const LayerPrecision &record = summary.layers[l];
+    return halfInMix && takesHalfPrecision(plan.layers[l]) &&
+           record.fp16Microseconds > 0 &&
+           record.fp16Microseconds < record.fp32Microseconds;
+  };
+  auto floatMicroseconds = [&](size_t l) {
+    return halfFaster(l) ? summary.layers[l].fp16Microseconds
+                         : summary.layers[l].fp32Microseconds;
+  };
   auto predictedSeconds = [&](const std::vector<bool> &int8) {
     double seconds = 0;
     for (size_t l = 0; l < plan.layers.size(); ++l)
       seconds += 1e-6 * (int8[l] ? summary.layers[l].int8Microseconds
-                                 : summary.layers[l].fp32Microseconds);
+                                 : floatMicroseconds(l));
     for (auto [v, count] : boundaryPasses(int8))
       seconds += count * passSeconds(v);
     return seconds;
   };
   // Mixed precision trades accuracy for time: measure the times on the
   // host (LayerTiming.h) and carry them to the target by the cost model.
-  double int8RunSeconds = 0, floatRunSeconds = 0;
+  double int8RunSeconds = 0, floatRunSeconds = 0, halfRunSeconds = 0;
   if (options.mode == QuantizeMode::Mixed) {
     llvm::errs() << "paso-opt: quantising: timing every layer in fp32 and "
                     "int8 builds for the host\n";
-    FailureOr<HostLayerTimes> host = measureHostLayerTimes(
-        module, plan, grid, corrections, compile, samples.front());
+    FailureOr<HostLayerTimes> host =
+        measureHostLayerTimes(module, plan, grid, corrections, compile,
+                              samples.front(), halfAvailable);
     if (failed(host))
       return failure();
     TargetDescription hostTarget = *lookupTarget("host");
@@ -532,7 +560,12 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         record.fp32Microseconds = 1e6 * host->fp32[l] * fp32 / hostFp32;
       if (host->int8[l] >= 0 && hostInt8 > 0)
         record.int8Microseconds = 1e6 * host->int8[l] * int8 / hostInt8;
+      if (halfAvailable && host->fp16[l] >= 0)
+        record.fp16Microseconds =
+            1e6 * host->fp16[l] * predictHalfSeconds(target, plan.layers[l]) /
+            predictHalfSeconds(hostTarget, plan.layers[l]);
     }
+    halfRunSeconds = host->halfRun;
     // The all-int8 build's passes took generatedGrowth: what the
     // streaming model does not explain is a fixed cost per pass (call,
     // loop set-up), carried to the target like the rest.
@@ -552,7 +585,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   }
   std::vector<LayerChoice> choices;
   for (size_t l = 0; l < plan.layers.size(); ++l)
-    choices.push_back({1e-6 * (summary.layers[l].fp32Microseconds -
+    choices.push_back({1e-6 * (floatMicroseconds(l) -
                                summary.layers[l].int8Microseconds),
                        noise[l]});
   auto noiseOf = [&](const std::vector<bool> &int8) {
@@ -584,6 +617,54 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       int8[flip] = !int8[flip];
     }
     return int8;
+  };
+
+  // The float layers that run fp16 with `int8` as the int8 ones: where
+  // fp16 is faster in a mix; all the fp16 kernel takes when the all-fp16
+  // model (as measured) was chosen.
+  auto halfLayers = [&](const std::vector<bool> &int8) {
+    std::vector<bool> half(plan.layers.size(), false);
+    for (size_t l = 0; l < plan.layers.size(); ++l)
+      half[l] = !int8[l] && (summary.halfModelFaster
+                                 ? takesHalfPrecision(plan.layers[l])
+                                 : halfFaster(l));
+    return half;
+  };
+  // The accuracy of the real build (int8 and fp16 layers as given) on the
+  // held-back samples, compiled for the host in its own layout.
+  auto measureBuild =
+      [&](const std::vector<bool> &int8,
+          const std::vector<bool> &half) -> FailureOr<Accuracy> {
+    OwningOpRef<ModuleOp> build = module.clone();
+    QuantPlan buildPlan = planQuantization(
+        build->lookupSymbol<func::FuncOp>("main"), options.fullInteger);
+    applyQuantization(buildPlan, int8, grid, corrections);
+    markHalfLayers(buildPlan, half);
+    SmallString<128> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("paso-mix", "so", path))
+      return emitError(loc) << "cannot create a temporary file: "
+                            << ec.message();
+    llvm::FileRemover remove(path);
+    if (failed(compile(*build, path, "")))
+      return failure();
+    std::unique_ptr<ModelLibrary> mix =
+        ModelLibrary::open(path.str().str(), error);
+    if (!mix)
+      return emitError(loc) << "--quantize: " << error;
+    Accuracy accuracy;
+    std::vector<std::vector<char>> got;
+    for (size_t e = 0; e < evaluation.size(); ++e) {
+      std::vector<const void *> inputs;
+      for (const std::vector<char> &input : samples[evaluation[e]])
+        inputs.push_back(input.data());
+      if (!mix->run(inputs, got, error))
+        return emitError(loc) << "--quantize: sample " << evaluation[e]
+                              << ": " << error;
+      for (int o = 0; o < modelOutputs; ++o)
+        accuracy.add(simulator, reference[e], got, o, o == 0 ? classes : 0);
+    }
+    return accuracy;
   };
 
   std::vector<bool> int8Layers(plan.layers.size(), true);
@@ -660,24 +741,69 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
         bestAccuracy = accuracy;
       }
     }
+    // fp16 for the float layers where it is faster. The simulation ran
+    // them in f32, so the mix is built for the host (which computes in
+    // fp16 like the target, and the fp16 kernel sums in the same order on
+    // every target) and measured; if it misses the budget they stay fp32.
+    bool anyInt8 = llvm::is_contained(best, true);
+    if (halfInMix && anyInt8 && llvm::is_contained(halfLayers(best), true)) {
+      FailureOr<Accuracy> real = measureBuild(best, halfLayers(best));
+      if (failed(real))
+        return failure();
+      if (meets(*real)) {
+        bestAccuracy = real;
+      } else {
+        llvm::errs() << llvm::formatv(
+            "paso-opt: quantising: fp16 in the mix misses the budget "
+            "(output SQNR {0:F1} dB): its float layers stay fp32\n",
+            real->sqnrDb());
+        halfInMix = false;
+      }
+    }
     // The float model in its own layout (NHWC, say) can beat every mix,
-    // whose fp32 layers run NCHW: the whole run of the mix is estimated
-    // from the all-int8 build's and the predicted difference.
-    if (floatRunSeconds > 0 && int8RunSeconds > 0 && llvm::is_contained(best, true)) {
-      std::vector<bool> allInt8(plan.layers.size(), true);
-      double mixRun = int8RunSeconds + predictedSeconds(best) -
-                      predictedSeconds(allInt8);
-      if (floatRunSeconds <= mixRun) {
+    // whose float layers run NCHW: fp32, and all-fp16 where it meets the
+    // budget (measured). The whole run of a mix is estimated from the
+    // all-int8 build's and the predicted difference.
+    std::vector<bool> none(plan.layers.size(), false);
+    std::optional<Accuracy> halfModel;
+    if (halfAvailable && halfRunSeconds > 0) {
+      FailureOr<Accuracy> accuracy =
+          measureBuild(none, std::vector<bool>(plan.layers.size(), true));
+      if (failed(accuracy))
+        return failure();
+      if (meets(*accuracy))
+        halfModel = *accuracy;
+    }
+    double mixRun = anyInt8 ? int8RunSeconds + predictedSeconds(best) -
+                                  predictedSeconds(std::vector<bool>(
+                                      plan.layers.size(), true))
+                            : floatRunSeconds;
+    bool floatFaster = anyInt8 && floatRunSeconds > 0 &&
+                       floatRunSeconds <= mixRun;
+    double bestRun = floatFaster ? floatRunSeconds : mixRun;
+    if (halfModel && halfRunSeconds < bestRun) {
+      llvm::errs() << llvm::formatv(
+          "paso-opt: quantising: the fp16 model ({0:F0} us on the host, "
+          "output SQNR {1:F1} dB) is faster than the best mix ({2:F0} us) "
+          "and the fp32 model ({3:F0} us): taking fp16\n",
+          halfRunSeconds * 1e6, halfModel->sqnrDb(), mixRun * 1e6,
+          floatRunSeconds * 1e6);
+      best = none;
+      bestAccuracy = *halfModel;
+      halfInMix = true;
+      summary.halfModelFaster = true;
+    } else if (floatFaster || (!anyInt8 && halfAvailable)) {
+      if (floatFaster)
         llvm::errs() << llvm::formatv(
             "paso-opt: quantising: the float model ({0:F0} us on the host) "
             "is faster than the best mix ({1:F0} us): keeping fp32\n",
             floatRunSeconds * 1e6, mixRun * 1e6);
-        best.assign(plan.layers.size(), false);
-        bestAccuracy = measure(best);
-        if (failed(bestAccuracy))
-          return failure();
-        summary.floatModelFaster = true;
-      }
+      best = none;
+      bestAccuracy = measure(best);
+      if (failed(bestAccuracy))
+        return failure();
+      halfInMix = false;
+      summary.floatModelFaster = floatFaster;
     }
     int8Layers = best;
     chosen = bestAccuracy;
@@ -693,7 +819,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   double now = predictedSeconds(int8Layers);
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     LayerPrecision &record = summary.layers[l];
-    record.precision = int8Layers[l] ? "int8" : "fp32";
+    std::vector<bool> half = halfLayers(int8Layers);
+    record.precision = int8Layers[l] ? "int8" : half[l] ? "fp16" : "fp32";
     std::vector<bool> flipped = int8Layers;
     flipped[l] = !flipped[l];
     // What int8 for this layer saves, conversions included.
@@ -701,9 +828,25 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
                                          : now - predictedSeconds(flipped));
     if (options.mode != QuantizeMode::Mixed)
       record.reason = "--quantize=int8";
+    else if (summary.halfModelFaster)
+      record.reason = half[l] ? "the fp16 model in its own layout is "
+                                "faster than any mix"
+                              : "no fp16 kernel for this layer";
     else if (summary.floatModelFaster)
       record.reason = "the float model in its own layout is faster than "
                       "any mix";
+    else if (half[l] && saving <= 0)
+      record.reason = llvm::formatv("fp16 saves {0:F1} us; int8 would not "
+                                    "pay here ({1:F1} us with its "
+                                    "conversions)",
+                                    record.fp32Microseconds -
+                                        record.fp16Microseconds,
+                                    saving);
+    else if (half[l])
+      record.reason = llvm::formatv("fp16 saves {0:F1} us; int8's noise "
+                                    "would break the budget",
+                                    record.fp32Microseconds -
+                                        record.fp16Microseconds);
     else if (int8Layers[l])
       record.reason =
           llvm::formatv("int8 saves {0:F1} us within the budget", saving);
@@ -724,5 +867,6 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   if (!summary.biasCorrection)
     corrections.assign(plan.layers.size(), {});
   applyQuantization(plan, int8Layers, grid, corrections);
+  markHalfLayers(plan, halfLayers(int8Layers));
   return success();
 }

@@ -140,6 +140,39 @@ def test_text_recogniser_fp16_keeps_top1(paso_opt, tmp_path):
     assert np.mean(decisions(fp32) == decisions(fp16)) >= 0.99
 
 
+def test_mixed_precision_offers_fp16(suite, paso_opt, tmp_path):
+    """With a budget int8 cannot meet on most layers (50 dB), fp16 is the
+    fast float: the mix runs its float layers in fp16, or the whole fp16
+    model is taken when faster than any mix. Either way the budget holds
+    on the held-back samples, as built (fp16 is measured on a real build,
+    not simulated), and on other inputs."""
+    if not host_has_fp16(paso_opt):
+        pytest.skip("this machine has no fp16 arithmetic (checked above)")
+    model = suite / "resnet18.onnx"
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "cal.npz",
+             input=rng.standard_normal((8, 1, 3, 224, 224)).astype(np.float32))
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [paso_opt, str(model), "--quantize=mixed", "--accuracy-budget=sqnr:50",
+         f"--calibration-data={tmp_path / 'cal.npz'}", "-o",
+         str(tmp_path / "mixed.so"), f"--report={report}"],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(report.read_text())["quantization"]
+    assert summary["mode"] == "mixed"
+    assert summary["sqnr_db"] >= 50
+    layers = summary["layers"]
+    assert any(l["precision"] == "fp16" for l in layers)
+    assert all(l["predicted_fp16_us"] > 0 for l in layers
+               if l["precision"] == "fp16")
+    mixed = paso.load(str(tmp_path / "mixed.so"))
+    for seed in (5, 6):
+        feeds = random_inputs(mixed.inputs, seed)
+        want = list(ort_outputs(model, feeds).values())[0]
+        assert sqnr_db(want, list(mixed.run(feeds).values())[0]) >= 45
+
+
 def test_python_api(suite, paso_opt, tmp_path):
     """paso.compile(quantize="fp16") needs no calibration data."""
     if not host_has_fp16(paso_opt):

@@ -129,9 +129,12 @@ def test_mixed_precision_meets_an_sqnr_budget(suite, paso_opt, tmp_path):
     summary = json.loads(report.read_text())["quantization"]
     precisions = [l["precision"] for l in summary["layers"]]
     # The budget is met on the held-back samples, by keeping some layers
-    # in fp32 but not all.
+    # float: fp32 beside int8, or (on a host and target with fp16
+    # arithmetic, test_fp16.py) fp16 where it is faster, up to the whole
+    # fp16 model when that beats every mix.
     assert summary["sqnr_db"] >= 45
-    assert "fp32" in precisions and "int8" in precisions
+    assert set(precisions) != {"int8"}
+    assert "int8" in precisions or summary["fp16_model_faster"]
     assert all(l["reason"] for l in summary["layers"])
     fp32 = paso.load(paso.compile(model, output=tmp_path / "fp32.so"))
     mixed = paso.load(str(tmp_path / "mixed.so"))
@@ -237,7 +240,8 @@ def test_a_directory_of_npz_files(suite, paso_opt, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--quantize=int8"], "needs --calibration-data"),
-    (["--quantize=fp16", "--calibration-data=x.npz"], "fp16 is not implemented"),
+    (["--quantize=fp16", "--calibration-data=x.npz"], "fp16 needs no calibration"),
+    (["--quantize=int4"], "use int8, fp16 or mixed"),
     (["--quantize=int8", "--calibration-data=x.npz",
       "--calibration-method=kl"], "is not a method"),
     (["--quantize=mixed", "--calibration-data=x.npz",

@@ -89,6 +89,9 @@ struct QuantizationSummary {
   bool biasCorrection = false;
   /// --quantize=fp16: layers in half precision, no calibration.
   bool halfPrecision = false;
+  /// Whether mixed precision took the all-fp16 model in its own layout,
+  /// faster than any mix and within the budget.
+  bool halfModelFaster = false;
   std::vector<LayerPrecision> layers;
 };
 

@@ -93,8 +93,9 @@ static int32_t largestExponent(const float *values, int64_t n) {
   int32_t biased = (int32_t)(largest >> 23);
   if (largest == 0 || biased == 255)
     return 0;
-  /* Subnormal maxima count as the smallest normal exponent. */
-  return biased == 0 ? -126 : biased - 127;
+  /* Subnormal maxima count as the smallest normal exponent; 2^-127 is
+   * not a normal float, so the largest exponents stop at 126. */
+  return biased == 0 ? -126 : biased - 127 > 126 ? 126 : biased - 127;
 }
 
 /* Converts image `i` of the input to f16 channels-last, times `scale`:

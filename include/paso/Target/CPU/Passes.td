@@ -169,6 +169,15 @@ def PasoCallCpuKernelsPass : Pass<"paso-call-cpu-kernels", "ModuleOp"> {
     `paso_rows_f32[_v16]` (`paso_rows.c`): a vectorised pass for the
     row's statistic and one for the result.
 
+    A convolution or fused matmul with constant weights that
+    `--quantize=fp16` or mixed precision marked `paso.precision = "f16"`
+    calls `paso_gemm_f16[_v16]` (`paso_gemm_f16.c`) instead, where the
+    target has `+fullfp16` or `+avx512fp16`: rows are output pixels (the
+    image read channels-last, an NCHW one transposed by the kernel),
+    the weights packed as f16 B panels scaled by a power of two recorded
+    in the descriptor, the output written transposed for NCHW. Depthwise
+    ones keep the f32 window kernel; elsewhere the mark is ignored.
+
     - Constant weights are packed at compile time into the micro-kernel's
       panel layout (convolution filters as A in panels of MR rows, matmul
       right-hand sides as B in panels of NR columns), so the run-time
@@ -236,9 +245,12 @@ def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
     fill few lanes) and on depthwise convolutions. NHWC is chosen when it
     is predicted at least 5% faster. A graph with integer convolutions
     (`paso.qconv`, NCHW only) stays NCHW under `auto`: float layers between
-    them in NHWC would need a transpose at every precision boundary. The
-    decision and both predictions are recorded on the module as
-    `paso.layout` for the compile report.
+    them in NHWC would need a transpose at every precision boundary.
+    Convolutions marked `paso.precision = "f16"` (on a target with fp16
+    arithmetic) are costed as the fp16 kernel runs them: a direct product
+    at the fp16 rate, channels-last, twice as slow in NCHW, where it
+    transposes its input and output. The decision and both predictions
+    are recorded on the module as `paso.layout` for the compile report.
   }];
   let dependentDialects = ["::mlir::paso::PasoDialect"];
   let options = [
