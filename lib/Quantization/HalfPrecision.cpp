@@ -45,16 +45,41 @@ double mlir::paso::predictFloatSeconds(const TargetDescription &on,
                : predictSeconds(on, layer.flops, layerBytes(layer));
 }
 
+/// Output columns rounded up to what a kernel's tile computes: one vector
+/// of `lanes` when they fit, else whole tiles of two.
+static int64_t paddedColumns(int64_t columns, int64_t lanes) {
+  return columns <= lanes ? lanes : (columns + 2 * lanes - 1) / (2 * lanes) *
+                                        2 * lanes;
+}
+
 double mlir::paso::predictHalfSeconds(const TargetDescription &on,
                                       const QuantLayer &layer) {
   // The direct product at the fp16 rate (the fp16 kernel has no Winograd
-  // form).
+  // form)...
   std::optional<ConvolutionShape> direct = convolutionCostShape(layer.op);
   if (direct)
     direct->winogradEligible = false;
-  return (direct ? predictConvolutionSeconds(on, *direct, false)
-                 : predictSeconds(on, layer.flops, layerBytes(layer))) /
-         fp16ThroughputRatio(on);
+  double product = (direct ? predictConvolutionSeconds(on, *direct, false)
+                           : predictSeconds(on, layer.flops,
+                                            layerBytes(layer))) /
+                   fp16ThroughputRatio(on);
+  // ...over the columns its tile computes, which for few output channels
+  // are more than the f32 kernel's (vectors of twice the lanes; 16 halves
+  // in the 256-bit variant, 32 in the 512-bit one, used above 16
+  // columns)...
+  int64_t columns = cast<RankedTensorType>(layer.op->getResult(0).getType())
+                        .getShape()[isa<ConvOp>(layer.op) ? 1 : 0];
+  if (!isa<ConvOp>(layer.op))
+    columns = cast<RankedTensorType>(layer.op->getResult(0).getType())
+                  .getShape()
+                  .back();
+  int64_t floatLanes = on.vectorBits >= 512 ? 16 : 8;
+  int64_t halfLanes = on.vectorBits >= 512 && columns > 16 ? 32 : 16;
+  product *= double(paddedColumns(columns, halfLanes)) /
+             paddedColumns(columns, floatLanes);
+  // ...plus converting the input to f16 (read 4 bytes, write 2), once per
+  // call.
+  return product + predictSeconds(on, 0, 6 * elements(layer.op->getOperand(0)));
 }
 
 void mlir::paso::markHalfLayers(const QuantPlan &plan,
@@ -98,6 +123,9 @@ LogicalResult mlir::paso::markHalfPrecisionLayers(
     record.fp32Microseconds = 1e6 * predictFloatSeconds(target, layer);
     half[l] = takesHalfPrecision(layer);
     if (half[l]) {
+      // Every layer the kernel takes, as asked: predictions for layers
+      // of a few channels are too rough to overrule the user (PP-OCR's
+      // classifier ran slower when they did); --quantize=mixed measures.
       record.precision = "fp16";
       record.fp16Microseconds = 1e6 * predictHalfSeconds(target, layer);
       record.reason = "--quantize=fp16";

@@ -21,9 +21,11 @@
 // NOFP16-LABEL: func @conv_relu
 // NOFP16: call @paso_gemm_f32(
 // NOFP16-NOT: f16
+// On a 512-bit target, 4 output channels would fill an eighth of the
+// 512-bit variant's 32-half vectors: the 256-bit one runs them.
 // WIDE-LABEL: func @conv_relu
-// WIDE: tensor<1728xf16>
-// WIDE: call @paso_gemm_f16_v16(
+// WIDE: tensor<864xf16>
+// WIDE: call @paso_gemm_f16(
 func.func @conv_relu(%x: tensor<1x3x8x8xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
   %w = paso.constant dense<0.5> : tensor<4x3x3x3xf32>
   %y = paso.fused_conv %x, %w bias(%b : tensor<4xf32>) {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, paso.precision = "f16"} : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x8x8xf32>
@@ -53,6 +55,10 @@ func.func @conv_nhwc(%x: tensor<1x8x8x3xf32>) -> tensor<1x8x8x4xf32> {
 // CHECK: call @paso_gemm_f32({{.*}}) {paso.algorithm = "gemm"
 // NOFP16-LABEL: func @matmuls
 // NOFP16-NOT: paso_gemm_f16
+// 20 columns: the 512-bit variant, in one panel of 64 (8 x 64 halves).
+// WIDE-LABEL: func @matmuls
+// WIDE: tensor<512xf16>
+// WIDE: call @paso_gemm_f16_v16(
 func.func @matmuls(%x: tensor<4x8xf32>, %v: tensor<8x20xf32>) -> (tensor<4x20xf32>, tensor<4x20xf32>) {
   %w = paso.constant dense<0.25> : tensor<8x20xf32>
   %a = paso.fused_matmul %x, %w {trans_rhs = false, paso.precision = "f16"} : tensor<4x8xf32>, tensor<8x20xf32> -> tensor<4x20xf32>
