@@ -248,7 +248,7 @@ void setGeometry(Descriptor &d, QConvOp op) {
 
 /// A depthwise convolution (one filter per channel) on
 /// paso_qdepthwise_u8s8: raw C x taps weights, no panels.
-std::optional<IntegerCall> planDepthwise(QConvOp op) {
+std::optional<IntegerCall> planDepthwise(QConvOp op, Variant variant) {
   RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType filterType = tensorType(op.getFilter());
   int64_t C = inType.getDimSize(1);
@@ -262,6 +262,14 @@ std::optional<IntegerCall> planDepthwise(QConvOp op) {
                                 op.getActivationParams(), Variant::Portable))
     return std::nullopt;
   call.packed = w->values;
+  // 3x3 windows of stride 1 or 2, undilated, have a VNNI kernel, which
+  // takes the portable one's constants: both read activations as uint8.
+  ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+  if (variant == Variant::Vnni && filterType.getDimSize(2) == 3 &&
+      filterType.getDimSize(3) == 3 && strides[0] == strides[1] &&
+      (strides[1] == 1 || strides[1] == 2) && dilations[0] == 1 &&
+      dilations[1] == 1)
+    call.variant = Variant::Vnni;
   setGeometry(call.d, op);
   call.depthwise = true;
   call.activations = op.getInput();
@@ -280,7 +288,7 @@ std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
       !inType.hasStaticShape() || !outType.hasStaticShape())
     return std::nullopt;
   if (op.getGroup() != 1)
-    return planDepthwise(op);
+    return planDepthwise(op, variant);
   std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
   if (!w)
     return std::nullopt;
@@ -385,7 +393,11 @@ struct PasoCallCpuIntegerKernelsPass
                          : variant == Variant::Dot   ? "paso_qgemm_u8s8_dot"
                          : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
                                                      : "paso_qgemm_u8s8";
-    if (call.depthwise)
+    if (call.depthwise && variant == Variant::Vnni) {
+      kernel = "paso_qdepthwise_u8s8_vnni";
+      call.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), "
+                       "AVX-512 VNNI (VPDPBUSD)";
+    } else if (call.depthwise)
       kernel = "paso_qdepthwise_u8s8";
     else
       call.algorithm +=

@@ -87,6 +87,25 @@ func.func @depthwise(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // -----
 
 !x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 0.0625:4>
+
+// A 3x3 depthwise window of stride 2 has a VPDPBUSD kernel on targets
+// with AVX-512 VNNI; the others run the portable one.
+// CHECK-LABEL: func.func @depthwise_3x3
+// VNNI: call @paso_qdepthwise_u8s8_vnni({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), AVX-512 VNNI (VPDPBUSD)"
+// AVX2: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// SDOT: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+func.func @depthwise_3x3(%x: tensor<1x2x8x8x!x>) -> tensor<1x2x4x4x!y> {
+  %wc = paso.constant dense<1> : tensor<2x1x3x3xi8>
+  %w = paso.storage_cast %wc : tensor<2x1x3x3xi8> -> tensor<2x1x3x3x!w>
+  %y = paso.qconv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, output_type = !y, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x2x8x8x!x>, tensor<2x1x3x3x!w>) -> tensor<1x2x4x4x!y>
+  return %y : tensor<1x2x4x4x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<u8:f32, 0.25:100>
 !y = !quant.uniform<u8:f32, 0.0625:4>
 
