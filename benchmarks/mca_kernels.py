@@ -50,6 +50,10 @@ KERNELS = [
      r"^\s*smlal2?\s", "int8", False),
     ("int8 GEMM, portable (paso_qgemm_u8s8)", "paso_qgemm.c",
      r"^\s*(mla|mul)\s+v\d+\.4s", "int8", False),
+    # Counts the SDOTs' 16 products, of which 12 are taps (the fourth
+    # byte's weight is zero).
+    ("int8 depthwise 3x3, SDOT (paso_qdepthwise_u8s8_dot)", "paso_qgemm.c",
+     r"^\s*tbl\s", "int8", True),
     ("fp16 GEMM 6x32 (paso_gemm_f16)", "paso_gemm_f16.c",
      r"^\s*fmla\s+v\d+\.8h", "fp16", True),
 ]

@@ -4,8 +4,10 @@
 // for the host; run the calibration samples through it in float to choose
 // each activation's range; then, on the held-back samples, measure the
 // output error of each layer alone in int8 (its sensitivity) and, for
-// --quantize=mixed, search the layers to keep in fp32; finally rewrite the
-// module to QDQ form for the chosen layers.
+// --quantize=mixed, search the layers to keep in fp32 (or fp16, measured on
+// real host builds, where the target and host compute in it); finally
+// rewrite the module to QDQ form for the chosen layers and mark the fp16
+// ones. --quantize=fp16 needs none of this (HalfPrecision.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -201,7 +203,6 @@ public:
   int modelOutputs;
   std::vector<float> params;
 };
-
 
 } // namespace
 

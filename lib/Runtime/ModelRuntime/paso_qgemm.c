@@ -865,6 +865,67 @@ depthwiseChannel3x3Vnni(const QProblem *q, const uint8_t *image,
 }
 #endif
 
+#if defined(__aarch64__)
+/* The same with Armv8.2's SDOT (rpi5): the row's 64 bytes as a TBL table,
+ * four lookups putting three taps of four output pixels in each vector's
+ * 32-bit lanes, four SDOTs per kernel row. SDOT multiplies signed bytes,
+ * so the padded copy holds int8 (x - 128, the flip of qgemm's SDOT
+ * variant) and the bias carries + 128 x the taps' sum (the compiler's
+ * Dot variant). */
+__attribute__((target("dotprod"))) static void
+depthwiseChannel3x3Dot(const QProblem *q, const uint8_t *image,
+                       const int8_t *w, int64_t c, uint8_t *out) {
+  static const uint8_t lookup[2][4][16] = {
+      {{0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6},
+       {4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10},
+       {8, 9, 10, 11, 9, 10, 11, 12, 10, 11, 12, 13, 11, 12, 13, 14},
+       {12, 13, 14, 15, 13, 14, 15, 16, 14, 15, 16, 17, 15, 16, 17, 18}},
+      {{0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9},
+       {8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15, 16, 17},
+       {16, 17, 18, 19, 18, 19, 20, 21, 20, 21, 22, 23, 22, 23, 24, 25},
+       {24, 25, 26, 27, 26, 27, 28, 29, 28, 29, 30, 31, 30, 31, 32, 33}}};
+  const uint8_t(*index)[16] = lookup[q->strideW == 2];
+  uint8x16_t select[4];
+  for (int k = 0; k < 4; ++k)
+    select[k] = vld1q_u8(index[k]);
+  /* Weight words (w0, w1, w2, 0) of the kernel's rows, in every lane. */
+  int8x16_t weights[3];
+  for (int r = 0; r < 3; ++r) {
+    int8_t word[16];
+    for (int j = 0; j < 16; ++j)
+      word[j] = j % 4 < 3 ? w[3 * r + j % 4] : 0;
+    weights[r] = vld1q_s8(word);
+  }
+  const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
+  const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
+  const int32_t zero = (int32_t)q->zeroC;
+  const float mult = q->mult[c];
+  int64_t outH = q->N / q->outW, P = q->paddedW;
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    const uint8_t *row = image + oh * q->strideH * P;
+    for (int64_t ow = 0; ow < q->outW; ow += NR) {
+      const uint8_t *at = row + ow * q->strideW;
+      int32x4_t acc[4];
+      for (int k = 0; k < 4; ++k)
+        acc[k] = vdupq_n_s32(q->bias[c]);
+      for (int r = 0; r < 3; ++r) {
+        uint8x16x4_t table = vld1q_u8_x4(at + r * P);
+        for (int k = 0; k < 4; ++k)
+          acc[k] = vdotq_s32(
+              acc[k], vreinterpretq_s8_u8(vqtbl4q_u8(table, select[k])),
+              weights[r]);
+      }
+      i32x16 sums;
+      __builtin_memcpy(&sums, acc, 64);
+      u8x16 result = requantise(sums, 0, mult, lo, hi, zero);
+      int64_t n = oh * q->outW + ow;
+      storeRow(out + n, result, q->outW - ow < NR ? q->outW - ow : NR, n,
+               q->N);
+    }
+  }
+}
+#endif
+
 static void depthwiseTask(int32_t task, void *context) {
   const QProblem *q = (const QProblem *)context;
   int64_t tasksPerImage = (q->M + DEPTHWISE_CHANNELS_PER_TASK - 1) /
@@ -882,12 +943,14 @@ static void depthwiseTask(int32_t task, void *context) {
     uint8_t *out = q->C + image * q->cBatchStride + c * q->N;
     int window3x3 = q->kernelH == 3 && q->kernelW == 3 &&
                     q->dilationH == 1 && q->dilationW == 1;
-#if defined(__x86_64__)
     if (window3x3 && q->dot && (q->strideW == 1 || q->strideW == 2)) {
+#if defined(__x86_64__)
       depthwiseChannel3x3Vnni(q, channel, q->A + c * taps, c, out);
+#elif defined(__aarch64__)
+      depthwiseChannel3x3Dot(q, channel, q->A + c * taps, c, out);
+#endif
       continue;
     }
-#endif
     if (window3x3)
       depthwiseChannel3x3(q, channel, q->A + c * taps, c, out);
     else
@@ -904,6 +967,13 @@ static void qdepthwise(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     return;
   }
   q.dot = dot;
+#if defined(__aarch64__)
+  /* SDOT multiplies signed bytes: the padded copy holds int8. */
+  if (dot) {
+    q.flip ^= 0x80;
+    q.zeroB ^= 0x80;
+  }
+#endif
   sizePadding(&q);
   q.padded = (uint8_t *)scratch;
   padImages(&q);
@@ -918,6 +988,15 @@ void paso_qdepthwise_u8s8(const int64_t *d, intptr_t a, intptr_t b,
                           intptr_t c, intptr_t params, intptr_t scratch) {
   qdepthwise(d, a, b, c, params, scratch, 0);
 }
+
+#if defined(__aarch64__)
+/* 3 x 3 windows of stride 1 or 2 by SDOT (depthwiseChannel3x3Dot); the
+ * bias carries + 128 x the taps' sum. */
+void paso_qdepthwise_u8s8_dot(const int64_t *d, intptr_t a, intptr_t b,
+                              intptr_t c, intptr_t params, intptr_t scratch) {
+  qdepthwise(d, a, b, c, params, scratch, 1);
+}
+#endif
 
 #if defined(__x86_64__)
 /* 3 x 3 windows of stride 1 or 2 by VPDPBUSD (depthwiseChannel3x3Vnni). */

@@ -256,20 +256,28 @@ std::optional<IntegerCall> planDepthwise(QConvOp op, Variant variant) {
       filterType.getDimSize(1) != 1)
     return std::nullopt;
   std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
+  // 3x3 windows of stride 1 or 2, undilated, have dot-product kernels:
+  // VPDPBUSD (reading activations as uint8, like the portable kernel, so
+  // with its constants) and SDOT (int8 activations, the bias carrying
+  // + 128 x the taps' sum, as for the SDOT product).
+  ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+  bool window3x3 = filterType.getDimSize(2) == 3 &&
+                   filterType.getDimSize(3) == 3 && strides[0] == strides[1] &&
+                   (strides[1] == 1 || strides[1] == 2) && dilations[0] == 1 &&
+                   dilations[1] == 1;
+  Variant dot = window3x3 && (variant == Variant::Vnni ||
+                              variant == Variant::Dot)
+                    ? variant
+                    : Variant::Portable;
   IntegerCall call;
   if (!w || !planRequantisation(call, *w, op.getInput(), op.getBias(),
                                 op.getOutputType(), op.getActivation(),
-                                op.getActivationParams(), Variant::Portable))
+                                op.getActivationParams(),
+                                dot == Variant::Dot ? Variant::Dot
+                                                    : Variant::Portable))
     return std::nullopt;
   call.packed = w->values;
-  // 3x3 windows of stride 1 or 2, undilated, have a VNNI kernel, which
-  // takes the portable one's constants: both read activations as uint8.
-  ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
-  if (variant == Variant::Vnni && filterType.getDimSize(2) == 3 &&
-      filterType.getDimSize(3) == 3 && strides[0] == strides[1] &&
-      (strides[1] == 1 || strides[1] == 2) && dilations[0] == 1 &&
-      dilations[1] == 1)
-    call.variant = Variant::Vnni;
+  call.variant = dot;
   setGeometry(call.d, op);
   call.depthwise = true;
   call.activations = op.getInput();
@@ -393,10 +401,14 @@ struct PasoCallCpuIntegerKernelsPass
                          : variant == Variant::Dot   ? "paso_qgemm_u8s8_dot"
                          : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
                                                      : "paso_qgemm_u8s8";
-    if (call.depthwise && variant == Variant::Vnni) {
-      kernel = "paso_qdepthwise_u8s8_vnni";
-      call.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), "
-                       "AVX-512 VNNI (VPDPBUSD)";
+    if (call.depthwise &&
+        (variant == Variant::Vnni || variant == Variant::Dot)) {
+      bool vnni = variant == Variant::Vnni;
+      kernel = vnni ? "paso_qdepthwise_u8s8_vnni" : "paso_qdepthwise_u8s8_dot";
+      call.algorithm = std::string("int8 depthwise 3x3, 16 pixels per vector "
+                                   "(NCHW), ") +
+                       (vnni ? "AVX-512 VNNI (VPDPBUSD)"
+                             : "Armv8.2 dot product (SDOT)");
     } else if (call.depthwise)
       kernel = "paso_qdepthwise_u8s8";
     else

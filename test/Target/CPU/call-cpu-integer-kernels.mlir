@@ -90,12 +90,18 @@ func.func @depthwise(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 !w = !quant.uniform<i8:f32, 0.25>
 !y = !quant.uniform<u8:f32, 0.0625:4>
 
-// A 3x3 depthwise window of stride 2 has a VPDPBUSD kernel on targets
-// with AVX-512 VNNI; the others run the portable one.
+// A 3x3 depthwise window of stride 2 has dot-product kernels: VPDPBUSD
+// with AVX-512 VNNI (the portable kernel's constants), SDOT on Armv8.2
+// (int8 activations: the corrected bias -10 x 9 + 128 x 9 = 1062 instead
+// of -10 x 9 = -90, for the input zero point 10 and the taps' sum 9; the
+// multipliers' bits follow); the others run the portable kernel.
 // CHECK-LABEL: func.func @depthwise_3x3
+// VNNI: dense<[-90, -90, {{.*}}]> : tensor<4xi32>
 // VNNI: call @paso_qdepthwise_u8s8_vnni({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), AVX-512 VNNI (VPDPBUSD)"
 // AVX2: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
-// SDOT: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// NEON: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// SDOT: dense<[1062, 1062, {{.*}}]> : tensor<4xi32>
+// SDOT: call @paso_qdepthwise_u8s8_dot({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), Armv8.2 dot product (SDOT)"
 func.func @depthwise_3x3(%x: tensor<1x2x8x8x!x>) -> tensor<1x2x4x4x!y> {
   %wc = paso.constant dense<1> : tensor<2x1x3x3xi8>
   %w = paso.storage_cast %wc : tensor<2x1x3x3xi8> -> tensor<2x1x3x3x!w>
