@@ -518,9 +518,15 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   // host, which measures it, compute in fp16): a float layer then runs
   // fp16 where that is faster; `halfInMix` turns it off again when the
   // measured mix misses the budget.
+  // Not for a CUDA target: its layers run on the GPU, whose kernels are
+  // fp32 (the marks would only claim fp16 for them).
   bool halfAvailable = options.mode == QuantizeMode::Mixed &&
-                       hasFp16Arithmetic(target) &&
+                       hasFp16Arithmetic(target) && !cudaDeviceOf(target) &&
                        hasFp16Arithmetic(*lookupTarget("host"));
+  if (options.mode == QuantizeMode::Mixed && hasFp16Arithmetic(target) &&
+      !cudaDeviceOf(target) && !halfAvailable)
+    llvm::errs() << "paso-opt: quantising: fp16 is not considered: this "
+                    "machine cannot run fp16 to measure it\n";
   bool halfInMix = halfAvailable;
   auto halfFaster = [&](size_t l) {
     const LayerPrecision &record = summary.layers[l];
