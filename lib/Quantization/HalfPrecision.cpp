@@ -67,12 +67,11 @@ double mlir::paso::predictHalfSeconds(const TargetDescription &on,
   // are more than the f32 kernel's (vectors of twice the lanes; 16 halves
   // in the 256-bit variant, 32 in the 512-bit one, used above 16
   // columns)...
-  int64_t columns = cast<RankedTensorType>(layer.op->getResult(0).getType())
-                        .getShape()[isa<ConvOp>(layer.op) ? 1 : 0];
-  if (!isa<ConvOp>(layer.op))
-    columns = cast<RankedTensorType>(layer.op->getResult(0).getType())
-                  .getShape()
-                  .back();
+  // (Output channels: dim 1 of an NCHW convolution, the last of a
+  // product.)
+  ArrayRef<int64_t> out =
+      cast<RankedTensorType>(layer.op->getResult(0).getType()).getShape();
+  int64_t columns = isa<ConvOp>(layer.op) ? out[1] : out.back();
   int64_t floatLanes = on.vectorBits >= 512 ? 16 : 8;
   int64_t halfLanes = on.vectorBits >= 512 && columns > 16 ? 32 : 16;
   product *= double(paddedColumns(columns, halfLanes)) /
@@ -86,9 +85,7 @@ void mlir::paso::markHalfLayers(const QuantPlan &plan,
                                 const std::vector<bool> &half) {
   for (size_t l = 0; l < plan.layers.size(); ++l)
     if (half[l] && takesHalfPrecision(plan.layers[l]))
-      plan.layers[l].op->setAttr(
-          "paso.precision",
-          StringAttr::get(plan.layers[l].op->getContext(), "f16"));
+      markHalfPrecision(plan.layers[l].op);
 }
 
 LogicalResult mlir::paso::refuseHalfWithout(const TargetDescription &target,

@@ -102,19 +102,9 @@ size_t argmax(const float *values, int64_t n) {
 struct Accuracy {
   double signal = 0, noise = 0;
   int64_t decisions = 0, changed = 0;
-  /// Adds output `o` of one sample, `got` against `want` (the float
-  /// model's; outputs as the model library returns them, read through the
-  /// simulation model's output table, whose first outputs are the
-  /// model's), and its top-1 decisions over `classes` (0: none).
-  template <typename Outputs>
-  void add(const Outputs &reader, const std::vector<std::vector<char>> &want,
-           const std::vector<std::vector<char>> &got, int o,
-           int64_t classes) {
-    size_t count;
-    const float *a = reader.floats(got, o, count);
-    const float *b = reader.floats(want, o, count);
-    if (!a || !b)
-      return;
+  /// Adds `count` output values of one sample, `a` against the float
+  /// model's `b`, and their top-1 decisions over `classes` (0: none).
+  void add(const float *a, const float *b, size_t count, int64_t classes) {
     for (size_t i = 0; i < count; ++i) {
       signal += double(b[i]) * b[i];
       noise += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
@@ -398,6 +388,20 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     reference.push_back(outputs);
   }
   int64_t classes = simulator.classes();
+  // Adds one sample's model outputs `got` (as the model library returns
+  // them: the simulation model's first outputs are the model's, so its
+  // output table reads both) against the float model's `want`.
+  auto compare = [&](Accuracy &accuracy,
+                     const std::vector<std::vector<char>> &want,
+                     const std::vector<std::vector<char>> &got) {
+    for (int o = 0; o < modelOutputs; ++o) {
+      size_t count;
+      const float *a = simulator.floats(got, o, count);
+      const float *b = simulator.floats(want, o, count);
+      if (a && b)
+        accuracy.add(a, b, count, o == 0 ? classes : 0);
+    }
+  };
   // The accuracy of an assignment on the held-back samples.
   auto measure =
       [&](const std::vector<bool> &int8Layers) -> FailureOr<Accuracy> {
@@ -407,8 +411,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       if (!simulator.run(samples[evaluation[e]], outputs, error))
         return emitError(loc) << "--quantize: sample " << evaluation[e] << ": "
                               << error;
-      for (int o = 0; o < modelOutputs; ++o)
-        accuracy.add(simulator, reference[e], outputs, o, o == 0 ? classes : 0);
+      compare(accuracy, reference[e], outputs);
     }
     return accuracy;
   };
@@ -668,8 +671,7 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
       if (!mix->run(inputs, got, error))
         return emitError(loc) << "--quantize: sample " << evaluation[e]
                               << ": " << error;
-      for (int o = 0; o < modelOutputs; ++o)
-        accuracy.add(simulator, reference[e], got, o, o == 0 ? classes : 0);
+      compare(accuracy, reference[e], got);
     }
     return accuracy;
   };

@@ -70,11 +70,7 @@ typedef struct {
 
 /* 2^e as a float, for |e| <= 126. */
 static float powerOfTwo(int32_t e) {
-  union {
-    uint32_t u;
-    float f;
-  } v = {(uint32_t)(127 + e) << 23};
-  return v.f;
+  return bitsToFloat((int64_t)(uint32_t)(127 + e) << 23);
 }
 
 /* The exponent e of the largest magnitude among n floats (2^e <= max <

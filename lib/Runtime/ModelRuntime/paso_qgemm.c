@@ -639,6 +639,20 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
   return q.M > 0 && q.N > 0 && q.batch > 0;
 }
 
+/* Selects the micro-kernel (QProblem.dot). On aarch64, SDOT and SMULL
+ * multiply signed bytes, so the product's packed B and the depthwise
+ * kernel's padded copy hold int8 (the compiler's bias carries the + 128
+ * x weight sums). */
+static void useMicroKernel(QProblem *q, int dot) {
+  q->dot = dot;
+#if defined(__aarch64__)
+  if (dot) {
+    q->flip ^= 0x80;
+    q->zeroB ^= 0x80;
+  }
+#endif
+}
+
 static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
                   intptr_t params, intptr_t scratch, int dot) {
   uint64_t started = profileStart(d);
@@ -647,14 +661,7 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     profileStop(d, started);
     return;
   }
-  q.dot = dot;
-#if defined(__aarch64__)
-  /* SDOT and SMULL multiply signed bytes: pack B as int8. */
-  if (dot) {
-    q.flip ^= 0x80;
-    q.zeroB ^= 0x80;
-  }
-#endif
+  useMicroKernel(&q, dot);
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
@@ -966,14 +973,7 @@ static void qdepthwise(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     profileStop(d, started);
     return;
   }
-  q.dot = dot;
-#if defined(__aarch64__)
-  /* SDOT multiplies signed bytes: the padded copy holds int8. */
-  if (dot) {
-    q.flip ^= 0x80;
-    q.zeroB ^= 0x80;
-  }
-#endif
+  useMicroKernel(&q, dot);
   sizePadding(&q);
   q.padded = (uint8_t *)scratch;
   padImages(&q);

@@ -510,14 +510,6 @@ planConvolutionNhwc(OpBuilder &b, Operation *op, Value input, Value filter,
   return call;
 }
 
-/// Whether `op` was given half precision (`paso.precision = "f16"`, set by
-/// `--quantize=fp16`) and the target computes in it.
-bool wantsHalf(Operation *op, const TargetDescription &target) {
-  auto precision = op->getAttrOfType<StringAttr>("paso.precision");
-  return precision && precision.getValue() == "f16" &&
-         hasFp16Arithmetic(target);
-}
-
 /// The power of two the fp16 kernel's weights are divided by: the
 /// exponent of their largest magnitude, which then lies in [1, 2), so f16
 /// neither overflows nor loses small weights to its subnormals (the
@@ -1052,7 +1044,7 @@ struct PasoCallCpuKernelsPass
                                      PackedWeights &packedWeights) {
     auto conv = dyn_cast<ConvOp>(op);
     auto fused = dyn_cast<FusedConvOp>(op);
-    bool half = wantsHalf(op, *target);
+    bool half = runsInHalfPrecision(op, *target);
     std::optional<KernelCall> call;
     if (conv && half)
       call = planHalfConvolution(
@@ -1286,6 +1278,19 @@ struct PasoCallCpuKernelsPass
 };
 
 } // namespace
+
+static constexpr llvm::StringLiteral kPrecisionAttr = "paso.precision";
+
+void mlir::paso::markHalfPrecision(Operation *op) {
+  op->setAttr(kPrecisionAttr, StringAttr::get(op->getContext(), "f16"));
+}
+
+bool mlir::paso::runsInHalfPrecision(Operation *op,
+                                     const TargetDescription &target) {
+  auto precision = op->getAttrOfType<StringAttr>(kPrecisionAttr);
+  return precision && precision.getValue() == "f16" &&
+         hasFp16Arithmetic(target);
+}
 
 std::unique_ptr<Pass>
 mlir::paso::createCallCpuKernelsPass(const TargetDescription &target) {

@@ -143,9 +143,7 @@ struct SelectCpuLayoutPass
       if (!shape)
         return;
       candidates.push_back(op);
-      auto precision = op->getAttrOfType<StringAttr>("paso.precision");
-      if (precision && precision.getValue() == "f16" &&
-          hasFp16Arithmetic(*target) && !shape->depthwise) {
+      if (runsInHalfPrecision(op, *target) && !shape->depthwise) {
         // The fp16 kernel: a direct product at the fp16 rate, channels-last.
         // In NCHW it transposes its input and writes its output transposed,
         // which made its layers about twice as slow on this host (ResNet-18

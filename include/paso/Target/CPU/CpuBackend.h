@@ -53,6 +53,15 @@ std::unique_ptr<Pass> createSelectCpuLayoutPass(const TargetDescription &target,
 /// it (grouped, channels-last already, dynamic shapes).
 std::optional<ConvolutionShape> convolutionCostShape(Operation *op);
 
+/// Marks `op` (a convolution or product) to compute in half precision,
+/// `paso.precision = "f16"` (--quantize=fp16, mixed precision); the graph's
+/// fusions carry the mark along.
+void markHalfPrecision(Operation *op);
+
+/// Whether `op` carries that mark and `target` computes in fp16 (then the
+/// fp16 kernel runs it; elsewhere the mark is ignored).
+bool runsInHalfPrecision(Operation *op, const TargetDescription &target);
+
 /// The module attribute paso-call-preprocess leaves for translation: the
 /// options of paso-preprocess-gen for the model's pre-processing.
 constexpr llvm::StringLiteral kPreprocessAttrName = "paso.preprocess";
