@@ -33,14 +33,18 @@ static double tensorBytes(Type type) {
 
 void CompileReport::recordGeneratedWork(ModuleOp module,
                                         const TargetDescription &target) {
-  // Each paso op left reads its computed operands and writes its results
-  // once, an operation per element: elementwise and data-movement code is
-  // bound by that traffic. linalg's fusion saves some of it; the
-  // calibrated "generated" scale absorbs the difference.
+  // Each paso op left is a loop nest that reads its computed operands and
+  // writes its results once, an operation per element: elementwise and
+  // data-movement code is bound by that traffic, small tensors by the
+  // loop's fixed cost, and transcendental functions by their arithmetic.
+  // linalg's fusion saves some traffic; calibration fits the three.
   double flops = 0, bytes = 0;
+  GeneratedWork work;
   module.walk([&](Operation *op) {
-    if (!isa<PasoDialect>(op->getDialect()) || isa<ConstantOp>(op))
+    // A reshape of a contiguous tensor is a view: no loop, no traffic.
+    if (!isa<PasoDialect>(op->getDialect()) || isa<ConstantOp, ReshapeOp>(op))
       return;
+    ++work.ops;
     for (Value operand : op->getOperands())
       if (!operand.getDefiningOp<ConstantOp>())
         bytes += tensorBytes(operand.getType());
@@ -48,11 +52,15 @@ void CompileReport::recordGeneratedWork(ModuleOp module,
       bytes += tensorBytes(type);
       flops += tensorBytes(type) / 4;
     }
+    if (isa<SigmoidOp, TanhOp, ExpOp, LogOp, ErfOp, SinOp, CosOp, TanOp,
+            AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp,
+            AtanhOp, SoftplusOp, EluOp, GeluOp, PowOp>(op))
+      work.transcendentals += tensorBytes(op->getResult(0).getType()) / 4;
   });
-  generatedRawMicroseconds = predictSeconds(target, flops, bytes, 1) * 1e6;
-  generatedMicroseconds =
-      generatedRawMicroseconds * kernelTimeScale(target, "generated") +
-      target.runOverheadMicroseconds;
+  work.trafficMicroseconds = predictSeconds(target, flops, bytes, 1) * 1e6;
+  generatedWork = work;
+  generatedRawMicroseconds = predictGeneratedMicroseconds(target, work, true);
+  generatedMicroseconds = predictGeneratedMicroseconds(target, work);
 }
 
 std::string CompileReport::kernelTableJson() const {
@@ -69,6 +77,10 @@ std::string CompileReport::kernelTableJson() const {
     json.attributeObject("generated", [&] {
       json.attribute("predicted_us", generatedMicroseconds);
       json.attribute("raw_predicted_us", generatedRawMicroseconds);
+      // What calibration fits the generated code's costs to.
+      json.attribute("traffic_us", generatedWork.trafficMicroseconds);
+      json.attribute("ops", generatedWork.ops);
+      json.attribute("transcendentals", generatedWork.transcendentals);
     });
     json.attributeArray("kernels", [&] {
       for (const RuntimeKernel &kernel : runtimeKernels) {

@@ -96,6 +96,31 @@ double mlir::paso::predictSeconds(const TargetDescription &target,
   return std::max(compute, memory);
 }
 
+double mlir::paso::defaultGeneratedOpMicroseconds() {
+  return CostModelDefaults::kGeneratedOpCycles / (CostModelDefaults::kGhz * 1e3);
+}
+
+double mlir::paso::defaultTranscendentalMicroseconds() {
+  return CostModelDefaults::kTranscendentalCycles /
+         (CostModelDefaults::kGhz * 1e3);
+}
+
+double mlir::paso::predictGeneratedMicroseconds(
+    const TargetDescription &target, const GeneratedWork &work, bool raw) {
+  double opMicroseconds = defaultGeneratedOpMicroseconds();
+  double transcendentalMicroseconds = defaultTranscendentalMicroseconds();
+  if (raw)
+    return work.trafficMicroseconds + work.ops * opMicroseconds +
+           work.transcendentals * transcendentalMicroseconds;
+  return work.trafficMicroseconds * kernelTimeScale(target, "generated") +
+         work.ops * target.generatedOpMicroseconds.value_or(opMicroseconds) +
+         work.transcendentals *
+             (target.transcendentalNanoseconds
+                  ? *target.transcendentalNanoseconds * 1e-3
+                  : transcendentalMicroseconds) +
+         target.runOverheadMicroseconds;
+}
+
 ThreadPlan mlir::paso::planThreads(const TargetDescription &target,
                                    double flops, double bytes) {
   // More than one thread only when it saves at least two hand-offs' worth

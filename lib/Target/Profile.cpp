@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -112,7 +113,10 @@ llvm::Expected<Profile> mlir::paso::readProfile(llvm::StringRef path) {
   for (auto [key, field] :
        {std::pair{"predicted_us", &profile.generatedPredictedMicroseconds},
         {"raw_predicted_us", &profile.generatedRawMicroseconds},
-        {"median_us", &profile.generatedMedianMicroseconds}})
+        {"median_us", &profile.generatedMedianMicroseconds},
+        {"traffic_us", &profile.generatedWork.trafficMicroseconds},
+        {"ops", &profile.generatedWork.ops},
+        {"transcendentals", &profile.generatedWork.transcendentals}})
     if (llvm::Error error = r.number(*generated, key, "generated.", *field))
       return std::move(error);
 
@@ -166,6 +170,131 @@ llvm::Expected<Profile> mlir::paso::readProfile(llvm::StringRef path) {
   return profile;
 }
 
+namespace {
+/// The generated code's fitted costs (predictGeneratedMicroseconds).
+struct GeneratedFit {
+  double trafficScale = 1, opMicroseconds = 0, transcendentalNanoseconds = 0,
+         runMicroseconds = 0;
+};
+} // namespace
+
+/// Solves the k x k system `a` x = `b` in place (Gaussian elimination,
+/// partial pivoting); false when singular.
+static bool solve(std::vector<std::vector<double>> &a, std::vector<double> &b) {
+  size_t k = b.size();
+  for (size_t c = 0; c < k; ++c) {
+    size_t pivot = c;
+    for (size_t r = c + 1; r < k; ++r)
+      if (std::abs(a[r][c]) > std::abs(a[pivot][c]))
+        pivot = r;
+    if (std::abs(a[pivot][c]) < 1e-12)
+      return false;
+    std::swap(a[c], a[pivot]);
+    std::swap(b[c], b[pivot]);
+    for (size_t r = 0; r < k; ++r)
+      if (r != c) {
+        double f = a[r][c] / a[c][c];
+        for (size_t j = c; j < k; ++j)
+          a[r][j] -= f * a[c][j];
+        b[r] -= f * b[c];
+      }
+  }
+  for (size_t c = 0; c < k; ++c)
+    b[c] /= a[c][c];
+  return true;
+}
+
+/// Fits measured generated time = s x traffic + c x ops + t x
+/// transcendentals + b over the profiles, each residual weighted by
+/// 1 / the run's time, so that a 10 us model's relative error counts as
+/// much as a 60 ms model's (an unweighted fit gave the big models' noise
+/// as a fixed cost larger than the small models' whole run). The
+/// coefficients are non-negative: every subset of the terms is fitted and
+/// the best with no negative coefficient wins (four terms: 15 subsets).
+/// A term no profile exercises keeps its default; from fewer profiles than
+/// terms the ratio of measured to raw time scales them all.
+static GeneratedFit fitGeneratedCode(const std::vector<Profile> &profiles) {
+  const double defaults[4] = {1, defaultGeneratedOpMicroseconds(),
+                              defaultTranscendentalMicroseconds(), 0};
+  auto feature = [](const Profile &p, int term) {
+    switch (term) {
+    case 0:
+      return p.generatedWork.trafficMicroseconds;
+    case 1:
+      return p.generatedWork.ops;
+    case 2:
+      return p.generatedWork.transcendentals;
+    default:
+      return 1.0;
+    }
+  };
+  auto result = [](const double c[4]) {
+    return GeneratedFit{std::clamp(c[0], 1e-3, 1e3), c[1], c[2] * 1e3, c[3]};
+  };
+  double measured = 0, raw = 0;
+  for (const Profile &p : profiles) {
+    measured += p.generatedMedianMicroseconds;
+    raw += p.generatedRawMicroseconds;
+  }
+  std::vector<int> terms;
+  for (int term = 0; term < 4; ++term)
+    if (llvm::any_of(profiles, [&](const Profile &p) {
+          return feature(p, term) > 0;
+        }))
+      terms.push_back(term);
+  if (profiles.size() <= terms.size() || raw <= 0) {
+    double ratio = raw > 0 && measured > 0 ? measured / raw : 1;
+    double scaled[4] = {ratio, ratio * defaults[1], ratio * defaults[2], 0};
+    return result(scaled);
+  }
+  double best[4], bestError = std::numeric_limits<double>::infinity();
+  for (unsigned mask = 1; mask < (1u << terms.size()); ++mask) {
+    std::vector<int> used;
+    for (size_t i = 0; i < terms.size(); ++i)
+      if (mask & (1u << i))
+        used.push_back(terms[i]);
+    size_t k = used.size();
+    std::vector<std::vector<double>> a(k, std::vector<double>(k, 0));
+    std::vector<double> b(k, 0);
+    for (const Profile &p : profiles) {
+      double w = 1 / std::max(p.runMedianMicroseconds, 1e-3);
+      for (size_t i = 0; i < k; ++i) {
+        for (size_t j = 0; j < k; ++j)
+          a[i][j] += w * w * feature(p, used[i]) * feature(p, used[j]);
+        b[i] += w * w * feature(p, used[i]) * p.generatedMedianMicroseconds;
+      }
+    }
+    if (!solve(a, b) || llvm::any_of(b, [](double c) { return c < 0; }))
+      continue;
+    double c[4] = {0, 0, 0, 0};
+    // A term the profiles exercise but the subset leaves out costs
+    // nothing; one they never exercise keeps its default.
+    for (int term = 0; term < 4; ++term)
+      if (!llvm::is_contained(terms, term))
+        c[term] = defaults[term];
+    for (size_t i = 0; i < k; ++i)
+      c[used[i]] = b[i];
+    double error = 0;
+    for (const Profile &p : profiles) {
+      double predicted = 0;
+      for (int term = 0; term < 4; ++term)
+        predicted += c[term] * feature(p, term);
+      double r = (predicted - p.generatedMedianMicroseconds) /
+                 std::max(p.runMedianMicroseconds, 1e-3);
+      error += r * r;
+    }
+    if (error < bestError - 1e-15) {
+      bestError = error;
+      std::copy(c, c + 4, best);
+    }
+  }
+  if (!std::isfinite(bestError)) {
+    double scaled[4] = {1, defaults[1], defaults[2], 0};
+    return result(scaled);
+  }
+  return result(best);
+}
+
 llvm::Expected<TargetDescription>
 mlir::paso::calibrateTarget(const TargetDescription &base,
                             const std::vector<Profile> &profiles,
@@ -211,34 +340,16 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
     std::sort(times.begin(), times.end());
     calibrated.kernelTimesMicroseconds[signature] = times[times.size() / 2];
   }
-  // Generated code: measured = scale x raw + overhead, least squares over
-  // the profiles (one profile: the ratio, no overhead).
-  double n = profiles.size(), sr = 0, sm = 0, srr = 0, srm = 0;
-  for (const Profile &profile : profiles) {
-    double r = profile.generatedRawMicroseconds,
-           m = profile.generatedMedianMicroseconds;
-    sr += r;
-    sm += m;
-    srr += r * r;
-    srm += r * m;
-  }
-  double determinant = n * srr - sr * sr;
-  double generatedScale = sr > 0 ? sm / sr : 1, overhead = 0;
-  if (n >= 2 && determinant > 1e-12) {
-    double scale = (n * srm - sr * sm) / determinant;
-    double intercept = (sm - scale * sr) / n;
-    if (scale > 0 && intercept >= 0) {
-      generatedScale = scale;
-      overhead = intercept;
-    }
-  }
-  calibrated.runOverheadMicroseconds = overhead;
+  GeneratedFit generated = fitGeneratedCode(profiles);
   fits.clear();
   for (auto &[name, fit] : byClass) {
     fit.kernelClass = name;
-    if (name == "generated" && fit.rawPredictedMicroseconds > 0) {
-      fit.scale = std::clamp(generatedScale, 1e-3, 1e3);
+    if (name == "generated") {
+      fit.scale = generated.trafficScale;
       calibrated.kernelTimeScale[name] = fit.scale;
+      calibrated.generatedOpMicroseconds = generated.opMicroseconds;
+      calibrated.transcendentalNanoseconds = generated.transcendentalNanoseconds;
+      calibrated.runOverheadMicroseconds = generated.runMicroseconds;
     } else if (fit.rawPredictedMicroseconds <= 0 ||
                fit.measuredMicroseconds <= 0) {
       fit.scale = kernelTimeScale(base, name);

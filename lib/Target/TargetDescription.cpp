@@ -202,7 +202,7 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
       "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "peak_gflops_f32",
       "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator",
       "kernel_time_scale", "kernel_times_us", "run_overhead_us",
-      "calibrated_from"};
+      "generated_op_us", "transcendental_ns", "calibrated_from"};
   for (const auto &entry : *object)
     if (!llvm::is_contained(known, entry.first.str()))
       return fail("unknown field '" + entry.first.str() + "'");
@@ -279,6 +279,15 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
   if (llvm::Error error =
           number("run_overhead_us", target.runOverheadMicroseconds))
     return std::move(error);
+  for (auto [key, field] :
+       {std::pair{"generated_op_us", &target.generatedOpMicroseconds},
+        {"transcendental_ns", &target.transcendentalNanoseconds}})
+    if (object->get(key)) {
+      double value = 0;
+      if (llvm::Error error = number(key, value))
+        return std::move(error);
+      *field = value;
+    }
   if (const llvm::json::Value *value = object->get("calibrated_from")) {
     const llvm::json::Array *files = value->getAsArray();
     if (!files)
@@ -383,6 +392,10 @@ void mlir::paso::writeTargetFile(const TargetDescription &target,
         json.attribute(signature, time);
     });
     json.attribute("run_overhead_us", target.runOverheadMicroseconds);
+    if (target.generatedOpMicroseconds)
+      json.attribute("generated_op_us", *target.generatedOpMicroseconds);
+    if (target.transcendentalNanoseconds)
+      json.attribute("transcendental_ns", *target.transcendentalNanoseconds);
     json.attributeArray("calibrated_from", [&] {
       for (const std::string &file : target.calibratedFrom)
         json.value(file);

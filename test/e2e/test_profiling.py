@@ -71,7 +71,7 @@ def run(args, **kwargs):
 
 def test_profile_has_every_kernel_measured(built):
     profile = built["profile"]
-    assert profile["format"] == "paso-profile" and profile["version"] == 1
+    assert profile["format"] == "paso-profile" and profile["version"] == 2
     assert profile["model"] == "profiled_cnn" and profile["target"] == "host"
     assert profile["threads"] == 1 and profile["runs"] == 7
     kernels = profile["kernels"]
@@ -180,7 +180,8 @@ def mutated(built, tmp_path, name, change):
 
 @pytest.mark.parametrize("case", ["truncated", "not-a-profile", "other-model",
                                   "other-target", "kernel-missing",
-                                  "negative-time", "other-build"])
+                                  "negative-time", "other-build",
+                                  "old-version"])
 def test_report_rejects_a_bad_profile(case, built, paso_opt, tmp_path):
     if case == "truncated":
         path = tmp_path / "t.json"
@@ -207,6 +208,10 @@ def test_report_rejects_a_bad_profile(case, built, paso_opt, tmp_path):
             p["kernels"][0]["median_us"] = -3
         path = mutated(built, tmp_path, "x.json", negative)
         message = "kernels[0].'median_us' must be finite and non-negative"
+    elif case == "old-version":
+        path = mutated(built, tmp_path, "v.json",
+                       lambda p: p.update(version=1))
+        message = "format version 1, this PASO reads version 2"
     else:
         def other(p):
             p["kernels"][0]["algorithm"] = "gemm, something else"
@@ -240,7 +245,14 @@ def test_calibration_writes_a_target_the_compiler_uses(built, paso_opt,
     for k in built["profile"]["kernels"]:
         key = f"{k['algorithm']}|{k['output_shape']}|{k.get('product', '')}"
         assert key in times
-    assert target["run_overhead_us"] == 0  # one profile: no intercept
+    # One profile: no fixed cost per run, and the ratio of measured to raw
+    # prediction scales each of the generated code's costs alike.
+    assert target["run_overhead_us"] == 0
+    generated = built["profile"]["generated"]
+    ratio = generated["median_us"] / generated["raw_predicted_us"]
+    assert scales["generated"] == pytest.approx(ratio, rel=1e-6)
+    assert target["generated_op_us"] == pytest.approx(ratio * 300 / 2000,
+                                                      rel=1e-6)
     so = paso.compile(built["model"], target=str(board),
                       output=tmp_path / "cal.so")
     profile = paso.profile(so, runs=2, threads=1)
@@ -269,6 +281,52 @@ def test_calibration_writes_a_target_the_compiler_uses(built, paso_opt,
     for k in paso.profile(so, runs=1, threads=1)["kernels"]:
         assert k["predicted_1t_us"] == pytest.approx(
             k["raw_predicted_1t_us"] * scales.get(k["class"], 1.0), rel=1e-6)
+
+
+def test_calibration_fits_the_generated_code_costs(built, paso_opt, tmp_path):
+    """Profiles whose generated code took 0.8 x its traffic time + 0.05 us
+    per op + 4 ns per transcendental element + 2 us per run: the fit finds
+    those costs (weighted by 1 / run time, none negative), and a model
+    compiled for the calibrated target predicts its generated code by
+    them."""
+    shapes = [(1.0, 0, 0), (5.0, 10, 0), (2.0, 300, 8000), (30.0, 20, 100),
+              (0.5, 4, 4096), (12.0, 60, 0)]
+    paths = []
+    for i, (traffic, ops, transcendentals) in enumerate(shapes):
+        def costs(p, traffic=traffic, ops=ops, tr=transcendentals):
+            generated = p["generated"]
+            generated.update(traffic_us=traffic, ops=ops, transcendentals=tr)
+            generated["median_us"] = (0.8 * traffic + 0.05 * ops +
+                                      0.004 * tr + 2)
+            p["run_us"]["median"] = generated["median_us"] + 100 * (i + 1)
+        paths.append(mutated(built, tmp_path, f"g{i}.json", costs))
+    board = tmp_path / "board.json"
+    result = run([paso_opt, "--calibrate", *paths, "-o", board])
+    assert result.returncode == 0, result.stderr
+    assert "0.050 us per op" in result.stdout, result.stdout
+    target = json.loads(board.read_text())
+    assert target["kernel_time_scale"]["generated"] == pytest.approx(0.8)
+    assert target["generated_op_us"] == pytest.approx(0.05)
+    assert target["transcendental_ns"] == pytest.approx(4.0)
+    assert target["run_overhead_us"] == pytest.approx(2.0)
+    so = paso.compile(built["model"], target=str(board),
+                      output=tmp_path / "g.so")
+    generated = paso.profile(so, runs=1, threads=1)["generated"]
+    assert generated["predicted_us"] == pytest.approx(
+        0.8 * generated["traffic_us"] + 0.05 * generated["ops"] +
+        0.004 * generated["transcendentals"] + 2.0, rel=1e-6)
+    # Costs the profiles contradict stay non-negative: generated code that
+    # takes less time with more ops gets no negative cost per op.
+    def fewer(p, i):
+        p["generated"].update(traffic_us=1.0, ops=10 * i, transcendentals=0)
+        p["generated"]["median_us"] = 20.0 - i
+        p["run_us"]["median"] = 100.0
+    odd = [mutated(built, tmp_path, f"f{i}.json", lambda p, i=i: fewer(p, i))
+           for i in range(5)]
+    result = run([paso_opt, "--calibrate", *odd, "-o", board])
+    assert result.returncode == 0, result.stderr
+    target = json.loads(board.read_text())
+    assert target["generated_op_us"] >= 0 and target["run_overhead_us"] >= 0
 
 
 def test_calibrated_profile_moves_the_winograd_decision(built, paso_opt,

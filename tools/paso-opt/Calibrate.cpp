@@ -178,9 +178,12 @@ int paso::opt::runCalibration(int argc, char **argv) {
   if (!profiles.empty())
     llvm::outs() << llvm::format(
         "%zu measured kernels kept by signature; generated code: %.3f x "
-        "predicted + %.1f us per run\n",
+        "traffic time + %.3f us per op + %.2f ns per transcendental + "
+        "%.1f us per run\n",
         calibrated.kernelTimesMicroseconds.size(),
         kernelTimeScale(calibrated, "generated"),
+        calibrated.generatedOpMicroseconds.value_or(0),
+        calibrated.transcendentalNanoseconds.value_or(0),
         calibrated.runOverheadMicroseconds);
   std::error_code ec;
   llvm::ToolOutputFile file(output, ec, llvm::sys::fs::OF_None);

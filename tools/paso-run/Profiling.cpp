@@ -120,6 +120,12 @@ int paso::run::profileModel(const ModelApi &api,
     }
     return true;
   };
+  // One run untimed, as --bench does: the first pays for page faults and
+  // cold caches, which a small model's median over few runs would carry.
+  if (runOnce() != 0) {
+    enable(0);
+    return fail("a profiled run failed");
+  }
   bool anyCounter = false;
   for (int c = 0; c < numCounters; ++c)
     anyCounter |= errors[c] == 0;

@@ -12,6 +12,7 @@
 #define PASO_PIPELINES_REPORT_H
 
 #include "paso/Quantization/PostTrainingQuantization.h"
+#include "paso/Target/CostModel.h"
 #include "paso/Target/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -123,6 +124,7 @@ private:
   /// The generated code's prediction (calibrated and raw) and, with a
   /// profile, its measured share (run time minus the kernels).
   double generatedMicroseconds = 0, generatedRawMicroseconds = 0;
+  GeneratedWork generatedWork;
   double measuredGeneratedMicroseconds = -1, measuredRunMicroseconds = -1;
   std::string profilePath;
   int64_t measuredThreads = 0;

@@ -55,6 +55,13 @@ struct CostModelDefaults {
   static constexpr double kWinogradMaxBlockBytes = 4 << 20;
   /// Cost of handing a piece of work to a pool thread and joining it.
   static constexpr double kThreadHandoffSeconds = 10e-6;
+  /// The code generated through linalg, before calibration: cycles per
+  /// op (a loop nest's set-up and its pass, which dominate small tensors:
+  /// an LSTM's gates) and per element through a vectorised
+  /// transcendental function (exp, tanh, sigmoid, erf...), both measured
+  /// on this host's models (docs/profiling.md).
+  static constexpr double kGeneratedOpCycles = 300;
+  static constexpr double kTranscendentalCycles = 2.5;
 };
 
 /// One f32 matrix product C[M x N] = A[M x K] x B[K x N], `batch` times.
@@ -83,6 +90,27 @@ struct GemmPlan {
 /// moves the decisions: Winograd or direct, NCHW or NHWC, threads.
 double kernelTimeScale(const TargetDescription &target,
                        llvm::StringRef kernelClass);
+
+/// What the code generated through linalg (everything the runtime kernels
+/// do not run) does in one run: the roofline time of its elementwise
+/// traffic (each op reading its computed operands and writing its
+/// results; reshapes are views and move nothing), the ops it runs and the
+/// elements it passes through transcendental functions.
+struct GeneratedWork {
+  double trafficMicroseconds = 0, ops = 0, transcendentals = 0;
+};
+
+/// The generated code's predicted time: the target's "generated" scale x
+/// the traffic time, plus its cost per op and per transcendental element
+/// and its fixed cost per run (calibrated, else the defaults; `raw`: the
+/// defaults, scale 1 and no fixed cost, which calibration fits to).
+double predictGeneratedMicroseconds(const TargetDescription &target,
+                                    const GeneratedWork &work,
+                                    bool raw = false);
+/// The defaults of its costs per op and per transcendental element, in
+/// microseconds (CostModelDefaults' cycles at its clock).
+double defaultGeneratedOpMicroseconds();
+double defaultTranscendentalMicroseconds();
 
 /// The channels-last 3x3 convolution's forms, as the runtime-kernel calls
 /// name them (their `paso.algorithm`), which the Winograd decision looks

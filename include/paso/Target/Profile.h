@@ -14,6 +14,7 @@
 #ifndef PASO_TARGET_PROFILE_H
 #define PASO_TARGET_PROFILE_H
 
+#include "paso/Target/CostModel.h"
 #include "paso/Target/TargetDescription.h"
 
 #include "llvm/Support/Error.h"
@@ -23,7 +24,7 @@
 
 namespace mlir::paso {
 
-inline constexpr int kProfileFormatVersion = 1;
+inline constexpr int kProfileFormatVersion = 2;
 
 struct ProfiledKernel {
   int64_t id = 0;
@@ -49,6 +50,9 @@ struct Profile {
   /// time minus the kernels' times.
   double generatedPredictedMicroseconds = 0, generatedRawMicroseconds = 0,
          generatedMedianMicroseconds = 0;
+  /// What the generated code did (CostModel.h), which its costs are
+  /// fitted to.
+  GeneratedWork generatedWork;
   std::vector<ProfiledKernel> kernels;
 };
 
@@ -73,8 +77,12 @@ struct ClassFit {
 ///    their scale);
 ///  - kernel_times_us: each measured kernel's median (the median over the
 ///    profiles that ran it), which the compiler uses for that kernel;
-///  - run_overhead_us and the generated scale: generated code time as
-///    scale x raw prediction + a fixed cost per run, least squares.
+///  - the generated code's costs (predictGeneratedMicroseconds): the
+///    "generated" scale of its traffic time, generated_op_us,
+///    transcendental_ns and run_overhead_us, a non-negative least-squares
+///    fit of its measured times weighted by 1 / the run's time (each
+///    model's relative error counts alike); from fewer profiles than
+///    terms, the ratio of measured to raw prediction scales all of them.
 /// Errors for a profile of another target or thread count name the file.
 llvm::Expected<TargetDescription>
 calibrateTarget(const TargetDescription &base,

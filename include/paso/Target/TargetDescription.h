@@ -15,8 +15,8 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +48,10 @@ struct TargetDescription {
   std::map<std::string, double> kernelTimesMicroseconds;
   /// The generated code's fixed cost per run (calibrated), microseconds.
   double runOverheadMicroseconds = 0;
+  /// The generated code's cost per op (each a loop nest) and per element
+  /// through a transcendental function (calibrated; unset: the cost
+  /// model's defaults, CostModelDefaults).
+  std::optional<double> generatedOpMicroseconds, transcendentalNanoseconds;
   /// The profiles the scales were fitted to, for the record.
   std::vector<std::string> calibratedFrom;
 };
