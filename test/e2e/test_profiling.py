@@ -138,6 +138,31 @@ def test_trace_shows_pool_workers(built, tmp_path):
     assert workers and all("(worker)" in e["name"] for e in workers)
 
 
+def test_pool_backs_off_from_a_busy_machine(built, tmp_path):
+    """With every core but one kept busy by other processes, the pool sees
+    them in /proc/loadavg before its first threaded job and runs every job
+    on the caller alone (no worker slices in the trace); two threads give
+    the one-thread result."""
+    import sys
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(max(1, os.cpu_count() - 1))]
+    try:
+        trace = tmp_path / "busy.json"
+        paso.profile(built["so"], runs=20, threads=2, trace=trace)
+    finally:
+        for process in busy:
+            process.kill()
+    events = json.load(open(trace))["traceEvents"]
+    assert [e for e in events if e["tid"] >= 1] == []
+    model = paso.load(built["so"])
+    image = np.random.default_rng(1).standard_normal(
+        (1, 3, 28, 28)).astype(np.float32)
+    model.set_num_threads(1)
+    one = model.run({"image": image})["probs"]
+    model.set_num_threads(2)
+    np.testing.assert_array_equal(model.run({"image": image})["probs"], one)
+
+
 def test_paso_run_prints_the_top_kernels(built):
     result = run([paso.find_paso_run(), built["so"], "--threads", "1",
                   "--runs", "3", "--profile", built["tmp"] / "p3.json",

@@ -23,6 +23,12 @@ void abort(void);
 void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
                        void *context);
 int32_t paso_get_num_threads(void);
+/* paso_threads.c: the threads to plan a kernel's pieces for now: 1 while
+ * the pool backs off from a busy machine (its jobs then run on the caller
+ * alone, and pieces planned for more threads would each pay their own
+ * packing and blocking: 2-4% slower than one thread, measured), else
+ * paso_get_num_threads(). */
+int32_t paso_available_threads(void);
 
 /* From paso_profile.c: with PASO_PROFILE set, the time of each kernel call
  * is added to its kernel's total (keyed by the descriptor's kernel id). */
@@ -39,7 +45,7 @@ static inline void profileStop(const int64_t *descriptor, uint64_t start) {
 /* Threads a call may use: the configured count, capped by the cost
  * model's choice in the descriptor (0 = no cap). */
 static inline int64_t kernelThreads(const int64_t *descriptor) {
-  int64_t threads = paso_get_num_threads();
+  int64_t threads = paso_available_threads();
   if (descriptor[PASO_GEMM_MAX_THREADS] > 0 &&
       threads > descriptor[PASO_GEMM_MAX_THREADS])
     threads = descriptor[PASO_GEMM_MAX_THREADS];

@@ -58,6 +58,12 @@ __asm__(".symver pthread_mutex_trylock,pthread_mutex_trylock@GLIBC_2.2.5");
 int sched_yield(void);
 int getpid(void);
 char *getenv(const char *name);
+int open(const char *path, int flags, ...);
+long read(int fd, void *buffer, unsigned long size);
+int close(int fd);
+long sysconf(int name);
+enum { PASO_SC_NPROCESSORS_ONLN = 84 /* glibc's _SC_NPROCESSORS_ONLN */ };
+enum { PASO_O_RDONLY_CLOEXEC = 02000000 /* O_RDONLY | O_CLOEXEC, Linux */ };
 
 int32_t paso_get_num_threads(void);
 /* paso_profile.c: a worker's part of a job, as a trace event. */
@@ -109,6 +115,9 @@ typedef struct {
    * and the back-off's length (50 ms << (level - 1)). */
   uint64_t backoffUntil, calmSince;
   int32_t level;
+  /* Whether the machine's load was looked at since the pool last ran a
+   * threaded job without a straggler (see othersRunnable). */
+  int loadChecked;
   /* PASO_POOL_BACKOFF=0: always use the workers (measurements, tests). */
   int noBackoff;
 } Pool;
@@ -226,11 +235,66 @@ static void noteStraggler(uint64_t now, uint64_t ownNanoseconds,
       ++pool.level;
     pool.backoffUntil = now + (50000000ull << (pool.level - 1));
     pool.calmSince = 0;
+    pool.loadChecked = 0;
   } else if (!pool.calmSince) {
     pool.calmSince = now;
   } else if (now - pool.calmSince > 1000000000ull) {
     pool.level = 0;
   }
+}
+
+/* Threads runnable on the machine besides the caller, from the fourth
+ * field of /proc/loadavg ("running/total", counted when read); -1 where
+ * it cannot be read. Read only when the workers are asleep or not yet
+ * started (the first job, the end of a back-off), so that none of them
+ * is counted. About 10 us: far less than the scheduler slice a probe
+ * job loses to a straggler when another process holds the core. */
+static int othersRunnable(void) {
+  int fd = open("/proc/loadavg", PASO_O_RDONLY_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  char text[128];
+  long n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  text[n] = 0;
+  const char *p = text;
+  for (int spaces = 0; spaces < 3 && *p; ++p)
+    spaces += *p == ' ';
+  int running = 0, digits = 0;
+  for (; *p >= '0' && *p <= '9'; ++p, ++digits)
+    running = running * 10 + (*p - '0');
+  return digits && *p == '/' ? running - 1 : -1;
+}
+
+/* Before the first threaded job and each one that ends a back-off: when
+ * other processes' runnable threads leave fewer free cores than the job
+ * would wake helpers, back off (again) without paying a straggler to
+ * find out. Called with the dispatch lock held. */
+static int machineIsBusy(uint64_t now, int32_t helpers) {
+  if (pool.loadChecked)
+    return 0;
+  pool.loadChecked = 1;
+  int others = othersRunnable();
+  long cores = sysconf(PASO_SC_NPROCESSORS_ONLN);
+  if (others < 0 || cores < 1 || cores - 1 - others >= helpers)
+    return 0;
+  if (pool.level < 6)
+    ++pool.level;
+  pool.backoffUntil = now + (50000000ull << (pool.level - 1));
+  pool.calmSince = 0;
+  pool.loadChecked = 0; /* look again when this back-off ends */
+  return 1;
+}
+
+int32_t paso_available_threads(void) {
+  int32_t threads = paso_get_num_threads();
+  if (threads > 1 && atomic_load(&poolState) == 2 && !pool.noBackoff &&
+      paso_profile_now() <
+          __atomic_load_n(&pool.backoffUntil, __ATOMIC_RELAXED))
+    return 1;
+  return threads;
 }
 
 /* Starts workers until `wanted` exist; returns how many do. Called with
@@ -270,13 +334,14 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   }
   /* Backing off from a contended machine: this job runs on the caller. */
   uint64_t start = paso_profile_now();
-  if (start < pool.backoffUntil && !pool.noBackoff) {
+  int32_t helpers = (count < threads ? count : threads) - 1;
+  if (!pool.noBackoff &&
+      (start < pool.backoffUntil || machineIsBusy(start, helpers))) {
     pthread_mutex_unlock(&pool.dispatch);
     for (int32_t i = 0; i < count; ++i)
       body(i, context);
     return;
   }
-  int32_t helpers = (count < threads ? count : threads) - 1;
   helpers = ensureWorkers(helpers) < helpers ? pool.started : helpers;
   pool.body = body;
   pool.context = context;
