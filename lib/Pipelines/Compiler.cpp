@@ -231,7 +231,7 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
   progress.stage("importing");
   OwningOpRef<ModuleOp> module =
       options.calibrationSuite
-          ? buildCalibrationSuite(context)
+          ? buildCalibrationSuite(context, options.target, options.profilePath)
           : importOnnxModel(options.inputPath, context, options.import);
   if (!module)
     return failure();
@@ -444,7 +444,8 @@ static LogicalResult compileImported(MLIRContext &context, ModuleOp module,
     return failure();
   report.recordRuntimeKernels(module, options.target);
   report.recordGeneratedWork(module, options.target);
-  if (!options.profilePath.empty()) {
+  // (A suite's --profile chose its layers; it is not this build's.)
+  if (!options.profilePath.empty() && !options.calibrationSuite) {
     std::string error;
     if (failed(report.attachProfile(options.profilePath, error)))
       return emitError(fileLoc) << error;

@@ -465,3 +465,52 @@ def test_calibration_suite_measures_both_forms(paso_opt, tmp_path):
     arm = run([paso_opt, "--calibration-suite", "-target=rpi4", "-o",
                tmp_path / "suite-rpi4.so"])
     assert arm.returncode == 0, arm.stderr
+
+
+def test_calibration_suite_samples_where_the_model_is_wrong(paso_opt,
+                                                            tmp_path):
+    """Given a profile of a suite, --calibration-suite builds the next one
+    from the neighbours (one size halved or doubled) of the layers the
+    fitted class scales predict worst (nn-Meter's adaptive sampling): a
+    depthwise layer measured 20x slower than its class predicts gets its
+    neighbours measured next, and the two profiles calibrate together."""
+    first = tmp_path / "suite.so"
+    assert run([paso_opt, "--calibration-suite", "-o", first]).returncode == 0
+    paso.profile(first, output=tmp_path / "s1.json", runs=1, threads=1)
+    slow = "suite conv c=144 g=144 hw=28 k=3 m=144 s=1 tile=-1"
+
+    def slower(p):
+        for k in p["kernels"]:
+            if f"node '{slow}' (Conv)" in k["onnx_nodes"]:
+                k["median_us"] *= 20
+    profile = json.loads((tmp_path / "s1.json").read_text())
+    slower(profile)
+    (tmp_path / "s1.json").write_text(json.dumps(profile))
+    second = tmp_path / "suite2.so"
+    result = run([paso_opt, "--calibration-suite",
+                  f"--profile={tmp_path / 's1.json'}", "-o", second])
+    assert result.returncode == 0, result.stderr
+    refined = paso.profile(second, output=tmp_path / "s2.json", runs=1,
+                           threads=1)
+    names = {n for k in refined["kernels"] for n in k["onnx_nodes"]}
+    for neighbour in ("c=72 g=72 hw=28 k=3 m=72", "c=288 g=288 hw=28 k=3 m=288",
+                      "c=144 g=144 hw=14 k=3 m=144",
+                      "c=144 g=144 hw=56 k=3 m=144"):
+        assert f"node 'suite conv {neighbour} s=1 tile=-1' (Conv)" in names, \
+            names
+    # Only layers the first profile did not measure.
+    measured = {n for k in profile["kernels"] for n in k["onnx_nodes"]}
+    assert not names & measured
+    board = tmp_path / "board.json"
+    result = run([paso_opt, "--calibrate", tmp_path / "s1.json",
+                  tmp_path / "s2.json", "-o", board])
+    assert result.returncode == 0, result.stderr
+    # A profile of a model, not of a suite, says so.
+    built = tmp_path / "m.json"
+    model = paso.compile(cnn(str(tmp_path / "cnn.onnx")),
+                         output=tmp_path / "cnn.so")
+    paso.profile(model, output=built, runs=1, threads=1)
+    result = run([paso_opt, "--calibration-suite", f"--profile={built}",
+                  "-o", tmp_path / "x.so"])
+    assert result.returncode == 1
+    assert f"the profile '{built}' has no suite layers" in result.stderr

@@ -107,8 +107,8 @@ static cl::opt<std::string> reportPath(
 
 static cl::opt<std::string> profilePath(
     "profile",
-    cl::desc("With --report: show this profile's (paso-run --profile) "
-             "measured times beside the predictions"),
+    cl::desc("A paso-run profile: --report shows it beside the "
+             "predictions; --calibration-suite samples where it errs most"),
     cl::value_desc("file"), cl::cat(reportCategory));
 
 // Handled before option parsing (Calibrate.cpp); registered for --help.
@@ -323,9 +323,9 @@ int main(int argc, char **argv) {
   options.reportPath = reportPath;
   options.preprocess = preprocessSpec;
   options.profilePath = profilePath;
-  if (!profilePath.empty() && reportPath.empty()) {
-    llvm::errs() << "paso-opt: error: --profile is read by --report; add "
-                    "--report=FILE\n";
+  if (!profilePath.empty() && reportPath.empty() && !calibrationSuiteFlag) {
+    llvm::errs() << "paso-opt: error: --profile is read by --report (add "
+                    "--report=FILE) or --calibration-suite\n";
     return 1;
   }
   if (!modelTag.empty()) {
@@ -398,8 +398,9 @@ int main(int argc, char **argv) {
     options.printing.elideLargeResourceString(1024);
 
   MLIRContext context(registry);
-  auto handler = installOnnxDiagnosticHandler(context, "paso-opt",
-                                              inputFilename);
+  auto handler = installOnnxDiagnosticHandler(
+      context, "paso-opt",
+      calibrationSuiteFlag ? StringRef(options.inputPath) : inputFilename);
   if (checkFlag) {
     OnnxCheckResult check =
         checkOnnxModel(inputFilename, context, options.import);

@@ -64,6 +64,11 @@ OwningOpRef<ModuleOp> importOnnxModel(llvm::StringRef path,
                                       MLIRContext &context,
                                       const OnnxImportOptions &options);
 
+/// The location the importer gives ONNX node `name` of type `opType`,
+/// which describeOnnxLocation reads back.
+Location onnxNodeLocation(MLIRContext &context, llvm::StringRef name,
+                          llvm::StringRef opType);
+
 /// Human-readable form of a node location produced by the importer, such as
 /// `node 'conv1' (Conv)`; empty for any other location (the message itself
 /// then names the input, output or tensor).

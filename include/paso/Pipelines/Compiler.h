@@ -70,8 +70,13 @@ LogicalResult compileModule(MLIRContext &context, ModuleOp module,
                             const CompileOptions &options);
 
 /// The calibration suite: one model of representative layers, in the
-/// paso dialect, whose profile calibrates a board (CalibrationSuite.cpp).
-OwningOpRef<ModuleOp> buildCalibrationSuite(MLIRContext &context);
+/// paso dialect, whose profile calibrates a board (CalibrationSuite.cpp):
+/// a fixed grid, or, given `profilePath` (a profile of an earlier suite
+/// on `target`), the neighbours of the layers the cost model predicts
+/// worst. Null after an error (emitted to `context`).
+OwningOpRef<ModuleOp> buildCalibrationSuite(MLIRContext &context,
+                                            const TargetDescription &target,
+                                            llvm::StringRef profilePath = "");
 
 /// Installs a handler printing `TOOL: error: FILE: node 'n' (Op): message`
 /// for the lifetime of the returned object.

@@ -220,12 +220,18 @@ int64_t ModelImporter::domainOpset(const onnx::NodeProto &node) const {
   return 1;
 }
 
+Location mlir::paso::onnxNodeLocation(MLIRContext &context,
+                                     llvm::StringRef name,
+                                     llvm::StringRef opType) {
+  Location typeLoc =
+      NameLoc::get(StringAttr::get(&context, (kOpTypePrefix + opType).str()));
+  return NameLoc::get(StringAttr::get(&context, name), typeLoc);
+}
+
 Location ModelImporter::nodeLocation(const onnx::NodeProto &node, int index) {
   std::string name =
       node.name().empty() ? "#" + std::to_string(index) : node.name();
-  Location typeLoc = NameLoc::get(StringAttr::get(
-      &context, (kOpTypePrefix + node.op_type()).str()));
-  return NameLoc::get(StringAttr::get(&context, name), typeLoc);
+  return onnxNodeLocation(context, name, node.op_type());
 }
 
 /// Calls `fn` on every node of `graph` and of the subgraphs its nodes hold
