@@ -121,16 +121,21 @@ double mlir::paso::predictGeneratedMicroseconds(
          target.runOverheadMicroseconds;
 }
 
+double mlir::paso::threadHandoffSeconds(const TargetDescription &target) {
+  return target.threadHandoffMicroseconds
+             ? *target.threadHandoffMicroseconds * 1e-6
+             : CostModelDefaults::kThreadHandoffSeconds;
+}
+
 ThreadPlan mlir::paso::planThreads(const TargetDescription &target,
                                    double flops, double bytes) {
   // More than one thread only when it saves at least two hand-offs' worth
   // over the best count so far.
+  double handoff = threadHandoffSeconds(target);
   ThreadPlan plan{1, predictSeconds(target, flops, bytes, 1)};
   for (int64_t threads = 2; threads <= std::max(1u, target.cores); ++threads) {
-    double seconds = predictSeconds(target, flops, bytes, threads) +
-                     CostModelDefaults::kThreadHandoffSeconds;
-    if (seconds + 2 * CostModelDefaults::kThreadHandoffSeconds <
-        plan.seconds)
+    double seconds = predictSeconds(target, flops, bytes, threads) + handoff;
+    if (seconds + 2 * handoff < plan.seconds)
       plan = ThreadPlan{threads, seconds};
   }
   return plan;

@@ -295,26 +295,59 @@ static GeneratedFit fitGeneratedCode(const std::vector<Profile> &profiles) {
   return result(best);
 }
 
+/// The cost of handing a kernel's pieces to the pool, in microseconds,
+/// from `threaded` profiles (more than one thread) of kernels `single`
+/// (the one-thread medians by signature) also has: a kernel planned for p
+/// threads ran on n = min(p, threads) and took t_n = t_1 / n + hand-off,
+/// which the median over those kernels estimates. None: no such kernel.
+static std::optional<double>
+fitThreadHandoff(const std::vector<const Profile *> &threaded,
+                 const std::map<std::string, double> &single) {
+  std::vector<double> handoffs;
+  for (const Profile *profile : threaded)
+    for (const ProfiledKernel &kernel : profile->kernels) {
+      int64_t n = std::min(kernel.threads, profile->threads);
+      auto one = single.find(kernelSignature(
+          kernel.algorithm, kernel.outputShape, kernel.product));
+      if (n > 1 && one != single.end())
+        handoffs.push_back(kernel.medianMicroseconds - one->second / n);
+    }
+  if (handoffs.empty())
+    return std::nullopt;
+  std::sort(handoffs.begin(), handoffs.end());
+  return std::clamp(handoffs[handoffs.size() / 2], 0.0, 1e4);
+}
+
 llvm::Expected<TargetDescription>
 mlir::paso::calibrateTarget(const TargetDescription &base,
                             const std::vector<Profile> &profiles,
                             std::vector<ClassFit> &fits) {
   if (profiles.empty())
     return llvm::createStringError("--calibrate needs at least one profile");
-  std::map<std::string, ClassFit> byClass;
+  // The scales are single-core efficiencies, fitted to one-thread
+  // profiles; profiles at more threads fit the hand-off against them.
+  std::vector<Profile> singleThread;
+  std::vector<const Profile *> threaded;
   for (const Profile &profile : profiles) {
     if (profile.target != base.name)
       return llvm::createStringError(
           "profile '" + profile.path + "' was measured for target '" +
           profile.target + "', not '" + base.name +
           "'; calibrate each target from its own profiles");
-    // The scales are single-core efficiencies; threading is the cost
-    // model's hand-off term, not theirs.
-    if (profile.threads != 1)
-      return llvm::createStringError(
-          "profile '" + profile.path + "' ran " +
-          std::to_string(profile.threads) +
-          " threads; calibrate from profiles measured with --threads 1");
+    if (profile.threads == 1)
+      singleThread.push_back(profile);
+    else
+      threaded.push_back(&profile);
+  }
+  if (singleThread.empty())
+    return llvm::createStringError(
+        "profile '" + threaded.front()->path + "' ran " +
+        std::to_string(threaded.front()->threads) +
+        " threads; calibrate from profiles measured with --threads 1 (one "
+        "at more threads adds the threading overhead, fitted against "
+        "them)");
+  std::map<std::string, ClassFit> byClass;
+  for (const Profile &profile : singleThread) {
     for (const ProfiledKernel &kernel : profile.kernels) {
       ClassFit &fit = byClass[kernel.kernelClass];
       ++fit.samples;
@@ -330,7 +363,7 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
   // Measured kernels, by signature; a kernel several profiles (or layers)
   // ran takes the median.
   std::map<std::string, std::vector<double>> measured;
-  for (const Profile &profile : profiles)
+  for (const Profile &profile : singleThread)
     for (const ProfiledKernel &kernel : profile.kernels)
       if (kernel.medianMicroseconds > 0)
         measured[kernelSignature(kernel.algorithm, kernel.outputShape,
@@ -340,7 +373,19 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
     std::sort(times.begin(), times.end());
     calibrated.kernelTimesMicroseconds[signature] = times[times.size() / 2];
   }
-  GeneratedFit generated = fitGeneratedCode(profiles);
+  GeneratedFit generated = fitGeneratedCode(singleThread);
+  if (!threaded.empty()) {
+    std::optional<double> handoff =
+        fitThreadHandoff(threaded, calibrated.kernelTimesMicroseconds);
+    if (!handoff)
+      return llvm::createStringError(
+          "profile '" + threaded.front()->path + "' ran " +
+          std::to_string(threaded.front()->threads) +
+          " threads, but none of its threaded kernels is in a one-thread "
+          "profile given with it; profile the same build with --threads 1 "
+          "too");
+    calibrated.threadHandoffMicroseconds = *handoff;
+  }
   fits.clear();
   for (auto &[name, fit] : byClass) {
     fit.kernelClass = name;

@@ -202,7 +202,8 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
       "cores", "l1d_bytes", "l2_bytes", "l3_bytes", "peak_gflops_f32",
       "peak_gflops_f16", "peak_gops_i8", "memory_gbps", "accelerator",
       "kernel_time_scale", "kernel_times_us", "run_overhead_us",
-      "generated_op_us", "transcendental_ns", "calibrated_from"};
+      "generated_op_us", "transcendental_ns", "thread_handoff_us",
+      "calibrated_from"};
   for (const auto &entry : *object)
     if (!llvm::is_contained(known, entry.first.str()))
       return fail("unknown field '" + entry.first.str() + "'");
@@ -281,7 +282,8 @@ mlir::paso::loadTargetFile(llvm::StringRef path) {
     return std::move(error);
   for (auto [key, field] :
        {std::pair{"generated_op_us", &target.generatedOpMicroseconds},
-        {"transcendental_ns", &target.transcendentalNanoseconds}})
+        {"transcendental_ns", &target.transcendentalNanoseconds},
+        {"thread_handoff_us", &target.threadHandoffMicroseconds}})
     if (object->get(key)) {
       double value = 0;
       if (llvm::Error error = number(key, value))
@@ -396,6 +398,8 @@ void mlir::paso::writeTargetFile(const TargetDescription &target,
       json.attribute("generated_op_us", *target.generatedOpMicroseconds);
     if (target.transcendentalNanoseconds)
       json.attribute("transcendental_ns", *target.transcendentalNanoseconds);
+    if (target.threadHandoffMicroseconds)
+      json.attribute("thread_handoff_us", *target.threadHandoffMicroseconds);
     json.attributeArray("calibrated_from", [&] {
       for (const std::string &file : target.calibratedFrom)
         json.value(file);

@@ -354,6 +354,50 @@ def test_calibration_fits_the_generated_code_costs(built, paso_opt, tmp_path):
     assert target["generated_op_us"] >= 0 and target["run_overhead_us"] >= 0
 
 
+def test_threaded_profile_fits_the_hand_off(built, paso_opt, tmp_path):
+    """A profile at two threads, given with one-thread profiles of the same
+    build, fits the pool's hand-off (a threaded kernel's time over its
+    one-thread time / threads), which decides the threads per layer: a
+    board where each threaded kernel pays 400 us more gets every layer on
+    one thread."""
+    assert any(k["threads"] > 1 for k in built["profile"]["kernels"])
+    two = tmp_path / "two.json"
+    paso.profile(built["so"], output=two, runs=3, threads=2,
+                 env={"PASO_POOL_BACKOFF": "0"})
+    single = {k["id"]: k["median_us"] for k in built["profile"]["kernels"]}
+
+    def slow_handoff(p):
+        for k in p["kernels"]:
+            n = min(k["threads"], p["threads"])
+            if n > 1:
+                k["median_us"] = single[k["id"]] / n + 400
+    slow = json.loads(two.read_text())
+    slow_handoff(slow)
+    (tmp_path / "slow.json").write_text(json.dumps(slow))
+    board = tmp_path / "board.json"
+    result = run([paso_opt, "--calibrate", built["profile_path"],
+                  tmp_path / "slow.json", "-o", board])
+    assert result.returncode == 0, result.stderr
+    assert "thread hand-off: 400.0 us" in result.stdout, result.stdout
+    assert json.loads(board.read_text())["thread_handoff_us"] == \
+        pytest.approx(400)
+    so = paso.compile(built["model"], target=str(board),
+                      output=tmp_path / "h.so")
+    assert all(k["threads"] == 1
+               for k in paso.profile(so, runs=1, threads=1)["kernels"])
+    # Without a one-thread profile of the same kernels there is nothing to
+    # fit the hand-off against.
+    def renamed(p):
+        for k in p["kernels"]:
+            k["algorithm"] += " (elsewhere)"
+    result = run([paso_opt, "--calibrate",
+                  mutated(built, tmp_path, "other.json", renamed), two,
+                  "-o", board])
+    assert result.returncode == 1
+    assert "none of its threaded kernels is in a one-thread profile" in \
+        result.stderr
+
+
 def test_calibrated_profile_moves_the_winograd_decision(built, paso_opt,
                                                         tmp_path):
     """A board where Winograd measured 10x slower than this host: its

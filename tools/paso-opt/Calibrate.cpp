@@ -185,6 +185,11 @@ int paso::opt::runCalibration(int argc, char **argv) {
         calibrated.generatedOpMicroseconds.value_or(0),
         calibrated.transcendentalNanoseconds.value_or(0),
         calibrated.runOverheadMicroseconds);
+  if (calibrated.threadHandoffMicroseconds)
+    llvm::outs() << llvm::format(
+        "thread hand-off: %.1f us per threaded kernel (from the profiles at "
+        "more than one thread)\n",
+        *calibrated.threadHandoffMicroseconds);
   std::error_code ec;
   llvm::ToolOutputFile file(output, ec, llvm::sys::fs::OF_None);
   if (ec)

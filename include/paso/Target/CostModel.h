@@ -236,6 +236,8 @@ struct ThreadPlan {
 };
 ThreadPlan planThreads(const TargetDescription &target, double flops,
                        double bytes);
+/// The hand-off: the target's calibrated one, else the default.
+double threadHandoffSeconds(const TargetDescription &target);
 
 } // namespace mlir::paso
 

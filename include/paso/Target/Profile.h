@@ -69,8 +69,8 @@ struct ClassFit {
   double scale = 1;
 };
 
-/// Fits `base` to `profiles` (all of the same target as `base`, measured
-/// at one thread):
+/// Fits `base` to `profiles` (all of the same target as `base`; the first
+/// three from those measured at one thread):
 ///  - kernel_time_scale: per class, the ratio of the summed measured times
 ///    to the summed raw predictions, so that a model's predicted total
 ///    matches where its big kernels do (classes no profile exercises keep
@@ -82,8 +82,12 @@ struct ClassFit {
 ///    transcendental_ns and run_overhead_us, a non-negative least-squares
 ///    fit of its measured times weighted by 1 / the run's time (each
 ///    model's relative error counts alike); from fewer profiles than
-///    terms, the ratio of measured to raw prediction scales all of them.
-/// Errors for a profile of another target or thread count name the file.
+///    terms, the ratio of measured to raw prediction scales all of them;
+///  - thread_handoff_us, from the profiles at more threads: the median of
+///    a threaded kernel's time minus its one-thread time / its threads.
+/// Errors for a profile of another target, for no one-thread profile and
+/// for threaded profiles without one-thread ones of the same kernels name
+/// the file.
 llvm::Expected<TargetDescription>
 calibrateTarget(const TargetDescription &base,
                 const std::vector<Profile> &profiles,

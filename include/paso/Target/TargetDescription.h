@@ -52,6 +52,11 @@ struct TargetDescription {
   /// through a transcendental function (calibrated; unset: the cost
   /// model's defaults, CostModelDefaults).
   std::optional<double> generatedOpMicroseconds, transcendentalNanoseconds;
+  /// The cost of handing a kernel's pieces to the thread pool and joining
+  /// them (calibrated from profiles at more than one thread; unset:
+  /// CostModelDefaults::kThreadHandoffSeconds). It decides the threads
+  /// per layer.
+  std::optional<double> threadHandoffMicroseconds;
   /// The profiles the scales were fitted to, for the record.
   std::vector<std::string> calibratedFrom;
 };
