@@ -128,10 +128,12 @@ double mlir::paso::threadHandoffSeconds(const TargetDescription &target) {
 }
 
 ThreadPlan mlir::paso::planThreads(const TargetDescription &target,
-                                   double flops, double bytes) {
+                                   double flops, double bytes,
+                                   double classScale) {
   // More than one thread only when it saves at least two hand-offs' worth
-  // over the best count so far.
-  double handoff = threadHandoffSeconds(target);
+  // over the best count so far (in raw units: the hand-off over the
+  // class's calibrated scale).
+  double handoff = threadHandoffSeconds(target) / std::max(classScale, 1e-3);
   ThreadPlan plan{1, predictSeconds(target, flops, bytes, 1)};
   for (int64_t threads = 2; threads <= std::max(1u, target.cores); ++threads) {
     double seconds = predictSeconds(target, flops, bytes, threads) + handoff;
@@ -178,7 +180,8 @@ GemmPlan mlir::paso::planGemm(const TargetDescription &target,
                   double(shape.k) * shape.n * (shape.bPrepacked ? 1 : 2) +
                   2.0 * shape.m * shape.n);
   plan.singleThreadSeconds = predictSeconds(target, flops, bytes, 1);
-  ThreadPlan threads = planThreads(target, flops, bytes);
+  ThreadPlan threads =
+      planThreads(target, flops, bytes, kernelTimeScale(target, "gemm"));
   plan.maxThreads = threads.threads;
   plan.predictedSeconds = threads.seconds;
   return plan;

@@ -229,13 +229,17 @@ double predictConvolutionSeconds(const TargetDescription &target,
 
 /// Threads worth using for a kernel doing `flops` over `bytes` of memory
 /// traffic, and its predicted time on that many: threads split the
-/// arithmetic, not the traffic, and each costs a hand-off.
+/// arithmetic, not the traffic, and each costs a hand-off. The choice
+/// weighs the roofline time times `classScale` (the kernel class's
+/// calibrated scale) against the target's hand-off; `seconds` is in raw
+/// roofline units (the hand-off divided by the scale), so that the
+/// caller's scaling gives the calibrated time.
 struct ThreadPlan {
   int64_t threads = 1;
   double seconds = 0;
 };
 ThreadPlan planThreads(const TargetDescription &target, double flops,
-                       double bytes);
+                       double bytes, double classScale = 1);
 /// The hand-off: the target's calibrated one, else the default.
 double threadHandoffSeconds(const TargetDescription &target);
 

@@ -1107,17 +1107,20 @@ struct PasoCallCpuKernelsPass
                          : call.half         ? "paso_gemm_f16"
                                              : "paso_gemm_f32";
     if (call.transpose) {
-      ThreadPlan threads = planThreads(*target, 0, call.bytes);
+      ThreadPlan threads = planThreads(*target, 0, call.bytes,
+                                       kernelTimeScale(*target, "transpose"));
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
       kernel = "paso_transpose_f32";
     } else if (call.rows) {
-      ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
+      ThreadPlan threads = planThreads(*target, call.flops, call.bytes,
+                                       kernelTimeScale(*target, "rows"));
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
       kernel = "paso_rows_f32";
     } else if (call.window) {
-      ThreadPlan threads = planThreads(*target, call.flops, call.bytes);
+      ThreadPlan threads = planThreads(*target, call.flops, call.bytes,
+                                       kernelTimeScale(*target, "window"));
       plan.maxThreads = threads.threads;
       plan.predictedSeconds = threads.seconds;
       kernel = "paso_depthwise_f32";

@@ -422,7 +422,8 @@ struct PasoCallCpuIntegerKernelsPass
                                         "the target, or weights at -128)";
     // The int8 throughput ratio scales the float prediction.
     double flops = call.flops / int8ThroughputRatio(*target);
-    ThreadPlan threads = planThreads(*target, flops, call.bytes);
+    ThreadPlan threads = planThreads(*target, flops, call.bytes,
+                                     kernelTimeScale(*target, "int8"));
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
     // Numbered for profiles (the float kernels continue the count).
     d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
