@@ -10,7 +10,9 @@ using namespace mlir::paso;
 double mlir::paso::kernelTimeScale(const TargetDescription &target,
                                     llvm::StringRef kernelClass) {
   auto it = target.kernelTimeScale.find(kernelClass.str());
-  return it == target.kernelTimeScale.end() ? 1.0 : it->second;
+  if (it != target.kernelTimeScale.end())
+    return it->second;
+  return kernelClass == "int8" ? CostModelDefaults::kInt8KernelTimeScale : 1.0;
 }
 
 std::string mlir::paso::kernelSignature(llvm::StringRef algorithm,

@@ -61,6 +61,12 @@ struct CostModelDefaults {
   /// transcendental function (exp, tanh, sigmoid, erf...), both measured
   /// on this host's models (docs/profiling.md).
   static constexpr double kGeneratedOpCycles = 300;
+  /// The int8 kernels' time over their roofline at the instruction's
+  /// int8 throughput (int8ThroughputRatio), before calibration: packing,
+  /// im2col and requantisation keep them from four times the f32 rate.
+  /// Measured on this host's MobileNetV2 (2.85) and ResNet-50 (about 2);
+  /// at 1 it planned nearly every int8 layer on one thread.
+  static constexpr double kInt8KernelTimeScale = 2.5;
   static constexpr double kTranscendentalCycles = 2.5;
 };
 
@@ -85,7 +91,8 @@ struct GemmPlan {
 };
 
 /// The calibrated scale of a kernel class's predictions (measured over
-/// predicted, from the target's kernel_time_scale; 1 when uncalibrated).
+/// predicted, from the target's kernel_time_scale; uncalibrated, 1, or
+/// kInt8KernelTimeScale for the int8 kernels).
 /// Every prediction a decision compares goes through it, so calibration
 /// moves the decisions: Winograd or direct, NCHW or NHWC, threads.
 double kernelTimeScale(const TargetDescription &target,

@@ -369,9 +369,13 @@ struct PasoCallCpuIntegerKernelsPass
     if (failed(resolvePassTarget(module, targetName, target)))
       return signalPassFailure();
     SmallVector<Operation *> candidates;
+    SmallVector<QuantizeOp> adds;
     module.walk([&](Operation *op) {
       if (isa<QConvOp, QMatMulOp>(op))
         candidates.push_back(op);
+      else if (auto quantize = dyn_cast<QuantizeOp>(op);
+               quantize && integerAdd(quantize))
+        adds.push_back(quantize);
     });
     Variant variant = productVariant(*target);
     for (Operation *op : candidates) {
@@ -383,6 +387,8 @@ struct PasoCallCpuIntegerKernelsPass
       if (call)
         emitCall(op, *call);
     }
+    for (QuantizeOp quantize : adds)
+      emitAddCall(quantize);
     // What the kernel did not take runs in float.
     RewritePatternSet patterns(&getContext());
     populateExpandQuantizedPatterns(patterns);
@@ -430,11 +436,7 @@ struct PasoCallCpuIntegerKernelsPass
     double rawSeconds = threads.seconds,
            rawSingleThreadSeconds = predictSeconds(*target, flops,
                                                    call.bytes, 1);
-    double scale = kernelTimeScale(*target, "int8");
     auto resultShape = tensorType(op->getResult(0)).getShape();
-    std::string outputShape;
-    for (int64_t dim : resultShape)
-      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
 
     func::FuncOp callee = cpu::declareKernel(module, kernel, 6);
     memref::GlobalOp global = cpu::createDescriptorGlobal(
@@ -482,10 +484,134 @@ struct PasoCallCpuIntegerKernelsPass
                                               b, loc, b.getI64IntegerAttr(0))
                                               .getResult()};
     auto callOp = func::CallOp::create(b, loc, callee, operands);
-    callOp->setAttr("paso.algorithm", b.getStringAttr(call.algorithm));
-    callOp->setAttr("paso.threads", b.getI64IntegerAttr(threads.threads));
-    callOp->setAttr("paso.kernel_id",
-                    b.getI64IntegerAttr(d[PASO_GEMM_KERNEL_ID]));
+    annotate(callOp, call.algorithm, threads.threads, d[PASO_GEMM_KERNEL_ID],
+             rawSeconds, rawSingleThreadSeconds, resultShape, call.flops,
+             call.bytes);
+    Value result = bufferization::ToTensorOp::create(
+        b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
+    op->getResult(0).replaceAllUsesWith(
+        UnrealizedConversionCastOp::create(b, loc, op->getResult(0).getType(),
+                                           result)
+            .getResult(0));
+    op->erase();
+  }
+
+  /// quantize(dequantize(a) + dequantize(b)) with a, b and the result
+  /// int8, per tensor and of one shape: the integer add (paso-fold-qdq's
+  /// form of QLinearAdd and of a quantised residual add), which
+  /// paso_qadd_s8 computes as the generated code would.
+  static bool integerAdd(QuantizeOp quantize) {
+    auto add = quantize.getInput().getDefiningOp<AddOp>();
+    if (!add || !add->hasOneUse())
+      return false;
+    auto signedPerTensor = [](Type type) {
+      auto element = dyn_cast<quant::UniformQuantizedType>(
+          cast<RankedTensorType>(type).getElementType());
+      return element && element.isSigned() &&
+             element.getStorageTypeIntegralWidth() == 8;
+    };
+    auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
+    auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
+    return lhs && rhs && signedPerTensor(quantize.getType()) &&
+           signedPerTensor(lhs.getInput().getType()) &&
+           signedPerTensor(rhs.getInput().getType()) &&
+           lhs.getType() == rhs.getType() &&
+           tensorType(lhs.getResult()).hasStaticShape() &&
+           tensorType(quantize.getResult()).getShape() ==
+               tensorType(lhs.getResult()).getShape();
+  }
+
+  void emitAddCall(QuantizeOp quantize) {
+    ModuleOp module = getOperation();
+    auto add = quantize.getInput().getDefiningOp<AddOp>();
+    auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
+    auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
+    auto params = [](Value v) {
+      return cast<quant::UniformQuantizedType>(tensorType(v).getElementType());
+    };
+    quant::UniformQuantizedType a = params(lhs.getInput()),
+                                bType = params(rhs.getInput()),
+                                c = params(quantize.getResult());
+    // The ratios and the output scale as the generated code has them: f32.
+    auto bits = [](double value) {
+      return static_cast<int64_t>(
+          llvm::bit_cast<int32_t>(static_cast<float>(value)));
+    };
+    SmallVector<int64_t> values{a.getZeroPoint(), bType.getZeroPoint(),
+                                c.getZeroPoint(),  c.getStorageTypeMin(),
+                                c.getStorageTypeMax(), bits(a.getScale()),
+                                bits(bType.getScale()), bits(c.getScale())};
+    int64_t count = tensorType(quantize.getResult()).getNumElements();
+    Descriptor d{};
+    d[PASO_GEMM_M] = count;
+    d[PASO_GEMM_N] = d[PASO_GEMM_K] = d[PASO_GEMM_BATCH] = 1;
+    // Two int8 reads and a write per element.
+    double bytes = 3.0 * count, flops = 6.0 * count;
+    ThreadPlan threads = planThreads(*target, flops, bytes,
+                                     kernelTimeScale(*target, "int8"));
+    d[PASO_GEMM_MAX_THREADS] = threads.threads;
+    d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
+
+    OpBuilder b(quantize);
+    Location loc = quantize.getLoc();
+    auto storage = [&](Value quantized) {
+      RankedTensorType type = tensorType(quantized);
+      return UnrealizedConversionCastOp::create(
+                 b, loc, type.clone(storageElementType(type.getElementType())),
+                 quantized)
+          .getResult(0);
+    };
+    RankedTensorType resultType = tensorType(quantize.getResult());
+    RankedTensorType resultStorage =
+        resultType.clone(storageElementType(resultType.getElementType()));
+    Value output = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get(resultStorage.getShape(),
+                        resultStorage.getElementType()));
+    memref::GlobalOp global = cpu::createDescriptorGlobal(
+        module, loc, "__paso_qadd_descriptor_", d, counter);
+    Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                                   global.getSymName());
+    auto constantType = RankedTensorType::get(
+        {static_cast<int64_t>(values.size())}, b.getI32Type());
+    Value constants = ConstantOp::create(
+        b, loc, makeIntElements(constantType, values, "qadd_params"));
+    Value lhsBits = storage(lhs.getInput()), rhsBits = storage(rhs.getInput());
+    func::FuncOp callee = cpu::declareKernel(module, "paso_qadd_s8", 6);
+    SmallVector<Value> operands{
+        cpu::addressOf(b, loc, descriptor), cpu::readAddress(b, loc, lhsBits),
+        cpu::readAddress(b, loc, rhsBits), cpu::addressOf(b, loc, output),
+        cpu::readAddress(b, loc, constants),
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0))};
+    auto callOp = func::CallOp::create(b, loc, callee, operands);
+    double rawSingleThread = predictSeconds(*target, flops, bytes, 1);
+    annotate(callOp, "int8 add (requantising, vectorised)", threads.threads,
+             d[PASO_GEMM_KERNEL_ID], threads.seconds, rawSingleThread,
+             resultType.getShape(), flops, bytes);
+    Value result = bufferization::ToTensorOp::create(
+        b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
+    quantize.getResult().replaceAllUsesWith(
+        UnrealizedConversionCastOp::create(b, loc, resultType, result)
+            .getResult(0));
+    quantize.erase();
+    add.erase();
+    for (DequantizeOp dequantize : {lhs, rhs})
+      if (dequantize->use_empty())
+        dequantize.erase();
+  }
+
+  /// The attributes the report and the kernel table read off a call.
+  void annotate(func::CallOp callOp, StringRef algorithm, int64_t threads,
+                int64_t id, double rawSeconds, double rawSingleThreadSeconds,
+                ArrayRef<int64_t> shape, double flops, double bytes) {
+    Builder b(callOp.getContext());
+    double scale = kernelTimeScale(*target, "int8");
+    std::string outputShape;
+    for (int64_t dim : shape)
+      outputShape += (outputShape.empty() ? "" : "x") + std::to_string(dim);
+    callOp->setAttr("paso.algorithm", b.getStringAttr(algorithm));
+    callOp->setAttr("paso.threads", b.getI64IntegerAttr(threads));
+    callOp->setAttr("paso.kernel_id", b.getI64IntegerAttr(id));
     callOp->setAttr("paso.kernel_class", b.getStringAttr("int8"));
     callOp->setAttr("paso.predicted_us",
                     b.getF64FloatAttr(rawSeconds * scale * 1e6));
@@ -497,15 +623,8 @@ struct PasoCallCpuIntegerKernelsPass
                     b.getF64FloatAttr(rawSingleThreadSeconds * 1e6));
     callOp->setAttr("paso.output_shape", b.getStringAttr(outputShape));
     // The integer work and its traffic, for the profile's roofline.
-    callOp->setAttr("paso.flops", b.getF64FloatAttr(call.flops));
-    callOp->setAttr("paso.bytes", b.getF64FloatAttr(call.bytes));
-    Value result = bufferization::ToTensorOp::create(
-        b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
-    op->getResult(0).replaceAllUsesWith(
-        UnrealizedConversionCastOp::create(b, loc, op->getResult(0).getType(),
-                                           result)
-            .getResult(0));
-    op->erase();
+    callOp->setAttr("paso.flops", b.getF64FloatAttr(flops));
+    callOp->setAttr("paso.bytes", b.getF64FloatAttr(bytes));
   }
 
   std::optional<TargetDescription> target;

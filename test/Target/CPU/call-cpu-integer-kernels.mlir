@@ -128,3 +128,42 @@ func.func @asymmetric(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
   %y = paso.qconv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!x>, tensor<2x2x1x1x!w>) -> tensor<1x2x4x4x!y>
   return %y : tensor<1x2x4x4x!y>
 }
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.75:9>
+!b = !quant.uniform<i8:f32, 0.5:-3>
+!c = !quant.uniform<i8:f32, 1.0:8>
+
+// The integer add (paso-fold-qdq's quantize(dequantize + dequantize), in
+// the output's units) is one call on every target: params za = 9, zb = -3,
+// zc = 8, clamp [-128, 127], then the f32 bits of 0.75, 0.5 and 1.0.
+// CHECK-LABEL: func.func @residual_add
+// CHECK: paso.constant dense<[9, -3, 8, -128, 127, 1061158912, 1056964608, 1065353216]> : tensor<8xi32>
+// CHECK: call @paso_qadd_s8({{.*}}) {paso.algorithm = "int8 add (requantising, vectorised)"
+// CHECK-SAME: paso.kernel_class = "int8"
+// CHECK-NOT: paso.add
+// CHECK-NOT: paso.quantize
+func.func @residual_add(%a: tensor<1x4x8x8x!a>, %b: tensor<1x4x8x8x!b>) -> tensor<1x4x8x8x!c> {
+  %fa = paso.dequantize %a : tensor<1x4x8x8x!a> -> tensor<1x4x8x8xf32>
+  %fb = paso.dequantize %b : tensor<1x4x8x8x!b> -> tensor<1x4x8x8xf32>
+  %s = paso.add %fa, %fb : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %q = paso.quantize %s {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
+  return %q : tensor<1x4x8x8x!c>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.75:9>
+!c = !quant.uniform<i8:f32, 1.0:8>
+
+// Broadcasting (or float) operands stay the generated code's.
+// CHECK-LABEL: func.func @broadcast_add
+// CHECK-NOT: call @paso_qadd_s8
+// CHECK: paso.add
+func.func @broadcast_add(%a: tensor<1x4x8x8x!a>, %b: tensor<1x4x1x1xf32>) -> tensor<1x4x8x8x!c> {
+  %fa = paso.dequantize %a : tensor<1x4x8x8x!a> -> tensor<1x4x8x8xf32>
+  %s = paso.add %fa, %b : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
+  %q = paso.quantize %s {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
+  return %q : tensor<1x4x8x8x!c>
+}
