@@ -82,6 +82,9 @@ std::optional<AccuracyBudget> mlir::paso::parseAccuracyBudget(StringRef text) {
 
 namespace {
 
+/// Layers with fewer multiply-adds stay fp32 under --quantize=int8.
+constexpr int64_t kMinInt8MultiplyAdds = 4096;
+
 /// NumPy's type string for a model input's element type.
 std::string npyType(Type element) {
   if (element.isF32()) return "f4";
@@ -676,7 +679,18 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     return accuracy;
   };
 
+  // --quantize=int8 takes every layer to int8 but the tiny ones: below
+  // kMinInt8MultiplyAdds a kernel call costs more than the arithmetic in
+  // either precision, so int8 would add its rounding and save nothing
+  // (PP-OCR's classifier: its squeeze-and-excitation products on 1x1
+  // pixels, the noisiest layers, measured no faster in int8). The
+  // full-integer scheme (TFLite, Edge TPU) keeps them int8.
   std::vector<bool> int8Layers(plan.layers.size(), true);
+  auto tiny = [&](size_t l) {
+    return !plan.fullInteger && plan.layers[l].flops < 2 * kMinInt8MultiplyAdds;
+  };
+  for (size_t l = 0; l < plan.layers.size(); ++l)
+    int8Layers[l] = !tiny(l);
   FailureOr<Accuracy> chosen = measure(int8Layers);
   if (failed(chosen))
     return failure();
@@ -836,7 +850,13 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
     double saving = 1e6 * (int8Layers[l] ? predictedSeconds(flipped) - now
                                          : now - predictedSeconds(flipped));
     if (options.mode != QuantizeMode::Mixed)
-      record.reason = "--quantize=int8";
+      record.reason =
+          tiny(l) ? llvm::formatv("too small for int8 to pay ({0} "
+                                  "multiply-adds; int8 from {1})",
+                                  static_cast<int64_t>(plan.layers[l].flops / 2),
+                                  kMinInt8MultiplyAdds)
+                        .str()
+                  : "--quantize=int8";
     else if (summary.halfModelFaster)
       record.reason = half[l] ? "the fp16 model in its own layout is "
                                 "faster than any mix"

@@ -88,7 +88,11 @@ def test_suite_model_int8(name, suite, paso_opt, tmp_path):
                        first_output(int8, feeds)) >= SUITE_SQNR_DB[name]
     summary = json.loads(report.read_text())["quantization"]
     layers = summary["layers"]
-    assert layers and all(l["precision"] == "int8" for l in layers)
+    # Every layer int8 but those too small to gain (the MLP's 128 x 10
+    # output product).
+    int8_layers = [l for l in layers if l["precision"] == "int8"]
+    assert int8_layers and all("too small for int8" in l["reason"]
+                               for l in layers if l not in int8_layers)
     assert summary["held_back_samples"] == count // 4
     assert summary["calibration_samples"] == count - count // 4
     # Every quantised layer runs on an integer kernel, and the residual
@@ -96,7 +100,7 @@ def test_suite_model_int8(name, suite, paso_opt, tmp_path):
     kernels = json.loads(report.read_text())["runtime_kernels"]
     adds = sum(k["algorithm"].startswith("int8 add") for k in kernels)
     assert sum("int8" in k["algorithm"] for k in kernels) - adds == \
-        len(layers)
+        len(int8_layers)
     if name in ("resnet18", "mobilenetv2"):
         assert adds > 0
 
@@ -304,10 +308,12 @@ def test_text_recogniser_int8_keeps_top1(paso_opt, tmp_path):
 
 def test_orientation_classifier_mixed_meets_top1_budget(paso_opt, tmp_path):
     """The text orientation classifier (a MobileNetV3 with squeeze-excite)
-    on upright and turned crops. All-int8 loses a few decisions (its SE
-    gates are sensitive, docs/quantization.md); mixed precision with a
-    1-point budget keeps them (or keeps the float model, when no mix that
-    meets it is faster)."""
+    on upright and turned crops. int8 keeps >= 97% of its decisions: its
+    squeeze-excite products, too small for int8 to pay and its noisiest
+    layers, stay fp32 (with them in int8 it kept 95.9-96.9%,
+    docs/quantization.md). Mixed precision with a 1-point budget keeps
+    them (or keeps the float model, when no mix that meets it is
+    faster)."""
     model = _ocr_model(real_models.CLASSIFIER)
     calibration, evaluation = real_models.classifier_samples()
     np.savez(tmp_path / "cal.npz", x=calibration)
@@ -317,10 +323,15 @@ def test_orientation_classifier_mixed_meets_top1_budget(paso_opt, tmp_path):
     # The fp32 model is right about most crops (labels alternate).
     assert np.mean(want == np.arange(len(want)) % 2) >= 0.85
     shape = "--input-shape=x:1x3x48x192"
+    int8_report = tmp_path / "int8.json"
     compile_quantized(paso_opt, model, tmp_path / "int8.so",
-                      tmp_path / "cal.npz", shape)
+                      tmp_path / "cal.npz", shape, report=int8_report)
     int8 = _decisions(paso.load(str(tmp_path / "int8.so")), evaluation).ravel()
-    assert np.mean(int8 == want) >= 0.94
+    assert np.mean(int8 == want) >= 0.97
+    layers = json.loads(int8_report.read_text())["quantization"]["layers"]
+    small = [l for l in layers if l["precision"] == "fp32"]
+    assert small and all("too small for int8" in l["reason"] for l in small)
+    assert sum(l["precision"] == "int8" for l in layers) >= 35
     report = tmp_path / "mixed.json"
     result = paso_opt_run(paso_opt, model, shape, "--quantize=mixed",
                           "--accuracy-budget=top1:1",
