@@ -339,13 +339,16 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
     else
       threaded.push_back(&profile);
   }
+  // "profile 'P' ran N threads", for the errors about threaded profiles.
+  auto ranThreads = [&] {
+    return "profile '" + threaded.front()->path + "' ran " +
+           std::to_string(threaded.front()->threads) + " threads";
+  };
   if (singleThread.empty())
     return llvm::createStringError(
-        "profile '" + threaded.front()->path + "' ran " +
-        std::to_string(threaded.front()->threads) +
-        " threads; calibrate from profiles measured with --threads 1 (one "
-        "at more threads adds the threading overhead, fitted against "
-        "them)");
+        ranThreads() +
+        "; calibrate from profiles measured with --threads 1 (one at more "
+        "threads adds the threading overhead, fitted against them)");
   std::map<std::string, ClassFit> byClass;
   for (const Profile &profile : singleThread) {
     for (const ProfiledKernel &kernel : profile.kernels) {
@@ -379,11 +382,9 @@ mlir::paso::calibrateTarget(const TargetDescription &base,
         fitThreadHandoff(threaded, calibrated.kernelTimesMicroseconds);
     if (!handoff)
       return llvm::createStringError(
-          "profile '" + threaded.front()->path + "' ran " +
-          std::to_string(threaded.front()->threads) +
-          " threads, but none of its threaded kernels is in a one-thread "
-          "profile given with it; profile the same build with --threads 1 "
-          "too");
+          ranThreads() +
+          ", but none of its threaded kernels is in a one-thread profile "
+          "given with it; profile the same build with --threads 1 too");
     calibrated.threadHandoffMicroseconds = *handoff;
   }
   fits.clear();
