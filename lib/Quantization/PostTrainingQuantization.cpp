@@ -687,7 +687,8 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   // full-integer scheme (TFLite, Edge TPU) keeps them int8.
   std::vector<bool> int8Layers(plan.layers.size(), true);
   auto tiny = [&](size_t l) {
-    return !plan.fullInteger && plan.layers[l].flops < 2 * kMinInt8MultiplyAdds;
+    return options.mode == QuantizeMode::Int8 && !plan.fullInteger &&
+           plan.layers[l].flops < 2 * kMinInt8MultiplyAdds;
   };
   for (size_t l = 0; l < plan.layers.size(); ++l)
     int8Layers[l] = !tiny(l);

@@ -61,13 +61,13 @@ struct CostModelDefaults {
   /// transcendental function (exp, tanh, sigmoid, erf...), both measured
   /// on this host's models (docs/profiling.md).
   static constexpr double kGeneratedOpCycles = 300;
+  static constexpr double kTranscendentalCycles = 2.5;
   /// The int8 kernels' time over their roofline at the instruction's
   /// int8 throughput (int8ThroughputRatio), before calibration: packing,
   /// im2col and requantisation keep them from four times the f32 rate.
   /// Measured on this host's MobileNetV2 (2.85) and ResNet-50 (about 2);
   /// at 1 it planned nearly every int8 layer on one thread.
   static constexpr double kInt8KernelTimeScale = 2.5;
-  static constexpr double kTranscendentalCycles = 2.5;
 };
 
 /// One f32 matrix product C[M x N] = A[M x K] x B[K x N], `batch` times.

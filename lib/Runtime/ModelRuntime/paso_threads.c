@@ -217,6 +217,16 @@ static void initialisePool(void) {
     sched_yield();
 }
 
+/* Runs jobs on the caller alone for the next back-off period (50 ms,
+ * doubling per level up to 3.2 s). Called with the dispatch lock held. */
+static void backOff(uint64_t now) {
+  if (pool.level < 6)
+    ++pool.level;
+  pool.backoffUntil = now + (50000000ull << (pool.level - 1));
+  pool.calmSince = 0;
+  pool.loadChecked = 0; /* look at the load again when it ends */
+}
+
 /* When another process keeps a core busy, a worker holding a piece can
  * lose its core for a whole scheduler slice (milliseconds: measured, one
  * such wait cost 4 ms against a 4 ms MobileNetV2) and the caller waits;
@@ -231,11 +241,7 @@ static void initialisePool(void) {
 static void noteStraggler(uint64_t now, uint64_t ownNanoseconds,
                           uint64_t waitNanoseconds) {
   if (waitNanoseconds > 500000 && waitNanoseconds > ownNanoseconds) {
-    if (pool.level < 6)
-      ++pool.level;
-    pool.backoffUntil = now + (50000000ull << (pool.level - 1));
-    pool.calmSince = 0;
-    pool.loadChecked = 0;
+    backOff(now);
   } else if (!pool.calmSince) {
     pool.calmSince = now;
   } else if (now - pool.calmSince > 1000000000ull) {
@@ -280,11 +286,7 @@ static int machineIsBusy(uint64_t now, int32_t helpers) {
   long cores = sysconf(PASO_SC_NPROCESSORS_ONLN);
   if (others < 0 || cores < 1 || cores - 1 - others >= helpers)
     return 0;
-  if (pool.level < 6)
-    ++pool.level;
-  pool.backoffUntil = now + (50000000ull << (pool.level - 1));
-  pool.calmSince = 0;
-  pool.loadChecked = 0; /* look again when this back-off ends */
+  backOff(now);
   return 1;
 }
 
