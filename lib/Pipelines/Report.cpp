@@ -184,6 +184,7 @@ void CompileReport::writeJson(llvm::raw_ostream &os) const {
         json.attribute("method", quantization.method);
         json.attribute("budget", quantization.budget);
         json.attribute("bias_correction", quantization.biasCorrection);
+        json.attribute("equalized_pairs", quantization.equalizedPairs);
         json.attribute("layer_times", quantization.timesMeasured
                                           ? "measured on the host"
                                           : "cost model");
@@ -344,7 +345,9 @@ void CompileReport::writeText(llvm::raw_ostream &os) const {
   } else if (quantized) {
     os << "== quantisation (" << quantization.method << " ranges from "
        << quantization.calibrationSamples << " samples; bias correction "
-       << (quantization.biasCorrection ? "on" : "off") << "; layer times "
+       << (quantization.biasCorrection ? "on" : "off")
+       << "; " << quantization.equalizedPairs << " layer pairs equalised"
+       << "; layer times "
        << (quantization.timesMeasured ? "measured on the host" : "predicted")
        << "; budget "
        << quantization.budget << ")\n"

@@ -20,6 +20,7 @@
 #include "QuantizationPlan.h"
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
+#include "paso/Dialect/Paso/Transforms/Passes.h"
 #include "paso/Runtime/ModelLibrary.h"
 #include "paso/Target/CPU/CpuBackend.h"
 #include "paso/Target/CostModel.h"
@@ -210,6 +211,11 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   if (!main)
     return module.emitError("--quantize: the module has no @main");
   Location loc = main.getLoc();
+  // The full-integer scheme's matmuls and gemms have one weight scale:
+  // equalisation evens out the channels it must cover. Per-channel weights
+  // gain nothing (docs/quantization.md), so other pairs are left alone.
+  if (options.fullInteger)
+    summary.equalizedPairs = equalizeLayerPairs(main, /*perTensorOnly=*/true);
   QuantPlan plan = planQuantization(main, options.fullInteger);
   summary.method = calibrationMethodName(options.method).str();
   if (plan.layers.empty()) {

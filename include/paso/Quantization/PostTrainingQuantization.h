@@ -87,6 +87,9 @@ struct QuantizationSummary {
   bool floatModelFaster = false;
   /// Whether the weights' rounding bias is corrected (when it helps).
   bool biasCorrection = false;
+  /// Layer pairs whose weight ranges cross-layer equalisation evened out
+  /// (the full-integer scheme's per-tensor products).
+  unsigned equalizedPairs = 0;
   /// --quantize=fp16: layers in half precision, no calibration.
   bool halfPrecision = false;
   /// Whether mixed precision took the all-fp16 model in its own layout,

@@ -20,6 +20,11 @@ namespace mlir::paso {
 /// back ends that expand what their integer kernels do not take.
 void populateExpandQuantizedPatterns(RewritePatternSet &patterns);
 
+/// Cross-layer equalisation (paso-equalize-layers) of `func`'s layer pairs,
+/// only those with a matmul or gemm when `perTensorOnly`; returns how many
+/// pairs it equalised.
+unsigned equalizeLayerPairs(func::FuncOp func, bool perTensorOnly);
+
 } // namespace mlir::paso
 
 #endif // PASO_DIALECT_PASO_TRANSFORMS_PASSES_H

@@ -88,6 +88,36 @@ def FoldBatchNormPass : Pass<"paso-fold-batch-norm", "::mlir::func::FuncOp"> {
   ];
 }
 
+def EqualizeLayersPass : Pass<"paso-equalize-layers", "::mlir::func::FuncOp"> {
+  let summary = "Cross-layer equalisation of weight ranges (Nagel et al. 2019)";
+  let description = [{
+    Two products with constant f32 weights (NCHW convolution, depthwise
+    convolution, matmul, gemm) joined through single-use ops that commute
+    with a positive per-channel scale (relu, leaky relu, max and average
+    pooling, a mean that keeps the channel, a reshape that keeps each
+    channel's elements in place, an add of one constant per channel) compute
+    the same function when output channel `i` of the first (its weights,
+    bias and the adds) is divided by `s_i` and input channel `i` of the
+    second multiplied by it. With `s_i = sqrt(r1_i / r2_i)`, `r` being the
+    channel's largest weight magnitude in either layer, both become
+    `sqrt(r1_i * r2_i)`: what a per-tensor weight scale needs. Chains are
+    swept until no scale moves by more than 1e-6. A channel that is zero on
+    either side keeps `s = 1`, and no channel's bias may outgrow the layer's
+    largest bias. The post-training quantiser runs this on the pairs whose
+    weights the full-integer scheme quantises per tensor (`per-tensor-only`,
+    docs/quantization.md); per-channel weights gain nothing from it.
+  }];
+  let dependentDialects = ["::mlir::paso::PasoDialect"];
+  let options = [
+    Option<"perTensorOnly", "per-tensor-only", "bool", /*default=*/"false",
+           "Only pairs with a matmul or gemm (per-tensor weights in the "
+           "full-integer scheme)">
+  ];
+  let statistics = [
+    Statistic<"numPairs", "pairs", "Layer pairs equalised">
+  ];
+}
+
 def RecognizeKernelsPass : Pass<"paso-recognize-kernels",
                                 "::mlir::func::FuncOp"> {
   let summary = "Recognise decomposed LayerNorm, GELU, Softmax and HardSwish "
