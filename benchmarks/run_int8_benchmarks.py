@@ -9,7 +9,9 @@ per-channel int8 weights, int8 activations, fixed random calibration data);
 PASO compiles that file for the host, and the float model for its fp32
 baseline. The three run the same inputs with the same thread count,
 alternating run by run after a warm-up. Reports medians, PASO int8 / ORT
-int8, PASO fp32 / PASO int8 (the int8 speed-up) and geomeans.
+int8, PASO fp32 / PASO int8 (the int8 speed-up) and geomeans. A second
+table does the same for ONNX Runtime's quantize_dynamic (int8 weights,
+activations quantised per inference) of the models with matrix products.
 --write-docs rewrites the int8 section of docs/performance.md. A benchmark,
 not a test: it asserts nothing.
 """
@@ -25,7 +27,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
-                                      QuantType, quantize_static)
+                                      QuantType, quantize_dynamic,
+                                      quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +43,7 @@ from docs_section import write_section  # noqa: E402
 MARKER = "<!-- int8 benchmark results: written by benchmarks/run_int8_benchmarks.py -->"
 END = "<!-- end of int8 benchmark results -->"
 DEFAULT_MODELS = "mlp,transformer,mobilenetv2,resnet18,resnet50,squeezenet11"
+DYNAMIC_MODELS = "mlp,transformer"
 
 
 def random_feeds(model, seed):
@@ -93,8 +97,32 @@ def main():
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     threads_list = [int(t) for t in args.threads.split(",")]
-    rows = []
+    rows, dynamic_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        for name in DYNAMIC_MODELS.split(","):
+            float_path = model_suite.write_suite(tmp, [name])[0]
+            dynamic_path = os.path.join(tmp, f"{name}.dynamic.onnx")
+            quantize_dynamic(float_path, dynamic_path,
+                             weight_type=QuantType.QInt8)
+            paso_dynamic = paso.load(paso.compile(
+                dynamic_path, output=os.path.join(tmp, f"{name}.dyn.so")))
+            paso_fp32 = paso.load(paso.compile(
+                float_path, output=os.path.join(tmp, f"{name}.f32.so")))
+            feeds = random_feeds(onnx.load(float_path), 0)
+            for threads in threads_list:
+                paso_dynamic.set_num_threads(threads)
+                paso_fp32.set_num_threads(threads)
+                session = ort_session(dynamic_path, threads)
+                # Tens of microseconds a run: many more runs for a stable
+                # median.
+                pd, pf, od = bench([paso_dynamic.run, paso_fp32.run,
+                                    lambda f: session.run(None, f)],
+                                   feeds, max(args.reps, 300))
+                dynamic_rows.append((name, threads, pd * 1e3, pf * 1e3,
+                                     od * 1e3))
+                print(f"{name:13s} threads={threads} dynamic: paso {pd*1e3:8.3f} ms  "
+                      f"paso fp32 {pf*1e3:8.3f} ms  ort {od*1e3:8.3f} ms  "
+                      f"paso/ort {pd/od:5.2f}", flush=True)
         for name in args.models.split(","):
             float_path = model_suite.write_suite(tmp, [name])[0]
             model = onnx.load(float_path)
@@ -143,6 +171,13 @@ def main():
         lines.append(f"Geomean at {threads} thread(s): PASO int8 / ORT int8 "
                      f"{vs_ort:.2f}, int8 speed-up over PASO fp32 {speedup:.2f}x")
         print(lines[-1])
+    lines += ["", "ONNX Runtime's quantize_dynamic (QInt8 weights per tensor, "
+              "activations quantised per inference), same runs:", "",
+              "| model | threads | PASO dynamic ms | PASO fp32 ms | ORT dynamic ms | PASO / ORT |",
+              "|---|---|---|---|---|---|"]
+    for r in dynamic_rows:
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | "
+                     f"{r[4]:.3f} | {r[2] / r[4]:.2f} |")
     if args.write_docs:
         # Before the fp32 results, which run_benchmarks.py rewrites to the
         # end of the file.

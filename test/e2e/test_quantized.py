@@ -350,27 +350,65 @@ def test_uint8_inputs_and_outputs_carry_their_quantisation(paso_opt, tmp_path):
                                   reference(path, feeds))
 
 
-@pytest.mark.parametrize("model,weights", [("mlp", QuantType.QInt8),
-                                           ("transformer", QuantType.QInt8),
-                                           ("squeezenet11", QuantType.QUInt8)])
-def test_dynamic_quantisation(model, weights, paso_opt, tmp_path):
+def dynamic_model(model, weights, tmp_path, per_channel=False):
+    from onnxruntime.quantization import quantize_dynamic
+    float_path = model_suite.write_suite(str(tmp_path), [model])[0]
+    path = tmp_path / f"{model}.dynamic.onnx"
+    quantize_dynamic(float_path, str(path), weight_type=weights,
+                     per_channel=per_channel,
+                     op_types_to_quantize=["MatMul", "Gemm", "Conv"])
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "DynamicQuantizeLinear" in ops
+    assert ops & {"MatMulInteger", "ConvInteger"}
+    return path
+
+
+# The kernel fuses DynamicQuantizeLinear, MatMulInteger and the float
+# epilogue ONNX Runtime's quantize_dynamic writes after it.
+FUSED_DYNAMIC = "DynamicQuantizeLinear and dequantising epilogue fused"
+
+
+@pytest.mark.parametrize("model,weights,per_channel",
+                         [("mlp", QuantType.QInt8, False),
+                          ("mlp", QuantType.QInt8, True),
+                          ("transformer", QuantType.QInt8, False),
+                          ("squeezenet11", QuantType.QUInt8, False)])
+def test_dynamic_quantisation(model, weights, per_channel, paso_opt,
+                              tmp_path):
     """ONNX Runtime's quantize_dynamic (DynamicQuantizeLinear feeding
     MatMulInteger / ConvInteger, scales computed per inference) matches
     ONNX Runtime. (ONNX Runtime runs ConvInteger only with uint8 weights.)
     The bound is relative to the output's range: a one-ulp difference in
     a float activation can move a run-time scale by one ulp and an element
-    across a rounding boundary."""
-    from onnxruntime.quantization import quantize_dynamic
-    float_path = model_suite.write_suite(str(tmp_path), [model])[0]
-    path = tmp_path / f"{model}.dynamic.onnx"
-    quantize_dynamic(float_path, str(path), weight_type=weights,
-                     op_types_to_quantize=["MatMul", "Gemm", "Conv"])
-    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
-    assert "DynamicQuantizeLinear" in ops
-    assert ops & {"MatMulInteger", "ConvInteger"}
-    compiled = paso.load(paso.compile(path, output=tmp_path / f"{model}.so"))
+    across a rounding boundary. Every MatMulInteger of the MLP and the
+    transformer runs on the int8 kernel with the quantisation fused."""
+    path = dynamic_model(model, weights, tmp_path, per_channel)
+    so = tmp_path / f"{model}.so"
+    report = subprocess.run([paso_opt, str(path), "-o", str(so),
+                             "--report=-"],
+                            capture_output=True, text=True, check=True)
+    products = sum(n.op_type == "MatMulInteger"
+                   for n in onnx.load(str(path)).graph.node)
+    assert report.stdout.count(FUSED_DYNAMIC) == products
+    compiled = paso.load(so)
     feeds = random_inputs(compiled.inputs, seed=7)
     got = list(compiled.run(feeds).values())[0]
+    want = reference(path, feeds)
+    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_dynamic_quantisation_under_qemu(target, paso_opt, tmp_path,
+                                         aarch64_runner):
+    """The fused dynamic kernel on Arm (SMULL/SMLAL on the rpi4, SDOT on
+    the rpi5): the transformer matches ONNX Runtime as on the host."""
+    path = dynamic_model("transformer", QuantType.QInt8, tmp_path)
+    host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
+    so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
+    feeds = random_inputs(host.inputs, seed=7)
+    run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
+    name = host.outputs[0].name
+    got = np.load(tmp_path / f"{name.replace('/', '_')}.npy")
     want = reference(path, feeds)
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
 

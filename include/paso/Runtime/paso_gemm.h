@@ -89,6 +89,13 @@ enum paso_qgemm_field {
   PASO_QGEMM_C_MIN,     /* clamp of the stored result (saturation and */
   PASO_QGEMM_C_MAX,     /* a ReLU/clip), in storage units */
   PASO_QGEMM_C_COLUMNS, /* 1: element (m, n) of C at n * LDC + m */
+  /* 1: C is int32, acc + bias'[m] unscaled (MatMulInteger; the scales are
+   * applied by the code after the call); the multipliers are unused. */
+  PASO_QGEMM_C_INT32,
+  /* DynamicQuantizeLinear fused in front (1, or 2 with a bias): B is the
+   * float activations, quantised to uint8 per call into the scratch (rows
+   * x K bytes) as ONNX defines it, and C is float (see below). */
+  PASO_QGEMM_DYNAMIC,
   PASO_QGEMM_FIELDS
 };
 
@@ -165,6 +172,16 @@ enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
  * offsets (K4 x 4 int32) then the images padded to cover every window
  * (batch x C x paddedH x paddedW bytes, plus 64). */
 enum { PASO_QGEMM_MR = 12, PASO_QGEMM_NR = 16 };
+
+/* With PASO_QGEMM_DYNAMIC (ONNX Runtime's quantize_dynamic: a
+ * DynamicQuantizeLinear, MatMulInteger, Cast, Mul by x_scale x w_scale,
+ * Add, and an activation) the kernel computes, with x_scale and x_zero
+ * from the call's own quantisation of B:
+ *   C[n][m] = act(float(acc + bias'[m] - x_zero * wsum[m])
+ *                 * (x_scale * w_scale[m]) + bias[m])
+ * The per-row constants are 4 x M words: bias' (int32), wsum (int32, the
+ * weights' row sums), w_scale (f32), bias (f32, read only for 2); the
+ * activation is PASO_GEMM_ACTIVATION with its ALPHA/BETA bits. */
 
 /* The fp16 kernels paso_gemm_f16 (256-bit vectors) and paso_gemm_f16_v16
  * (512-bit) compute C[pixels x M'] = act(im2col(A) x B + bias + residual)

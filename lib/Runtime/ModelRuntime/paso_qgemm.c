@@ -34,6 +34,17 @@
 
 #include "kernel_common.h"
 
+/* The float activations of the dynamic epilogue (vector_math.inc). */
+#define KERNEL _q
+#define LANES 16
+#include "vector_math.inc"
+#undef VEC
+#undef NAME
+#undef CAT
+#undef CAT2
+#undef LANES
+#undef KERNEL
+
 enum { MR = PASO_QGEMM_MR, NR = PASO_QGEMM_NR };
 /* Packed B lives on the stack, up to 128 KiB (one group of K up to
  * 8192, or four of K up to 2048); longer products use the heap. */
@@ -49,6 +60,18 @@ typedef struct {
   int64_t M, N, K, K4, batch, ldb, ldc;
   int64_t aBatchStride, bBatchStride, cBatchStride;
   int bLayout, bSigned, columns;
+  /* C holds the int32 sums (PASO_QGEMM_C_INT32), not requantised bytes. */
+  int int32Out;
+  /* PASO_QGEMM_DYNAMIC: 0, 1 or 2 (with a float bias); then the float
+   * activations, their run-time quantisation, the per-row constants and
+   * the activation (only its activation, alpha and beta are read). */
+  int dynamic;
+  const float *realB;
+  float xScale;
+  int32_t xZero;
+  const int32_t *weightSums;
+  const float *weightScales, *realBias;
+  GemmProblem act;
   /* B's bytes as packed: XOR with `flip` (0x80 turns int8 into uint8,
    * or uint8 into int8 for SDOT); zeroB is the packed zero point. */
   uint8_t zeroB, flip;
@@ -408,8 +431,55 @@ requantise(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
   REQUANTISE_BODY
 }
 
+/* The int32 sums with the zero-point correction (MatMulInteger). */
+static void storeSums(const QProblem *q, int32_t *C, int64_t m0, int rows,
+                      int64_t n0, int64_t width, const i32x16 acc[]) {
+  for (int r = 0; r < rows; ++r) {
+    int64_t m = m0 + r;
+    i32x16 sums = acc[r] + q->bias[m];
+    if (q->columns) {
+      for (int64_t j = 0; j < width; ++j)
+        C[(n0 + j) * q->ldc + m] = sums[j];
+    } else if (width == NR) {
+      __builtin_memcpy(C + m * q->ldc + n0, &sums, sizeof sums);
+    } else {
+      for (int64_t j = 0; j < width; ++j)
+        C[m * q->ldc + n0 + j] = sums[j];
+    }
+  }
+}
+
+/* The dequantised, activated floats (PASO_QGEMM_DYNAMIC), in the order of
+ * operations of the graph they replace. */
+static void storeReal(const QProblem *q, float *C, int64_t m0, int rows,
+                      int64_t n0, int64_t width, const i32x16 acc[]) {
+  for (int r = 0; r < rows; ++r) {
+    int64_t m = m0 + r;
+    int32_t correction = q->bias[m] - q->xZero * q->weightSums[m];
+    f32x16 v = __builtin_convertvector(acc[r] + correction, f32x16) *
+               (q->xScale * q->weightScales[m]);
+    if (q->dynamic == 2)
+      v = v + q->realBias[m];
+    v = activate_q(&q->act, v);
+    if (q->columns)
+      for (int64_t j = 0; j < width; ++j)
+        C[(n0 + j) * q->ldc + m] = v[j];
+    else
+      for (int64_t j = 0; j < width; ++j)
+        C[m * q->ldc + n0 + j] = v[j];
+  }
+}
+
 static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
                       int64_t n0, int64_t width, const i32x16 acc[]) {
+  if (q->dynamic) {
+    storeReal(q, (float *)C, m0, rows, n0, width, acc);
+    return;
+  }
+  if (q->int32Out) {
+    storeSums(q, (int32_t *)C, m0, rows, n0, width, acc);
+    return;
+  }
   const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const int32_t zero = (int32_t)q->zeroC;
@@ -445,7 +515,8 @@ static void runTask(int32_t task, void *context) {
                        ? q->columnGroups - firstGroup
                        : q->groupsPerTask;
   const uint8_t *B = (q->padded ? q->padded : q->B) + image * q->bBatchStride;
-  uint8_t *C = q->C + image * q->cBatchStride;
+  uint8_t *C = q->C + image * q->cBatchStride *
+                          (q->int32Out || q->dynamic ? 4 : 1);
   size_t groupBytes = (size_t)q->K4 * NR * 4;
   _Alignas(64) uint8_t local[STACK_BYTES];
   uint8_t *packed = local;
@@ -611,6 +682,8 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
   q.bLayout = (int)d[PASO_GEMM_B_LAYOUT];
   q.bSigned = (int)d[PASO_QGEMM_B_SIGNED];
   q.columns = (int)d[PASO_QGEMM_C_COLUMNS];
+  q.int32Out = (int)d[PASO_QGEMM_C_INT32];
+  q.dynamic = (int)d[PASO_QGEMM_DYNAMIC];
   q.zeroB = (uint8_t)d[PASO_QGEMM_B_ZERO_POINT];
   q.flip = d[PASO_QGEMM_B_SIGNED] ? 0x80 : 0;
   q.zeroC = (float)d[PASO_QGEMM_C_ZERO_POINT];
@@ -633,6 +706,19 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
   q.C = (uint8_t *)c;
   q.bias = (const int32_t *)params;
   q.mult = (const float *)(q.bias + q.M);
+  q.realB = (const float *)b;
+  q.weightSums = q.bias + q.M;
+  q.weightScales = (const float *)(q.bias + 2 * q.M);
+  q.realBias = (const float *)(q.bias + 3 * q.M);
+  q.xScale = 0;
+  q.xZero = 0;
+  q.act.activation = (int)d[PASO_GEMM_ACTIVATION];
+  {
+    int32_t alpha = (int32_t)d[PASO_GEMM_ALPHA_BITS];
+    int32_t beta = (int32_t)d[PASO_GEMM_BETA_BITS];
+    __builtin_memcpy(&q.act.alpha, &alpha, 4);
+    __builtin_memcpy(&q.act.beta, &beta, 4);
+  }
   q.dot = 0;
   q.tapOffsets = 0;
   q.padded = 0;
@@ -654,6 +740,53 @@ static void useMicroKernel(QProblem *q, int dot) {
 #endif
 }
 
+/* DynamicQuantizeLinear of the N x K float activations into `out`, as
+ * the generated code computes it (QuantToLinalg.cpp): the range from
+ * minNum/maxNum reductions that start at 0, scale = range / 255, and
+ * divisions by it (by 1 when it is 0), rounded half to even. */
+static void quantizeActivations(QProblem *q, uint8_t *out) {
+  int64_t count = q->N * q->K, i = 0;
+  const float *x = q->realB;
+  f32x16 lo = (f32x16){}, hi = (f32x16){};
+  for (; i + 16 <= count; i += 16) {
+    f32x16 v;
+    __builtin_memcpy(&v, x + i, sizeof v);
+    lo = __builtin_elementwise_min(lo, v);
+    hi = __builtin_elementwise_max(hi, v);
+  }
+  float low = 0, high = 0;
+  for (int l = 0; l < 16; ++l) {
+    low = __builtin_fminf(low, lo[l]);
+    high = __builtin_fmaxf(high, hi[l]);
+  }
+  for (; i < count; ++i) {
+    low = __builtin_fminf(low, x[i]);
+    high = __builtin_fmaxf(high, x[i]);
+  }
+  const float magic = 12582912.0f; /* 1.5 * 2^23: rounds half to even */
+  float scale = (high - low) / 255.0f;
+  float divisor = scale == 0.0f ? 1.0f : scale;
+  float zero = ((-low / divisor) + magic) - magic;
+  zero = __builtin_fminf(__builtin_fmaxf(zero, 0.0f), 255.0f);
+  q->xScale = scale;
+  q->xZero = (int32_t)zero;
+  const f32x16 magics = (f32x16){} + magic, zeros = (f32x16){} + zero;
+  for (i = 0; i + 16 <= count; i += 16) {
+    f32x16 v;
+    __builtin_memcpy(&v, x + i, sizeof v);
+    v = ((v / divisor + magics) - magics) + zeros;
+    v = __builtin_elementwise_min(__builtin_elementwise_max(v, (f32x16){}),
+                                  (f32x16){} + 255.0f);
+    u8x16 bytes = __builtin_convertvector(__builtin_convertvector(v, i32x16),
+                                          u8x16);
+    __builtin_memcpy(out + i, &bytes, 16);
+  }
+  for (; i < count; ++i) {
+    float v = ((x[i] / divisor + magic) - magic) + zero;
+    out[i] = (uint8_t)__builtin_fminf(__builtin_fmaxf(v, 0.0f), 255.0f);
+  }
+}
+
 static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
                   intptr_t params, intptr_t scratch, int dot) {
   uint64_t started = profileStart(d);
@@ -661,6 +794,10 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
   if (!decodeQ(&q, d, a, b, c, params)) {
     profileStop(d, started);
     return;
+  }
+  if (q.dynamic) {
+    quantizeActivations(&q, (uint8_t *)scratch);
+    q.B = (const uint8_t *)scratch;
   }
   useMicroKernel(&q, dot);
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&

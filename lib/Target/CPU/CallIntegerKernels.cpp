@@ -80,6 +80,15 @@ struct IntegerCall {
   bool depthwise = false;
   /// The product kernel, as planned for this layer's weights.
   Variant variant = Variant::Portable;
+  /// MatMulInteger with the activations' zero point known only at run
+  /// time (DynamicQuantizeLinear): the sums are corrected after the call
+  /// by - zero point x each output's weight sum.
+  Value runtimeZeroPoint;
+  SmallVector<int64_t> weightSums;
+  /// The value the call's result replaces (the op's result when null),
+  /// and the ops from the op to it, which then go.
+  Value replaced;
+  SmallVector<Operation *> chain;
 };
 
 /// Weights as rows: `at(m, k)` for an M x K product with per-row scales;
@@ -356,6 +365,246 @@ std::optional<IntegerCall> planMatMul(QMatMulOp op, Variant variant) {
   return call;
 }
 
+/// An operand of an int32 product as the importer centres MatMulInteger's
+/// (QuantConverters.cpp): cast(x) or cast(x) - z, x of 8 bits, z one
+/// value (or, for weights, one per column).
+struct CentredBytes {
+  Value bytes;
+  Value zeroPoint;
+};
+
+std::optional<CentredBytes> centredBytes(Value value,
+                                         bool perColumn = false) {
+  CentredBytes result;
+  if (auto sub = value.getDefiningOp<SubOp>()) {
+    RankedTensorType zeroType = tensorType(sub.getRhs());
+    int64_t columns = tensorType(value).getShape().back();
+    bool columnVector = zeroType.getRank() == 1 &&
+                        zeroType.getDimSize(0) == columns;
+    if (zeroType.getNumElements() != 1 && !(perColumn && columnVector))
+      return std::nullopt;
+    result.zeroPoint = sub.getRhs();
+    value = sub.getLhs();
+  }
+  auto cast = value.getDefiningOp<CastOp>();
+  if (!cast || !tensorType(cast.getInput()).getElementType().isInteger(8))
+    return std::nullopt;
+  result.bytes = cast.getInput();
+  return result;
+}
+
+/// The values of integer constant `value`, read through a widening cast.
+std::optional<SmallVector<int64_t>> readWidenedConstant(Value value) {
+  if (std::optional<SmallVector<int64_t>> values = readIntConstant(value))
+    return values;
+  auto cast = value.getDefiningOp<CastOp>();
+  if (!cast || !isa<IntegerType>(tensorType(cast.getInput()).getElementType()))
+    return std::nullopt;
+  return readIntConstant(cast.getInput());
+}
+
+/// The values of a constant int32 product operand (cast(w) - zw with both
+/// constant, or a folded constant) as M x K rows, when all fit int8.
+std::optional<RowWeights> integerRowWeights(Value rhs) {
+  RankedTensorType type = tensorType(rhs);
+  std::optional<SmallVector<int64_t>> values = readIntConstant(rhs);
+  if (!values && type.getRank() == 2)
+    if (std::optional<CentredBytes> centred =
+            centredBytes(rhs, /*perColumn=*/true)) {
+      values = readIntConstant(centred->bytes);
+      std::optional<SmallVector<int64_t>> zero =
+          centred->zeroPoint ? readWidenedConstant(centred->zeroPoint)
+                             : SmallVector<int64_t>{0};
+      if (!zero)
+        return std::nullopt;
+      int64_t columns = type.getDimSize(1);
+      if (values)
+        for (auto [i, v] : llvm::enumerate(*values))
+          v -= (*zero)[zero->size() == 1 ? 0 : i % columns];
+    }
+  if (!values || type.getRank() != 2 || !type.hasStaticShape() ||
+      llvm::any_of(*values, [](int64_t v) { return v < -128 || v > 127; }))
+    return std::nullopt;
+  RowWeights rows;
+  rows.depth = type.getDimSize(0);
+  rows.rows = type.getDimSize(1);
+  rows.values.resize(values->size());
+  for (int64_t m = 0; m < rows.rows; ++m)
+    for (int64_t k = 0; k < rows.depth; ++k)
+      rows.values[m * rows.depth + k] = (*values)[k * rows.rows + m];
+  return rows;
+}
+
+/// MatMulInteger as the importer leaves it: an int32 paso.matmul of
+/// centred 8-bit activations and constant 8-bit weights. The kernel sums
+/// in int32 exactly as the generated loops would; a constant zero point
+/// goes into its bias, a run-time one (DynamicQuantizeLinear's) into a
+/// correction after the call.
+std::optional<IntegerCall> planIntegerMatMul(MatMulOp op, Variant variant) {
+  RankedTensorType lhsType = tensorType(op.getLhs());
+  std::optional<CentredBytes> lhs = centredBytes(op.getLhs());
+  if (!tensorType(op.getOutput()).getElementType().isInteger(32) || !lhs ||
+      !lhsType.hasStaticShape() || lhsType.getRank() < 2)
+    return std::nullopt;
+  std::optional<RowWeights> w = integerRowWeights(op.getRhs());
+  if (!w || lhsType.getDimSize(lhsType.getRank() - 1) != w->depth)
+    return std::nullopt;
+  IntegerCall call;
+  bool isSigned = !tensorType(lhs->bytes).getElementType().isUnsignedInteger();
+  int64_t zero = 0;
+  if (lhs->zeroPoint) {
+    if (std::optional<SmallVector<int64_t>> constant =
+            readWidenedConstant(lhs->zeroPoint))
+      zero = constant->front();
+    else
+      call.runtimeZeroPoint = lhs->zeroPoint;
+  }
+  // Read as uint8 (int8 flipped by 0x80): the zero point in those units.
+  int64_t zeroB = zero + (isSigned ? 128 : 0);
+  if (zeroB < 0 || zeroB > 255)
+    return std::nullopt;
+  if (variant == Variant::Widen &&
+      llvm::is_contained(w->values, int64_t(-128)))
+    variant = Variant::Portable;
+  call.variant = variant;
+  int64_t M = w->rows, K = w->depth;
+  int64_t signedShift =
+      variant == Variant::Dot || variant == Variant::Widen ? 128 : 0;
+  call.params.assign(2 * M, 0);
+  for (int64_t m = 0; m < M; ++m) {
+    int64_t rowSum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      rowSum += w->values[m * K + k];
+    call.weightSums.push_back(rowSum);
+    int64_t bias = -(zeroB - signedShift) * rowSum;
+    if (bias < INT32_MIN || bias > INT32_MAX)
+      return std::nullopt;
+    call.params[m] = bias;
+  }
+  call.packed = packPanels(*w);
+  int64_t rows = lhsType.getNumElements() / K;
+  Descriptor &d = call.d;
+  d[PASO_GEMM_M] = M;
+  d[PASO_GEMM_K] = K;
+  d[PASO_GEMM_N] = rows;
+  d[PASO_GEMM_BATCH] = 1;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
+  d[PASO_GEMM_LDB] = K;
+  d[PASO_GEMM_LDC] = M;
+  d[PASO_QGEMM_B_ZERO_POINT] = zeroB;
+  d[PASO_QGEMM_B_SIGNED] = isSigned;
+  d[PASO_QGEMM_C_COLUMNS] = 1;
+  d[PASO_QGEMM_C_INT32] = 1;
+  call.activations = lhs->bytes;
+  call.flops = 2.0 * rows * M * K;
+  call.bytes = rows * (K + 4.0 * M) + static_cast<double>(call.packed.size());
+  call.algorithm = "int8 gemm, int32 sums (MatMulInteger), rows of A as "
+                   "columns";
+  return call;
+}
+
+/// The single user of `value` when it is an `OpTy`.
+template <typename OpTy> OpTy soleUser(Value value) {
+  return value.hasOneUse() ? dyn_cast<OpTy>(*value.getUsers().begin())
+                           : OpTy();
+}
+
+/// The one operand of binary `op` that is not `value`.
+Value otherOperand(Operation *op, Value value) {
+  return op->getOperand(0) == value ? op->getOperand(1) : op->getOperand(0);
+}
+
+/// ONNX Runtime's quantize_dynamic, whole: DynamicQuantizeLinear feeding a
+/// MatMulInteger (the int32 product planned by planIntegerMatMul), its
+/// Cast to float, the Mul by x_scale x w_scale, an optional Add of one
+/// bias per output and an optional ReLU or GELU. The kernel quantises the
+/// activations itself and writes the floats (paso_gemm.h).
+std::optional<IntegerCall> planDynamicMatMul(MatMulOp op, Variant variant,
+                                             IntegerCall call) {
+  std::optional<CentredBytes> lhs = centredBytes(op.getLhs());
+  auto dq = lhs->bytes.getDefiningOp<DynamicQuantizeOp>();
+  if (!dq || !call.runtimeZeroPoint ||
+      tensorType(dq.getInput()).getShape() !=
+          tensorType(lhs->bytes).getShape())
+    return std::nullopt;
+  auto zeroCast = call.runtimeZeroPoint.getDefiningOp<CastOp>();
+  if (!zeroCast || zeroCast.getInput() != dq.getZeroPoint())
+    return std::nullopt;
+  auto toFloat = soleUser<CastOp>(op.getOutput());
+  if (!toFloat || !tensorType(toFloat.getOutput()).getElementType().isF32())
+    return std::nullopt;
+  auto scaled = soleUser<MulOp>(toFloat.getOutput());
+  if (!scaled)
+    return std::nullopt;
+  // x_scale x w_scale: one weight scale, or one per output.
+  auto scales = otherOperand(scaled, toFloat.getOutput()).getDefiningOp<MulOp>();
+  if (!scales || (scales.getLhs() != dq.getScale() &&
+                  scales.getRhs() != dq.getScale()))
+    return std::nullopt;
+  std::optional<SmallVector<double>> weightScales =
+      readFloatConstant(otherOperand(scales, dq.getScale()));
+  int64_t M = static_cast<int64_t>(call.weightSums.size());
+  if (!weightScales || (weightScales->size() != 1 &&
+                        static_cast<int64_t>(weightScales->size()) != M) ||
+      tensorType(scaled.getOutput()) != tensorType(toFloat.getOutput()))
+    return std::nullopt;
+  call.chain = {op, toFloat, scaled};
+  Value result = scaled.getOutput();
+  std::optional<SmallVector<double>> bias;
+  if (auto add = soleUser<AddOp>(result)) {
+    Value other = otherOperand(add, result);
+    RankedTensorType otherType = tensorType(other);
+    bias = readFloatConstant(other);
+    if (bias && static_cast<int64_t>(bias->size()) == M &&
+        otherType.getDimSize(otherType.getRank() - 1) == M &&
+        add.getType() == tensorType(result)) {
+      call.chain.push_back(add);
+      result = add.getOutput();
+    } else {
+      bias.reset();
+    }
+  }
+  int64_t activation = PASO_ACT_NONE;
+  if (auto relu = soleUser<ReluOp>(result)) {
+    activation = PASO_ACT_RELU;
+    call.chain.push_back(relu);
+    result = relu.getOutput();
+  } else if (auto gelu = soleUser<GeluOp>(result)) {
+    activation =
+        gelu.getTanhApproximation() ? PASO_ACT_GELU_TANH : PASO_ACT_GELU;
+    call.chain.push_back(gelu);
+    result = gelu.getOutput();
+  }
+  // bias', weight sums, weight scales and biases as f32 bit patterns.
+  auto bits = [](double value) {
+    return static_cast<int64_t>(
+        llvm::bit_cast<int32_t>(static_cast<float>(value)));
+  };
+  SmallVector<int64_t> params(call.params.begin(), call.params.begin() + M);
+  params.append(call.weightSums.begin(), call.weightSums.end());
+  for (int64_t m = 0; m < M; ++m)
+    params.push_back(bits((*weightScales)[weightScales->size() == 1 ? 0 : m]));
+  for (int64_t m = 0; m < M; ++m)
+    params.push_back(bias ? bits((*bias)[m]) : 0);
+  call.params = std::move(params);
+  call.runtimeZeroPoint = nullptr;
+  call.replaced = result;
+  call.activations = dq.getInput();
+  Descriptor &d = call.d;
+  d[PASO_QGEMM_C_INT32] = 0;
+  d[PASO_QGEMM_DYNAMIC] = bias ? 2 : 1;
+  d[PASO_QGEMM_B_ZERO_POINT] = 0;
+  d[PASO_QGEMM_B_SIGNED] = 0;
+  d[PASO_GEMM_ACTIVATION] = activation;
+  int64_t rows = d[PASO_GEMM_N], K = d[PASO_GEMM_K];
+  // The quantised copy of the activations, and a vector's slack.
+  call.scratchBytes = rows * K + 64;
+  call.bytes += 4.0 * rows * K;
+  call.algorithm = "int8 gemm, DynamicQuantizeLinear and dequantising "
+                   "epilogue fused (quantize_dynamic), rows of A as columns";
+  return call;
+}
+
 struct PasoCallCpuIntegerKernelsPass
     : paso::impl::PasoCallCpuIntegerKernelsPassBase<
           PasoCallCpuIntegerKernelsPass> {
@@ -371,7 +620,10 @@ struct PasoCallCpuIntegerKernelsPass
     SmallVector<Operation *> candidates;
     SmallVector<QuantizeOp> adds;
     module.walk([&](Operation *op) {
-      if (isa<QConvOp, QMatMulOp>(op))
+      if (isa<QConvOp, QMatMulOp>(op) ||
+          (isa<MatMulOp>(op) && tensorType(op->getResult(0))
+                                    .getElementType()
+                                    .isInteger(32)))
         candidates.push_back(op);
       else if (auto quantize = dyn_cast<QuantizeOp>(op);
                quantize && integerAdd(quantize))
@@ -382,8 +634,12 @@ struct PasoCallCpuIntegerKernelsPass
       std::optional<IntegerCall> call;
       if (auto conv = dyn_cast<QConvOp>(op))
         call = planConv(conv, variant);
-      else
-        call = planMatMul(cast<QMatMulOp>(op), variant);
+      else if (auto matmul = dyn_cast<QMatMulOp>(op))
+        call = planMatMul(matmul, variant);
+      else if ((call = planIntegerMatMul(cast<MatMulOp>(op), variant)))
+        if (std::optional<IntegerCall> fused =
+                planDynamicMatMul(cast<MatMulOp>(op), variant, *call))
+          call = fused;
       if (call)
         emitCall(op, *call);
     }
@@ -436,7 +692,8 @@ struct PasoCallCpuIntegerKernelsPass
     double rawSeconds = threads.seconds,
            rawSingleThreadSeconds = predictSeconds(*target, flops,
                                                    call.bytes, 1);
-    auto resultShape = tensorType(op->getResult(0)).getShape();
+    Value replaced = call.replaced ? call.replaced : op->getResult(0);
+    auto resultShape = tensorType(replaced).getShape();
 
     func::FuncOp callee = cpu::declareKernel(module, kernel, 6);
     memref::GlobalOp global = cpu::createDescriptorGlobal(
@@ -447,8 +704,10 @@ struct PasoCallCpuIntegerKernelsPass
     auto bufferOf = [&](Value tensor) {
       return cpu::readAddress(b, loc, tensor);
     };
-    auto storageType = [](Value quantized) {
-      RankedTensorType type = tensorType(quantized);
+    auto storageType = [](Value value) {
+      RankedTensorType type = tensorType(value);
+      if (!isa<quant::QuantizedType>(type.getElementType()))
+        return type;
       return type.clone(storageElementType(type.getElementType()));
     };
     auto constant = [&](ArrayRef<int64_t> values, Type element,
@@ -459,7 +718,7 @@ struct PasoCallCpuIntegerKernelsPass
     };
     // The output first: the arena must not place it over an operand the
     // call still reads (as paso-call-cpu-kernels does).
-    RankedTensorType resultStorage = storageType(op->getResult(0));
+    RankedTensorType resultStorage = storageType(replaced);
     Value output = memref::AllocOp::create(
         b, loc,
         MemRefType::get(resultStorage.getShape(),
@@ -470,10 +729,11 @@ struct PasoCallCpuIntegerKernelsPass
           b, loc, MemRefType::get({call.scratchBytes}, b.getI8Type()));
     Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
                                                    global.getSymName());
-    Value activations = UnrealizedConversionCastOp::create(
-                            b, loc, storageType(call.activations),
-                            call.activations)
-                            .getResult(0);
+    Value activations = call.activations;
+    if (storageType(activations) != activations.getType())
+      activations = UnrealizedConversionCastOp::create(
+                        b, loc, storageType(activations), activations)
+                        .getResult(0);
     Value weights = constant(call.packed, b.getI8Type(), "qgemm_weights");
     Value params = constant(call.params, b.getI32Type(), "qgemm_params");
     SmallVector<Value> operands{addressOf(descriptor), bufferOf(weights),
@@ -489,11 +749,27 @@ struct PasoCallCpuIntegerKernelsPass
              call.bytes);
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
-    op->getResult(0).replaceAllUsesWith(
-        UnrealizedConversionCastOp::create(b, loc, op->getResult(0).getType(),
-                                           result)
-            .getResult(0));
-    op->erase();
+    if (call.runtimeZeroPoint) {
+      // sum_k w (x - z) = sum_k w x - z sum_k w: one broadcast
+      // multiply-subtract, which fuses into the code that scales the sums.
+      Value sums = constant(call.weightSums, b.getI32Type(), "weight_sums");
+      Value zero = call.runtimeZeroPoint;
+      if (tensorType(zero).getRank() != 0)
+        zero = ReshapeOp::create(
+            b, loc, RankedTensorType::get({}, tensorType(zero).getElementType()),
+            zero, b.getDenseI64ArrayAttr({}));
+      Value correction = MulOp::create(b, loc, zero, sums);
+      result = SubOp::create(b, loc, result, correction);
+    }
+    if (result.getType() != replaced.getType())
+      result = UnrealizedConversionCastOp::create(b, loc, replaced.getType(),
+                                                  result)
+                   .getResult(0);
+    replaced.replaceAllUsesWith(result);
+    if (call.chain.empty())
+      call.chain.push_back(op);
+    for (Operation *dead : llvm::reverse(call.chain))
+      dead->erase();
   }
 
   /// quantize(dequantize(a) + dequantize(b)) with a, b and the result

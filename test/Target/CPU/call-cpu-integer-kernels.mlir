@@ -20,7 +20,7 @@
 // (48 bytes); biases 5 - 10 x (1 + 2 + 3) = -55 and 0 - 10 x (4 + 5 - 6)
 // = -30, then the multipliers 0.5 x 0.25 / 0.0625 = 2.0 (0x40000000) and
 // 1.0 (0x3F800000).
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 10, 0, 4, 4, 255, 0]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 10, 0, 4, 4, 255, 0, 0, 0]>
 // CHECK-LABEL: func.func @conv
 // Arm variants read B as int8: the bias gives back 128 x the row sums
 // (-55 + 768 = 713, -30 + 384 = 354).
@@ -53,7 +53,7 @@ func.func @conv(%x: tensor<1x3x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // A product with int8 activations: read as uint8 (signed flag 1, zB =
 // -3 + 128 = 125); C stored by columns (N x M, LDC = M = 3); clip(-1, 1)
 // clamps to [1 - 4, 1 + 4]; biases 0 - 125 x the column sums 5, 7, 9.
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<41xi64> = dense<[3, 5, 2, 1, 0, 0, 1, 2, 3, {{.*}}, 125, 1, 1, -3, 5, 1]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[3, 5, 2, 1, 0, 0, 1, 2, 3, {{.*}}, 125, 1, 1, -3, 5, 1, 0, 0]>
 // CHECK-LABEL: func.func @product
 // VNNI: paso.constant dense<[-625, -875, -1125, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
 // NEON: paso.constant dense<[15, 21, 27, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
@@ -166,4 +166,98 @@ func.func @broadcast_add(%a: tensor<1x4x8x8x!a>, %b: tensor<1x4x1x1xf32>) -> ten
   %s = paso.add %fa, %b : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
   %q = paso.quantize %s {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
   return %q : tensor<1x4x8x8x!c>
+}
+
+// -----
+
+// ONNX Runtime's quantize_dynamic, whole (DynamicQuantizeLinear,
+// MatMulInteger, Cast, Mul by x_scale x w_scale, bias Add, GELU): one call
+// that quantises the float activations into its scratch (4 x 3 + 64
+// bytes) and writes floats. Descriptor: GELU (8) in the activation field,
+// rows of C, dynamic with a bias (2). Constants: bias' (0 on x86, 128 x
+// the weight sums -1 and 8 on Arm), the weight sums, w_scale 0.5
+// (0x3F000000) twice, the biases 1.0 and 2.0.
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 2]>
+// CHECK-LABEL: func.func @dynamic
+// VNNI: paso.constant dense<[0, 0, -1, 8, 1056964608, 1056964608, 1065353216, 1073741824]> : tensor<8xi32>
+// NEON: paso.constant dense<[-128, 1024, -1, 8, 1056964608, 1056964608, 1065353216, 1073741824]> : tensor<8xi32>
+// SDOT: paso.constant dense<[-128, 1024, -1, 8, 1056964608, 1056964608, 1065353216, 1073741824]> : tensor<8xi32>
+// CHECK: memref.alloc() : memref<76xi8>
+// VNNI: call @paso_qgemm_u8s8_vnni({{.*}}) {paso.algorithm = "int8 gemm, DynamicQuantizeLinear and dequantising epilogue fused (quantize_dynamic), rows of A as columns, AVX-512 VNNI (VPDPBUSD)"
+// CHECK-NOT: paso.matmul
+// CHECK-NOT: paso.gelu
+// CHECK-NOT: paso.dynamic_quantize
+func.func @dynamic(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
+  %w = paso.constant dense<[[1, -2], [3, 4], [-5, 6]]> : tensor<3x2xi8>
+  %ws = paso.constant dense<0.5> : tensor<f32>
+  %bias = paso.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %q, %s, %z = paso.dynamic_quantize %x : tensor<4x3xf32> -> (tensor<4x3xui8>, tensor<f32>, tensor<ui8>)
+  %scale = paso.mul %s, %ws : tensor<f32>, tensor<f32> -> tensor<f32>
+  %qi = paso.cast %q {to = i32} : tensor<4x3xui8> -> tensor<4x3xi32>
+  %zi = paso.cast %z {to = i32} : tensor<ui8> -> tensor<i32>
+  %a = paso.sub %qi, %zi : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %wi = paso.cast %w {to = i32} : tensor<3x2xi8> -> tensor<3x2xi32>
+  %acc = paso.matmul %a, %wi : (tensor<4x3xi32>, tensor<3x2xi32>) -> tensor<4x2xi32>
+  %f = paso.cast %acc {to = f32} : tensor<4x2xi32> -> tensor<4x2xf32>
+  %m = paso.mul %f, %scale : tensor<4x2xf32>, tensor<f32> -> tensor<4x2xf32>
+  %y = paso.add %m, %bias : tensor<4x2xf32>, tensor<2xf32> -> tensor<4x2xf32>
+  %g = paso.gelu %y {tanh_approximation = false} : tensor<4x2xf32>
+  return %g : tensor<4x2xf32>
+}
+
+// -----
+
+// MatMulInteger alone: the int32 sums (C_INT32, the field before the
+// last), and the run-time zero point's correction after the call, - z x
+// the weight sums (-1, 8).
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, {{.*}}, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0]>
+// CHECK-LABEL: func.func @runtime_zero_point
+// CHECK: %[[SUMS:.*]] = paso.constant dense<[-1, 8]> : tensor<2xi32>
+// CHECK: %[[Z:.*]] = paso.cast %arg1 {to = i32}
+// CHECK: call @paso_qgemm
+// CHECK: %[[C:.*]] = bufferization.to_tensor
+// CHECK: %[[CORRECTION:.*]] = paso.mul %[[Z]], %[[SUMS]]
+// CHECK: %[[R:.*]] = paso.sub %[[C]], %[[CORRECTION]]
+// CHECK: return %[[R]]
+func.func @runtime_zero_point(%q: tensor<4x3xui8>, %z: tensor<ui8>) -> tensor<4x2xi32> {
+  %w = paso.constant dense<[[1, -2], [3, 4], [-5, 6]]> : tensor<3x2xi8>
+  %qi = paso.cast %q {to = i32} : tensor<4x3xui8> -> tensor<4x3xi32>
+  %zi = paso.cast %z {to = i32} : tensor<ui8> -> tensor<i32>
+  %a = paso.sub %qi, %zi : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %wi = paso.cast %w {to = i32} : tensor<3x2xi8> -> tensor<3x2xi32>
+  %acc = paso.matmul %a, %wi : (tensor<4x3xi32>, tensor<3x2xi32>) -> tensor<4x2xi32>
+  return %acc : tensor<4x2xi32>
+}
+
+// -----
+
+// A constant zero point (-3, int8 activations read as uint8: zB = 125)
+// goes into the bias: -125 x the weight sums.
+// CHECK-LABEL: func.func @constant_zero_point
+// VNNI: paso.constant dense<[125, -1000, 0, 0]> : tensor<4xi32>
+// CHECK: call @paso_qgemm
+// CHECK-NOT: paso.sub
+func.func @constant_zero_point(%q: tensor<4x3xi8>) -> tensor<4x2xi32> {
+  %w = paso.constant dense<[[1, -2], [3, 4], [-5, 6]]> : tensor<3x2xi8>
+  %z = paso.constant dense<-3> : tensor<i32>
+  %qi = paso.cast %q {to = i32} : tensor<4x3xi8> -> tensor<4x3xi32>
+  %a = paso.sub %qi, %z : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %wi = paso.cast %w {to = i32} : tensor<3x2xi8> -> tensor<3x2xi32>
+  %acc = paso.matmul %a, %wi : (tensor<4x3xi32>, tensor<3x2xi32>) -> tensor<4x2xi32>
+  return %acc : tensor<4x2xi32>
+}
+
+// -----
+
+// uint8 weights past 127 (and no zero point to centre them) do not fit the
+// kernel's int8 panels: the int32 product stays for the generated code.
+// CHECK-LABEL: func.func @weights_beyond_int8
+// CHECK-NOT: call @paso_qgemm
+// CHECK: paso.matmul
+func.func @weights_beyond_int8(%q: tensor<4x3xui8>) -> tensor<4x2xi32> {
+  %w = paso.constant dense<[[1, 200], [3, 4], [5, 6]]> : tensor<3x2xui8>
+  %qi = paso.cast %q {to = i32} : tensor<4x3xui8> -> tensor<4x3xi32>
+  %wi = paso.cast %w {to = i32} : tensor<3x2xui8> -> tensor<3x2xi32>
+  %acc = paso.matmul %qi, %wi : (tensor<4x3xi32>, tensor<3x2xi32>) -> tensor<4x2xi32>
+  return %acc : tensor<4x2xi32>
 }
