@@ -397,12 +397,15 @@ def test_dynamic_quantisation(model, weights, per_channel, paso_opt,
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
 
 
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
 @pytest.mark.parametrize("target", ["rpi4", "rpi5"])
-def test_dynamic_quantisation_under_qemu(target, paso_opt, tmp_path,
+def test_dynamic_quantisation_under_qemu(model, target, paso_opt, tmp_path,
                                          aarch64_runner):
     """The fused dynamic kernel on Arm (SMULL/SMLAL on the rpi4, SDOT on
-    the rpi5): the transformer matches ONNX Runtime as on the host."""
-    path = dynamic_model("transformer", QuantType.QInt8, tmp_path)
+    the rpi5) matches ONNX Runtime as on the host: the transformer's
+    32-row products by tiles, the MLP's one-row products by the
+    matrix-vector path."""
+    path = dynamic_model(model, QuantType.QInt8, tmp_path)
     host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
     so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
     feeds = random_inputs(host.inputs, seed=7)
@@ -546,3 +549,55 @@ def test_int8_kernels_are_profiled(float_model, paso_opt, tmp_path):
     for k in int8:
         assert k["precision"] == "int8" and k["median_us"] > 0
         assert k["predicted_1t_us"] > 0 and k["flops"] > 0
+
+
+def matmul_integer_model(rows, path, a_zero_point=None):
+    """MatMulInteger of uint8 A [rows, 37] and constant int8 B [37, 29]:
+    K not a multiple of four, M not of the kernel's 12 rows."""
+    rng = np.random.default_rng(rows)
+    b = rng.integers(-128, 128, (37, 29)).astype(np.int8)
+    inputs = ["a", "b"] + (["za"] if a_zero_point is not None else [])
+    initializers = [numpy_helper.from_array(b, "b")]
+    if a_zero_point is not None:
+        initializers.append(numpy_helper.from_array(
+            np.array(a_zero_point, np.uint8), "za"))
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", inputs, ["y"])], "matmul_integer",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [rows, 37])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [rows, 29])],
+        initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return b
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5, 17])
+def test_matmul_integer_is_exact(rows, paso_opt, tmp_path):
+    """MatMulInteger on the int8 kernel gives the exact int32 product for
+    one to three rows (the matrix-vector path) and more (tiles), with and
+    without a zero point."""
+    for zero_point in (None, 131):
+        path = tmp_path / f"mm{zero_point}.onnx"
+        b = matmul_integer_model(rows, path, zero_point)
+        so = tmp_path / f"mm{zero_point}.so"
+        report = subprocess.run([paso_opt, str(path), "-o", str(so),
+                                 "--report=-"],
+                                capture_output=True, text=True, check=True)
+        assert "int32 sums (MatMulInteger)" in report.stdout
+        a = np.random.default_rng(9).integers(0, 256, (rows, 37)).astype(np.uint8)
+        want = (a.astype(np.int64) - (zero_point or 0)) @ b.astype(np.int64)
+        np.testing.assert_array_equal(paso.load(so).run({"a": a})["y"], want)
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_matmul_integer_is_exact_under_qemu(target, paso_opt, tmp_path,
+                                            aarch64_runner):
+    for rows in (2, 5):
+        path = tmp_path / f"mm{rows}.onnx"
+        b = matmul_integer_model(rows, path, 131)
+        so = paso.compile(path, target=target, output=tmp_path / f"mm{rows}.so")
+        a = np.random.default_rng(9).integers(0, 256, (rows, 37)).astype(np.uint8)
+        run_on_aarch64(aarch64_runner, so, {"a": a}, tmp_path)
+        want = (a.astype(np.int64) - 131) @ b.astype(np.int64)
+        np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want)

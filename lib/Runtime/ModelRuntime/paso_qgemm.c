@@ -95,6 +95,8 @@ typedef struct {
   int64_t paddedH, paddedW;
   int pointwise;
   int dot;
+  /* The matrix-vector path: panels of A per task. */
+  int64_t panelsPerTask;
 } QProblem;
 
 /* Stores four rows of 16 bytes as 16 columns of four bytes each. */
@@ -558,6 +560,102 @@ static void runTask(int32_t task, void *context) {
     free(packed);
 }
 
+/* The matrix-vector path, for products of at most GEMV_ROWS rows (batch
+ * 1 through a fully connected layer): the 16-column tile would leave 15
+ * of 16 lanes idle, so each row of B is instead broadcast four bytes at a
+ * time against a panel's 12 rows x 4 k of weights, and the panel's sums
+ * are handed to storeTile as its columns. */
+/* The rows are widened once into a stack buffer, so K is bounded. */
+enum { GEMV_ROWS = 3, GEMV_MAX_K = 4096 };
+
+/* Row n of B as the micro-kernels read it: flipped like the packing, as
+ * int8 where the Arm dot kernels take it so, zero past K (where A is 0). */
+static void gemvRow(const QProblem *q, int64_t n, int32_t *values) {
+  const uint8_t *row = q->B + n * q->ldb;
+  int signedB = 0;
+#if defined(__aarch64__)
+  signedB = q->dot != 0;
+#endif
+  for (int64_t k = 0; k < q->K4 * 4; ++k) {
+    uint8_t v = k < q->K ? (uint8_t)(row[k] ^ q->flip) : 0;
+    values[k] = signedB ? (int32_t)(int8_t)v : (int32_t)v;
+  }
+}
+
+/* One panel's 12 sums for one row of B, in lanes 0-11: the weights of
+ * each k of a group gathered into 16 lanes and widened (every target). */
+static i32x16 gemvPortable(const int8_t *a, const int32_t *b, int64_t k4) {
+  typedef int8_t i8x64 __attribute__((vector_size(64)));
+  i32x16 acc = (i32x16){};
+  for (int64_t g = 0; g < k4; ++g, a += MR * 4, b += 4) {
+    i8x64 w = (i8x64){};
+    __builtin_memcpy(&w, a, MR * 4);
+#define LANES_OF(i)                                                            \
+  __builtin_convertvector(                                                     \
+      __builtin_shufflevector(w, w, i, i + 4, i + 8, i + 12, i + 16, i + 20,   \
+                              i + 24, i + 28, i + 32, i + 36, i + 40, i + 44,  \
+                              i + 48, i + 52, i + 56, i + 60),                 \
+      i32x16)
+    acc += LANES_OF(0) * b[0] + LANES_OF(1) * b[1] + LANES_OF(2) * b[2] +
+           LANES_OF(3) * b[3];
+#undef LANES_OF
+  }
+  return acc;
+}
+
+#if defined(__x86_64__)
+/* AVX-512 VNNI: one VPDPBUSD per group of four k, the row's four bytes
+ * broadcast against the panel's 12 x 4 weights. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+gemvVnni(const int8_t *a, const uint8_t *row, int64_t k4, i32x16 *sums) {
+  i32x16 acc = (i32x16){};
+  for (int64_t g = 0; g < k4; ++g, a += MR * 4, row += 4) {
+    i32x16 w = (i32x16){};
+    __builtin_memcpy(&w, a, MR * 4);
+    int32_t word;
+    __builtin_memcpy(&word, row, 4);
+    acc = __builtin_ia32_vpdpbusd512(acc, (i32x16){} + word, w);
+  }
+  *sums = acc;
+}
+#endif
+
+static void gemvTask(int32_t task, void *context) {
+  const QProblem *q = (const QProblem *)context;
+  int64_t panels = (q->M + MR - 1) / MR;
+  int64_t first = task * q->panelsPerTask;
+  int64_t last = first + q->panelsPerTask < panels ? first + q->panelsPerTask
+                                                    : panels;
+  int32_t values[GEMV_ROWS][q->K4 * 4];
+  /* VNNI reads the rows' bytes (flipped, and zero past K) as they are. */
+  uint8_t bytes[GEMV_ROWS][q->K4 * 4];
+  for (int64_t n = 0; n < q->N; ++n) {
+    gemvRow(q, n, values[n]);
+    for (int64_t k = 0; k < q->K4 * 4; ++k)
+      bytes[n][k] = (uint8_t)values[n][k];
+  }
+  for (int64_t p = first; p < last; ++p) {
+    const int8_t *a = q->A + p * q->K4 * MR * 4;
+    int64_t m0 = p * MR;
+    int rows = q->M - m0 < MR ? (int)(q->M - m0) : MR;
+    i32x16 acc[MR];
+    for (int r = 0; r < MR; ++r)
+      acc[r] = (i32x16){};
+    for (int64_t n = 0; n < q->N; ++n) {
+      i32x16 sums;
+#if defined(__x86_64__)
+      if (q->dot == 1)
+        gemvVnni(a, bytes[n], q->K4, &sums);
+      else
+#endif
+        sums = gemvPortable(a, values[n], q->K4);
+      for (int r = 0; r < MR; ++r)
+        acc[r][n] = sums[r];
+    }
+    storeTile(q, q->C, m0, rows, 0, q->N, acc);
+  }
+}
+
 /* Sizes the padded images to cover every window of the output. */
 static void sizePadding(QProblem *q) {
   int64_t outH = q->N / q->outW;
@@ -800,6 +898,17 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     q.B = (const uint8_t *)scratch;
   }
   useMicroKernel(&q, dot);
+  if (q.bLayout == PASO_B_TRANSPOSED && q.N <= GEMV_ROWS && q.batch == 1 &&
+      q.K4 * 4 <= GEMV_MAX_K) {
+    int64_t panels = (q.M + MR - 1) / MR;
+    int64_t threads = kernelThreads(d);
+    int64_t tasks = threads < panels ? threads : panels;
+    q.panelsPerTask = (panels + tasks - 1) / tasks;
+    tasks = (panels + q.panelsPerTask - 1) / q.panelsPerTask;
+    runTasks(tasks, threads, gemvTask, &q);
+    profileStop(d, started);
+    return;
+  }
   q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
