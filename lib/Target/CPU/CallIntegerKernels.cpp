@@ -519,8 +519,7 @@ Value otherOperand(Operation *op, Value value) {
 /// Cast to float, the Mul by x_scale x w_scale, an optional Add of one
 /// bias per output and an optional ReLU or GELU. The kernel quantises the
 /// activations itself and writes the floats (paso_gemm.h).
-std::optional<IntegerCall> planDynamicMatMul(MatMulOp op, Variant variant,
-                                             IntegerCall call) {
+std::optional<IntegerCall> planDynamicMatMul(MatMulOp op, IntegerCall call) {
   std::optional<CentredBytes> lhs = centredBytes(op.getLhs());
   auto dq = lhs->bytes.getDefiningOp<DynamicQuantizeOp>();
   if (!dq || !call.runtimeZeroPoint ||
@@ -638,7 +637,7 @@ struct PasoCallCpuIntegerKernelsPass
         call = planMatMul(matmul, variant);
       else if ((call = planIntegerMatMul(cast<MatMulOp>(op), variant)))
         if (std::optional<IntegerCall> fused =
-                planDynamicMatMul(cast<MatMulOp>(op), variant, *call))
+                planDynamicMatMul(cast<MatMulOp>(op), *call))
           call = fused;
       if (call)
         emitCall(op, *call);
