@@ -89,6 +89,24 @@ def bench(runners, feeds, reps):
     return [float(np.median(t)) for t in times]
 
 
+def side_by_side(quantized_path, float_path, feeds, threads_list, reps, tmp):
+    """(threads, PASO quantised, PASO fp32, ORT quantised) median seconds
+    for each thread count, the three alternating run by run."""
+    stem = os.path.join(tmp, os.path.basename(quantized_path))
+    paso_quantized = paso.load(paso.compile(quantized_path,
+                                            output=stem + ".so"))
+    paso_fp32 = paso.load(paso.compile(float_path, output=stem + ".f32.so"))
+    results = []
+    for threads in threads_list:
+        paso_quantized.set_num_threads(threads)
+        paso_fp32.set_num_threads(threads)
+        session = ort_session(quantized_path, threads)
+        results.append((threads, *bench([paso_quantized.run, paso_fp32.run,
+                                         lambda f: session.run(None, f)],
+                                        feeds, reps)))
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=DEFAULT_MODELS)
@@ -104,20 +122,11 @@ def main():
             dynamic_path = os.path.join(tmp, f"{name}.dynamic.onnx")
             quantize_dynamic(float_path, dynamic_path,
                              weight_type=QuantType.QInt8)
-            paso_dynamic = paso.load(paso.compile(
-                dynamic_path, output=os.path.join(tmp, f"{name}.dyn.so")))
-            paso_fp32 = paso.load(paso.compile(
-                float_path, output=os.path.join(tmp, f"{name}.f32.so")))
             feeds = random_feeds(onnx.load(float_path), 0)
-            for threads in threads_list:
-                paso_dynamic.set_num_threads(threads)
-                paso_fp32.set_num_threads(threads)
-                session = ort_session(dynamic_path, threads)
-                # Tens of microseconds a run: many more runs for a stable
-                # median.
-                pd, pf, od = bench([paso_dynamic.run, paso_fp32.run,
-                                    lambda f: session.run(None, f)],
-                                   feeds, max(args.reps, 300))
+            # Tens of microseconds a run: many more runs for a stable median.
+            for threads, pd, pf, od in side_by_side(
+                    dynamic_path, float_path, feeds, threads_list,
+                    max(args.reps, 300), tmp):
                 dynamic_rows.append((name, threads, pd * 1e3, pf * 1e3,
                                      od * 1e3))
                 print(f"{name:13s} threads={threads} dynamic: paso {pd*1e3:8.3f} ms  "
@@ -135,17 +144,10 @@ def main():
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QInt8,
                             weight_type=QuantType.QInt8)
-            int8_so = paso.compile(int8_path, output=os.path.join(tmp, f"{name}.int8.so"))
-            fp32_so = paso.compile(float_path, output=os.path.join(tmp, f"{name}.so"))
-            paso_int8, paso_fp32 = paso.load(int8_so), paso.load(fp32_so)
             feeds = random_feeds(model, 0)
-            for threads in threads_list:
-                paso_int8.set_num_threads(threads)
-                paso_fp32.set_num_threads(threads)
-                session = ort_session(int8_path, threads)
-                pi, pf, oi = bench([paso_int8.run, paso_fp32.run,
-                                    lambda f: session.run(None, f)],
-                                   feeds, args.reps)
+            for threads, pi, pf, oi in side_by_side(
+                    int8_path, float_path, feeds, threads_list, args.reps,
+                    tmp):
                 rows.append((name, threads, pi * 1e3, pf * 1e3, oi * 1e3))
                 print(f"{name:13s} threads={threads} paso int8 {pi*1e3:8.2f} ms  "
                       f"paso fp32 {pf*1e3:8.2f} ms  ort int8 {oi*1e3:8.2f} ms  "

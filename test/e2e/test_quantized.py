@@ -297,15 +297,21 @@ def test_suite_model(model, config, paso_opt, tmp_path, request):
     assert_like_ort(got, path, feeds, f"{model} {config[0]}")
 
 
-@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
-def test_suite_model_under_qemu(target, paso_opt, tmp_path, aarch64_runner):
-    path = quantize_suite_model("squeezenet11", tmp_path, "QDQ", True, "S8S8")
+def board_output(path, target, tmp_path, aarch64_runner):
+    """The `target` build of `path` run under qemu on random inputs: its
+    first output, and the inputs."""
     host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
     so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
     feeds = random_inputs(host.inputs, seed=7)
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
     name = host.outputs[0].name
-    got = np.load(tmp_path / f"{name.replace('/', '_')}.npy")
+    return np.load(tmp_path / f"{name.replace('/', '_')}.npy"), feeds
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_suite_model_under_qemu(target, paso_opt, tmp_path, aarch64_runner):
+    path = quantize_suite_model("squeezenet11", tmp_path, "QDQ", True, "S8S8")
+    got, feeds = board_output(path, target, tmp_path, aarch64_runner)
     assert_like_ort(got, path, feeds, f"squeezenet11 QDQ {target}")
 
 
@@ -406,12 +412,7 @@ def test_dynamic_quantisation_under_qemu(model, target, paso_opt, tmp_path,
     32-row products by tiles, the MLP's one-row products by the
     matrix-vector path."""
     path = dynamic_model(model, QuantType.QInt8, tmp_path)
-    host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
-    so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
-    feeds = random_inputs(host.inputs, seed=7)
-    run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
-    name = host.outputs[0].name
-    got = np.load(tmp_path / f"{name.replace('/', '_')}.npy")
+    got, feeds = board_output(path, target, tmp_path, aarch64_runner)
     want = reference(path, feeds)
     assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
 
