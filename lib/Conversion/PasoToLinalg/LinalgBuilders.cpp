@@ -195,6 +195,51 @@ Value min(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::MinSIOp::create(b, loc, x, y);
 }
 
+/// f32 erf as the runtime kernels compute it (vector_math.inc):
+/// Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7) with e^x
+/// by range reduction and a degree-6 polynomial. A libm erff call would
+/// keep the loop scalar; this one vectorises, as GELU does in its kernel.
+Value erfApproximation(OpBuilder &b, Location loc, Value x) {
+  auto c = [&](double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
+  };
+  auto mul = [&](Value p, Value q) {
+    return arith::MulFOp::create(b, loc, p, q).getResult();
+  };
+  auto add = [&](Value p, Value q) {
+    return arith::AddFOp::create(b, loc, p, q).getResult();
+  };
+  Value a = math::AbsFOp::create(b, loc, x);
+  Value t = arith::DivFOp::create(b, loc, c(1.0),
+                                  add(c(1.0), mul(c(0.3275911), a)));
+  Value p = c(1.061405429);
+  for (double coefficient :
+       {-1.453152027, 1.421413741, -0.284496736, 0.254829592})
+    p = add(mul(p, t), c(coefficient));
+  // e^(-a^2), a^2 clamped where e^x is still a normal float.
+  Value e = arith::MaxNumFOp::create(
+      b, loc, arith::NegFOp::create(b, loc, mul(a, a)), c(-87.33));
+  Value n = math::FloorOp::create(b, loc,
+                                  add(mul(e, c(1.44269504088896341)), c(0.5)));
+  Value r = arith::SubFOp::create(
+      b, loc, arith::SubFOp::create(b, loc, e, mul(n, c(0.693145751953125))),
+      mul(n, c(1.42860682030941723e-6)));
+  Value q = c(1.0 / 720);
+  for (double coefficient : {1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0})
+    q = add(mul(q, r), c(coefficient));
+  Type i32 = b.getI32Type();
+  Value exponent = arith::ShLIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, arith::FPToSIOp::create(b, loc, i32, n),
+                            arith::ConstantOp::create(
+                                b, loc, b.getI32IntegerAttr(127))),
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(23)));
+  Value power = mul(q, arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                                exponent));
+  Value y = arith::SubFOp::create(b, loc, c(1.0), mul(mul(p, t), power));
+  return math::CopySignOp::create(b, loc, y, x);
+}
+
 Value applyActivation(OpBuilder &b, Location loc, StringRef name,
                       ArrayRef<double> params, Value x) {
   auto c = [&](double v) { return scalarConstant(b, loc, x.getType(), v); };
@@ -244,8 +289,9 @@ Value applyActivation(OpBuilder &b, Location loc, StringRef name,
       inner = math::TanhOp::create(
           b, loc, arith::MulFOp::create(b, loc, poly, c(std::sqrt(2.0 / M_PI))));
     } else {
-      inner = math::ErfOp::create(b, loc,
-                                  arith::MulFOp::create(b, loc, x, c(M_SQRT1_2)));
+      Value scaled = arith::MulFOp::create(b, loc, x, c(M_SQRT1_2));
+      inner = x.getType().isF32() ? erfApproximation(b, loc, scaled)
+                                  : math::ErfOp::create(b, loc, scaled);
     }
     return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(0.5)),
                                  arith::AddFOp::create(b, loc, c(1), inner));

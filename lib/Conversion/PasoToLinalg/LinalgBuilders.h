@@ -73,6 +73,10 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y);
 Value max(OpBuilder &b, Location loc, Value x, Value y);
 Value min(OpBuilder &b, Location loc, Value x, Value y);
 
+/// f32 erf as the runtime kernels compute it (vector_math.inc), in
+/// arithmetic that vectorises; libm's erff would keep the loop scalar.
+Value erfApproximation(OpBuilder &b, Location loc, Value x);
+
 /// Applies a named activation (the `activation` names of paso.fused_conv)
 /// to the float scalar `x`.
 Value applyActivation(OpBuilder &b, Location loc, StringRef name,

@@ -433,16 +433,72 @@ requantise(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
   REQUANTISE_BODY
 }
 
+/* Transposes 16 x 16 32-bit lanes in place: four stages, each swapping
+ * the off-diagonal s x s blocks of every 2s x 2s block. */
+#define UNWRAP(...) __VA_ARGS__
+#define TRANSPOSE_STAGE(s, LO, HI)                                             \
+  for (int i = 0; i < 16; ++i)                                                 \
+    if (!(i & (s))) {                                                          \
+      i32x16 a = m[i], b = m[i + (s)];                                         \
+      m[i] = __builtin_shufflevector(a, b, UNWRAP LO);                         \
+      m[i + (s)] = __builtin_shufflevector(a, b, UNWRAP HI);                   \
+    }
+static inline void transpose16(i32x16 m[16]) {
+  TRANSPOSE_STAGE(8, (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                  (8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+  TRANSPOSE_STAGE(4, (0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+                  (4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+  TRANSPOSE_STAGE(2, (0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+                  (2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+  TRANSPOSE_STAGE(1, (0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+                  (1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+}
+#undef TRANSPOSE_STAGE
+#undef UNWRAP
+
+/* Writes a tile's rows of 32-bit results by columns (C_COLUMNS: element
+ * (m, n) at n * LDC + m): transposed in registers, then `rows`
+ * consecutive values per column. Bytes (the requantised results) are
+ * narrowed after the transpose. */
+static void storeColumns(const QProblem *q, void *C, int bytes, int64_t m0,
+                         int rows, int64_t n0, int64_t width, i32x16 m[16]) {
+  for (int r = rows; r < 16; ++r)
+    m[r] = (i32x16){};
+  transpose16(m);
+  for (int64_t j = 0; j < width; ++j) {
+    int64_t at = (n0 + j) * q->ldc + m0;
+    if (bytes == 1) {
+      u8x16 column = __builtin_convertvector(m[j], u8x16);
+      if (rows == MR) {
+        __builtin_memcpy((uint8_t *)C + at, &column, 8);
+        __builtin_memcpy((uint8_t *)C + at + 8, (uint8_t *)&column + 8, 4);
+      } else {
+        for (int r = 0; r < rows; ++r)
+          ((uint8_t *)C)[at + r] = column[r];
+      }
+    } else if (rows == MR) {
+      __builtin_memcpy((int32_t *)C + at, &m[j], MR * 4);
+    } else {
+      for (int r = 0; r < rows; ++r)
+        ((int32_t *)C)[at + r] = m[j][r];
+    }
+  }
+}
+
 /* The int32 sums with the zero-point correction (MatMulInteger). */
 static void storeSums(const QProblem *q, int32_t *C, int64_t m0, int rows,
                       int64_t n0, int64_t width, const i32x16 acc[]) {
+  if (q->columns) {
+    i32x16 tile[16];
+    for (int r = 0; r < rows; ++r)
+      tile[r] = acc[r] + q->bias[m0 + r];
+    storeColumns(q, C, 4, m0, rows, n0, width, tile);
+    return;
+  }
   for (int r = 0; r < rows; ++r) {
     int64_t m = m0 + r;
     i32x16 sums = acc[r] + q->bias[m];
-    if (q->columns) {
-      for (int64_t j = 0; j < width; ++j)
-        C[(n0 + j) * q->ldc + m] = sums[j];
-    } else if (width == NR) {
+    if (width == NR) {
       __builtin_memcpy(C + m * q->ldc + n0, &sums, sizeof sums);
     } else {
       for (int64_t j = 0; j < width; ++j)
@@ -455,6 +511,7 @@ static void storeSums(const QProblem *q, int32_t *C, int64_t m0, int rows,
  * operations of the graph they replace. */
 static void storeReal(const QProblem *q, float *C, int64_t m0, int rows,
                       int64_t n0, int64_t width, const i32x16 acc[]) {
+  i32x16 tile[16];
   for (int r = 0; r < rows; ++r) {
     int64_t m = m0 + r;
     int32_t correction = q->bias[m] - q->xZero * q->weightSums[m];
@@ -463,13 +520,15 @@ static void storeReal(const QProblem *q, float *C, int64_t m0, int rows,
     if (q->dynamic == 2)
       v = v + q->realBias[m];
     v = activate_q(&q->act, v);
-    if (q->columns)
-      for (int64_t j = 0; j < width; ++j)
-        C[(n0 + j) * q->ldc + m] = v[j];
-    else
+    if (!q->columns) {
       for (int64_t j = 0; j < width; ++j)
         C[m * q->ldc + n0 + j] = v[j];
+      continue;
+    }
+    tile[r] = (i32x16)v;
   }
+  if (q->columns)
+    storeColumns(q, C, 4, m0, rows, n0, width, tile);
 }
 
 static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
@@ -486,12 +545,13 @@ static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const int32_t zero = (int32_t)q->zeroC;
   if (q->columns) {
+    i32x16 tile[16];
     for (int r = 0; r < rows; ++r) {
       int64_t m = m0 + r;
-      u8x16 bytes = requantise(acc[r], q->bias[m], q->mult[m], lo, hi, zero);
-      for (int64_t j = 0; j < width; ++j)
-        C[(n0 + j) * q->ldc + m] = bytes[j];
+      tile[r] = __builtin_convertvector(
+          requantise(acc[r], q->bias[m], q->mult[m], lo, hi, zero), i32x16);
     }
+    storeColumns(q, C, 1, m0, rows, n0, width, tile);
     return;
   }
   for (int r = 0; r < rows; ++r) {
