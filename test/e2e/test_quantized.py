@@ -15,6 +15,7 @@ model suite the bar is therefore ONNX Runtime's own: PASO must agree with
 ONNX Runtime at least as well as ONNX Runtime's optimised and unoptimised
 runs of the same file agree with each other (see docs/quantization.md)."""
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -393,9 +394,16 @@ def test_dynamic_quantisation(model, weights, per_channel, paso_opt,
     report = subprocess.run([paso_opt, str(path), "-o", str(so),
                              "--report=-"],
                             capture_output=True, text=True, check=True)
-    products = sum(n.op_type == "MatMulInteger"
-                   for n in onnx.load(str(path)).graph.node)
+    nodes = [n for n in onnx.load(str(path)).graph.node]
+    products = sum(n.op_type == "MatMulInteger" for n in nodes)
     assert report.stdout.count(FUSED_DYNAMIC) == products
+    # Every ConvInteger's float convolution runs on a convolution kernel
+    # (its filter folded to a constant at import), not generic loops.
+    convolutions = {n.name for n in nodes if n.op_type == "ConvInteger"}
+    on_kernels = set(re.findall(
+        r"^\d+: (?:gemm|winograd)[^\n]*<- node '([^']+)' \(ConvInteger\)",
+        report.stdout, re.M))
+    assert on_kernels == convolutions
     compiled = paso.load(so)
     feeds = random_inputs(compiled.inputs, seed=7)
     got = list(compiled.run(feeds).values())[0]
