@@ -898,13 +898,13 @@ static void useMicroKernel(QProblem *q, int dot) {
 #endif
 }
 
-/* DynamicQuantizeLinear of the N x K float activations into `out`, as
- * the generated code computes it (QuantToLinalg.cpp): the range from
- * minNum/maxNum reductions that start at 0, scale = range / 255, and
- * divisions by it (by 1 when it is 0), rounded half to even. */
-static void quantizeActivations(QProblem *q, uint8_t *out) {
-  int64_t count = q->N * q->K, i = 0;
-  const float *x = q->realB;
+/* DynamicQuantizeLinear of `count` floats into `out`, as the generated
+ * code computes it (QuantToLinalg.cpp): the range from minNum/maxNum
+ * reductions that start at 0, scale = range / 255, and divisions by it
+ * (by 1 when it is 0), rounded half to even. */
+static void dynamicQuantize(const float *x, int64_t count, uint8_t *out,
+                            float *scaleOut, int32_t *zeroOut) {
+  int64_t i = 0;
   f32x16 lo = (f32x16){}, hi = (f32x16){};
   for (; i + 16 <= count; i += 16) {
     f32x16 v;
@@ -926,8 +926,8 @@ static void quantizeActivations(QProblem *q, uint8_t *out) {
   float divisor = scale == 0.0f ? 1.0f : scale;
   float zero = ((-low / divisor) + magic) - magic;
   zero = __builtin_fminf(__builtin_fmaxf(zero, 0.0f), 255.0f);
-  q->xScale = scale;
-  q->xZero = (int32_t)zero;
+  *scaleOut = scale;
+  *zeroOut = (int32_t)zero;
   const f32x16 magics = (f32x16){} + magic, zeros = (f32x16){} + zero;
   for (i = 0; i + 16 <= count; i += 16) {
     f32x16 v;
@@ -945,6 +945,21 @@ static void quantizeActivations(QProblem *q, uint8_t *out) {
   }
 }
 
+/* paso.dynamic_quantize where no product took it in (the activations of a
+ * ConvInteger): descriptor M = the element count; the uint8 tensor, then
+ * the rank-0 scale (f32) and zero point (uint8). */
+void paso_dynamic_quantize_u8(const int64_t *descriptor, intptr_t x,
+                              intptr_t y, intptr_t scale, intptr_t zero,
+                              intptr_t unused) {
+  (void)unused;
+  uint64_t started = profileStart(descriptor);
+  int32_t zeroPoint;
+  dynamicQuantize((const float *)x, descriptor[PASO_GEMM_M], (uint8_t *)y,
+                  (float *)scale, &zeroPoint);
+  *(uint8_t *)zero = (uint8_t)zeroPoint;
+  profileStop(descriptor, started);
+}
+
 static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
                   intptr_t params, intptr_t scratch, int dot) {
   uint64_t started = profileStart(d);
@@ -954,7 +969,8 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     return;
   }
   if (q.dynamic) {
-    quantizeActivations(&q, (uint8_t *)scratch);
+    dynamicQuantize(q.realB, q.N * q.K, (uint8_t *)scratch, &q.xScale,
+                    &q.xZero);
     q.B = (const uint8_t *)scratch;
   }
   useMicroKernel(&q, dot);

@@ -644,6 +644,15 @@ struct PasoCallCpuIntegerKernelsPass
     }
     for (QuantizeOp quantize : adds)
       emitAddCall(quantize);
+    // DynamicQuantizeLinear that no product took in (a ConvInteger's).
+    SmallVector<DynamicQuantizeOp> dynamics;
+    module.walk([&](DynamicQuantizeOp op) {
+      if (!op->use_empty() && tensorType(op.getInput()).hasStaticShape() &&
+          tensorType(op.getInput()).getElementType().isF32())
+        dynamics.push_back(op);
+    });
+    for (DynamicQuantizeOp op : dynamics)
+      emitDynamicQuantizeCall(op);
     // What the kernel did not take runs in float.
     RewritePatternSet patterns(&getContext());
     populateExpandQuantizedPatterns(patterns);
@@ -873,6 +882,52 @@ struct PasoCallCpuIntegerKernelsPass
     for (DequantizeOp dequantize : {lhs, rhs})
       if (dequantize->use_empty())
         dequantize.erase();
+  }
+
+  /// paso.dynamic_quantize on paso_dynamic_quantize_u8: the operations of
+  /// its generated lowering, vectorised (the min/max reductions were
+  /// scalar loops).
+  void emitDynamicQuantizeCall(DynamicQuantizeOp op) {
+    ModuleOp module = getOperation();
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    int64_t count = tensorType(op.getInput()).getNumElements();
+    Descriptor d{};
+    d[PASO_GEMM_M] = count;
+    d[PASO_GEMM_N] = d[PASO_GEMM_K] = d[PASO_GEMM_BATCH] = 1;
+    d[PASO_GEMM_MAX_THREADS] = 1;
+    d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
+    // Two reads of the floats, one write of the bytes.
+    double bytes = 9.0 * count, flops = 6.0 * count;
+    memref::GlobalOp global = cpu::createDescriptorGlobal(
+        module, loc, "__paso_dynamic_quantize_descriptor_", d, counter);
+    Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                                   global.getSymName());
+    SmallVector<Value> outputs;
+    for (Value result : op->getResults()) {
+      RankedTensorType type = tensorType(result);
+      outputs.push_back(memref::AllocOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType())));
+    }
+    func::FuncOp callee =
+        cpu::declareKernel(module, "paso_dynamic_quantize_u8", 6);
+    SmallVector<Value> operands{
+        cpu::addressOf(b, loc, descriptor),
+        cpu::readAddress(b, loc, op.getInput()),
+        cpu::addressOf(b, loc, outputs[0]), cpu::addressOf(b, loc, outputs[1]),
+        cpu::addressOf(b, loc, outputs[2]),
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0))};
+    auto callOp = func::CallOp::create(b, loc, callee, operands);
+    annotate(callOp, "DynamicQuantizeLinear (vectorised)", 1,
+             d[PASO_GEMM_KERNEL_ID],
+             predictSeconds(*target, flops, bytes, 1),
+             predictSeconds(*target, flops, bytes, 1),
+             tensorType(op.getInput()).getShape(), flops, bytes);
+    for (auto [result, output] : llvm::zip(op->getResults(), outputs))
+      result.replaceAllUsesWith(bufferization::ToTensorOp::create(
+          b, loc, tensorType(result), output, /*restrict=*/true,
+          /*writable=*/true));
+    op.erase();
   }
 
   /// The attributes the report and the kernel table read off a call.

@@ -261,3 +261,18 @@ func.func @weights_beyond_int8(%q: tensor<4x3xui8>) -> tensor<4x2xi32> {
   %acc = paso.matmul %qi, %wi : (tensor<4x3xi32>, tensor<3x2xi32>) -> tensor<4x2xi32>
   return %acc : tensor<4x2xi32>
 }
+
+// -----
+
+// A DynamicQuantizeLinear no product takes in (a ConvInteger's input, here
+// the function's results) runs on its vectorised kernel: three outputs.
+// CHECK-LABEL: func.func @dynamic_quantize
+// CHECK-DAG: memref.alloc() : memref<2x8xui8>
+// CHECK-DAG: memref.alloc() : memref<f32>
+// CHECK-DAG: memref.alloc() : memref<ui8>
+// CHECK: call @paso_dynamic_quantize_u8({{.*}}) {paso.algorithm = "DynamicQuantizeLinear (vectorised)"
+// CHECK-NOT: paso.dynamic_quantize
+func.func @dynamic_quantize(%x: tensor<2x8xf32>) -> (tensor<2x8xui8>, tensor<f32>, tensor<ui8>) {
+  %q, %s, %z = paso.dynamic_quantize %x : tensor<2x8xf32> -> (tensor<2x8xui8>, tensor<f32>, tensor<ui8>)
+  return %q, %s, %z : tensor<2x8xui8>, tensor<f32>, tensor<ui8>
+}
