@@ -35,6 +35,7 @@ uint64_t paso_profile_start(int64_t kernel);
 void paso_profile_stop(int64_t kernel, uint64_t start);
 /* buffers: the inputs, then the outputs. */
 extern void paso_model_invoke_(void *const *buffers, void *arena);
+void paso_pool_rest(void);
 
 /* The CUDA layer (paso_cuda.c), linked into models for a GPU target
  * only: elsewhere these weak references are null. */
@@ -174,6 +175,7 @@ paso_status paso_run(paso_context *context, const void *const *inputs,
     paso_model_invoke_(buffers, context->arena);
   }
   paso_profile_stop(0, start);
+  paso_pool_rest();
   if (buffers != stackBuffers)
     free(buffers);
   return status;

@@ -120,6 +120,9 @@ typedef struct {
   int loadChecked;
   /* PASO_POOL_BACKOFF=0: always use the workers (measurements, tests). */
   int noBackoff;
+  /* Set when an inference ends (paso_pool_rest), cleared by the next job:
+   * workers stop spinning and sleep at once. */
+  atomic_int resting;
 } Pool;
 
 /* claim = job << 44 | count << 22 | next piece. */
@@ -160,7 +163,8 @@ static void *workerMain(void *argument) {
     int spins = 0;
     while ((now = atomic_load_explicit(&pool.generation,
                                        memory_order_acquire)) == seen &&
-           spins < SPIN_LIMIT) {
+           spins < SPIN_LIMIT &&
+           !atomic_load_explicit(&pool.resting, memory_order_relaxed)) {
       cpuRelax();
       ++spins;
     }
@@ -359,6 +363,7 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
                         memory_order_release);
   /* Publishing the generation wakes the workers. */
   pthread_mutex_lock(&pool.sleep);
+  atomic_store_explicit(&pool.resting, 0, memory_order_relaxed);
   unsigned generation =
       atomic_load_explicit(&pool.generation, memory_order_relaxed);
   atomic_store_explicit(&pool.generation,
@@ -381,6 +386,17 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   uint64_t end = paso_profile_now();
   noteStraggler(end, ownDone - start, end - ownDone);
   pthread_mutex_unlock(&pool.dispatch);
+}
+
+/* The end of an inference: workers spinning for the next job (up to
+ * SPIN_LIMIT pauses, a millisecond or more) go to sleep instead. Spinning
+ * pays between the layers of one inference; after it, it only took cores
+ * from the application and from other models' pools in the process (two
+ * models run alternately lost their second thread to each other's
+ * spinning workers). */
+void paso_pool_rest(void) {
+  if (atomic_load(&poolState) == 2)
+    atomic_store_explicit(&pool.resting, 1, memory_order_relaxed);
 }
 
 /* Runs at exit and at dlclose: stops and joins the workers. */
