@@ -75,6 +75,8 @@ enum { PASO_MAX_WORKERS = 63 };
 /* Spin iterations before a worker sleeps: about 50-100 us, longer than the
  * gap between two layers, far shorter than the gap between inferences. */
 enum { SPIN_LIMIT = 1 << 15 };
+/* machineIsBusy's samples of the load and the time between them. */
+enum { LOAD_SAMPLES = 4, LOAD_SAMPLE_GAP_NS = 16000 };
 
 static void cpuRelax(void) {
 #if defined(__x86_64__)
@@ -123,6 +125,10 @@ typedef struct {
   /* Set when an inference ends (paso_pool_rest), cleared by the next job:
    * workers stop spinning and sleep at once. */
   atomic_int resting;
+  /* Workers waiting on `wake`: a job that must wake one is not judged for
+   * stragglers (waking a sleeping thread, in a VM a halted virtual CPU,
+   * can take longer than the job). */
+  atomic_int sleepers;
 } Pool;
 
 /* claim = job << 44 | count << 22 | next piece. */
@@ -170,9 +176,11 @@ static void *workerMain(void *argument) {
     }
     if (now == seen) {
       pthread_mutex_lock(&pool.sleep);
+      atomic_fetch_add_explicit(&pool.sleepers, 1, memory_order_relaxed);
       while ((now = atomic_load_explicit(&pool.generation,
                                          memory_order_acquire)) == seen)
         pthread_cond_wait(&pool.wake, &pool.sleep);
+      atomic_fetch_sub_explicit(&pool.sleepers, 1, memory_order_relaxed);
       pthread_mutex_unlock(&pool.sleep);
     }
     seen = now;
@@ -286,10 +294,22 @@ static int machineIsBusy(uint64_t now, int32_t helpers) {
   if (pool.loadChecked)
     return 0;
   pool.loadChecked = 1;
-  int others = othersRunnable();
   long cores = sysconf(PASO_SC_NPROCESSORS_ONLN);
-  if (others < 0 || cores < 1 || cores - 1 - others >= helpers)
+  if (cores < 1)
     return 0;
+  /* One sample can catch threads on their way to sleep, those of another
+   * engine or model in the process that has just returned: contention
+   * must persist across samples over about 50 us. */
+  for (int sample = 0; sample < LOAD_SAMPLES; ++sample) {
+    if (sample) {
+      uint64_t until = paso_profile_now() + LOAD_SAMPLE_GAP_NS;
+      while (paso_profile_now() < until)
+        cpuRelax();
+    }
+    int others = othersRunnable();
+    if (others < 0 || cores - 1 - others >= helpers)
+      return 0;
+  }
   backOff(now);
   return 1;
 }
@@ -364,6 +384,9 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
   /* Publishing the generation wakes the workers. */
   pthread_mutex_lock(&pool.sleep);
   atomic_store_explicit(&pool.resting, 0, memory_order_relaxed);
+  /* Under the lock: a worker counted here is asleep, not about to be. */
+  int wakesSleepers =
+      atomic_load_explicit(&pool.sleepers, memory_order_relaxed) > 0;
   unsigned generation =
       atomic_load_explicit(&pool.generation, memory_order_relaxed);
   atomic_store_explicit(&pool.generation,
@@ -384,12 +407,13 @@ void paso_parallel_for(int32_t count, void (*body)(int32_t, void *),
       sched_yield();
   }
   uint64_t end = paso_profile_now();
-  noteStraggler(end, ownDone - start, end - ownDone);
+  if (!wakesSleepers)
+    noteStraggler(end, ownDone - start, end - ownDone);
   pthread_mutex_unlock(&pool.dispatch);
 }
 
 /* The end of an inference: workers spinning for the next job (up to
- * SPIN_LIMIT pauses, a millisecond or more) go to sleep instead. Spinning
+ * SPIN_LIMIT pauses) go to sleep instead. Spinning
  * pays between the layers of one inference; after it, it only took cores
  * from the application and from other models' pools in the process (two
  * models run alternately lost their second thread to each other's
