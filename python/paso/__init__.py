@@ -11,12 +11,13 @@ fits the cost model to those measurements (docs/profiling.md).
 """
 
 from .compiler import CompileError, compile, find_paso_opt, find_paso_run
+from .evaluation import Evaluation
 from .profiling import calibrate, profile
 
 __version__ = "0.1.0"
 __all__ = ["compile", "load", "Model", "TensorInfo", "CompileError",
            "PasoError", "find_paso_opt", "find_paso_run", "profile",
-           "calibrate"]
+           "calibrate", "Evaluation"]
 
 # The runtime needs numpy; compiling does not, so it loads on first use.
 _RUNTIME_NAMES = {"load", "Model", "TensorInfo", "PasoError"}

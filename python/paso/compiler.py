@@ -5,6 +5,7 @@
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 
@@ -51,9 +52,23 @@ def compile(onnx_path, target="host", output=None, input_shapes=None,
     iterable of dicts mapping input names to arrays, one dict per sample
     (written to a temporary .npz). `calibration_method` is minmax,
     percentile, entropy or mse; `accuracy_budget` ("sqnr:30", "top1:1")
-    bounds --quantize=mixed (docs/quantization.md)."""
+    bounds --quantize=mixed (docs/quantization.md). It may also be a
+    paso.Evaluation: the user's own score of a loaded model, searched over
+    paso-opt's mixes in Python (paso/evaluation.py); the target's code must
+    then load on this machine."""
     if output is None:
         output = os.path.splitext(str(onnx_path))[0] + ".so"
+    from .evaluation import Evaluation
+    if isinstance(accuracy_budget, Evaluation):
+        if quantize != "mixed":
+            raise ValueError("an Evaluation budget needs quantize='mixed'")
+        return _compile_evaluated(
+            onnx_path, output, accuracy_budget,
+            dict(target=target, input_shapes=input_shapes,
+                 opt_level=opt_level, preprocess=preprocess,
+                 extra_args=extra_args),
+            dict(calibration_data=calibration_data,
+                 calibration_method=calibration_method))
     args = [find_paso_opt(), str(onnx_path), f"-target={target}",
             f"-O{opt_level}", "-o", str(output)]
     for name, shape in (input_shapes or {}).items():
@@ -74,6 +89,41 @@ def compile(onnx_path, target="host", output=None, input_shapes=None,
         result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:
         raise CompileError(result.stderr.strip())
+    return str(output)
+
+
+def _compile_evaluated(onnx_path, output, evaluation, common, quantising):
+    """--quantize=mixed under a user Evaluation (paso/evaluation.py)."""
+    from .evaluation import search
+    from .runtime import load
+    if quantising["calibration_data"] is not None and not isinstance(
+            quantising["calibration_data"], (str, os.PathLike)):
+        # An iterable is read once; every candidate needs the samples.
+        quantising = dict(quantising,
+                          calibration_data=list(quantising["calibration_data"]))
+
+    def compile_one(budget, path):
+        if budget is None:
+            compile(onnx_path, output=path, **common)
+        else:
+            compile(onnx_path, output=path, quantize="mixed",
+                    accuracy_budget=f"sqnr:{budget}", **common, **quantising)
+
+    def load_here(path):
+        try:
+            return load(path)
+        except OSError as error:
+            raise CompileError(
+                f"an Evaluation scores every candidate on this machine, but "
+                f"the {common['target']} build does not load here ({error}); "
+                "compile for a target this machine runs, or give an "
+                "\"sqnr:DB\" or \"top1:PCT\" budget") from None
+
+    budget, score, reference = search(compile_one, load_here, output,
+                                      evaluation)
+    kept = "the fp32 model" if budget is None else f"the sqnr:{budget} mix"
+    sys.stderr.write(f"paso: evaluation kept {kept}: score {score:g} "
+                     f"(fp32 {reference:g}, max drop {evaluation.max_drop:g})\n")
     return str(output)
 
 

@@ -188,6 +188,57 @@ def test_python_api_takes_an_iterable_of_samples(suite, paso_opt, tmp_path):
                      calibration_data=[])
 
 
+def test_user_evaluation_as_the_budget(suite, paso_opt, tmp_path,
+                                       monkeypatch):
+    """A Python callable as --quantize=mixed's budget (paso.Evaluation):
+    the kept model scores within max_drop of the fp32 model's score, the
+    search bisects the SQNR ladder, and an unlimited drop keeps the
+    loosest mix. (A three-rung ladder keeps the test's builds few.)"""
+    from paso import evaluation
+    monkeypatch.setattr(evaluation, "SQNR_LADDER", (10, 30, 45))
+    SQNR_LADDER = evaluation.SQNR_LADDER
+    model = suite / "mlp.onnx"
+    stacked = random_samples(model, 16, seed=0)
+    samples = [{k: v[s] for k, v in stacked.items()} for s in range(16)]
+    held = random_samples(model, 48, seed=5)["input"]
+    fp32 = paso.load(paso.compile(model, output=tmp_path / "fp32.so"))
+    reference = [first_output(fp32, {"input": x}).argmax() for x in held]
+    scored = []
+
+    def agreement(compiled):
+        scored.append(compiled)
+        return float(np.mean([first_output(compiled, {"input": x}).argmax() == r
+                              for x, r in zip(held, reference)]))
+
+    strict = paso.compile(model, output=tmp_path / "strict.so",
+                          quantize="mixed", calibration_data=samples,
+                          accuracy_budget=paso.Evaluation(agreement, 0.0))
+    assert len(scored) <= 2 + len(SQNR_LADDER).bit_length()
+    assert agreement(paso.load(strict)) == 1.0
+    assert (tmp_path / "strict.h").exists()
+    scored.clear()
+    loose = paso.compile(model, output=tmp_path / "loose.so",
+                         quantize="mixed", calibration_data=samples,
+                         accuracy_budget=paso.Evaluation(agreement, 1.0))
+    want = paso.load(paso.compile(
+        model, output=tmp_path / "ladder0.so", quantize="mixed",
+        calibration_data=samples,
+        accuracy_budget=f"sqnr:{SQNR_LADDER[0]}"))
+    feeds = {"input": held[0]}
+    np.testing.assert_array_equal(first_output(paso.load(loose), feeds),
+                                  first_output(want, feeds))
+    with pytest.raises(ValueError, match="max_drop"):
+        paso.Evaluation(agreement, -1)
+    with pytest.raises(ValueError, match="quantize='mixed'"):
+        paso.compile(model, output=tmp_path / "bad.so", quantize="int8",
+                     calibration_data=samples,
+                     accuracy_budget=paso.Evaluation(agreement, 0.0))
+    with pytest.raises(paso.CompileError, match="does not load here"):
+        paso.compile(model, target="rpi4", output=tmp_path / "rpi4.so",
+                     quantize="mixed", calibration_data=samples,
+                     accuracy_budget=paso.Evaluation(agreement, 0.0))
+
+
 def _bad_data_cases(tmp):
     """(description, path, expected message) for broken calibration data."""
     good = np.zeros((4, 1, 784), np.float32)
