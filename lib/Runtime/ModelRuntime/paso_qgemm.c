@@ -417,16 +417,29 @@ static void microWiden(const int8_t *a, const uint8_t *b, int64_t k4,
  * columns that exist. Clamping before the rounding is exact: the bounds
  * are integers. */
 /* The requantised bytes of one row of accumulators: scaled, clamped
- * to the output's range, rounded half
- * to even before the zero point is added in integers (a float sum with
- * the zero point could itself round: ONNX Runtime's order). */
+ * to the output's range, rounded half to even before the zero point is
+ * added in integers (a float sum with the zero point could itself round:
+ * ONNX Runtime's order). rint in the default rounding mode (half to even)
+ * folds with the conversion into one CVTPS2DQ / FCVTNS.
+ * With a multiplier below 1 (as good as always: input x weight scale over
+ * output scale) |x| < 2^31, the conversion cannot overflow, and the clamp
+ * follows it in integers: the bounds are integers, so clamping before or
+ * after rounding agrees, and integer min/max are one instruction each
+ * where x86's float ones need two more to order NaNs (5% of MobileNetV2's
+ * int8 time). Larger multipliers clamp first, in floats. */
 #define REQUANTISE_BODY                                                        \
-  const f32x16 magic = (f32x16){} + 12582912.0f; /* 1.5 * 2^23 */              \
   f32x16 x = __builtin_convertvector(acc + bias, f32x16) * mult;               \
-  x = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);         \
-  /* Adding and removing 1.5 * 2^23 rounds half to even. */                    \
-  i32x16 y = __builtin_convertvector((x + magic) - magic, i32x16) + zero;      \
-  return __builtin_convertvector(y, u8x16);
+  i32x16 y;                                                                    \
+  if (mult < 1.0f) {                                                           \
+    y = __builtin_convertvector(__builtin_elementwise_rint(x), i32x16);        \
+    y = __builtin_elementwise_min(                                             \
+        __builtin_elementwise_max(y, __builtin_convertvector(lo, i32x16)),     \
+        __builtin_convertvector(hi, i32x16));                                  \
+  } else {                                                                     \
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, lo), hi);       \
+    y = __builtin_convertvector(__builtin_elementwise_rint(x), i32x16);        \
+  }                                                                            \
+  return __builtin_convertvector(y + zero, u8x16);
 static inline __attribute__((always_inline)) u8x16
 requantise(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
            int32_t zero) {
