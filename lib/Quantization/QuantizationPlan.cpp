@@ -4,6 +4,7 @@
 
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/ConstantData.h"
+#include "paso/Dialect/Paso/Transforms/WeightedProduct.h"
 #include "paso/Import/OnnxImporter.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -34,46 +35,25 @@ static std::string layerName(Operation *op) {
 
 /// A layer for `op` when it is a product with constant float weights.
 static std::optional<QuantLayer> asLayer(Operation *op) {
+  std::optional<WeightedProduct> product = matchWeightedProduct(op);
+  if (!product)
+    return std::nullopt;
   QuantLayer layer;
   layer.op = op;
-  if (auto conv = dyn_cast<ConvOp>(op)) {
-    RankedTensorType in = tensorType(conv.getInput());
-    RankedTensorType out = tensorType(conv.getOutput());
-    if (!isF32(conv.getInput()) || in.getRank() != 4 || isChannelsLast(op) ||
-        !readF32Constant(conv.getFilter()) || !isF32(conv.getOutput()))
-      return std::nullopt;
-    RankedTensorType filter = tensorType(conv.getFilter());
-    int64_t group = conv.getGroup();
-    layer.weightAxis = 0;
-    layer.kind = group > 1 && group == in.getDimSize(1) ? "depthwise conv"
-                                                        : "conv";
-    layer.flops = 2.0 * out.getNumElements() * filter.getDimSize(1) *
-                  filter.getDimSize(2) * filter.getDimSize(3);
+  layer.weightAxis = product->outAxis;
+  RankedTensorType w = tensorType(product->weights);
+  int64_t outputs = tensorType(op->getResult(0)).getNumElements();
+  if (!product->matrix) {
+    layer.kind = product->group > 1 &&
+                         product->group == tensorType(product->input).getDimSize(1)
+                     ? "depthwise conv"
+                     : "conv";
+    layer.flops = 2.0 * outputs * w.getDimSize(1) * w.getDimSize(2) *
+                  w.getDimSize(3);
     return layer;
   }
-  Value lhs, rhs;
-  if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    lhs = matmul.getLhs();
-    rhs = matmul.getRhs();
-    layer.weightAxis = 1;
-    layer.kind = "matmul";
-  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
-    if (gemm.getTransA() || gemm.getAlpha().convertToDouble() != 1.0)
-      return std::nullopt;
-    lhs = gemm.getA();
-    rhs = gemm.getB();
-    layer.weightAxis = gemm.getTransB() ? 0 : 1;
-    layer.kind = "gemm";
-  } else {
-    return std::nullopt;
-  }
-  if (!isF32(lhs) || !isF32(rhs) || tensorType(rhs).getRank() != 2 ||
-      tensorType(lhs).getRank() < 2 || !readF32Constant(rhs) ||
-      !isF32(op->getResult(0)))
-    return std::nullopt;
-  RankedTensorType w = tensorType(rhs);
-  layer.flops = 2.0 * tensorType(op->getResult(0)).getNumElements() *
-                w.getDimSize(1 - layer.weightAxis);
+  layer.kind = isa<MatMulOp>(op) ? "matmul" : "gemm";
+  layer.flops = 2.0 * outputs * w.getDimSize(product->inAxis);
   return layer;
 }
 

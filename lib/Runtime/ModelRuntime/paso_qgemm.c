@@ -638,29 +638,28 @@ static void runTask(int32_t task, void *context) {
  * of 16 lanes idle, so each row of B is instead broadcast four bytes at a
  * time against a panel's 12 rows x 4 k of weights, and the panel's sums
  * are handed to storeTile as its columns. */
-/* The rows are widened once into a stack buffer, so K is bounded. */
+/* The rows are copied flipped into a stack buffer, so K is bounded. */
 enum { GEMV_ROWS = 3, GEMV_MAX_K = 4096 };
 
-/* Row n of B as the micro-kernels read it: flipped like the packing, as
- * int8 where the Arm dot kernels take it so, zero past K (where A is 0). */
-static void gemvRow(const QProblem *q, int64_t n, int32_t *values) {
+/* Row n of B as the micro-kernels read it: flipped like the packing, and
+ * zero past K (where A is 0). */
+static void gemvRow(const QProblem *q, int64_t n, uint8_t *bytes) {
   const uint8_t *row = q->B + n * q->ldb;
-  int signedB = 0;
-#if defined(__aarch64__)
-  signedB = q->dot != 0;
-#endif
-  for (int64_t k = 0; k < q->K4 * 4; ++k) {
-    uint8_t v = k < q->K ? (uint8_t)(row[k] ^ q->flip) : 0;
-    values[k] = signedB ? (int32_t)(int8_t)v : (int32_t)v;
-  }
+  for (int64_t k = 0; k < q->K4 * 4; ++k)
+    bytes[k] = k < q->K ? (uint8_t)(row[k] ^ q->flip) : 0;
 }
 
 /* One panel's 12 sums for one row of B, in lanes 0-11: the weights of
- * each k of a group gathered into 16 lanes and widened (every target). */
-static i32x16 gemvPortable(const int8_t *a, const int32_t *b, int64_t k4) {
+ * each k of a group gathered into 16 lanes and widened (every target).
+ * The Arm dot kernels' bias expects B's bytes read as int8. */
+static i32x16 gemvPortable(const int8_t *a, const uint8_t *row, int64_t k4,
+                           int signedB) {
   typedef int8_t i8x64 __attribute__((vector_size(64)));
   i32x16 acc = (i32x16){};
-  for (int64_t g = 0; g < k4; ++g, a += MR * 4, b += 4) {
+  for (int64_t g = 0; g < k4; ++g, a += MR * 4, row += 4) {
+    int32_t b[4];
+    for (int i = 0; i < 4; ++i)
+      b[i] = signedB ? (int32_t)(int8_t)row[i] : (int32_t)row[i];
     i8x64 w = (i8x64){};
     __builtin_memcpy(&w, a, MR * 4);
 #define LANES_OF(i)                                                            \
@@ -699,14 +698,13 @@ static void gemvTask(int32_t task, void *context) {
   int64_t first = task * q->panelsPerTask;
   int64_t last = first + q->panelsPerTask < panels ? first + q->panelsPerTask
                                                     : panels;
-  int32_t values[GEMV_ROWS][q->K4 * 4];
-  /* VNNI reads the rows' bytes (flipped, and zero past K) as they are. */
   uint8_t bytes[GEMV_ROWS][q->K4 * 4];
-  for (int64_t n = 0; n < q->N; ++n) {
-    gemvRow(q, n, values[n]);
-    for (int64_t k = 0; k < q->K4 * 4; ++k)
-      bytes[n][k] = (uint8_t)values[n][k];
-  }
+  for (int64_t n = 0; n < q->N; ++n)
+    gemvRow(q, n, bytes[n]);
+  int signedB = 0;
+#if defined(__aarch64__)
+  signedB = q->dot != 0;
+#endif
   for (int64_t p = first; p < last; ++p) {
     const int8_t *a = q->A + p * q->K4 * MR * 4;
     int64_t m0 = p * MR;
@@ -721,7 +719,7 @@ static void gemvTask(int32_t task, void *context) {
         gemvVnni(a, bytes[n], q->K4, &sums);
       else
 #endif
-        sums = gemvPortable(a, values[n], q->K4);
+        sums = gemvPortable(a, bytes[n], q->K4, signedB);
       for (int r = 0; r < MR; ++r)
         acc[r][n] = sums[r];
     }

@@ -144,6 +144,38 @@ SmallVector<int64_t> packPanels(const RowWeights &w) {
   return packed;
 }
 
+/// The kernel variant for `w` and, per row, the weights' sum and the int32
+/// bias the kernel adds: `biases[m]` (0 when empty) minus the activations'
+/// zero point (`zeroB`, in the uint8 units the kernel reads) times the
+/// row's sum. False when a bias overflows int32.
+bool planZeroPointBiases(IntegerCall &call, const RowWeights &w,
+                         int64_t zeroB, ArrayRef<int64_t> biases,
+                         Variant variant) {
+  // Two int8 x int8 products must fit 16 bits for SMULL/SMLAL.
+  if (variant == Variant::Widen &&
+      llvm::is_contained(w.values, int64_t(-128)))
+    variant = Variant::Portable;
+  call.variant = variant;
+  // SDOT and SMULL read B as int8 (b - 128): the bias gives the 128s back.
+  int64_t signedShift =
+      variant == Variant::Dot || variant == Variant::Widen ? 128 : 0;
+  int64_t M = w.rows, K = w.depth;
+  call.params.assign(2 * M, 0);
+  call.weightSums.clear();
+  for (int64_t m = 0; m < M; ++m) {
+    int64_t rowSum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      rowSum += w.values[m * K + k];
+    call.weightSums.push_back(rowSum);
+    int64_t b = (biases.empty() ? 0 : biases[m]) -
+                (zeroB - signedShift) * rowSum;
+    if (b < INT32_MIN || b > INT32_MAX)
+      return false;
+    call.params[m] = b;
+  }
+  return true;
+}
+
 /// Fills the per-row constants and the quantisation fields shared by
 /// convolutions and products.
 bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
@@ -161,27 +193,14 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
       return false;
   }
   int64_t M = w.rows, K = w.depth;
-  // Two int8 x int8 products must fit 16 bits for SMULL/SMLAL.
-  if (variant == Variant::Widen &&
-      llvm::is_contained(w.values, int64_t(-128)))
-    variant = Variant::Portable;
-  call.variant = variant;
   // Activations are read as uint8: int8 ones flipped by 0x80.
   int64_t zeroB = in.getZeroPoint() + (in.isSigned() ? 128 : 0);
-  call.params.resize(2 * M);
+  if (!planZeroPointBiases(call, w,
+                           zeroB, biasValues ? ArrayRef<int64_t>(*biasValues)
+                                             : ArrayRef<int64_t>(),
+                           variant))
+    return false;
   for (int64_t m = 0; m < M; ++m) {
-    int64_t rowSum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      rowSum += w.values[m * K + k];
-    // SDOT and SMULL read B as int8 (b - 128): the bias gives the 128s
-    // back.
-    int64_t signedShift =
-        variant == Variant::Dot || variant == Variant::Widen ? 128 : 0;
-    int64_t b = (biasValues ? (*biasValues)[m] : 0) -
-                (zeroB - signedShift) * rowSum;
-    if (b < INT32_MIN || b > INT32_MAX)
-      return false;
-    call.params[m] = b;
     // In f32, as ONNX Runtime computes it: (input scale x weight scale) /
     // output scale.
     float mult = (static_cast<float>(in.getScale()) *
@@ -336,6 +355,25 @@ std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
   return call;
 }
 
+/// A matrix product's layout on the kernel: the `rows` of the activations
+/// (N x K, row-major) are B's columns, and C is written by columns (rows x
+/// M, row-major).
+void setRowsAsColumns(IntegerCall &call, const RowWeights &w, int64_t rows,
+                      Value activations) {
+  Descriptor &d = call.d;
+  d[PASO_GEMM_M] = w.rows;
+  d[PASO_GEMM_K] = w.depth;
+  d[PASO_GEMM_N] = rows;
+  d[PASO_GEMM_BATCH] = 1;
+  d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
+  d[PASO_GEMM_LDB] = w.depth;
+  d[PASO_GEMM_LDC] = w.rows;
+  d[PASO_QGEMM_C_COLUMNS] = 1;
+  call.packed = packPanels(w);
+  call.activations = activations;
+  call.flops = 2.0 * rows * w.rows * w.depth;
+}
+
 std::optional<IntegerCall> planMatMul(QMatMulOp op, Variant variant) {
   RankedTensorType lhsType = tensorType(op.getLhs());
   if (!lhsType.hasStaticShape())
@@ -348,17 +386,8 @@ std::optional<IntegerCall> planMatMul(QMatMulOp op, Variant variant) {
                           op.getOutputType(), op.getActivation(),
                           op.getActivationParams(), variant))
     return std::nullopt;
-  call.packed = packPanels(*w);
   int64_t rows = lhsType.getNumElements() / std::max<int64_t>(1, w->depth);
-  Descriptor &d = call.d;
-  d[PASO_GEMM_N] = rows;
-  d[PASO_GEMM_BATCH] = 1;
-  d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
-  d[PASO_GEMM_LDB] = w->depth;
-  d[PASO_GEMM_LDC] = w->rows;
-  d[PASO_QGEMM_C_COLUMNS] = 1;
-  call.activations = op.getLhs();
-  call.flops = 2.0 * rows * w->rows * w->depth;
+  setRowsAsColumns(call, *w, rows, op.getLhs());
   call.bytes = rows * (w->depth + w->rows) +
                static_cast<double>(call.packed.size());
   call.algorithm = "int8 gemm, rows of A as columns";
@@ -463,40 +492,15 @@ std::optional<IntegerCall> planIntegerMatMul(MatMulOp op, Variant variant) {
   int64_t zeroB = zero + (isSigned ? 128 : 0);
   if (zeroB < 0 || zeroB > 255)
     return std::nullopt;
-  if (variant == Variant::Widen &&
-      llvm::is_contained(w->values, int64_t(-128)))
-    variant = Variant::Portable;
-  call.variant = variant;
+  if (!planZeroPointBiases(call, *w, zeroB, {}, variant))
+    return std::nullopt;
   int64_t M = w->rows, K = w->depth;
-  int64_t signedShift =
-      variant == Variant::Dot || variant == Variant::Widen ? 128 : 0;
-  call.params.assign(2 * M, 0);
-  for (int64_t m = 0; m < M; ++m) {
-    int64_t rowSum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      rowSum += w->values[m * K + k];
-    call.weightSums.push_back(rowSum);
-    int64_t bias = -(zeroB - signedShift) * rowSum;
-    if (bias < INT32_MIN || bias > INT32_MAX)
-      return std::nullopt;
-    call.params[m] = bias;
-  }
-  call.packed = packPanels(*w);
   int64_t rows = lhsType.getNumElements() / K;
+  setRowsAsColumns(call, *w, rows, lhs->bytes);
   Descriptor &d = call.d;
-  d[PASO_GEMM_M] = M;
-  d[PASO_GEMM_K] = K;
-  d[PASO_GEMM_N] = rows;
-  d[PASO_GEMM_BATCH] = 1;
-  d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
-  d[PASO_GEMM_LDB] = K;
-  d[PASO_GEMM_LDC] = M;
   d[PASO_QGEMM_B_ZERO_POINT] = zeroB;
   d[PASO_QGEMM_B_SIGNED] = isSigned;
-  d[PASO_QGEMM_C_COLUMNS] = 1;
   d[PASO_QGEMM_C_INT32] = 1;
-  call.activations = lhs->bytes;
-  call.flops = 2.0 * rows * M * K;
   call.bytes = rows * (K + 4.0 * M) + static_cast<double>(call.packed.size());
   call.algorithm = "int8 gemm, int32 sums (MatMulInteger), rows of A as "
                    "columns";

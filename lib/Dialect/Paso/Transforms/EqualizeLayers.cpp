@@ -12,6 +12,7 @@
 
 #include "paso/Dialect/Paso/Transforms/ConstantData.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
+#include "paso/Dialect/Paso/Transforms/WeightedProduct.h"
 
 #include "llvm/ADT/MapVector.h"
 
@@ -57,11 +58,6 @@ RankedTensorType rankedType(Value value) {
   return dyn_cast<RankedTensorType>(value.getType());
 }
 
-bool isF32(Value value) {
-  RankedTensorType type = rankedType(value);
-  return type && type.hasStaticShape() && type.getElementType().isF32();
-}
-
 /// A bias operand holding one value per channel (`[C]` or `[1, C]`).
 bool perChannel(Value bias, int64_t channels) {
   RankedTensorType type = rankedType(bias);
@@ -71,53 +67,34 @@ bool perChannel(Value bias, int64_t channels) {
 }
 
 std::optional<Product> asProduct(Operation *op) {
+  std::optional<WeightedProduct> product = matchWeightedProduct(op);
+  if (!product)
+    return std::nullopt;
   Product p;
   p.op = op;
-  if (auto conv = dyn_cast<ConvOp>(op)) {
-    RankedTensorType filter = rankedType(conv.getFilter());
-    if (conv.getChannelsLast() || !isF32(conv.getInput()) ||
-        !isF32(conv.getOutput()) || !filter || filter.getRank() != 4 ||
-        !readF32Constant(conv.getFilter()))
+  p.outAxis = product->outAxis;
+  p.inAxis = product->inAxis;
+  p.matrix = product->matrix;
+  int64_t outputs = rankedType(product->weights).getDimSize(p.outAxis);
+  if (!p.matrix) {
+    p.depthwise = product->group > 1 &&
+                  rankedType(product->weights).getDimSize(1) == 1 &&
+                  product->group == outputs &&
+                  rankedType(product->input).getDimSize(1) == product->group;
+    if (product->group != 1 && !p.depthwise)
       return std::nullopt;
-    int64_t group = conv.getGroup(), outChannels = filter.getDimSize(0);
-    p.depthwise = group > 1 && filter.getDimSize(1) == 1 &&
-                  group == outChannels &&
-                  rankedType(conv.getInput()).getDimSize(1) == group;
-    if (group != 1 && !p.depthwise)
-      return std::nullopt;
-    p.inAxis = p.depthwise ? 0 : 1;
-    if (Value bias = conv.getBias()) {
-      p.biasOperand = 2;
-      p.oddBias = !perChannel(bias, outChannels);
-    }
-    return p;
+    if (p.depthwise)
+      p.inAxis = 0;
   }
-  Value lhs, rhs;
-  if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    lhs = matmul.getLhs();
-    rhs = matmul.getRhs();
-    p.outAxis = 1;
-    p.inAxis = 0;
-  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
-    if (gemm.getTransA() || gemm.getAlpha().convertToDouble() != 1.0)
-      return std::nullopt;
-    lhs = gemm.getA();
-    rhs = gemm.getB();
-    p.outAxis = gemm.getTransB() ? 0 : 1;
-    p.inAxis = 1 - p.outAxis;
-    if (Value c = gemm.getC()) {
-      p.biasOperand = 2;
-      p.oddBias = !perChannel(c, rankedType(rhs).getDimSize(p.outAxis));
-    }
-  } else {
-    return std::nullopt;
+  p.resultAxis = p.matrix ? rankedType(op->getResult(0)).getRank() - 1 : 1;
+  // The conv's bias or the gemm's C: one value per output channel.
+  Value bias = isa<ConvOp, GemmOp>(op) && op->getNumOperands() > 2
+                   ? op->getOperand(2)
+                   : Value();
+  if (bias) {
+    p.biasOperand = 2;
+    p.oddBias = !perChannel(bias, outputs);
   }
-  if (!isF32(lhs) || !isF32(rhs) || rankedType(rhs).getRank() != 2 ||
-      rankedType(lhs).getRank() < 2 || !readF32Constant(rhs) ||
-      !isF32(op->getResult(0)))
-    return std::nullopt;
-  p.matrix = true;
-  p.resultAxis = rankedType(op->getResult(0)).getRank() - 1;
   return p;
 }
 
