@@ -189,7 +189,7 @@ def test_python_api_takes_an_iterable_of_samples(suite, paso_opt, tmp_path):
 
 
 def test_user_evaluation_as_the_budget(suite, paso_opt, tmp_path,
-                                       monkeypatch):
+                                       monkeypatch, capsys):
     """A Python callable as --quantize=mixed's budget (paso.Evaluation):
     the kept model scores within max_drop of the fp32 model's score, the
     search bisects the SQNR ladder, and an unlimited drop keeps the
@@ -217,16 +217,17 @@ def test_user_evaluation_as_the_budget(suite, paso_opt, tmp_path,
     assert agreement(paso.load(strict)) == 1.0
     assert (tmp_path / "strict.h").exists()
     scored.clear()
+    capsys.readouterr()
     loose = paso.compile(model, output=tmp_path / "loose.so",
                          quantize="mixed", calibration_data=samples,
                          accuracy_budget=paso.Evaluation(agreement, 1.0))
-    want = paso.load(paso.compile(
-        model, output=tmp_path / "ladder0.so", quantize="mixed",
-        calibration_data=samples,
-        accuracy_budget=f"sqnr:{SQNR_LADDER[0]}"))
+    # Which mix a budget yields depends on layer times measured while
+    # compiling, so two builds at one budget may differ (a busy machine):
+    # check the budget kept, and that the kept build is the one scored.
+    assert f"kept the sqnr:{SQNR_LADDER[0]} mix" in capsys.readouterr().err
     feeds = {"input": held[0]}
     np.testing.assert_array_equal(first_output(paso.load(loose), feeds),
-                                  first_output(want, feeds))
+                                  first_output(scored[-1], feeds))
     with pytest.raises(ValueError, match="max_drop"):
         paso.Evaluation(agreement, -1)
     with pytest.raises(ValueError, match="quantize='mixed'"):
