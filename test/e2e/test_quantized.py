@@ -14,6 +14,7 @@ way: one step, which deep random-weight models carry and amplify. For the
 model suite the bar is therefore ONNX Runtime's own: PASO must agree with
 ONNX Runtime at least as well as ONNX Runtime's optimised and unoptimised
 runs of the same file agree with each other (see docs/quantization.md)."""
+import json
 import os
 import re
 import subprocess
@@ -284,6 +285,13 @@ KNOWN_GAPS = {
 }
 
 
+# Where every layer is an integer op whose arithmetic PASO shares with
+# ONNX Runtime on x86 (products, requantisation, QLinearAdd,
+# QLinearGlobalAveragePool): the same bytes, not just within the spread.
+BIT_EXACT = {(m, "QOperator") for m in
+             ("mlp", "resnet18", "squeezenet11", "mobilenetv2")}
+
+
 @pytest.mark.parametrize("config", SUITE_CONFIGS,
                          ids=["QDQ-pc-S8S8", "QOperator-pt-U8S8"])
 @pytest.mark.parametrize("model", SUITE)
@@ -295,6 +303,8 @@ def test_suite_model(model, config, paso_opt, tmp_path, request):
     compiled = paso.load(paso.compile(path, output=tmp_path / f"{model}.so"))
     feeds = random_inputs(compiled.inputs, seed=7)
     got = list(compiled.run(feeds).values())[0]
+    if (model, config[0]) in BIT_EXACT:
+        np.testing.assert_array_equal(got, reference(path, feeds))
     assert_like_ort(got, path, feeds, f"{model} {config[0]}")
 
 
@@ -610,3 +620,181 @@ def test_matmul_integer_is_exact_under_qemu(target, paso_opt, tmp_path,
         run_on_aarch64(aarch64_runner, so, {"a": a}, tmp_path)
         want = (a.astype(np.int64) - 131) @ b.astype(np.int64)
         np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want)
+
+
+def global_pool_model(path, storage, shape, scales, zero_points):
+    """One com.microsoft QLinearGlobalAveragePool on `storage` bytes."""
+    np_type = np.uint8 if storage == TensorProto.UINT8 else np.int8
+    graph = helper.make_graph(
+        [helper.make_node("QLinearGlobalAveragePool",
+                          ["x", "sx", "zx", "sy", "zy"], ["y"],
+                          domain="com.microsoft", channels_last=0)],
+        "qgap",
+        [helper.make_tensor_value_info("x", storage, list(shape))],
+        [helper.make_tensor_value_info("y", storage, list(shape[:2]) + [1, 1])],
+        [numpy_helper.from_array(np.array(scales[0], np.float32), "sx"),
+         numpy_helper.from_array(np.array(zero_points[0], np_type), "zx"),
+         numpy_helper.from_array(np.array(scales[1], np.float32), "sy"),
+         numpy_helper.from_array(np.array(zero_points[1], np_type), "zy")])
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return np_type
+
+
+# Scales whose ratio puts many means on a .5 boundary (2x2 planes of
+# ratio 0.5: sums/8), a MobileNetV2-like pool, and saturation.
+GLOBAL_POOLS = [
+    ("u8-ties", TensorProto.UINT8, (1, 64, 2, 2), (0.5, 1.0), (128, 128)),
+    ("u8-7x7", TensorProto.UINT8, (2, 96, 7, 7), (0.043, 0.021), (3, 120)),
+    ("s8-7x7", TensorProto.INT8, (1, 80, 7, 7), (0.043, 0.021), (-3, 5)),
+    ("s8-saturating", TensorProto.INT8, (1, 16, 5, 5), (0.2, 0.01), (0, -100)),
+]
+
+
+@pytest.mark.parametrize("name,storage,shape,scales,zero_points",
+                         GLOBAL_POOLS, ids=[g[0] for g in GLOBAL_POOLS])
+def test_global_average_pool_matches_ort(name, storage, shape, scales,
+                                         zero_points, paso_opt, tmp_path):
+    """QLinearGlobalAveragePool runs on paso_qmean_8 (int32 sums, one f32
+    rounding): ONNX Runtime's bytes exactly, ties and saturation included,
+    where a float mean rounded its additions and flipped some steps."""
+    path = tmp_path / f"{name}.onnx"
+    np_type = global_pool_model(path, storage, shape, scales, zero_points)
+    info = np.iinfo(np_type)
+    x = np.random.default_rng(3).integers(info.min, info.max + 1, shape,
+                                          dtype=np_type)
+    report = tmp_path / "report.json"
+    compiled = paso.load(paso.compile(path, output=tmp_path / f"{name}.so",
+                                      extra_args=[f"--report={report}"]))
+    kernels = json.loads(report.read_text())["runtime_kernels"]
+    assert [k["algorithm"] for k in kernels] == [
+        "int8 global average pool (int32 sum, one rounding)"]
+    np.testing.assert_array_equal(compiled.run({"x": x})["y"],
+                                  reference(path, {"x": x}))
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_global_average_pool_under_qemu(target, paso_opt, tmp_path,
+                                        aarch64_runner):
+    """The Arm build computes the same f32 formula: the host's bytes."""
+    name, storage, shape, scales, zero_points = GLOBAL_POOLS[1]
+    path = tmp_path / f"{name}.onnx"
+    np_type = global_pool_model(path, storage, shape, scales, zero_points)
+    x = np.random.default_rng(4).integers(0, 256, shape).astype(np_type)
+    so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
+    run_on_aarch64(aarch64_runner, so, {"x": x}, tmp_path)
+    got = np.load(tmp_path / "y.npy")
+    np.testing.assert_array_equal(got, reference(path, {"x": x}))
+
+
+def qlinear_binary_model(path, op, storage, shape, params, b_shape=None):
+    """One com.microsoft QLinearAdd or QLinearMul on `storage` bytes;
+    params are (scale, zero point) of a, b and c."""
+    np_type = np.uint8 if storage == TensorProto.UINT8 else np.int8
+    inits = []
+    for (scale, zero), name in zip(params, "abc"):
+        inits += [numpy_helper.from_array(np.array(scale, np.float32), f"s{name}"),
+                  numpy_helper.from_array(np.array(zero, np_type), f"z{name}")]
+    graph = helper.make_graph(
+        [helper.make_node(op, ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"],
+                          ["c"], domain="com.microsoft")],
+        op, [helper.make_tensor_value_info("a", storage, list(shape)),
+             helper.make_tensor_value_info("b", storage, list(b_shape or shape))],
+        [helper.make_tensor_value_info("c", storage, list(shape))], inits)
+    model = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return np_type
+
+
+def random_bytes(np_type, shapes, seed):
+    info = np.iinfo(np_type)
+    rng = np.random.default_rng(seed)
+    return {n: rng.integers(info.min, info.max + 1, shape, dtype=np_type)
+            for n, shape in shapes.items()}
+
+
+def kernel_algorithms(report):
+    return [k["algorithm"]
+            for k in json.loads(report.read_text())["runtime_kernels"]]
+
+
+INTEGER_ADDS = [
+    ("u8", TensorProto.UINT8, ((0.0097, 135), (0.0331, 123), (0.0488, 142))),
+    ("s8", TensorProto.INT8, ((0.0097, 35), (0.0331, -23), (0.0488, 12))),
+    ("s8-saturating", TensorProto.INT8, ((0.1, 0), (0.1, 0), (0.02, -5))),
+]
+
+
+@pytest.mark.parametrize("name,storage,params", INTEGER_ADDS,
+                         ids=[a[0] for a in INTEGER_ADDS])
+def test_integer_add_matches_ort(name, storage, params, paso_opt, tmp_path):
+    """QLinearAdd (and a QDQ model's residual add) runs on paso_qadd_8 in
+    ONNX Runtime's form (f32 scale ratios, a fixed part, fused
+    multiply-adds where the CPU has them): its bytes exactly, for int8
+    and uint8."""
+    path = tmp_path / f"{name}.onnx"
+    shape = (1, 32, 28, 28)
+    np_type = qlinear_binary_model(path, "QLinearAdd", storage, shape, params)
+    feeds = random_bytes(np_type, {"a": shape, "b": shape}, seed=5)
+    report = tmp_path / "report.json"
+    compiled = paso.load(paso.compile(path, output=tmp_path / f"{name}.so",
+                                      extra_args=[f"--report={report}"]))
+    assert [a.startswith("int8 add") for a in kernel_algorithms(report)] \
+        == [True]
+    np.testing.assert_array_equal(compiled.run(feeds)["c"],
+                                  reference(path, feeds))
+
+
+INTEGER_MULS = [
+    ("u8", TensorProto.UINT8, ((0.021, 128), (0.0312, 120), (0.0488, 130)),
+     None),
+    ("s8", TensorProto.INT8, ((0.021, 3), (0.0312, -7), (0.0488, 2)), None),
+    ("u8-gate", TensorProto.UINT8, ((0.021, 0), (0.0039, 0), (0.017, 0)),
+     (1, 32, 1, 1)),
+    ("s8-saturating", TensorProto.INT8, ((0.1, 0), (0.1, 0), (0.01, 5)),
+     None),
+]
+
+
+@pytest.mark.parametrize("name,storage,params,b_shape", INTEGER_MULS,
+                         ids=[m[0] for m in INTEGER_MULS])
+def test_integer_mul_matches_ort(name, storage, params, b_shape, paso_opt,
+                                 tmp_path):
+    """QLinearMul runs on paso_qmul_8 (the exact integer product, then
+    ONNX Runtime's f32 multiply and add, rounded apart): its bytes, for
+    int8, uint8 and a per-channel gate broadcast over the plane."""
+    path = tmp_path / f"{name}.onnx"
+    shape = (1, 32, 28, 28)
+    np_type = qlinear_binary_model(path, "QLinearMul", storage, shape, params,
+                                   b_shape)
+    feeds = random_bytes(np_type, {"a": shape, "b": b_shape or shape}, seed=8)
+    report = tmp_path / "report.json"
+    compiled = paso.load(paso.compile(path, output=tmp_path / f"{name}.so",
+                                      extra_args=[f"--report={report}"]))
+    assert [a.startswith("int8 multiply") for a in kernel_algorithms(report)] \
+        == [True]
+    np.testing.assert_array_equal(compiled.run(feeds)["c"],
+                                  reference(path, feeds))
+
+
+@pytest.mark.parametrize("target", ["rpi4", "rpi5"])
+def test_integer_add_and_mul_under_qemu(target, paso_opt, tmp_path,
+                                        aarch64_runner):
+    """Every aarch64 core fuses the add's multiply-adds, and the multiply
+    has one formula everywhere: the host's (ONNX Runtime's) bytes."""
+    shape = (1, 8, 14, 14)
+    for op, (name, storage, params, *_) in (("QLinearAdd", INTEGER_ADDS[0]),
+                                            ("QLinearMul", INTEGER_MULS[2])):
+        b_shape = (1, 8, 1, 1) if op == "QLinearMul" else shape
+        path = tmp_path / f"{op}.onnx"
+        np_type = qlinear_binary_model(path, op, storage, shape, params,
+                                       b_shape)
+        feeds = random_bytes(np_type, {"a": shape, "b": b_shape}, seed=6)
+        so = paso.compile(path, target=target, output=tmp_path / f"{op}.so")
+        run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
+        np.testing.assert_array_equal(np.load(tmp_path / "c.npy"),
+                                      reference(path, feeds))

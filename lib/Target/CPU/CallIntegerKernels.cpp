@@ -621,7 +621,8 @@ struct PasoCallCpuIntegerKernelsPass
     if (failed(resolvePassTarget(module, targetName, target)))
       return signalPassFailure();
     SmallVector<Operation *> candidates;
-    SmallVector<QuantizeOp> adds;
+    // Adds, multiplies and global pools on the storage.
+    SmallVector<QuantizeOp> storageOps;
     module.walk([&](Operation *op) {
       if (isa<QConvOp, QMatMulOp>(op) ||
           (isa<MatMulOp>(op) && tensorType(op->getResult(0))
@@ -629,8 +630,9 @@ struct PasoCallCpuIntegerKernelsPass
                                     .isInteger(32)))
         candidates.push_back(op);
       else if (auto quantize = dyn_cast<QuantizeOp>(op);
-               quantize && integerAdd(quantize))
-        adds.push_back(quantize);
+               quantize && (integerAdd(quantize) || integerMul(quantize) ||
+                            integerMean(quantize)))
+        storageOps.push_back(quantize);
     });
     Variant variant = productVariant(*target);
     for (Operation *op : candidates) {
@@ -646,8 +648,13 @@ struct PasoCallCpuIntegerKernelsPass
       if (call)
         emitCall(op, *call);
     }
-    for (QuantizeOp quantize : adds)
-      emitAddCall(quantize);
+    for (QuantizeOp quantize : storageOps)
+      if (quantize.getInput().getDefiningOp<AddOp>())
+        emitAddCall(quantize);
+      else if (std::optional<int64_t> inner = integerMul(quantize))
+        emitMulCall(quantize, *inner);
+      else
+        emitMeanCall(quantize);
     // DynamicQuantizeLinear that no product took in (a ConvInteger's).
     SmallVector<DynamicQuantizeOp> dynamics;
     module.walk([&](DynamicQuantizeOp op) {
@@ -784,25 +791,33 @@ struct PasoCallCpuIntegerKernelsPass
       dead->erase();
   }
 
+  /// The f32 bits of `value`, as the generated code would hold it.
+  static int64_t floatBits(double value) {
+    return static_cast<int64_t>(
+        llvm::bit_cast<int32_t>(static_cast<float>(value)));
+  }
+
+  static quant::UniformQuantizedType perTensorParams(Value value) {
+    return cast<quant::UniformQuantizedType>(tensorType(value).getElementType());
+  }
+
   /// quantize(dequantize(a) + dequantize(b)) with a, b and the result
-  /// int8, per tensor and of one shape: the integer add (paso-fold-qdq's
-  /// form of QLinearAdd and of a quantised residual add), which
-  /// paso_qadd_s8 computes as the generated code would.
+  /// 8-bit, per tensor and of one shape: the integer add (paso-fold-qdq's
+  /// form of QLinearAdd and of a quantised residual add) on paso_qadd_8.
   static bool integerAdd(QuantizeOp quantize) {
     auto add = quantize.getInput().getDefiningOp<AddOp>();
     if (!add || !add->hasOneUse())
       return false;
-    auto signedPerTensor = [](Type type) {
+    auto eightBitPerTensor = [](Type type) {
       auto element = dyn_cast<quant::UniformQuantizedType>(
           cast<RankedTensorType>(type).getElementType());
-      return element && element.isSigned() &&
-             element.getStorageTypeIntegralWidth() == 8;
+      return element && element.getStorageTypeIntegralWidth() == 8;
     };
     auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
-    return lhs && rhs && signedPerTensor(quantize.getType()) &&
-           signedPerTensor(lhs.getInput().getType()) &&
-           signedPerTensor(rhs.getInput().getType()) &&
+    return lhs && rhs && eightBitPerTensor(quantize.getType()) &&
+           eightBitPerTensor(lhs.getInput().getType()) &&
+           eightBitPerTensor(rhs.getInput().getType()) &&
            lhs.getType() == rhs.getType() &&
            tensorType(lhs.getResult()).hasStaticShape() &&
            tensorType(quantize.getResult()).getShape() ==
@@ -810,31 +825,192 @@ struct PasoCallCpuIntegerKernelsPass
   }
 
   void emitAddCall(QuantizeOp quantize) {
-    ModuleOp module = getOperation();
     auto add = quantize.getInput().getDefiningOp<AddOp>();
     auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
-    auto params = [](Value v) {
-      return cast<quant::UniformQuantizedType>(tensorType(v).getElementType());
-    };
-    quant::UniformQuantizedType a = params(lhs.getInput()),
-                                bType = params(rhs.getInput()),
-                                c = params(quantize.getResult());
-    // The ratios and the output scale as the generated code has them: f32.
-    auto bits = [](double value) {
-      return static_cast<int64_t>(
-          llvm::bit_cast<int32_t>(static_cast<float>(value)));
-    };
-    SmallVector<int64_t> values{a.getZeroPoint(), bType.getZeroPoint(),
-                                c.getZeroPoint(),  c.getStorageTypeMin(),
-                                c.getStorageTypeMax(), bits(a.getScale()),
-                                bits(bType.getScale()), bits(c.getScale())};
+    quant::UniformQuantizedType a = perTensorParams(lhs.getInput()),
+                                bType = perTensorParams(rhs.getInput()),
+                                c = perTensorParams(quantize.getResult());
+    // ONNX Runtime's constants, in f32 and its order (paso_qbinary.c); one
+    // operation per statement, so that none is contracted.
+    float ratioA = static_cast<float>(a.getScale()) /
+                   static_cast<float>(c.getScale());
+    float ratioB = static_cast<float>(bType.getScale()) /
+                   static_cast<float>(c.getScale());
+    float shiftA = ratioA * static_cast<float>(a.getZeroPoint());
+    float shiftB = ratioB * static_cast<float>(bType.getZeroPoint());
+    float shift = shiftA + shiftB;
+    float fixed = static_cast<float>(c.getZeroPoint()) - shift;
+    SmallVector<int64_t> values{c.getStorageTypeMin(), c.getStorageTypeMax(),
+                                floatBits(ratioA),     floatBits(ratioB),
+                                floatBits(fixed),      a.isSigned(),
+                                bType.isSigned(),      c.isSigned()};
     int64_t count = tensorType(quantize.getResult()).getNumElements();
     Descriptor d{};
     d[PASO_GEMM_M] = count;
     d[PASO_GEMM_N] = d[PASO_GEMM_K] = d[PASO_GEMM_BATCH] = 1;
-    // Two int8 reads and a write per element.
-    double bytes = 3.0 * count, flops = 6.0 * count;
+    // The fused multiply-adds of ONNX Runtime's AVX2 kernel where the
+    // target has them.
+    StringRef triple(target->triple), features(target->features);
+    bool fma = triple.starts_with("aarch64") || features.contains("+fma");
+    // Two 8-bit reads and a write per element.
+    emitStorageCall(quantize, fma ? "paso_qadd_8_fma" : "paso_qadd_8",
+                    "qadd", d, {lhs.getInput(), rhs.getInput()}, values,
+                    fma ? "int8 add (requantising, fused multiply-adds)"
+                        : "int8 add (requantising, vectorised)",
+                    4.0 * count, 3.0 * count);
+    add.erase();
+    for (DequantizeOp dequantize : {lhs, rhs})
+      if (dequantize->use_empty())
+        dequantize.erase();
+  }
+
+  /// quantize(dequantize(a) * dequantize(b)), all 8-bit per tensor: the
+  /// integer multiply (QLinearMul, a quantised gate), with b of a's shape
+  /// or broadcast over a's innermost dims (b's shape is a's with trailing
+  /// 1s; either operand may be the broadcast one). Returns the inner
+  /// count each value of the broadcast operand covers (1: one shape).
+  static std::optional<int64_t> integerMul(QuantizeOp quantize) {
+    auto mul = quantize.getInput().getDefiningOp<MulOp>();
+    if (!mul || !mul->hasOneUse())
+      return std::nullopt;
+    auto lhs = mul.getLhs().getDefiningOp<DequantizeOp>();
+    auto rhs = mul.getRhs().getDefiningOp<DequantizeOp>();
+    auto eightBitPerTensor = [](Value value) {
+      auto element = dyn_cast<quant::UniformQuantizedType>(
+          tensorType(value).getElementType());
+      return element && element.getStorageTypeIntegralWidth() == 8;
+    };
+    if (!lhs || !rhs || !eightBitPerTensor(lhs.getInput()) ||
+        !eightBitPerTensor(rhs.getInput()) ||
+        !eightBitPerTensor(quantize.getResult()))
+      return std::nullopt;
+    RankedTensorType out = tensorType(quantize.getResult());
+    RankedTensorType full = tensorType(lhs.getResult()),
+                     other = tensorType(rhs.getResult());
+    if (other.getShape() == out.getShape())
+      std::swap(full, other);
+    if (!out.hasStaticShape() || full.getShape() != out.getShape() ||
+        other.getRank() != out.getRank())
+      return std::nullopt;
+    // other = out's shape up to some dim, then 1s.
+    int64_t inner = 1, rank = out.getRank(), dim = rank;
+    while (dim > 0 && other.getDimSize(dim - 1) == 1 &&
+           other.getDimSize(dim - 1) != out.getDimSize(dim - 1))
+      inner *= out.getDimSize(--dim);
+    for (int64_t d = 0; d < dim; ++d)
+      if (other.getDimSize(d) != out.getDimSize(d))
+        return std::nullopt;
+    return inner;
+  }
+
+  void emitMulCall(QuantizeOp quantize, int64_t inner) {
+    auto mul = quantize.getInput().getDefiningOp<MulOp>();
+    auto lhs = mul.getLhs().getDefiningOp<DequantizeOp>();
+    auto rhs = mul.getRhs().getDefiningOp<DequantizeOp>();
+    // The operand of the output's shape first.
+    if (tensorType(lhs.getResult()).getShape() !=
+        tensorType(quantize.getResult()).getShape())
+      std::swap(lhs, rhs);
+    quant::UniformQuantizedType a = perTensorParams(lhs.getInput()),
+                                bType = perTensorParams(rhs.getInput()),
+                                c = perTensorParams(quantize.getResult());
+    // ONNX Runtime's ratio, in f32 and its order (paso_qbinary.c).
+    float scales = static_cast<float>(a.getScale()) *
+                   static_cast<float>(bType.getScale());
+    float ratio = scales / static_cast<float>(c.getScale());
+    SmallVector<int64_t> values{c.getStorageTypeMin(), c.getStorageTypeMax(),
+                                a.getZeroPoint(),      bType.getZeroPoint(),
+                                floatBits(ratio),      c.getZeroPoint(),
+                                a.isSigned(),          bType.isSigned(),
+                                c.isSigned()};
+    int64_t count = tensorType(quantize.getResult()).getNumElements();
+    Descriptor d{};
+    d[PASO_GEMM_M] = count;
+    d[PASO_GEMM_K] = inner;
+    d[PASO_GEMM_N] = d[PASO_GEMM_BATCH] = 1;
+    double bytes = (inner == 1 ? 3.0 : 2.0) * count;
+    emitStorageCall(quantize, "paso_qmul_8", "qmul", d,
+                    {lhs.getInput(), rhs.getInput()}, values,
+                    inner == 1 ? "int8 multiply (requantising, vectorised)"
+                               : "int8 multiply, broadcast over inner dims "
+                                 "(requantising, vectorised)",
+                    4.0 * count, bytes);
+    mul.erase();
+    for (DequantizeOp dequantize : {lhs, rhs})
+      if (dequantize->use_empty())
+        dequantize.erase();
+  }
+
+  /// quantize(reduce_mean(dequantize(x))) over x's inner dims, x and the
+  /// result 8-bit per tensor (QLinearGlobalAveragePool, a quantised
+  /// model's global pool): paso_qmean_8 sums the bytes in 32 bits and
+  /// rounds once, as ONNX Runtime does.
+  static bool integerMean(QuantizeOp quantize) {
+    auto mean = quantize.getInput().getDefiningOp<ReduceMeanOp>();
+    if (!mean || !mean->hasOneUse())
+      return false;
+    auto dequantize = mean.getInput().getDefiningOp<DequantizeOp>();
+    if (!dequantize)
+      return false;
+    auto eightBitPerTensor = [](Value value) {
+      auto element = dyn_cast<quant::UniformQuantizedType>(
+          tensorType(value).getElementType());
+      return element && element.getStorageTypeIntegralWidth() == 8;
+    };
+    RankedTensorType input = tensorType(dequantize.getInput());
+    ArrayRef<int64_t> axes = mean.getAxes();
+    int64_t rank = input.getRank(), size = 1;
+    for (auto [i, axis] : llvm::enumerate(axes)) {
+      // The reduced dims are the innermost, so each plane is contiguous.
+      if (axis != rank - static_cast<int64_t>(axes.size()) +
+                      static_cast<int64_t>(i))
+        return false;
+      size *= input.getDimSize(axis);
+    }
+    // An f32 multiple of the plane size must stay exact (ONNX Runtime's
+    // bound), and the 32-bit sum must not overflow.
+    return !axes.empty() && input.hasStaticShape() && size < (1 << 23) &&
+           eightBitPerTensor(dequantize.getInput()) &&
+           eightBitPerTensor(quantize.getResult());
+  }
+
+  void emitMeanCall(QuantizeOp quantize) {
+    auto mean = quantize.getInput().getDefiningOp<ReduceMeanOp>();
+    auto dequantize = mean.getInput().getDefiningOp<DequantizeOp>();
+    quant::UniformQuantizedType x = perTensorParams(dequantize.getInput()),
+                                y = perTensorParams(quantize.getResult());
+    int64_t planes = tensorType(quantize.getResult()).getNumElements();
+    int64_t size = tensorType(dequantize.getInput()).getNumElements() / planes;
+    // ONNX Runtime's scale, computed in f32 in its order.
+    float scale = static_cast<float>(x.getScale()) /
+                  (static_cast<float>(y.getScale()) * static_cast<float>(size));
+    SmallVector<int64_t> values{x.getZeroPoint(),     y.getZeroPoint(),
+                                y.getStorageTypeMin(), y.getStorageTypeMax(),
+                                floatBits(scale),      x.isSigned(),
+                                y.isSigned()};
+    Descriptor d{};
+    d[PASO_GEMM_M] = planes;
+    d[PASO_GEMM_K] = size;
+    d[PASO_GEMM_N] = d[PASO_GEMM_BATCH] = 1;
+    double count = static_cast<double>(planes) * size;
+    emitStorageCall(quantize, "paso_qmean_8", "qmean", d,
+                    {dequantize.getInput()}, values,
+                    "int8 global average pool (int32 sum, one rounding)",
+                    count, count + planes);
+    mean.erase();
+    if (dequantize->use_empty())
+      dequantize.erase();
+  }
+
+  /// Replaces `quantize` by a call of `kernel` (descriptor `d`, then the
+  /// storage of `inputs`, the output and the i32 `params`) that writes
+  /// its storage; the caller erases what fed it.
+  void emitStorageCall(QuantizeOp quantize, StringRef kernel, StringRef name,
+                       Descriptor &d, ArrayRef<Value> inputs,
+                       ArrayRef<int64_t> params, StringRef algorithm,
+                       double flops, double bytes) {
+    ModuleOp module = getOperation();
     ThreadPlan threads = planThreads(*target, flops, bytes,
                                      kernelTimeScale(*target, "int8"));
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
@@ -857,24 +1033,25 @@ struct PasoCallCpuIntegerKernelsPass
         MemRefType::get(resultStorage.getShape(),
                         resultStorage.getElementType()));
     memref::GlobalOp global = cpu::createDescriptorGlobal(
-        module, loc, "__paso_qadd_descriptor_", d, counter);
+        module, loc, ("__paso_" + name + "_descriptor_").str(), d, counter);
     Value descriptor = memref::GetGlobalOp::create(b, loc, global.getType(),
                                                    global.getSymName());
     auto constantType = RankedTensorType::get(
-        {static_cast<int64_t>(values.size())}, b.getI32Type());
+        {static_cast<int64_t>(params.size())}, b.getI32Type());
     Value constants = ConstantOp::create(
-        b, loc, makeIntElements(constantType, values, "qadd_params"));
-    Value lhsBits = storage(lhs.getInput()), rhsBits = storage(rhs.getInput());
-    func::FuncOp callee = cpu::declareKernel(module, "paso_qadd_s8", 6);
-    SmallVector<Value> operands{
-        cpu::addressOf(b, loc, descriptor), cpu::readAddress(b, loc, lhsBits),
-        cpu::readAddress(b, loc, rhsBits), cpu::addressOf(b, loc, output),
-        cpu::readAddress(b, loc, constants),
-        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0))};
+        b, loc, makeIntElements(constantType, params, (name + "_params").str()));
+    SmallVector<Value> operands{cpu::addressOf(b, loc, descriptor)};
+    for (Value input : inputs)
+      operands.push_back(cpu::readAddress(b, loc, storage(input)));
+    operands.push_back(cpu::addressOf(b, loc, output));
+    operands.push_back(cpu::readAddress(b, loc, constants));
+    operands.push_back(
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)));
+    func::FuncOp callee =
+        cpu::declareKernel(module, kernel, static_cast<unsigned>(operands.size()));
     auto callOp = func::CallOp::create(b, loc, callee, operands);
-    double rawSingleThread = predictSeconds(*target, flops, bytes, 1);
-    annotate(callOp, "int8 add (requantising, vectorised)", threads.threads,
-             d[PASO_GEMM_KERNEL_ID], threads.seconds, rawSingleThread,
+    annotate(callOp, algorithm, threads.threads, d[PASO_GEMM_KERNEL_ID],
+             threads.seconds, predictSeconds(*target, flops, bytes, 1),
              resultType.getShape(), flops, bytes);
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
@@ -882,10 +1059,6 @@ struct PasoCallCpuIntegerKernelsPass
         UnrealizedConversionCastOp::create(b, loc, resultType, result)
             .getResult(0));
     quantize.erase();
-    add.erase();
-    for (DequantizeOp dequantize : {lhs, rhs})
-      if (dequantize->use_empty())
-        dequantize.erase();
   }
 
   /// paso.dynamic_quantize on paso_dynamic_quantize_u8: the operations of

@@ -135,12 +135,18 @@ func.func @asymmetric(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 !b = !quant.uniform<i8:f32, 0.5:-3>
 !c = !quant.uniform<i8:f32, 1.0:8>
 
-// The integer add (paso-fold-qdq's quantize(dequantize + dequantize), in
-// the output's units) is one call on every target: params za = 9, zb = -3,
-// zc = 8, clamp [-128, 127], then the f32 bits of 0.75, 0.5 and 1.0.
+// The integer add (paso-fold-qdq's quantize(dequantize + dequantize)) is
+// one call on every target, in ONNX Runtime's form: clamp [-128, 127],
+// the f32 bits of the ratios 0.75 and 0.5 and of the fixed part
+// 8 - (0.75 x 9 - 0.5 x 3) = 2.75, all three operands signed. The fused
+// multiply-add variant where the target has FMA (every one here but sse).
 // CHECK-LABEL: func.func @residual_add
-// CHECK: paso.constant dense<[9, -3, 8, -128, 127, 1061158912, 1056964608, 1065353216]> : tensor<8xi32>
-// CHECK: call @paso_qadd_s8({{.*}}) {paso.algorithm = "int8 add (requantising, vectorised)"
+// CHECK: paso.constant dense<[-128, 127, 1061158912, 1056964608, 1076887552, 1, 1, 1]> : tensor<8xi32>
+// AVX2: call @paso_qadd_8_fma({{.*}}) {paso.algorithm = "int8 add (requantising, fused multiply-adds)"
+// PORTABLE: call @paso_qadd_8({{.*}}) {paso.algorithm = "int8 add (requantising, vectorised)"
+// VNNI: call @paso_qadd_8_fma(
+// NEON: call @paso_qadd_8_fma(
+// SDOT: call @paso_qadd_8_fma(
 // CHECK-SAME: paso.kernel_class = "int8"
 // CHECK-NOT: paso.add
 // CHECK-NOT: paso.quantize
@@ -159,13 +165,90 @@ func.func @residual_add(%a: tensor<1x4x8x8x!a>, %b: tensor<1x4x8x8x!b>) -> tenso
 
 // Broadcasting (or float) operands stay the generated code's.
 // CHECK-LABEL: func.func @broadcast_add
-// CHECK-NOT: call @paso_qadd_s8
+// CHECK-NOT: call @paso_qadd_8
 // CHECK: paso.add
 func.func @broadcast_add(%a: tensor<1x4x8x8x!a>, %b: tensor<1x4x1x1xf32>) -> tensor<1x4x8x8x!c> {
   %fa = paso.dequantize %a : tensor<1x4x8x8x!a> -> tensor<1x4x8x8xf32>
   %s = paso.add %fa, %b : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
   %q = paso.quantize %s {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
   return %q : tensor<1x4x8x8x!c>
+}
+
+// -----
+
+!a = !quant.uniform<u8:f32, 0.5:10>
+!g = !quant.uniform<u8:f32, 0.25:0>
+!c = !quant.uniform<u8:f32, 0.1:4>
+
+// A multiply by a per-channel gate (squeeze-and-excitation; QLinearMul
+// broadcast) is one call: descriptor M = 256 elements, K = 64 per gate
+// value; params clamp [0, 255], za = 10, zb = 0, the f32 bits of
+// 0.5 x 0.25 / 0.1, zc = 4, all unsigned. Either operand order.
+// CHECK: memref.global "private" constant @__paso_qmul_descriptor_{{[0-9]+}} : memref<{{[0-9]+}}xi64> = dense<[256, 1, 64,
+// CHECK-LABEL: func.func @gated
+// CHECK: paso.constant dense<[0, 255, 10, 0, 1067450368, 4, 0, 0, 0]> : tensor<9xi32>
+// CHECK: call @paso_qmul_8({{.*}}) {paso.algorithm = "int8 multiply, broadcast over inner dims (requantising, vectorised)"
+// CHECK-NOT: paso.mul
+func.func @gated(%x: tensor<1x4x8x8x!a>, %gate: tensor<1x4x1x1x!g>) -> tensor<1x4x8x8x!c> {
+  %fx = paso.dequantize %x : tensor<1x4x8x8x!a> -> tensor<1x4x8x8xf32>
+  %fg = paso.dequantize %gate : tensor<1x4x1x1x!g> -> tensor<1x4x1x1xf32>
+  %m = paso.mul %fg, %fx : tensor<1x4x1x1xf32>, tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %q = paso.quantize %m {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
+  return %q : tensor<1x4x8x8x!c>
+}
+
+// -----
+
+!a = !quant.uniform<i8:f32, 0.5:1>
+!c = !quant.uniform<i8:f32, 0.1:4>
+
+// Broadcast over an outer dim (rows of b repeat) stays generated code.
+// CHECK-LABEL: func.func @outer_broadcast
+// CHECK-NOT: call @paso_qmul_8
+// CHECK: paso.mul
+func.func @outer_broadcast(%x: tensor<1x4x8x8x!a>, %y: tensor<1x1x8x8x!a>) -> tensor<1x4x8x8x!c> {
+  %fx = paso.dequantize %x : tensor<1x4x8x8x!a> -> tensor<1x4x8x8xf32>
+  %fy = paso.dequantize %y : tensor<1x1x8x8x!a> -> tensor<1x1x8x8xf32>
+  %m = paso.mul %fx, %fy : tensor<1x4x8x8xf32>, tensor<1x1x8x8xf32> -> tensor<1x4x8x8xf32>
+  %q = paso.quantize %m {element_type = !c} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8x!c>
+  return %q : tensor<1x4x8x8x!c>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:100>
+!y = !quant.uniform<u8:f32, 0.25:3>
+
+// A global average pool on 8-bit storage (QLinearGlobalAveragePool) is one
+// call that sums in 32 bits: params zx = 100, zy = 3, clamp [0, 255], the
+// f32 bits of 0.5 / (0.25 * 49) (ONNX Runtime's order), unsigned in and out.
+// CHECK-LABEL: func.func @global_pool
+// CHECK: paso.constant dense<[100, 3, 0, 255, 1025978117, 0, 0]> : tensor<7xi32>
+// CHECK: call @paso_qmean_8({{.*}}) {paso.algorithm = "int8 global average pool (int32 sum, one rounding)"
+// CHECK-NOT: paso.reduce_mean
+// CHECK-NOT: paso.quantize
+func.func @global_pool(%x: tensor<1x4x7x7x!x>) -> tensor<1x4x1x1x!y> {
+  %f = paso.dequantize %x : tensor<1x4x7x7x!x> -> tensor<1x4x7x7xf32>
+  %m = paso.reduce_mean %f {axes = array<i64: 2, 3>, keepdims = true} : (tensor<1x4x7x7xf32>) -> tensor<1x4x1x1xf32>
+  %q = paso.quantize %m {element_type = !y} : tensor<1x4x1x1xf32> -> tensor<1x4x1x1x!y>
+  return %q : tensor<1x4x1x1x!y>
+}
+
+// -----
+
+!x = !quant.uniform<i8:f32, 0.5:1>
+!y = !quant.uniform<i8:f32, 0.25:3>
+
+// A mean over the channels (not the innermost dims: strided planes) stays
+// the generated code's.
+// CHECK-LABEL: func.func @channel_mean
+// CHECK-NOT: call @paso_qmean_8
+// CHECK: paso.reduce_mean
+func.func @channel_mean(%x: tensor<1x4x7x7x!x>) -> tensor<1x1x7x7x!y> {
+  %f = paso.dequantize %x : tensor<1x4x7x7x!x> -> tensor<1x4x7x7xf32>
+  %m = paso.reduce_mean %f {axes = array<i64: 1>, keepdims = true} : (tensor<1x4x7x7xf32>) -> tensor<1x1x7x7xf32>
+  %q = paso.quantize %m {element_type = !y} : tensor<1x1x7x7xf32> -> tensor<1x1x7x7x!y>
+  return %q : tensor<1x1x7x7x!y>
 }
 
 // -----

@@ -104,10 +104,18 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
     (input scale x weight scale / output scale) and the clamp of the
     activation go with them into the call's constants.
 
-    Integer ops the kernel does not take (grouped or depthwise
-    convolutions, weights with non-zero zero points, channels-last) are
-    expanded to float between dequantize and quantize here, as
-    `paso-expand-quantized` does, so they still run on the float kernels.
+    Element-wise and pooling ops between 8-bit per-tensor dequantizes and
+    a quantize run on the storage, in ONNX Runtime's x86 arithmetic
+    (docs/quantization.md): `quantize(dequantize + dequantize)` of one
+    shape on `paso_qadd_8` (`paso_qadd_8_fma` where the target has FMA),
+    `quantize(dequantize * dequantize)` of one shape or broadcast over
+    inner dims on `paso_qmul_8`, and `quantize(reduce_mean(dequantize))`
+    over the inner dims (a global average pool) on `paso_qmean_8`.
+
+    Integer ops the kernels do not take (weights with non-zero zero
+    points, channels-last) are expanded to float between dequantize and
+    quantize here, as `paso-expand-quantized` does, so they still run on
+    the float kernels.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
