@@ -10,9 +10,12 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::paso {
 #define GEN_PASS_DEF_PASOELEMENTWISEINPLACEPASS
@@ -24,16 +27,43 @@ using namespace mlir::paso;
 
 namespace {
 
+/// Whether the buffer behind `toTensor` is used after `consumer` other
+/// than through the tensor: a runtime kernel reads it through a pointer
+/// taken from the buffer (CSE shares one pointer between the call that
+/// wrote it and a later one that reads it), which the tensor's uses do
+/// not show.
+bool bufferUsedAfter(bufferization::ToTensorOp toTensor, Operation *consumer) {
+  Block *block = consumer->getBlock();
+  SmallVector<Value> worklist{toTensor.getBuffer()};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (user == toTensor.getOperation())
+        continue;
+      if (isa<memref::ExtractAlignedPointerAsIndexOp, arith::IndexCastOp,
+              arith::AddIOp, ViewLikeOpInterface>(user)) {
+        llvm::append_range(worklist, user->getResults());
+        continue;
+      }
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || !ancestor->isBeforeInBlock(consumer))
+        return true;
+    }
+  }
+  return false;
+}
+
 /// True when `value` owns a buffer bufferisation may overwrite without a
-/// copy: the result of a computation (a linalg op, or a runtime kernel's
-/// output), not an argument (the caller's read-only input), a constant or
-/// a view sharing another tensor's buffer.
-bool ownsWritableBuffer(Value value) {
+/// copy, once `consumer` has read it: the result of a computation (a
+/// linalg op, or a runtime kernel's output no later kernel reads), not an
+/// argument (the caller's read-only input), a constant or a view sharing
+/// another tensor's buffer.
+bool ownsWritableBuffer(Value value, Operation *consumer) {
   Operation *producer = value.getDefiningOp();
   if (!producer)
     return false;
   if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(producer))
-    return toTensor.getWritable();
+    return toTensor.getWritable() && !bufferUsedAfter(toTensor, consumer);
   return isa<linalg::LinalgOp>(producer);
 }
 
@@ -53,7 +83,7 @@ OpOperand *reusableInput(linalg::GenericOp generic) {
     // later), and its buffer free to take.
     if (value.getType() == resultType &&
         generic.getMatchingIndexingMap(input) == outMap &&
-        value.hasOneUse() && ownsWritableBuffer(value))
+        value.hasOneUse() && ownsWritableBuffer(value, generic))
       return input;
   }
   return nullptr;

@@ -78,7 +78,9 @@ def PasoElementwiseInPlacePass : Pass<"paso-elementwise-in-place", "ModuleOp"> {
     the arena's naive sum and often its peak. Function arguments (the
     caller's read-only inputs), constants and views of other tensors are
     never taken, and neither is a value read later, so no copy is ever
-    introduced.
+    introduced. A kernel output counts as read later when a later call
+    gets a pointer taken from its buffer: kernels take integers, and CSE
+    shares the writing call's pointer with a later reader.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
   let statistics = [
