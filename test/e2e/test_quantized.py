@@ -453,6 +453,40 @@ def test_avx2_kernel_without_vnni(config, float_model, paso_opt, tmp_path):
                         f"{name} x86-64-avx2")
 
 
+AVX_VNNI_TARGET = {"base": "x86-64-avx2", "name": "avxvnni",
+                   "cpu": "alderlake", "features": "+avx2,+fma,+avxvnni"}
+
+
+def host_has(flag):
+    with open("/proc/cpuinfo") as cpuinfo:
+        return any(flag in line.split() for line in cpuinfo
+                   if line.startswith("flags"))
+
+
+@pytest.mark.parametrize("model", ["resnet18", "mlp"])
+def test_avx_vnni_kernel(model, paso_opt, tmp_path):
+    """A target with AVX-VNNI and no AVX-512 (Alder Lake, the Intel N100)
+    runs the 256-bit VPDPBUSD kernel, convolutions and the matrix-vector
+    path (the MLP at batch 1) alike: the exact int32 sums of the AVX-512
+    build, so the same bytes as this host's own build."""
+    if not host_has("avx_vnni"):
+        pytest.skip("this machine has no AVX-VNNI to run the build")
+    path = quantize_suite_model(model, tmp_path, "QDQ", True, "S8S8")
+    target = tmp_path / "avxvnni.json"
+    target.write_text(json.dumps(AVX_VNNI_TARGET))
+    report = tmp_path / "report.json"
+    vnni = paso.load(paso.compile(path, target=str(target),
+                                  output=tmp_path / "avxvnni.so",
+                                  extra_args=[f"--report={report}"]))
+    products = [a for a in kernel_algorithms(report) if "gemm" in a]
+    assert products and all(a.endswith("AVX-VNNI (256-bit VPDPBUSD)")
+                            for a in products), products
+    host = paso.load(paso.compile(path, output=tmp_path / "host.so"))
+    feeds = random_inputs(host.inputs, seed=3)
+    np.testing.assert_array_equal(list(vnni.run(feeds).values())[0],
+                                  list(host.run(feeds).values())[0])
+
+
 def test_requantisation_matches_ort(paso_opt, tmp_path):
     """DequantizeLinear -> QuantizeLinear into another scale, zero point and
     signedness becomes one paso.requantize; it gives ONNX Runtime's bytes,

@@ -236,6 +236,10 @@ static void microPortable(const int8_t *a, const uint8_t *b, int64_t k4,
 }
 
 #if defined(__x86_64__)
+typedef int16_t i16x16 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+
 /* One 32-bit word of four weights. */
 static inline int32_t loadWord(const int8_t *p) {
   int32_t w;
@@ -265,9 +269,36 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
   acc[10] = c10; acc[11] = c11;
 }
 
-typedef int16_t i16x16 __attribute__((vector_size(32)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-typedef int32_t i32x4 __attribute__((vector_size(16)));
+/* AVX-VNNI (the VEX form of VPDPBUSD on 256-bit vectors: Alder Lake and
+ * later, the Intel N100's Gracemont cores, Zen 5 without AVX-512): the
+ * product of microVnni, sixteen columns as two halves. Sixteen registers
+ * hold 6 rows x 2 halves of accumulators, the group's two halves of B and
+ * the broadcast weight word, so the panel's 12 rows run in two passes. */
+__attribute__((target("avx2,avxvnni"))) static void
+microAvxVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  enum { ROWS = 6 };
+  for (int rb = 0; rb < MR; rb += ROWS) {
+    i32x8 c[ROWS][2];
+    for (int r = 0; r < ROWS; ++r)
+      c[r][0] = c[r][1] = (i32x8){};
+    const int8_t *ap = a + rb * 4;
+    const uint8_t *bp = b;
+    for (int64_t g = 0; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
+      i32x8 lo, hi;
+      __builtin_memcpy(&lo, bp, 32);
+      __builtin_memcpy(&hi, bp + 32, 32);
+      for (int r = 0; r < ROWS; ++r) {
+        i32x8 w = (i32x8){} + loadWord(ap + r * 4);
+        c[r][0] = __builtin_ia32_vpdpbusd256(c[r][0], lo, w);
+        c[r][1] = __builtin_ia32_vpdpbusd256(c[r][1], hi, w);
+      }
+    }
+    for (int r = 0; r < ROWS; ++r)
+      acc[rb + r] = __builtin_shufflevector(c[r][0], c[r][1], 0, 1, 2, 3, 4,
+                                            5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                            15);
+  }
+}
 
 /* AVX2 without VNNI: bytes widened to 16 bits (activations zero-, weights
  * sign-extended), VPMADDWD summing two products into each 32-bit lane,
@@ -616,6 +647,8 @@ static void runTask(int32_t task, void *context) {
         microVnni(a, packed + g * groupBytes, q->K4, acc);
       else if (q->dot == 2)
         microAvx2(a, packed + g * groupBytes, q->K4, acc);
+      else if (q->dot == 3)
+        microAvxVnni(a, packed + g * groupBytes, q->K4, acc);
       else
 #elif defined(__aarch64__)
       if (q->dot == 1)
@@ -690,6 +723,23 @@ gemvVnni(const int8_t *a, const uint8_t *row, int64_t k4, i32x16 *sums) {
   }
   *sums = acc;
 }
+
+/* AVX-VNNI: the panel's 12 x 4 weights as two 256-bit halves. */
+__attribute__((target("avx2,avxvnni"))) static void
+gemvAvxVnni(const int8_t *a, const uint8_t *row, int64_t k4, i32x16 *sums) {
+  i32x8 lo = (i32x8){}, hi = (i32x8){};
+  for (int64_t g = 0; g < k4; ++g, a += MR * 4, row += 4) {
+    i32x8 w0, w1 = (i32x8){};
+    __builtin_memcpy(&w0, a, 32);
+    __builtin_memcpy(&w1, a + 32, MR * 4 - 32);
+    int32_t word;
+    __builtin_memcpy(&word, row, 4);
+    lo = __builtin_ia32_vpdpbusd256(lo, (i32x8){} + word, w0);
+    hi = __builtin_ia32_vpdpbusd256(hi, (i32x8){} + word, w1);
+  }
+  *sums = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                  11, 12, 13, 14, 15);
+}
 #endif
 
 static void gemvTask(int32_t task, void *context) {
@@ -717,6 +767,8 @@ static void gemvTask(int32_t task, void *context) {
 #if defined(__x86_64__)
       if (q->dot == 1)
         gemvVnni(a, bytes[n], q->K4, &sums);
+      else if (q->dot == 3)
+        gemvAvxVnni(a, bytes[n], q->K4, &sums);
       else
 #endif
         sums = gemvPortable(a, bytes[n], q->K4, signedB);
@@ -1028,6 +1080,13 @@ void paso_qgemm_u8s8(const int64_t *descriptor, intptr_t a, intptr_t b,
 void paso_qgemm_u8s8_vnni(const int64_t *descriptor, intptr_t a, intptr_t b,
                           intptr_t c, intptr_t params, intptr_t scratch) {
   qgemm(descriptor, a, b, c, params, scratch, 1);
+}
+
+/* AVX-VNNI: 256-bit VPDPBUSD (see microAvxVnni). */
+void paso_qgemm_u8s8_avxvnni(const int64_t *descriptor, intptr_t a,
+                             intptr_t b, intptr_t c, intptr_t params,
+                             intptr_t scratch) {
+  qgemm(descriptor, a, b, c, params, scratch, 3);
 }
 
 /* AVX2 without VNNI: VPMADDWD on widened bytes (see microAvx2). */

@@ -49,15 +49,17 @@ RankedTensorType tensorType(Value value) {
 }
 
 /// The product kernel a target runs, from its triple and feature list:
-/// VPDPBUSD (x86 with AVX-512 VNNI), VPMADDWD (x86 with AVX2), SDOT
-/// (aarch64 with dotprod),
+/// VPDPBUSD (x86 with AVX-512 VNNI; its 256-bit VEX form with AVX-VNNI),
+/// VPMADDWD (x86 with AVX2), SDOT (aarch64 with dotprod),
 /// SMULL/SMLAL (other aarch64; weights must avoid -128, checked per layer
 /// by planRequantisation), else the portable kernel.
-enum class Variant { Portable, Vnni, Avx2, Dot, Widen };
+enum class Variant { Portable, Vnni, AvxVnni, Avx2, Dot, Widen };
 Variant productVariant(const TargetDescription &target) {
   StringRef features(target.features), triple(target.triple);
   if (triple.starts_with("x86_64") && features.contains("+avx512vnni"))
     return Variant::Vnni;
+  if (triple.starts_with("x86_64") && features.contains("+avxvnni"))
+    return Variant::AvxVnni;
   if (triple.starts_with("x86_64") && features.contains("+avx2"))
     return Variant::Avx2;
   if (triple.starts_with("aarch64"))
@@ -678,6 +680,8 @@ struct PasoCallCpuIntegerKernelsPass
     Descriptor &d = call.d;
     Variant variant = call.variant;
     std::string kernel = variant == Variant::Vnni    ? "paso_qgemm_u8s8_vnni"
+                         : variant == Variant::AvxVnni
+                             ? "paso_qgemm_u8s8_avxvnni"
                          : variant == Variant::Avx2  ? "paso_qgemm_u8s8_avx2"
                          : variant == Variant::Dot   ? "paso_qgemm_u8s8_dot"
                          : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
@@ -695,6 +699,8 @@ struct PasoCallCpuIntegerKernelsPass
     else
       call.algorithm +=
           variant == Variant::Vnni    ? ", AVX-512 VNNI (VPDPBUSD)"
+          : variant == Variant::AvxVnni
+              ? ", AVX-VNNI (256-bit VPDPBUSD)"
           : variant == Variant::Avx2  ? ", AVX2 (VPMADDWD on widened bytes)"
           : variant == Variant::Dot   ? ", Armv8.2 dot product (SDOT)"
           : variant == Variant::Widen ? ", SMULL/SMLAL + SADALP (no dot "

@@ -6,6 +6,8 @@
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.sse.json" | FileCheck %s --check-prefixes=CHECK,PORTABLE
 // RUN: echo '{"base": "x86-64-avx2", "name": "vnni", "features": "+avx2,+fma,+avx512f,+avx512bw,+avx512vnni"}' > %t.json
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.json" | FileCheck %s --check-prefixes=CHECK,VNNI
+// RUN: echo '{"base": "x86-64-avx2", "name": "avxvnni", "cpu": "alderlake", "features": "+avx2,+fma,+avxvnni"}' > %t.avxvnni.json
+// RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=%t.avxvnni.json" | FileCheck %s --check-prefixes=CHECK,AVXVNNI
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi4" | FileCheck %s --check-prefixes=CHECK,NEON
 // RUN: paso-opt %s --split-input-file --paso-call-cpu-integer-kernels="target=rpi5" | FileCheck %s --check-prefixes=CHECK,SDOT
 
@@ -32,6 +34,7 @@
 // CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<48xi8>
 // VNNI: call @paso_qgemm_u8s8_vnni({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX-512 VNNI (VPDPBUSD)"
 // AVX2: call @paso_qgemm_u8s8_avx2({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX2 (VPMADDWD on widened bytes)"
+// AVXVNNI: call @paso_qgemm_u8s8_avxvnni({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), AVX-VNNI (256-bit VPDPBUSD)"
 // PORTABLE: call @paso_qgemm_u8s8({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), portable (no int8 dot product on the target, or weights at -128)"
 // NEON: call @paso_qgemm_s8s8_neon({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), SMULL/SMLAL + SADALP (no dot product on the target)"
 // SDOT: call @paso_qgemm_u8s8_dot({{.*}}) {paso.algorithm = "int8 gemm, implicit im2col (NCHW), Armv8.2 dot product (SDOT)"
@@ -99,6 +102,7 @@ func.func @depthwise(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // VNNI: dense<[-90, -90, {{.*}}]> : tensor<4xi32>
 // VNNI: call @paso_qdepthwise_u8s8_vnni({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), AVX-512 VNNI (VPDPBUSD)"
 // AVX2: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// AVXVNNI: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
 // NEON: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
 // SDOT: dense<[1062, 1062, {{.*}}]> : tensor<4xi32>
 // SDOT: call @paso_qdepthwise_u8s8_dot({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), Armv8.2 dot product (SDOT)"
@@ -145,6 +149,7 @@ func.func @asymmetric(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // AVX2: call @paso_qadd_8_fma({{.*}}) {paso.algorithm = "int8 add (requantising, fused multiply-adds)"
 // PORTABLE: call @paso_qadd_8({{.*}}) {paso.algorithm = "int8 add (requantising, vectorised)"
 // VNNI: call @paso_qadd_8_fma(
+// AVXVNNI: call @paso_qadd_8_fma(
 // NEON: call @paso_qadd_8_fma(
 // SDOT: call @paso_qadd_8_fma(
 // CHECK-SAME: paso.kernel_class = "int8"
