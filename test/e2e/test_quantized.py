@@ -463,12 +463,13 @@ def host_has(flag):
                    if line.startswith("flags"))
 
 
-@pytest.mark.parametrize("model", ["resnet18", "mlp"])
+@pytest.mark.parametrize("model", ["resnet18", "mobilenetv2", "mlp"])
 def test_avx_vnni_kernel(model, paso_opt, tmp_path):
     """A target with AVX-VNNI and no AVX-512 (Alder Lake, the Intel N100)
-    runs the 256-bit VPDPBUSD kernel, convolutions and the matrix-vector
-    path (the MLP at batch 1) alike: the exact int32 sums of the AVX-512
-    build, so the same bytes as this host's own build."""
+    runs the 256-bit VPDPBUSD kernels: convolutions, 3x3 depthwise layers
+    (MobileNetV2) and the matrix-vector path (the MLP at batch 1) alike.
+    The int32 sums are exact as in the AVX-512 build, so the bytes are
+    this host's own build's."""
     if not host_has("avx_vnni"):
         pytest.skip("this machine has no AVX-VNNI to run the build")
     path = quantize_suite_model(model, tmp_path, "QDQ", True, "S8S8")
@@ -478,7 +479,8 @@ def test_avx_vnni_kernel(model, paso_opt, tmp_path):
     vnni = paso.load(paso.compile(path, target=str(target),
                                   output=tmp_path / "avxvnni.so",
                                   extra_args=[f"--report={report}"]))
-    products = [a for a in kernel_algorithms(report) if "gemm" in a]
+    products = [a for a in kernel_algorithms(report)
+                if "gemm" in a or "depthwise 3x3" in a]
     assert products and all(a.endswith("AVX-VNNI (256-bit VPDPBUSD)")
                             for a in products), products
     host = paso.load(paso.compile(path, output=tmp_path / "host.so"))

@@ -1206,6 +1206,27 @@ requantiseAvx512(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
   REQUANTISE_BODY
 }
 
+/* Kernel row r's three taps of 16 output pixels, pixel j's in bytes 4j to
+ * 4j + 2 (the fourth byte's weight is 0): one 64-byte load of the padded
+ * row and one byte permutation (reading at most 34 of the bytes). */
+static inline __attribute__((always_inline)) void
+windowTaps(const uint8_t *at, int stride2, u8x64 *taps) {
+  u8x64 bytes;
+  __builtin_memcpy(&bytes, at, 64);
+  *taps = stride2
+             ? __builtin_shufflevector(
+                   bytes, bytes, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8,
+                   9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15, 16,
+                   17, 16, 17, 18, 19, 18, 19, 20, 21, 20, 21, 22, 23, 22, 23,
+                   24, 25, 24, 25, 26, 27, 26, 27, 28, 29, 28, 29, 30, 31, 30,
+                   31, 32, 33)
+             : __builtin_shufflevector(
+                   bytes, bytes, 0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5,
+                   6, 4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10, 8, 9,
+                   10, 11, 9, 10, 11, 12, 10, 11, 12, 13, 11, 12, 13, 14, 12,
+                   13, 14, 15, 13, 14, 15, 16, 14, 15, 16, 17, 15, 16, 17, 18);
+}
+
 /* The 3 x 3 window with AVX-512 VNNI, stride 1 or 2: per kernel row, one
  * 64-byte load of the padded row, one byte permutation putting the row's
  * three taps of output pixel j in 32-bit lane j (the fourth byte's weight
@@ -1238,25 +1259,55 @@ depthwiseChannel3x3Vnni(const QProblem *q, const uint8_t *image,
       const uint8_t *at = row + ow * q->strideW;
       i32x16 acc = bias;
       for (int r = 0; r < 3; ++r) {
-        u8x64 bytes;
-        __builtin_memcpy(&bytes, at + r * P, 64);
-        u8x64 taps =
-            stride2
-                ? __builtin_shufflevector(
-                      bytes, bytes, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7,
-                      8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14,
-                      15, 16, 17, 16, 17, 18, 19, 18, 19, 20, 21, 20, 21, 22,
-                      23, 22, 23, 24, 25, 24, 25, 26, 27, 26, 27, 28, 29, 28,
-                      29, 30, 31, 30, 31, 32, 33)
-                : __builtin_shufflevector(
-                      bytes, bytes, 0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4,
-                      5, 6, 4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10,
-                      8, 9, 10, 11, 9, 10, 11, 12, 10, 11, 12, 13, 11, 12, 13,
-                      14, 12, 13, 14, 15, 13, 14, 15, 16, 14, 15, 16, 17, 15,
-                      16, 17, 18);
+        u8x64 taps;
+        windowTaps(at + r * P, stride2, &taps);
         acc = __builtin_ia32_vpdpbusd512(acc, (i32x16)taps, weights[r]);
       }
       u8x16 result = requantiseAvx512(acc, 0, mult, lo, hi, zero);
+      int64_t n = oh * q->outW + ow;
+      storeRow(out + n, result, q->outW - ow < NR ? q->outW - ow : NR, n,
+               q->N);
+    }
+  }
+}
+
+/* The same with AVX-VNNI: the 16 pixels' taps as two 256-bit halves. */
+__attribute__((target("avx2,avxvnni"))) static void
+depthwiseChannel3x3AvxVnni(const QProblem *q, const uint8_t *image,
+                           const int8_t *w, int64_t c, uint8_t *out) {
+  i32x8 weights[3];
+  for (int r = 0; r < 3; ++r) {
+    uint32_t word = (uint32_t)(uint8_t)w[3 * r] |
+                    (uint32_t)(uint8_t)w[3 * r + 1] << 8 |
+                    (uint32_t)(uint8_t)w[3 * r + 2] << 16;
+    weights[r] = (i32x8){} + (int32_t)word;
+  }
+  const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
+  const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
+  const int32_t zero = (int32_t)q->zeroC;
+  const float mult = q->mult[c];
+  int64_t outH = q->N / q->outW, P = q->paddedW;
+  int stride2 = q->strideW == 2;
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    const uint8_t *row = image + oh * q->strideH * P;
+    for (int64_t ow = 0; ow < q->outW; ow += NR) {
+      const uint8_t *at = row + ow * q->strideW;
+      i32x8 low = (i32x8){} + q->bias[c], high = low;
+      for (int r = 0; r < 3; ++r) {
+        u8x64 taps;
+        windowTaps(at + r * P, stride2, &taps);
+        i32x16 words = (i32x16)taps;
+        low = __builtin_ia32_vpdpbusd256(
+            low, __builtin_shufflevector(words, words, 0, 1, 2, 3, 4, 5, 6, 7),
+            weights[r]);
+        high = __builtin_ia32_vpdpbusd256(
+            high,
+            __builtin_shufflevector(words, words, 8, 9, 10, 11, 12, 13, 14, 15),
+            weights[r]);
+      }
+      i32x16 acc = __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7,
+                                           8, 9, 10, 11, 12, 13, 14, 15);
+      u8x16 result = requantise(acc, 0, mult, lo, hi, zero);
       int64_t n = oh * q->outW + ow;
       storeRow(out + n, result, q->outW - ow < NR ? q->outW - ow : NR, n,
                q->N);
@@ -1348,7 +1399,10 @@ static void depthwiseTask(int32_t task, void *context) {
                     q->dilationH == 1 && q->dilationW == 1;
     if (window3x3 && q->dot && (q->strideW == 1 || q->strideW == 2)) {
 #if defined(__x86_64__)
-      depthwiseChannel3x3Vnni(q, channel, q->A + c * taps, c, out);
+      if (q->dot == 3)
+        depthwiseChannel3x3AvxVnni(q, channel, q->A + c * taps, c, out);
+      else
+        depthwiseChannel3x3Vnni(q, channel, q->A + c * taps, c, out);
 #elif defined(__aarch64__)
       depthwiseChannel3x3Dot(q, channel, q->A + c * taps, c, out);
 #endif
@@ -1397,6 +1451,13 @@ void paso_qdepthwise_u8s8_dot(const int64_t *d, intptr_t a, intptr_t b,
 void paso_qdepthwise_u8s8_vnni(const int64_t *d, intptr_t a, intptr_t b,
                                intptr_t c, intptr_t params, intptr_t scratch) {
   qdepthwise(d, a, b, c, params, scratch, 1);
+}
+
+/* The AVX-VNNI form (depthwiseChannel3x3AvxVnni). */
+void paso_qdepthwise_u8s8_avxvnni(const int64_t *d, intptr_t a, intptr_t b,
+                                  intptr_t c, intptr_t params,
+                                  intptr_t scratch) {
+  qdepthwise(d, a, b, c, params, scratch, 3);
 }
 #endif
 

@@ -296,6 +296,7 @@ std::optional<IntegerCall> planDepthwise(QConvOp op, Variant variant) {
                    (strides[1] == 1 || strides[1] == 2) && dilations[0] == 1 &&
                    dilations[1] == 1;
   Variant dot = window3x3 && (variant == Variant::Vnni ||
+                              variant == Variant::AvxVnni ||
                               variant == Variant::Dot)
                     ? variant
                     : Variant::Portable;
@@ -687,13 +688,17 @@ struct PasoCallCpuIntegerKernelsPass
                          : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
                                                      : "paso_qgemm_u8s8";
     if (call.depthwise &&
-        (variant == Variant::Vnni || variant == Variant::Dot)) {
-      bool vnni = variant == Variant::Vnni;
-      kernel = vnni ? "paso_qdepthwise_u8s8_vnni" : "paso_qdepthwise_u8s8_dot";
+        (variant == Variant::Vnni || variant == Variant::AvxVnni ||
+         variant == Variant::Dot)) {
+      kernel = variant == Variant::Vnni      ? "paso_qdepthwise_u8s8_vnni"
+               : variant == Variant::AvxVnni ? "paso_qdepthwise_u8s8_avxvnni"
+                                             : "paso_qdepthwise_u8s8_dot";
       call.algorithm = std::string("int8 depthwise 3x3, 16 pixels per vector "
                                    "(NCHW), ") +
-                       (vnni ? "AVX-512 VNNI (VPDPBUSD)"
-                             : "Armv8.2 dot product (SDOT)");
+                       (variant == Variant::Vnni ? "AVX-512 VNNI (VPDPBUSD)"
+                        : variant == Variant::AvxVnni
+                            ? "AVX-VNNI (256-bit VPDPBUSD)"
+                            : "Armv8.2 dot product (SDOT)");
     } else if (call.depthwise)
       kernel = "paso_qdepthwise_u8s8";
     else

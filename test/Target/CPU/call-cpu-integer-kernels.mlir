@@ -102,7 +102,7 @@ func.func @depthwise(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // VNNI: dense<[-90, -90, {{.*}}]> : tensor<4xi32>
 // VNNI: call @paso_qdepthwise_u8s8_vnni({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), AVX-512 VNNI (VPDPBUSD)"
 // AVX2: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
-// AVXVNNI: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
+// AVXVNNI: call @paso_qdepthwise_u8s8_avxvnni({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), AVX-VNNI (256-bit VPDPBUSD)"
 // NEON: call @paso_qdepthwise_u8s8({{.*}}) {paso.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)"
 // SDOT: dense<[1062, 1062, {{.*}}]> : tensor<4xi32>
 // SDOT: call @paso_qdepthwise_u8s8_dot({{.*}}) {paso.algorithm = "int8 depthwise 3x3, 16 pixels per vector (NCHW), Armv8.2 dot product (SDOT)"
