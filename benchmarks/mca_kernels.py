@@ -39,8 +39,8 @@ END = "<!-- end of mca results -->"
 # (core, peak fp32 / int8 / fp16 MAC per cycle, has SDOT and fp16)
 CORES = [("cortex-a72", 4, 8, 0, False), ("cortex-a76", 8, 32, 16, True)]
 # (kernel, source, the instruction that marks its inner loop, precision,
-# needs SDOT). The inner loop is the one with the most multiply-adds among
-# the loops holding that instruction.
+# needs SDOT[, the function it is in]). The inner loop is the one with the
+# most multiply-adds among the loops holding that instruction.
 KERNELS = [
     ("fp32 GEMM 6x16 (paso_gemm_f32)", "paso_gemm.c",
      r"^\s*fmla\s", "fp32", False),
@@ -56,6 +56,15 @@ KERNELS = [
      r"^\s*tbl\s", "int8", True),
     ("fp16 GEMM 6x32 (paso_gemm_f16)", "paso_gemm_f16.c",
      r"^\s*fmla\s+v\d+\.8h", "fp16", True),
+    # The matrix-vector path (batch 1 through a fully connected layer):
+    # 12 rows x 4 k a group, inlined into gemvTask.
+    ("int8 GEMV, SDOT (gemvDot)", "paso_qgemm.c", r"^\s*sdot\s", "int8",
+     True, "gemvTask"),
+    ("int8 GEMV, SMULL + SADALP (gemvWiden)", "paso_qgemm.c",
+     r"^\s*smull2?\s", "int8", False, "gemvTask"),
+    # What both replace: weights widened to 32-bit lanes.
+    ("int8 GEMV, portable (gemvPortable)", "paso_qgemm.c",
+     r"^\s*smlal2?\s+v\d+\.4s", "int8", False, "gemvTask"),
 ]
 # Multiply-accumulates per instruction.
 MACS = [(re.compile(r"^\s*sdot\s+v\d+\.4s"), 16),
@@ -137,11 +146,14 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for cpu, peak_fp32, peak_int8, peak_fp16, dot in CORES:
-            for kernel, source, marker, precision, needs_dot in KERNELS:
+            for kernel, source, marker, precision, needs_dot, *within in \
+                    KERNELS:
                 if needs_dot and not dot:
                     continue
                 asm = compile_asm(source, cpu,
                                   os.path.join(tmp, f"{cpu}.{source}.s"))
+                if within:
+                    asm = function_text(asm, within[0])
                 if precision == "fp32":
                     # The 6 x 16 micro-kernel the 128-bit targets run,
                     # inlined into `block` (not the 512-bit variant's

@@ -606,11 +606,13 @@ def test_int8_kernels_are_profiled(float_model, paso_opt, tmp_path):
         assert k["predicted_1t_us"] > 0 and k["flops"] > 0
 
 
-def matmul_integer_model(rows, path, a_zero_point=None):
-    """MatMulInteger of uint8 A [rows, 37] and constant int8 B [37, 29]:
-    K not a multiple of four, M not of the kernel's 12 rows."""
+def matmul_integer_model(rows, path, a_zero_point=None, depth=37,
+                         lowest=-128):
+    """MatMulInteger of uint8 A [rows, depth] and constant int8 B [depth,
+    29] with weights from `lowest`: K not a multiple of four, M not of the
+    kernel's 12 rows."""
     rng = np.random.default_rng(rows)
-    b = rng.integers(-128, 128, (37, 29)).astype(np.int8)
+    b = rng.integers(lowest, 128, (depth, 29)).astype(np.int8)
     inputs = ["a", "b"] + (["za"] if a_zero_point is not None else [])
     initializers = [numpy_helper.from_array(b, "b")]
     if a_zero_point is not None:
@@ -618,7 +620,7 @@ def matmul_integer_model(rows, path, a_zero_point=None):
             np.array(a_zero_point, np.uint8), "za"))
     graph = helper.make_graph(
         [helper.make_node("MatMulInteger", inputs, ["y"])], "matmul_integer",
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, [rows, 37])],
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [rows, depth])],
         [helper.make_tensor_value_info("y", TensorProto.INT32, [rows, 29])],
         initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
@@ -648,14 +650,23 @@ def test_matmul_integer_is_exact(rows, paso_opt, tmp_path):
 @pytest.mark.parametrize("target", ["rpi4", "rpi5"])
 def test_matmul_integer_is_exact_under_qemu(target, paso_opt, tmp_path,
                                             aarch64_runner):
-    for rows in (2, 5):
-        path = tmp_path / f"mm{rows}.onnx"
-        b = matmul_integer_model(rows, path, 131)
-        so = paso.compile(path, target=target, output=tmp_path / f"mm{rows}.so")
-        a = np.random.default_rng(9).integers(0, 256, (rows, 37)).astype(np.uint8)
+    """Exact under qemu: the product (5 rows) and the matrix-vector path
+    (2 rows: SDOT on rpi5; on rpi4 SMULL for weights without -128, else
+    the portable kernel), with an even and an odd count of k groups."""
+    kernels = set()
+    for rows, depth, lowest in ((2, 37, -128), (2, 41, -127), (5, 37, -127)):
+        path = tmp_path / f"mm{rows}_{depth}.onnx"
+        b = matmul_integer_model(rows, path, 131, depth, lowest)
+        report = tmp_path / "report.json"
+        so = paso.compile(path, target=target, output=tmp_path / f"{path.stem}.so",
+                          extra_args=[f"--report={report}"])
+        kernels.update(kernel_algorithms(report))
+        a = np.random.default_rng(9).integers(0, 256, (rows, depth)).astype(np.uint8)
         run_on_aarch64(aarch64_runner, so, {"a": a}, tmp_path)
         want = (a.astype(np.int64) - 131) @ b.astype(np.int64)
         np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want)
+    expected = ("SDOT" if target == "rpi5" else "SMULL/SMLAL")
+    assert any(expected in k for k in kernels), kernels
 
 
 def global_pool_model(path, storage, shape, scales, zero_points):

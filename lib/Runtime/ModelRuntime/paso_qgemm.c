@@ -742,6 +742,66 @@ gemvAvxVnni(const int8_t *a, const uint8_t *row, int64_t k4, i32x16 *sums) {
 }
 #endif
 
+#if defined(__aarch64__)
+/* The row's four bytes at `row` (int8, packed as for the Arm products) in
+ * every lane. */
+static inline int8x16_t rowWord(const uint8_t *row) {
+  int32_t word;
+  __builtin_memcpy(&word, row, 4);
+  return vreinterpretq_s8_s32(vdupq_n_s32(word));
+}
+
+/* SDOT (rpi5): the row's word against the panel's weights, four rows a
+ * register: three SDOTs per group of four k, where the portable path
+ * widens 48 weights. Two groups at a time into separate sums, so that the
+ * SDOTs' latency overlaps. */
+__attribute__((target("dotprod"))) static void
+gemvDot(const int8_t *a, const uint8_t *row, int64_t k4, i32x16 *sums) {
+  int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+  int64_t g = 0;
+  for (; g + 2 <= k4; g += 2, a += 2 * MR * 4, row += 8) {
+    int8x16_t x = rowWord(row), y = rowWord(row + 4);
+    s0 = vdotq_s32(s0, vld1q_s8(a), x);
+    s1 = vdotq_s32(s1, vld1q_s8(a + 16), x);
+    s2 = vdotq_s32(s2, vld1q_s8(a + 32), x);
+    s3 = vdotq_s32(s3, vld1q_s8(a + 48), y);
+    s4 = vdotq_s32(s4, vld1q_s8(a + 64), y);
+    s5 = vdotq_s32(s5, vld1q_s8(a + 80), y);
+  }
+  if (g < k4) {
+    int8x16_t x = rowWord(row);
+    s0 = vdotq_s32(s0, vld1q_s8(a), x);
+    s1 = vdotq_s32(s1, vld1q_s8(a + 16), x);
+    s2 = vdotq_s32(s2, vld1q_s8(a + 32), x);
+  }
+  int32x4_t quads[4] = {vaddq_s32(s0, s3), vaddq_s32(s1, s4),
+                        vaddq_s32(s2, s5), vdupq_n_s32(0)};
+  __builtin_memcpy(sums, quads, 64);
+}
+
+/* Armv8.0 (rpi4): SMULL, one product per 16-bit lane (so any weight,
+ * -128 included), SADALP into (row, k pair) partials, pairwise sums at
+ * the end: twelve multiplies and adds per group of four k. */
+static void gemvWiden(const int8_t *a, const uint8_t *row, int64_t k4,
+                      i32x16 *sums) {
+  int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
+  for (int64_t g = 0; g < k4; ++g, a += MR * 4, row += 4) {
+    int8x16_t x = rowWord(row);
+    int8x8_t xl = vget_low_s8(x);
+    int8x16_t w0 = vld1q_s8(a), w1 = vld1q_s8(a + 16), w2 = vld1q_s8(a + 32);
+    p0 = vpadalq_s16(p0, vmull_s8(vget_low_s8(w0), xl));
+    p1 = vpadalq_s16(p1, vmull_high_s8(w0, x));
+    p2 = vpadalq_s16(p2, vmull_s8(vget_low_s8(w1), xl));
+    p3 = vpadalq_s16(p3, vmull_high_s8(w1, x));
+    p4 = vpadalq_s16(p4, vmull_s8(vget_low_s8(w2), xl));
+    p5 = vpadalq_s16(p5, vmull_high_s8(w2, x));
+  }
+  int32x4_t quads[4] = {vpaddq_s32(p0, p1), vpaddq_s32(p2, p3),
+                        vpaddq_s32(p4, p5), vdupq_n_s32(0)};
+  __builtin_memcpy(sums, quads, 64);
+}
+#endif
+
 static void gemvTask(int32_t task, void *context) {
   const QProblem *q = (const QProblem *)context;
   int64_t panels = (q->M + MR - 1) / MR;
@@ -769,6 +829,12 @@ static void gemvTask(int32_t task, void *context) {
         gemvVnni(a, bytes[n], q->K4, &sums);
       else if (q->dot == 3)
         gemvAvxVnni(a, bytes[n], q->K4, &sums);
+      else
+#elif defined(__aarch64__)
+      if (q->dot == 1)
+        gemvDot(a, bytes[n], q->K4, &sums);
+      else if (q->dot == 2)
+        gemvWiden(a, bytes[n], q->K4, &sums);
       else
 #endif
         sums = gemvPortable(a, bytes[n], q->K4, signedB);
