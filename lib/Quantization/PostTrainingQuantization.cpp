@@ -562,7 +562,10 @@ LogicalResult mlir::paso::quantizeModule(ModuleOp module,
   // Mixed precision trades accuracy for time: measure the times on the
   // host (LayerTiming.h) and carry them to the target by the cost model.
   double int8RunSeconds = 0, floatRunSeconds = 0, halfRunSeconds = 0;
-  if (options.mode == QuantizeMode::Mixed) {
+  if (options.mode == QuantizeMode::Mixed && !options.measureLayerTimes)
+    llvm::errs() << "paso-opt: quantising: layer times predicted by the "
+                    "cost model (--layer-times=predicted)\n";
+  if (options.mode == QuantizeMode::Mixed && options.measureLayerTimes) {
     llvm::errs() << "paso-opt: quantising: timing every layer in fp32 and "
                     "int8 builds for the host\n";
     FailureOr<HostLayerTimes> host =

@@ -240,6 +240,36 @@ def test_user_evaluation_as_the_budget(suite, paso_opt, tmp_path,
                      accuracy_budget=paso.Evaluation(agreement, 0.0))
 
 
+def test_predicted_layer_times_make_mixed_builds_reproducible(
+        suite, paso_opt, tmp_path):
+    """--layer-times=predicted takes the cost model's layer times instead
+    of timing builds here, so two builds of one model, data and budget
+    choose the same mix and compute the same bytes, however busy the
+    machine (measured times may differ between builds)."""
+    model = suite / "resnet18.onnx"
+    np.savez(tmp_path / "cal.npz", **random_samples(model, 6, seed=0))
+    outputs, mixes = [], []
+    for build in range(2):
+        report = tmp_path / f"report{build}.json"
+        result = paso_opt_run(paso_opt, model, "--quantize=mixed",
+                              "--accuracy-budget=sqnr:40",
+                              "--layer-times=predicted",
+                              f"--calibration-data={tmp_path / 'cal.npz'}",
+                              "-o", tmp_path / f"mixed{build}.so",
+                              f"--report={report}")
+        assert result.returncode == 0, result.stderr
+        assert "layer times predicted by the cost model" in result.stderr
+        summary = json.loads(report.read_text())["quantization"]
+        assert summary["layer_times"] == "cost model"
+        assert summary["sqnr_db"] >= 40
+        mixes.append([l["precision"] for l in summary["layers"]])
+        compiled = paso.load(str(tmp_path / f"mixed{build}.so"))
+        feeds = {k: v[0] for k, v in random_samples(model, 1, seed=4).items()}
+        outputs.append(first_output(compiled, feeds))
+    assert mixes[0] == mixes[1] and "int8" in mixes[0] and "fp32" in mixes[0]
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
 def _bad_data_cases(tmp):
     """(description, path, expected message) for broken calibration data."""
     good = np.zeros((4, 1, 784), np.float32)
@@ -311,6 +341,10 @@ def test_a_directory_of_npz_files(suite, paso_opt, tmp_path):
       "--accuracy-budget=sqnr:30"], "applies to --quantize=mixed"),
     (["--calibration-data=x.npz"], "apply to --quantize=int8|mixed"),
     (["--quantize=int8", "--calibration-data=x.npz", "-O0"], "drop -O0"),
+    (["--quantize=mixed", "--calibration-data=x.npz",
+      "--layer-times=guessed"], "use measured or predicted"),
+    (["--quantize=int8", "--calibration-data=x.npz",
+      "--layer-times=predicted"], "--layer-times applies to --quantize=mixed"),
 ])
 def test_option_errors(args, message, suite, paso_opt, tmp_path):
     result = paso_opt_run(paso_opt, suite / "mlp.onnx", *args, "-o",

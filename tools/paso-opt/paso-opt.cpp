@@ -91,6 +91,12 @@ static cl::opt<std::string> accuracyBudget(
     cl::value_desc("metric:x"), cl::init("sqnr:30"),
     cl::cat(quantizationCategory));
 
+static cl::opt<std::string> layerTimes(
+    "layer-times",
+    cl::desc("Mixed: measured or predicted (reproducible)"),
+    cl::value_desc("how"), cl::init("measured"),
+    cl::cat(quantizationCategory));
+
 static cl::opt<std::string> modelTag(
     "model-tag",
     cl::desc("C identifier the model's own ABI names start with "
@@ -378,6 +384,12 @@ int main(int argc, char **argv) {
       return reject("--quantize needs the graph optimisations; drop -O0");
     if (optionGiven("accuracy-budget") && *mode != QuantizeMode::Mixed)
       return reject("--accuracy-budget applies to --quantize=mixed");
+    if (layerTimes != "measured" && layerTimes != "predicted")
+      return reject("--layer-times='" + layerTimes +
+                    "' is not a source; use measured or predicted");
+    if (optionGiven("layer-times") && *mode != QuantizeMode::Mixed)
+      return reject("--layer-times applies to --quantize=mixed");
+    options.quantize.measureLayerTimes = layerTimes == "measured";
     options.quantize.mode = *mode;
     options.quantize.calibrationData = calibrationData;
     options.quantize.method = *method;

@@ -44,6 +44,10 @@ struct QuantizeOptions {
   /// Every activation int8 and one weight scale per product: the TFLite
   /// scheme the Edge TPU back end writes (set by the compiler for it).
   bool fullInteger = false;
+  /// Mixed: time the layers on the host (LayerTiming.h), or take the cost
+  /// model's predictions alone, which makes the build reproducible (the
+  /// same inputs give the same mix on any machine, busy or not).
+  bool measureLayerTimes = true;
 };
 
 /// Parses `--quantize`, `--calibration-method` and `--accuracy-budget`
