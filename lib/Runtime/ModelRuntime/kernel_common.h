@@ -42,6 +42,14 @@ static inline void profileStop(const int64_t *descriptor, uint64_t start) {
   paso_profile_stop(descriptor[PASO_GEMM_KERNEL_ID], start);
 }
 
+/* The f32 whose bits are `bits` (the compiler passes f32 constants in
+ * int32 parameter arrays). */
+static inline float floatBits(int32_t bits) {
+  float value;
+  __builtin_memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
 /* Threads a call may use: the configured count, capped by the cost
  * model's choice in the descriptor (0 = no cap). */
 static inline int64_t kernelThreads(const int64_t *descriptor) {

@@ -44,12 +44,6 @@ typedef struct {
   int64_t count, inner;
 } QaddJob;
 
-static float floatBits(int32_t bits) {
-  float value;
-  __builtin_memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
 /* One element of storage, by its signedness. */
 static inline int32_t load8(const void *data, int64_t i, int isSigned) {
   return isSigned ? ((const int8_t *)data)[i] : ((const uint8_t *)data)[i];

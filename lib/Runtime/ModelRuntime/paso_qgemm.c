@@ -1272,6 +1272,14 @@ requantiseAvx512(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
   REQUANTISE_BODY
 }
 
+/* Kernel row r's three weights as one word (w0, w1, w2, 0), the fourth
+ * byte zero against windowTaps' fourth tap. */
+static inline int32_t windowWeightWord(const int8_t *w, int r) {
+  return (int32_t)((uint32_t)(uint8_t)w[3 * r] |
+                   (uint32_t)(uint8_t)w[3 * r + 1] << 8 |
+                   (uint32_t)(uint8_t)w[3 * r + 2] << 16);
+}
+
 /* Kernel row r's three taps of 16 output pixels, pixel j's in bytes 4j to
  * 4j + 2 (the fourth byte's weight is 0): one 64-byte load of the padded
  * row and one byte permutation (reading at most 34 of the bytes). */
@@ -1306,12 +1314,8 @@ depthwiseChannel3x3Vnni(const QProblem *q, const uint8_t *image,
                         const int8_t *w, int64_t c, uint8_t *out) {
   /* Weight words (w0, w1, w2, 0) of the kernel's rows, in every lane. */
   i32x16 weights[3];
-  for (int r = 0; r < 3; ++r) {
-    uint32_t word = (uint32_t)(uint8_t)w[3 * r] |
-                    (uint32_t)(uint8_t)w[3 * r + 1] << 8 |
-                    (uint32_t)(uint8_t)w[3 * r + 2] << 16;
-    weights[r] = (i32x16){} + (int32_t)word;
-  }
+  for (int r = 0; r < 3; ++r)
+    weights[r] = (i32x16){} + windowWeightWord(w, r);
   const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const int32_t zero = (int32_t)q->zeroC;
@@ -1342,12 +1346,8 @@ __attribute__((target("avx2,avxvnni"))) static void
 depthwiseChannel3x3AvxVnni(const QProblem *q, const uint8_t *image,
                            const int8_t *w, int64_t c, uint8_t *out) {
   i32x8 weights[3];
-  for (int r = 0; r < 3; ++r) {
-    uint32_t word = (uint32_t)(uint8_t)w[3 * r] |
-                    (uint32_t)(uint8_t)w[3 * r + 1] << 8 |
-                    (uint32_t)(uint8_t)w[3 * r + 2] << 16;
-    weights[r] = (i32x8){} + (int32_t)word;
-  }
+  for (int r = 0; r < 3; ++r)
+    weights[r] = (i32x8){} + windowWeightWord(w, r);
   const f32x16 lo = (f32x16){} + (q->minC - q->zeroC);
   const f32x16 hi = (f32x16){} + (q->maxC - q->zeroC);
   const int32_t zero = (int32_t)q->zeroC;

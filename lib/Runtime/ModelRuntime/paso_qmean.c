@@ -28,12 +28,6 @@ typedef struct {
   int64_t planes, size;
 } QmeanJob;
 
-static float floatBits(int32_t bits) {
-  float value;
-  __builtin_memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
 /* Sums of one plane; the two loops vectorise as byte widenings. */
 static int32_t sumSigned(const int8_t *x, int64_t n) {
   int32_t sum = 0;
