@@ -1,10 +1,11 @@
 /*===- paso_qbinary.c - 8-bit add and multiply --------------------------===*\
  *
- * paso_qadd_8:  * out = clamp(rint(fixed + a * rA + b * rB)) for two 8-bit tensors of one
- * shape with per-tensor quantisation: the integer add paso-fold-qdq makes
- * of quantize(dequantize(a) + dequantize(b)) (QLinearAdd, a quantised
- * residual add). rA = sa / sc, rB = sb / sc and fixed = zc - (rA za + rB
- * zb) are f32, so the zero points cost nothing per element.
+ * paso_qadd_8: out = clamp(rint(fixed + a * rA + b * rB)) for two 8-bit
+ * tensors of one shape with per-tensor quantisation: the integer add
+ * paso-fold-qdq makes of quantize(dequantize(a) + dequantize(b))
+ * (QLinearAdd, a quantised residual add). rA = sa / sc, rB = sb / sc
+ * and fixed = zc - (rA za + rB zb) are f32, so the zero points cost
+ * nothing per element.
  *
  * This is ONNX Runtime's formula on x86 in its operation order, so the
  * bytes match it exactly: with FMA (its AVX2 kernel) t = fma(b, rB, fixed)
@@ -34,7 +35,7 @@
 
 #pragma clang fp contract(off)
 
-enum { QADD_CHUNK = 16384 };
+enum { BINARY_CHUNK = 16384 };
 
 typedef struct {
   const void *a, *b;
@@ -42,7 +43,7 @@ typedef struct {
   const int32_t *params;
   /* Elements, and how many of a's consecutive elements share one of b. */
   int64_t count, inner;
-} QaddJob;
+} BinaryJob;
 
 /* One element of storage, by its signedness. */
 static inline int32_t load8(const void *data, int64_t i, int isSigned) {
@@ -87,7 +88,7 @@ static inline void store8(void *data, int64_t i, int isSigned, float q) {
     }                                                                          \
   }
 
-static void qaddRange(const QaddJob *job, int64_t i0, int64_t i1) {
+static void qaddRange(const BinaryJob *job, int64_t i0, int64_t i1) {
   QADD_DISPATCH((fixed + a * rA) + b * rB)
 }
 
@@ -97,7 +98,7 @@ static void qaddRange(const QaddJob *job, int64_t i0, int64_t i1) {
 #define FMA_TARGET
 #endif
 
-FMA_TARGET static void qaddRangeFma(const QaddJob *job, int64_t i0,
+FMA_TARGET static void qaddRangeFma(const BinaryJob *job, int64_t i0,
                                     int64_t i1) {
   QADD_DISPATCH(__builtin_fmaf(a, rA, __builtin_fmaf(b, rB, fixed)))
 }
@@ -127,7 +128,7 @@ FMA_TARGET static void qaddRangeFma(const QaddJob *job, int64_t i0,
              __builtin_fminf(__builtin_fmaxf(q, lo), hi));                     \
     }
 
-static void qmulRange(const QaddJob *job, int64_t first, int64_t last) {
+static void qmulRange(const BinaryJob *job, int64_t first, int64_t last) {
   const int32_t *p = job->params;
   float lo = (float)p[0], hi = (float)p[1];
   int32_t za = p[2], zb = p[3];
@@ -153,13 +154,13 @@ static void qmulRange(const QaddJob *job, int64_t first, int64_t last) {
 }
 
 typedef struct {
-  const QaddJob *job;
-  void (*range)(const QaddJob *, int64_t, int64_t);
+  const BinaryJob *job;
+  void (*range)(const BinaryJob *, int64_t, int64_t);
   int64_t chunk;
-} QaddTask;
+} BinaryTask;
 
-static void qaddPiece(int32_t index, void *context) {
-  const QaddTask *task = (const QaddTask *)context;
+static void binaryPiece(int32_t index, void *context) {
+  const BinaryTask *task = (const BinaryTask *)context;
   int64_t i0 = (int64_t)index * task->chunk;
   int64_t i1 = i0 + task->chunk < task->job->count ? i0 + task->chunk
                                                    : task->job->count;
@@ -169,15 +170,15 @@ static void qaddPiece(int32_t index, void *context) {
 /* Runs `range` over the elements, threaded over chunks of whole rows. */
 static void qbinary(const int64_t *descriptor, intptr_t a, intptr_t b,
                     intptr_t out, intptr_t params, int64_t inner,
-                    void (*range)(const QaddJob *, int64_t, int64_t)) {
+                    void (*range)(const BinaryJob *, int64_t, int64_t)) {
   uint64_t start = profileStart(descriptor);
-  QaddJob job = {(const void *)a, (const void *)b, (void *)out,
+  BinaryJob job = {(const void *)a, (const void *)b, (void *)out,
                  (const int32_t *)params, descriptor[PASO_GEMM_M], inner};
-  int64_t rows = QADD_CHUNK / inner > 0 ? QADD_CHUNK / inner : 1;
-  QaddTask task = {&job, range, rows * inner};
+  int64_t rows = BINARY_CHUNK / inner > 0 ? BINARY_CHUNK / inner : 1;
+  BinaryTask task = {&job, range, rows * inner};
   int64_t pieces = (job.count + task.chunk - 1) / task.chunk;
   if (kernelThreads(descriptor) > 1 && pieces > 1)
-    paso_parallel_for((int32_t)pieces, qaddPiece, &task);
+    paso_parallel_for((int32_t)pieces, binaryPiece, &task);
   else
     range(&job, 0, job.count);
   profileStop(descriptor, start);

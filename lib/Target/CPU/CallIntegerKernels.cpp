@@ -812,6 +812,13 @@ struct PasoCallCpuIntegerKernelsPass
     return cast<quant::UniformQuantizedType>(tensorType(value).getElementType());
   }
 
+  /// Whether `value` holds 8-bit values with one scale and zero point.
+  static bool eightBitPerTensor(Value value) {
+    auto element = dyn_cast<quant::UniformQuantizedType>(
+        tensorType(value).getElementType());
+    return element && element.getStorageTypeIntegralWidth() == 8;
+  }
+
   /// quantize(dequantize(a) + dequantize(b)) with a, b and the result
   /// 8-bit, per tensor and of one shape: the integer add (paso-fold-qdq's
   /// form of QLinearAdd and of a quantised residual add) on paso_qadd_8.
@@ -819,16 +826,11 @@ struct PasoCallCpuIntegerKernelsPass
     auto add = quantize.getInput().getDefiningOp<AddOp>();
     if (!add || !add->hasOneUse())
       return false;
-    auto eightBitPerTensor = [](Type type) {
-      auto element = dyn_cast<quant::UniformQuantizedType>(
-          cast<RankedTensorType>(type).getElementType());
-      return element && element.getStorageTypeIntegralWidth() == 8;
-    };
     auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
-    return lhs && rhs && eightBitPerTensor(quantize.getType()) &&
-           eightBitPerTensor(lhs.getInput().getType()) &&
-           eightBitPerTensor(rhs.getInput().getType()) &&
+    return lhs && rhs && eightBitPerTensor(quantize.getResult()) &&
+           eightBitPerTensor(lhs.getInput()) &&
+           eightBitPerTensor(rhs.getInput()) &&
            lhs.getType() == rhs.getType() &&
            tensorType(lhs.getResult()).hasStaticShape() &&
            tensorType(quantize.getResult()).getShape() ==
@@ -887,11 +889,6 @@ struct PasoCallCpuIntegerKernelsPass
       return std::nullopt;
     auto lhs = mul.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = mul.getRhs().getDefiningOp<DequantizeOp>();
-    auto eightBitPerTensor = [](Value value) {
-      auto element = dyn_cast<quant::UniformQuantizedType>(
-          tensorType(value).getElementType());
-      return element && element.getStorageTypeIntegralWidth() == 8;
-    };
     if (!lhs || !rhs || !eightBitPerTensor(lhs.getInput()) ||
         !eightBitPerTensor(rhs.getInput()) ||
         !eightBitPerTensor(quantize.getResult()))
@@ -964,11 +961,6 @@ struct PasoCallCpuIntegerKernelsPass
     auto dequantize = mean.getInput().getDefiningOp<DequantizeOp>();
     if (!dequantize)
       return false;
-    auto eightBitPerTensor = [](Value value) {
-      auto element = dyn_cast<quant::UniformQuantizedType>(
-          tensorType(value).getElementType());
-      return element && element.getStorageTypeIntegralWidth() == 8;
-    };
     RankedTensorType input = tensorType(dequantize.getInput());
     ArrayRef<int64_t> axes = mean.getAxes();
     int64_t rank = input.getRank(), size = 1;
