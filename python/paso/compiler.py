@@ -96,18 +96,6 @@ def _compile_evaluated(onnx_path, output, evaluation, common, quantising):
     """--quantize=mixed under a user Evaluation (paso/evaluation.py)."""
     from .evaluation import search
     from .runtime import load
-    if quantising["calibration_data"] is not None and not isinstance(
-            quantising["calibration_data"], (str, os.PathLike)):
-        # An iterable is read once; every candidate needs the samples.
-        quantising = dict(quantising,
-                          calibration_data=list(quantising["calibration_data"]))
-
-    def compile_one(budget, path):
-        if budget is None:
-            compile(onnx_path, output=path, **common)
-        else:
-            compile(onnx_path, output=path, quantize="mixed",
-                    accuracy_budget=f"sqnr:{budget}", **common, **quantising)
 
     def load_here(path):
         try:
@@ -119,8 +107,23 @@ def _compile_evaluated(onnx_path, output, evaluation, common, quantising):
                 "compile for a target this machine runs, or give an "
                 "\"sqnr:DB\" or \"top1:PCT\" budget") from None
 
-    budget, score, reference = search(compile_one, load_here, output,
-                                      evaluation)
+    with tempfile.TemporaryDirectory(prefix="paso-calibration-") as scratch:
+        # Stacked once (an iterable can be read only once); every
+        # candidate reads the same file.
+        if quantising["calibration_data"] is not None:
+            quantising = dict(quantising, calibration_data=_calibration_file(
+                quantising["calibration_data"], scratch))
+
+        def compile_one(budget, path):
+            if budget is None:
+                compile(onnx_path, output=path, **common)
+            else:
+                compile(onnx_path, output=path, quantize="mixed",
+                        accuracy_budget=f"sqnr:{budget}", **common,
+                        **quantising)
+
+        budget, score, reference = search(compile_one, load_here, output,
+                                          evaluation)
     kept = "the fp32 model" if budget is None else f"the sqnr:{budget} mix"
     sys.stderr.write(f"paso: evaluation kept {kept}: score {score:g} "
                      f"(fp32 {reference:g}, max drop {evaluation.max_drop:g})\n")

@@ -769,61 +769,46 @@ def kernel_algorithms(report):
             for k in json.loads(report.read_text())["runtime_kernels"]]
 
 
-INTEGER_ADDS = [
-    ("u8", TensorProto.UINT8, ((0.0097, 135), (0.0331, 123), (0.0488, 142))),
-    ("s8", TensorProto.INT8, ((0.0097, 35), (0.0331, -23), (0.0488, 12))),
-    ("s8-saturating", TensorProto.INT8, ((0.1, 0), (0.1, 0), (0.02, -5))),
+# (id, op, storage, (scale, zero point) of a, b and c, b's shape if it
+# broadcasts).
+INTEGER_BINARY = [
+    ("add-u8", "QLinearAdd", TensorProto.UINT8,
+     ((0.0097, 135), (0.0331, 123), (0.0488, 142)), None),
+    ("add-s8", "QLinearAdd", TensorProto.INT8,
+     ((0.0097, 35), (0.0331, -23), (0.0488, 12)), None),
+    ("add-s8-saturating", "QLinearAdd", TensorProto.INT8,
+     ((0.1, 0), (0.1, 0), (0.02, -5)), None),
+    ("mul-u8", "QLinearMul", TensorProto.UINT8,
+     ((0.021, 128), (0.0312, 120), (0.0488, 130)), None),
+    ("mul-s8", "QLinearMul", TensorProto.INT8,
+     ((0.021, 3), (0.0312, -7), (0.0488, 2)), None),
+    ("mul-u8-gate", "QLinearMul", TensorProto.UINT8,
+     ((0.021, 0), (0.0039, 0), (0.017, 0)), (1, 32, 1, 1)),
+    ("mul-s8-saturating", "QLinearMul", TensorProto.INT8,
+     ((0.1, 0), (0.1, 0), (0.01, 5)), None),
 ]
 
 
-@pytest.mark.parametrize("name,storage,params", INTEGER_ADDS,
-                         ids=[a[0] for a in INTEGER_ADDS])
-def test_integer_add_matches_ort(name, storage, params, paso_opt, tmp_path):
+@pytest.mark.parametrize("name,op,storage,params,b_shape", INTEGER_BINARY,
+                         ids=[case[0] for case in INTEGER_BINARY])
+def test_integer_add_and_mul_match_ort(name, op, storage, params, b_shape,
+                                       paso_opt, tmp_path):
     """QLinearAdd (and a QDQ model's residual add) runs on paso_qadd_8 in
     ONNX Runtime's form (f32 scale ratios, a fixed part, fused
-    multiply-adds where the CPU has them): its bytes exactly, for int8
-    and uint8."""
+    multiply-adds where the CPU has them); QLinearMul on paso_qmul_8 (the
+    exact integer product, then ONNX Runtime's f32 multiply and add,
+    rounded apart). Both give its bytes exactly, for int8, uint8 and (the
+    multiply) a per-channel gate broadcast over the plane."""
     path = tmp_path / f"{name}.onnx"
     shape = (1, 32, 28, 28)
-    np_type = qlinear_binary_model(path, "QLinearAdd", storage, shape, params)
-    feeds = random_bytes(np_type, {"a": shape, "b": shape}, seed=5)
+    np_type = qlinear_binary_model(path, op, storage, shape, params, b_shape)
+    feeds = random_bytes(np_type, {"a": shape, "b": b_shape or shape},
+                         seed=5 if op == "QLinearAdd" else 8)
     report = tmp_path / "report.json"
     compiled = paso.load(paso.compile(path, output=tmp_path / f"{name}.so",
                                       extra_args=[f"--report={report}"]))
-    assert [a.startswith("int8 add") for a in kernel_algorithms(report)] \
-        == [True]
-    np.testing.assert_array_equal(compiled.run(feeds)["c"],
-                                  reference(path, feeds))
-
-
-INTEGER_MULS = [
-    ("u8", TensorProto.UINT8, ((0.021, 128), (0.0312, 120), (0.0488, 130)),
-     None),
-    ("s8", TensorProto.INT8, ((0.021, 3), (0.0312, -7), (0.0488, 2)), None),
-    ("u8-gate", TensorProto.UINT8, ((0.021, 0), (0.0039, 0), (0.017, 0)),
-     (1, 32, 1, 1)),
-    ("s8-saturating", TensorProto.INT8, ((0.1, 0), (0.1, 0), (0.01, 5)),
-     None),
-]
-
-
-@pytest.mark.parametrize("name,storage,params,b_shape", INTEGER_MULS,
-                         ids=[m[0] for m in INTEGER_MULS])
-def test_integer_mul_matches_ort(name, storage, params, b_shape, paso_opt,
-                                 tmp_path):
-    """QLinearMul runs on paso_qmul_8 (the exact integer product, then
-    ONNX Runtime's f32 multiply and add, rounded apart): its bytes, for
-    int8, uint8 and a per-channel gate broadcast over the plane."""
-    path = tmp_path / f"{name}.onnx"
-    shape = (1, 32, 28, 28)
-    np_type = qlinear_binary_model(path, "QLinearMul", storage, shape, params,
-                                   b_shape)
-    feeds = random_bytes(np_type, {"a": shape, "b": b_shape or shape}, seed=8)
-    report = tmp_path / "report.json"
-    compiled = paso.load(paso.compile(path, output=tmp_path / f"{name}.so",
-                                      extra_args=[f"--report={report}"]))
-    assert [a.startswith("int8 multiply") for a in kernel_algorithms(report)] \
-        == [True]
+    kernel = "int8 add" if op == "QLinearAdd" else "int8 multiply"
+    assert [a.startswith(kernel) for a in kernel_algorithms(report)] == [True]
     np.testing.assert_array_equal(compiled.run(feeds)["c"],
                                   reference(path, feeds))
 
@@ -834,9 +819,9 @@ def test_integer_add_and_mul_under_qemu(target, paso_opt, tmp_path,
     """Every aarch64 core fuses the add's multiply-adds, and the multiply
     has one formula everywhere: the host's (ONNX Runtime's) bytes."""
     shape = (1, 8, 14, 14)
-    for op, (name, storage, params, *_) in (("QLinearAdd", INTEGER_ADDS[0]),
-                                            ("QLinearMul", INTEGER_MULS[2])):
-        b_shape = (1, 8, 1, 1) if op == "QLinearMul" else shape
+    for name, op, storage, params, b_shape in (INTEGER_BINARY[0],
+                                              INTEGER_BINARY[5]):
+        b_shape = (1, 8, 1, 1) if b_shape else shape
         path = tmp_path / f"{op}.onnx"
         np_type = qlinear_binary_model(path, op, storage, shape, params,
                                        b_shape)
