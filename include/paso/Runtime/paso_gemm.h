@@ -96,6 +96,11 @@ enum paso_qgemm_field {
    * float activations, quantised to uint8 per call into the scratch (rows
    * x K bytes) as ONNX defines it, and C is float (see below). */
   PASO_QGEMM_DYNAMIC,
+  /* 1: a channels-last convolution with the pixels as the micro-kernel's
+   * rows (qgemm_pixels.inc): B is the NHWC image (PASO_B_NHWC_IMAGE, or
+   * PASO_B_TRANSPOSED for 1x1), A the weights packed as groups of 16
+   * output channels (see below), C the NHWC output (LDC = M). */
+  PASO_QGEMM_PIXEL_ROWS,
   PASO_QGEMM_FIELDS
 };
 
@@ -164,13 +169,26 @@ enum paso_rows_op { PASO_ROWS_SOFTMAX = 0, PASO_ROWS_LAYER_NORM = 1 };
  * time in panels of PASO_QGEMM_MR rows with K in groups of four:
  * (m / MR) * K4 * MR * 4 + (k / 4) * MR * 4 + (m % MR) * 4 + k % 4, zero
  * padded (K4 = K rounded up to 4, / 4). B is read through the NCHW im2col
- * (PASO_B_IM2COL, padding reads zB) or stored N x K (PASO_B_TRANSPOSED,
- * LDB), and packed at run time in groups of 16 columns. C is M x N
- * (LDC, NCHW for a convolution) or, with PASO_QGEMM_C_COLUMNS, N x M.
+ * (PASO_B_IM2COL, padding reads zB), through the NHWC one
+ * (PASO_B_NHWC_IMAGE: an H x W x C image, k = (kh, kw, c) as a
+ * channels-last filter is laid out) or stored N x K (PASO_B_TRANSPOSED,
+ * LDB; also a channels-last 1x1 convolution), and packed at run time in
+ * groups of 16 columns. C is M x N (LDC, NCHW for a convolution) or, with
+ * PASO_QGEMM_C_COLUMNS, N x M (NHWC for a convolution).
  * The sixth argument is scratch from the model's arena for a convolution
  * other than 1x1/stride 1/unpadded: PASO_QGEMM_SCRATCH bytes, the tap
  * offsets (K4 x 4 int32) then the images padded to cover every window
- * (batch x C x paddedH x paddedW bytes, plus 64). */
+ * (batch x C x paddedH x paddedW bytes, plus 64).
+ * paso_qdepthwise_nhwc_8 (lib/Runtime/ModelRuntime/paso_qdepthwise_nhwc.c)
+ * is the channels-last depthwise kernel, with its own packing.
+ * With PASO_QGEMM_PIXEL_ROWS the roles swap: 12 pixels of activations are
+ * the rows (packed at run time as int8, x_u8 - 128) and the weights the
+ * 16 columns, packed at compile time as (m / 16) * K4 * 64 + (k / 4) * 64
+ * + (m % 16) * 4 + k % 4, zero past M and K, each byte w + 128 (w ^ 0x80)
+ * for the kernels that read their columns as uint8 (x86, portable) or w
+ * for those that read int8 (SDOT, SMULL). The biases' are those of the
+ * int8 column kernels (b - (zB - 128) x the weights' sum); the uint8
+ * column kernels subtract 128 x each pixel's sum of its int8 bytes. */
 enum { PASO_QGEMM_MR = 12, PASO_QGEMM_NR = 16 };
 
 /* With PASO_QGEMM_DYNAMIC (ONNX Runtime's quantize_dynamic: a

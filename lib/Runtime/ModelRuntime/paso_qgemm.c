@@ -32,6 +32,7 @@
  *
 \*===----------------------------------------------------------------------===*/
 
+#include "int8_vectors.h"
 #include "kernel_common.h"
 
 /* The float activations of the dynamic epilogue (vector_math.inc). */
@@ -50,11 +51,6 @@ enum { MR = PASO_QGEMM_MR, NR = PASO_QGEMM_NR };
  * 8192, or four of K up to 2048); longer products use the heap. */
 enum { STACK_BYTES = 128 << 10, MAX_GROUPS_PER_TASK = 4 };
 
-typedef int32_t i32x16 __attribute__((vector_size(64)));
-typedef float f32x16 __attribute__((vector_size(64)));
-typedef uint8_t u8x64 __attribute__((vector_size(64)));
-typedef int8_t i8x16 __attribute__((vector_size(16)));
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
 typedef struct {
   int64_t M, N, K, K4, batch, ldb, ldc;
@@ -94,31 +90,13 @@ typedef struct {
   uint8_t *padded;
   int64_t paddedH, paddedW;
   int pointwise;
+  /* PASO_B_NHWC_IMAGE with channels a multiple of four: each group of
+   * four taps is one word of the padded image. */
+  int tapWords;
   int dot;
   /* The matrix-vector path: panels of A per task. */
   int64_t panelsPerTask;
 } QProblem;
-
-/* Stores four rows of 16 bytes as 16 columns of four bytes each. */
-static inline void interleave4(const u8x16 rows[4], uint8_t *out) {
-  typedef uint8_t u8x32 __attribute__((vector_size(32)));
-  typedef uint16_t u16x16 __attribute__((vector_size(32)));
-  u8x32 lo = __builtin_shufflevector(rows[0], rows[1], 0, 16, 1, 17, 2, 18, 3,
-                                     19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9,
-                                     25, 10, 26, 11, 27, 12, 28, 13, 29, 14,
-                                     30, 15, 31);
-  u8x32 hi = __builtin_shufflevector(rows[2], rows[3], 0, 16, 1, 17, 2, 18, 3,
-                                     19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9,
-                                     25, 10, 26, 11, 27, 12, 28, 13, 29, 14,
-                                     30, 15, 31);
-  u16x16 a = (u16x16)lo, b = (u16x16)hi;
-  u16x16 first = __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4,
-                                         20, 5, 21, 6, 22, 7, 23);
-  u16x16 second = __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27,
-                                          12, 28, 13, 29, 14, 30, 15, 31);
-  __builtin_memcpy(out, &first, 32);
-  __builtin_memcpy(out + 32, &second, 32);
-}
 
 /* Packs columns [n0, n0 + 16) of B as K4 groups of 16 x 4 bytes (columns
  * past N and k past K are zB, whose centred value is zero). The im2col
@@ -177,7 +155,8 @@ static void packColumns(const QProblem *q, const uint8_t *B, int64_t n0,
    * bounds check. Sixteen columns in one output row at stride 1 are
    * sixteen consecutive bytes of each tap's row. */
   int64_t oh0 = n0 / q->outW, ow0 = n0 % q->outW;
-  if (width == NR && ow0 + NR <= q->outW && q->strideW == 1) {
+  if (q->bLayout == PASO_B_IM2COL && width == NR && ow0 + NR <= q->outW &&
+      q->strideW == 1) {
     const uint8_t *base = B + oh0 * q->strideH * q->paddedW + ow0;
     const int32_t *offsets = q->tapOffsets;
     for (int64_t g = 0; g < K4; ++g, offsets += 4) {
@@ -188,12 +167,23 @@ static void packColumns(const QProblem *q, const uint8_t *B, int64_t n0,
     }
     return;
   }
+  /* Pixels of the padded image: a byte (NCHW) or imageC bytes (NHWC). */
+  int64_t pixel = q->bLayout == PASO_B_NHWC_IMAGE ? q->imageC : 1;
   for (int64_t j = 0; j < NR; ++j) {
     int64_t n = n0 + (j < width ? j : 0);
-    const uint8_t *base = B + (n / q->outW) * q->strideH * q->paddedW +
-                          (n % q->outW) * q->strideW;
+    const uint8_t *base =
+        B + ((n / q->outW) * q->strideH * q->paddedW +
+             (n % q->outW) * q->strideW) *
+                pixel;
     const int32_t *offsets = q->tapOffsets;
     uint8_t *out = packed + j * 4;
+    if (q->tapWords) {
+      /* NHWC with channels in fours: a group's four k are four
+       * consecutive channels of one pixel, one word. */
+      for (int64_t g = 0; g < K4; ++g, offsets += 4)
+        __builtin_memcpy(out + g * NR * 4, base + offsets[0], 4);
+      continue;
+    }
     for (int64_t g = 0; g < K4; ++g, offsets += 4) {
       uint32_t word = (uint32_t)base[offsets[0]] |
                       (uint32_t)base[offsets[1]] << 8 |
@@ -250,15 +240,24 @@ static inline int32_t loadWord(const int8_t *p) {
 /* AVX-512 VNNI: one VPDPBUSD per row and group of four k. Compiled for
  * those features whatever the model's target; called only where the
  * target has them (paso-call-cpu-kernels reads the feature list). */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+/* With `swap` (the channels-last kernel, qgemm_pixels.inc) the rows are
+ * the unsigned operand and the columns the signed one. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline
+    __attribute__((always_inline)) void
+    microVnniBody(const int8_t *a, const uint8_t *b, int64_t k4,
+                  i32x16 acc[MR], int swap) {
   i32x16 c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3], c4 = acc[4],
          c5 = acc[5], c6 = acc[6], c7 = acc[7], c8 = acc[8], c9 = acc[9],
          c10 = acc[10], c11 = acc[11];
   for (int64_t g = 0; g < k4; ++g, a += MR * 4, b += NR * 4) {
     i32x16 v;
     __builtin_memcpy(&v, b, 64);
-#define STEP(c, r) c = __builtin_ia32_vpdpbusd512(c, v, ((i32x16){} + loadWord(a + (r) * 4)))
+#define STEP(c, r)                                                             \
+  {                                                                            \
+    i32x16 word = (i32x16){} + loadWord(a + (r) * 4);                          \
+    c = swap ? __builtin_ia32_vpdpbusd512(c, word, v)                          \
+             : __builtin_ia32_vpdpbusd512(c, v, word);                         \
+  }
     STEP(c0, 0); STEP(c1, 1); STEP(c2, 2); STEP(c3, 3);
     STEP(c4, 4); STEP(c5, 5); STEP(c6, 6); STEP(c7, 7);
     STEP(c8, 8); STEP(c9, 9); STEP(c10, 10); STEP(c11, 11);
@@ -269,13 +268,25 @@ microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
   acc[10] = c10; acc[11] = c11;
 }
 
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+microVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  microVnniBody(a, b, k4, acc, 0);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+microVnniRows(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  microVnniBody(a, b, k4, acc, 1);
+}
+
 /* AVX-VNNI (the VEX form of VPDPBUSD on 256-bit vectors: Alder Lake and
  * later, the Intel N100's Gracemont cores, Zen 5 without AVX-512): the
  * product of microVnni, sixteen columns as two halves. Sixteen registers
  * hold 6 rows x 2 halves of accumulators, the group's two halves of B and
  * the broadcast weight word, so the panel's 12 rows run in two passes. */
-__attribute__((target("avx2,avxvnni"))) static void
-microAvxVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+__attribute__((target("avx2,avxvnni"))) static inline
+    __attribute__((always_inline)) void
+    microAvxVnniBody(const int8_t *a, const uint8_t *b, int64_t k4,
+                     i32x16 acc[MR], int swap) {
   enum { ROWS = 6 };
   for (int rb = 0; rb < MR; rb += ROWS) {
     i32x8 c[ROWS][2];
@@ -289,8 +300,10 @@ microAvxVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
       __builtin_memcpy(&hi, bp + 32, 32);
       for (int r = 0; r < ROWS; ++r) {
         i32x8 w = (i32x8){} + loadWord(ap + r * 4);
-        c[r][0] = __builtin_ia32_vpdpbusd256(c[r][0], lo, w);
-        c[r][1] = __builtin_ia32_vpdpbusd256(c[r][1], hi, w);
+        c[r][0] = swap ? __builtin_ia32_vpdpbusd256(c[r][0], w, lo)
+                       : __builtin_ia32_vpdpbusd256(c[r][0], lo, w);
+        c[r][1] = swap ? __builtin_ia32_vpdpbusd256(c[r][1], w, hi)
+                       : __builtin_ia32_vpdpbusd256(c[r][1], hi, w);
       }
     }
     for (int r = 0; r < ROWS; ++r)
@@ -298,6 +311,17 @@ microAvxVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
                                             5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
                                             15);
   }
+}
+
+__attribute__((target("avx2,avxvnni"))) static void
+microAvxVnni(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
+  microAvxVnniBody(a, b, k4, acc, 0);
+}
+
+__attribute__((target("avx2,avxvnni"))) static void
+microAvxVnniRows(const int8_t *a, const uint8_t *b, int64_t k4,
+                 i32x16 acc[MR]) {
+  microAvxVnniBody(a, b, k4, acc, 1);
 }
 
 /* AVX2 without VNNI: bytes widened to 16 bits (activations zero-, weights
@@ -481,13 +505,15 @@ requantise(i32x16 acc, int32_t bias, float mult, f32x16 lo, f32x16 hi,
  * the off-diagonal s x s blocks of every 2s x 2s block. */
 #define UNWRAP(...) __VA_ARGS__
 #define TRANSPOSE_STAGE(s, LO, HI)                                             \
-  for (int i = 0; i < 16; ++i)                                                 \
+  _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; ++i)              \
     if (!(i & (s))) {                                                          \
       i32x16 a = m[i], b = m[i + (s)];                                         \
       m[i] = __builtin_shufflevector(a, b, UNWRAP LO);                         \
       m[i + (s)] = __builtin_shufflevector(a, b, UNWRAP HI);                   \
     }
-static inline void transpose16(i32x16 m[16]) {
+/* Unrolled, so that the 16 vectors stay in registers (as a loop it
+ * went through the stack and took a third of a channels-last MobileNetV2). */
+static inline __attribute__((always_inline)) void transpose16(i32x16 m[16]) {
   TRANSPOSE_STAGE(8, (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
                   (8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
   TRANSPOSE_STAGE(4, (0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
@@ -609,6 +635,28 @@ static void storeTile(const QProblem *q, uint8_t *C, int64_t m0, int rows,
   }
 }
 
+/* acc[r][j] += sum_k a[r][k] * b[j][k] over the K4 groups of a panel
+ * of rows `a` and a group of 16 columns `b`, by the call's variant. */
+static void runMicroKernel(const QProblem *q, const int8_t *a,
+                           const uint8_t *b, i32x16 acc[MR]) {
+#if defined(__x86_64__)
+  if (q->dot == 1)
+    microVnni(a, b, q->K4, acc);
+  else if (q->dot == 2)
+    microAvx2(a, b, q->K4, acc);
+  else if (q->dot == 3)
+    microAvxVnni(a, b, q->K4, acc);
+  else
+#elif defined(__aarch64__)
+  if (q->dot == 1)
+    microDot(a, b, q->K4, acc);
+  else if (q->dot == 2)
+    microWiden(a, b, q->K4, acc);
+  else
+#endif
+    microPortable(a, b, q->K4, acc);
+}
+
 /* One task: a run of column groups of one image, packed once, against
  * every row panel (a panel's weights stay in L1/L2 across the groups). */
 static void runTask(int32_t task, void *context) {
@@ -642,22 +690,7 @@ static void runTask(int32_t task, void *context) {
       i32x16 acc[MR];
       for (int r = 0; r < MR; ++r)
         acc[r] = (i32x16){};
-#if defined(__x86_64__)
-      if (q->dot == 1)
-        microVnni(a, packed + g * groupBytes, q->K4, acc);
-      else if (q->dot == 2)
-        microAvx2(a, packed + g * groupBytes, q->K4, acc);
-      else if (q->dot == 3)
-        microAvxVnni(a, packed + g * groupBytes, q->K4, acc);
-      else
-#elif defined(__aarch64__)
-      if (q->dot == 1)
-        microDot(a, packed + g * groupBytes, q->K4, acc);
-      else if (q->dot == 2)
-        microWiden(a, packed + g * groupBytes, q->K4, acc);
-      else
-#endif
-        microPortable(a, packed + g * groupBytes, q->K4, acc);
+      runMicroKernel(q, a, packed + g * groupBytes, acc);
       int64_t n0 = (firstGroup + g) * NR;
       storeTile(q, C, m0, rows, n0, q->N - n0 < NR ? q->N - n0 : NR, acc);
     }
@@ -941,6 +974,46 @@ static void prepareIm2col(QProblem *q, uint8_t *scratch) {
   q->bBatchStride = perImage;
 }
 
+/* prepareIm2col for an H x W x C image (PASO_B_NHWC_IMAGE, k = (kh, kw,
+ * c) as the channels-last filter is packed): the padded copy is
+ * paddedH x paddedW pixels of C bytes, and a tap's offset is in bytes
+ * from the window's top-left pixel. */
+static void prepareIm2colNhwc(QProblem *q, uint8_t *scratch) {
+  sizePadding(q);
+  int64_t C = q->imageC, rowBytes = q->paddedW * C;
+  int64_t perImage = q->paddedH * rowBytes;
+  int64_t taps = q->K4 * 4;
+  q->tapOffsets = (int32_t *)scratch;
+  q->padded = scratch + taps * sizeof(int32_t);
+  for (int64_t b = 0; b < q->batch; ++b)
+    for (int64_t y = 0; y < q->paddedH; ++y) {
+      uint8_t *row = q->padded + b * perImage + y * rowBytes;
+      int64_t iy = y - q->padTop;
+      if (iy < 0 || iy >= q->imageH) {
+        __builtin_memset(row, q->zeroB, (size_t)rowBytes);
+        continue;
+      }
+      int64_t left = q->padLeft * C, inner = q->imageW * C;
+      __builtin_memset(row, q->zeroB, (size_t)left);
+      copyRow(row + left, q->B + b * q->bBatchStride + iy * inner, inner,
+              q->flip);
+      __builtin_memset(row + left + inner, q->zeroB,
+                       (size_t)(rowBytes - left - inner));
+    }
+  int64_t k = 0;
+  for (int64_t kh = 0; kh < q->kernelH; ++kh)
+    for (int64_t kw = 0; kw < q->kernelW; ++kw)
+      for (int64_t c = 0; c < C; ++c, ++k)
+        q->tapOffsets[k] = (int32_t)((kh * q->dilationH * q->paddedW +
+                                      kw * q->dilationW) *
+                                         C +
+                                     c);
+  for (; k < taps; ++k)
+    q->tapOffsets[k] = 0;
+  q->tapWords = C % 4 == 0;
+  q->bBatchStride = perImage;
+}
+
 /* Runs body(t) for every task, on the pool when there is more than one
  * task and more than one thread to give them. */
 static void runTasks(int64_t tasks, int64_t threads,
@@ -952,6 +1025,8 @@ static void runTasks(int64_t tasks, int64_t threads,
   }
   paso_parallel_for((int32_t)tasks, body, q);
 }
+
+#include "qgemm_pixels.inc"
 
 /* Decodes the descriptor; false for an empty problem. */
 static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
@@ -1007,6 +1082,7 @@ static int decodeQ(QProblem *qp, const int64_t *d, intptr_t a, intptr_t b,
     __builtin_memcpy(&q.act.beta, &beta, 4);
   }
   q.dot = 0;
+  q.tapWords = 0;
   q.tapOffsets = 0;
   q.padded = 0;
   *qp = q;
@@ -1102,6 +1178,11 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
                     &q.xZero);
     q.B = (const uint8_t *)scratch;
   }
+  if (d[PASO_QGEMM_PIXEL_ROWS] && !q.dynamic && !q.int32Out) {
+    qgemmPixels(&q, (uint8_t *)scratch, dot, kernelThreads(d));
+    profileStop(d, started);
+    return;
+  }
   useMicroKernel(&q, dot);
   if (q.bLayout == PASO_B_TRANSPOSED && q.N <= GEMV_ROWS && q.batch == 1 &&
       q.K4 * 4 <= GEMV_MAX_K) {
@@ -1114,11 +1195,13 @@ static void qgemm(const int64_t *d, intptr_t a, intptr_t b, intptr_t c,
     profileStop(d, started);
     return;
   }
-  q.pointwise = q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
+  q.pointwise = q.bLayout == PASO_B_IM2COL && q.kernelH == 1 && q.kernelW == 1 && q.strideH == 1 &&
                 q.strideW == 1 && q.padTop == 0 && q.padLeft == 0 &&
                 q.outW == q.imageW;
   if (q.bLayout == PASO_B_IM2COL && !q.pointwise)
     prepareIm2col(&q, (uint8_t *)scratch);
+  else if (q.bLayout == PASO_B_NHWC_IMAGE)
+    prepareIm2colNhwc(&q, (uint8_t *)scratch);
   q.columnGroups = (q.N + NR - 1) / NR;
   /* Up to four groups per task (weights reused from cache four times),
    * fewer when that would leave threads without a task. */
