@@ -256,7 +256,12 @@ LogicalResult mlir::paso::compileOnnxModel(MLIRContext &context,
               "--quantize=int8 --calibration-data=SAMPLES.npz (arrays named "
               "after the inputs, samples along a new first axis), or give a "
               "pre-quantised (QDQ) model";
-  return compileImported(context, *module, options, progress);
+  // lld, linking the quantiser's host builds in process, resets LLVM's
+  // command-line options to their defaults: --paso-layout is read now.
+  CompileOptions resolved = options;
+  if (resolved.layout.empty())
+    resolved.layout = commandLineLayout();
+  return compileImported(context, *module, resolved, progress);
 }
 
 LogicalResult mlir::paso::compileModule(MLIRContext &context, ModuleOp module,

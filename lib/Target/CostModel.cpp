@@ -363,6 +363,58 @@ ConvolutionChoice mlir::paso::chooseConvolution3x3(
   return choice;
 }
 
+double mlir::paso::predictIntegerConvolutionSeconds(
+    const TargetDescription &target, const ConvolutionShape &shape,
+    bool channelsLast) {
+  using D = CostModelDefaults;
+  auto roundUp = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
+  llvm::StringRef features = target.features;
+  bool dot = features.contains("+avx512vnni") ||
+             features.contains("+avxvnni") || features.contains("+dotprod");
+  double images = static_cast<double>(shape.images);
+  int64_t pixels = shape.outH * shape.outW;
+  int64_t taps = shape.kernelH * shape.kernelW;
+  double outputs = images * pixels * shape.filters;
+  double lanes;
+  if (shape.depthwise) {
+    bool windowDot = dot && (channelsLast ? shape.kernelW <= 4
+                                          : shape.kernelH == 3 &&
+                                                shape.kernelW == 3);
+    if (channelsLast) {
+      double vectors = images * pixels * roundUp(shape.channels, 16);
+      lanes = windowDot ? vectors * (D::kInt8DepthwiseNhwcPerOutput +
+                                     D::kInt8DepthwiseNhwcPerStride *
+                                         shape.strideH)
+                        : vectors * D::kInt8DepthwisePerTap * taps;
+    } else {
+      double rowLanes = images * shape.channels * shape.outH *
+                        roundUp(shape.outW, 16) * shape.strideW;
+      lanes = (windowDot ? rowLanes * D::kInt8DepthwiseNchwPerLane
+                         : rowLanes * D::kInt8DepthwisePerTap * taps) +
+              images * shape.channels * shape.outH *
+                  D::kInt8DepthwiseNchwPerRow;
+    }
+  } else {
+    int64_t k = roundUp(shape.channels * taps, 4);
+    double packed = images * pixels * shape.channels * taps;
+    if (channelsLast)
+      lanes = images * roundUp(pixels, 12) * roundUp(shape.filters, 16) * k *
+                  D::kInt8NhwcLane +
+              outputs * D::kInt8NhwcPerOutput +
+              packed * D::kInt8NhwcPerPackedByte;
+    else
+      lanes = images * roundUp(shape.filters, 12) * roundUp(pixels, 16) * k +
+              outputs * D::kInt8NchwPerOutput +
+              (shape.pointwise ? 0 : packed * D::kInt8NchwPerPackedByte);
+  }
+  double bytes = images * (shape.channels * pixels * shape.strideH *
+                               shape.strideW +
+                           outputs / images);
+  return predictSeconds(target, 2.0 * lanes / int8ThroughputRatio(target),
+                        bytes, 1) *
+         kernelTimeScale(target, "int8");
+}
+
 double mlir::paso::predictConvolutionSeconds(const TargetDescription &target,
                                              const ConvolutionShape &shape,
                                              bool channelsLast) {

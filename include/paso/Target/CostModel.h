@@ -45,6 +45,30 @@ struct CostModelDefaults {
   /// the 36 planes it loads and stores instead of 16.
   static constexpr double kWinogradNhwcCyclesPerVector = 40;
   static constexpr double kIm2colOverhead = 1.6;
+  /// The int8 kernels' costs beyond their multiply-add lanes, in lanes
+  /// (one int8 multiply-add of the micro-kernel's tile), fitted by least
+  /// squares to per-layer profiles (`paso-run --profile`) of MobileNetV2,
+  /// ResNet-18 and SqueezeNet (QOperator, 81 products, 34 depthwise
+  /// layers) built both ways on an AVX-512 VNNI core; calibration scales
+  /// the whole class per device (docs/performance.md). NCHW products:
+  /// requantising epilogue per output, packing per im2col byte.
+  static constexpr double kInt8NchwPerOutput = 40;
+  static constexpr double kInt8NchwPerPackedByte = 24;
+  /// NHWC products (pixels as rows): a lane costs 0.83 of an NCHW one,
+  /// the epilogue and the pixels' packing as below.
+  static constexpr double kInt8NhwcLane = 0.83;
+  static constexpr double kInt8NhwcPerOutput = 53;
+  static constexpr double kInt8NhwcPerPackedByte = 22.5;
+  /// Depthwise windows. NCHW: per lane of an output row (16 pixels a
+  /// vector, times the stride, which widens the row read) with a dot
+  /// product, and per (channel, output row). NHWC with a dot product: per
+  /// output, plus per output per row stride (the expanded rows). Without
+  /// one, both layouts widen and multiply per tap.
+  static constexpr double kInt8DepthwiseNchwPerLane = 43;
+  static constexpr double kInt8DepthwiseNchwPerRow = 1900;
+  static constexpr double kInt8DepthwiseNhwcPerOutput = 26;
+  static constexpr double kInt8DepthwiseNhwcPerStride = 89;
+  static constexpr double kInt8DepthwisePerTap = 15;
   /// Largest Winograd scratch (transformed inputs and products, part of
   /// the arena) a layer may take: beyond it the direct kernel runs,
   /// whatever the predicted gain, to keep the arena small on boards with
@@ -233,6 +257,19 @@ struct ConvolutionShape {
 double predictConvolutionSeconds(const TargetDescription &target,
                                  const ConvolutionShape &shape,
                                  bool channelsLast);
+
+/// Predicted single-thread time of a quantised convolution (paso.qconv)
+/// on the runtime's int8 kernels in NCHW (paso_qgemm.c: 12 filters x 16
+/// pixels per tile over a packed implicit im2col; depthwise windows along
+/// output rows) or NHWC (qgemm_pixels.inc: 12 pixels x 16 filters, the
+/// pixels packed from the image; depthwise windows along channels,
+/// paso_qdepthwise_nhwc.c). Work is counted in the micro-kernel's int8
+/// multiply-add lanes, tiles rounded up, plus each layout's epilogue and
+/// packing per output and per byte, with weights fitted to per-layer
+/// profiles of the runtime's kernels (CostModelDefaults::kInt8*).
+double predictIntegerConvolutionSeconds(const TargetDescription &target,
+                                        const ConvolutionShape &shape,
+                                        bool channelsLast);
 
 /// Threads worth using for a kernel doing `flops` over `bytes` of memory
 /// traffic, and its predicted time on that many: threads split the

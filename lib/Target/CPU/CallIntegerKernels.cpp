@@ -80,6 +80,9 @@ struct IntegerCall {
   int64_t scratchBytes = 0;
   /// The depthwise kernel rather than the product.
   bool depthwise = false;
+  /// A kernel of its own (the channels-last depthwise), else chosen from
+  /// `variant` and `depthwise`.
+  std::string kernel;
   /// The product kernel, as planned for this layer's weights.
   Variant variant = Variant::Portable;
   /// MatMulInteger with the activations' zero point known only at run
@@ -232,70 +235,104 @@ bool planRequantisation(IntegerCall &call, const RowWeights &w, Value input,
   return true;
 }
 
-/// Bytes of the images padded to cover every window of a convolution's
-/// output (the runtime's sizePadding).
-int64_t paddedImageBytes(QConvOp op) {
-  RankedTensorType inType = tensorType(op.getInput());
-  RankedTensorType outType = tensorType(op.getResult());
-  RankedTensorType filterType = tensorType(op.getFilter());
-  int64_t H = inType.getDimSize(2), W = inType.getDimSize(3);
-  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
-  int64_t KH = filterType.getDimSize(2), KW = filterType.getDimSize(3);
-  int64_t lastH = (OH - 1) * op.getStrides()[0] + (KH - 1) * op.getDilations()[0];
-  int64_t lastW = (OW - 1) * op.getStrides()[1] + (KW - 1) * op.getDilations()[1];
-  int64_t paddedH = std::max(lastH + 1, op.getPads()[0] + H);
-  int64_t paddedW = std::max(lastW + 1, op.getPads()[1] + W);
-  return inType.getDimSize(0) * inType.getDimSize(1) * paddedH * paddedW;
+/// A convolution's sizes in either layout: NCHW input [N, C, H, W] and
+/// filter [M, C/g, KH, KW]; channels-last input [N, H, W, C] and filter
+/// [M, KH, KW, C/g] (paso-select-cpu-layout).
+struct ConvDims {
+  int64_t images, C, H, W, M, OH, OW, KH, KW;
+  bool nhwc;
+};
+
+ConvDims convDims(QConvOp op) {
+  RankedTensorType in = tensorType(op.getInput());
+  RankedTensorType out = tensorType(op.getResult());
+  RankedTensorType filter = tensorType(op.getFilter());
+  bool nhwc = op.getChannelsLast();
+  int c = nhwc ? 3 : 1, h = nhwc ? 1 : 2, w = nhwc ? 2 : 3;
+  return {in.getDimSize(0),      in.getDimSize(c),      in.getDimSize(h),
+          in.getDimSize(w),      out.getDimSize(c),     out.getDimSize(h),
+          out.getDimSize(w),     filter.getDimSize(nhwc ? 1 : 2),
+          filter.getDimSize(nhwc ? 2 : 3), nhwc};
 }
 
-/// Fills the window geometry of a convolution's descriptor.
+/// Pixels of the images padded to cover every window of a convolution's
+/// output (the runtime's sizePadding), per image.
+int64_t paddedPixels(QConvOp op) {
+  ConvDims s = convDims(op);
+  int64_t lastH = (s.OH - 1) * op.getStrides()[0] + (s.KH - 1) * op.getDilations()[0];
+  int64_t lastW = (s.OW - 1) * op.getStrides()[1] + (s.KW - 1) * op.getDilations()[1];
+  return std::max(lastH + 1, op.getPads()[0] + s.H) *
+         std::max(lastW + 1, op.getPads()[1] + s.W);
+}
+
+/// Bytes of the padded images of the im2col (both layouts).
+int64_t paddedImageBytes(QConvOp op) {
+  ConvDims s = convDims(op);
+  return s.images * s.C * paddedPixels(op);
+}
+
+/// Fills the window geometry of a convolution's descriptor: B the image
+/// through the im2col of its layout, C written NCHW (rows of pixels) or,
+/// channels-last, by columns (pixels of M channels).
 void setGeometry(Descriptor &d, QConvOp op) {
-  RankedTensorType inType = tensorType(op.getInput());
-  RankedTensorType outType = tensorType(op.getResult());
-  RankedTensorType filterType = tensorType(op.getFilter());
-  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
-  int64_t C = inType.getDimSize(1), H = inType.getDimSize(2),
-          W = inType.getDimSize(3);
-  d[PASO_GEMM_N] = OH * OW;
-  d[PASO_GEMM_BATCH] = inType.getDimSize(0);
-  d[PASO_GEMM_B_LAYOUT] = PASO_B_IM2COL;
-  d[PASO_GEMM_LDC] = OH * OW;
-  d[PASO_GEMM_B_BATCH_STRIDE] = C * H * W;
-  d[PASO_GEMM_C_BATCH_STRIDE] = outType.getDimSize(1) * OH * OW;
-  d[PASO_GEMM_IMAGE_C] = C;
-  d[PASO_GEMM_IMAGE_H] = H;
-  d[PASO_GEMM_IMAGE_W] = W;
-  d[PASO_GEMM_KERNEL_H] = filterType.getDimSize(2);
-  d[PASO_GEMM_KERNEL_W] = filterType.getDimSize(3);
+  ConvDims s = convDims(op);
+  d[PASO_GEMM_N] = s.OH * s.OW;
+  d[PASO_GEMM_BATCH] = s.images;
+  d[PASO_GEMM_B_LAYOUT] = s.nhwc ? PASO_B_NHWC_IMAGE : PASO_B_IM2COL;
+  d[PASO_GEMM_LDC] = s.nhwc ? s.M : s.OH * s.OW;
+  d[PASO_QGEMM_C_COLUMNS] = s.nhwc;
+  d[PASO_GEMM_B_BATCH_STRIDE] = s.C * s.H * s.W;
+  d[PASO_GEMM_C_BATCH_STRIDE] = s.M * s.OH * s.OW;
+  d[PASO_GEMM_IMAGE_C] = s.C;
+  d[PASO_GEMM_IMAGE_H] = s.H;
+  d[PASO_GEMM_IMAGE_W] = s.W;
+  d[PASO_GEMM_KERNEL_H] = s.KH;
+  d[PASO_GEMM_KERNEL_W] = s.KW;
   d[PASO_GEMM_STRIDE_H] = op.getStrides()[0];
   d[PASO_GEMM_STRIDE_W] = op.getStrides()[1];
   d[PASO_GEMM_PAD_TOP] = op.getPads()[0];
   d[PASO_GEMM_PAD_LEFT] = op.getPads()[1];
   d[PASO_GEMM_DILATION_H] = op.getDilations()[0];
   d[PASO_GEMM_DILATION_W] = op.getDilations()[1];
-  d[PASO_GEMM_OUT_W] = OW;
+  d[PASO_GEMM_OUT_W] = s.OW;
+}
+
+/// The channels-last depthwise kernel's weights: KH x KW rows of the
+/// channels rounded up to 16, zero past C (paso_qdepthwise_nhwc.c).
+SmallVector<int64_t> packTapRows(const RowWeights &w) {
+  int64_t padded = (w.rows + 15) / 16 * 16;
+  SmallVector<int64_t> packed(w.depth * padded, 0);
+  for (int64_t c = 0; c < w.rows; ++c)
+    for (int64_t t = 0; t < w.depth; ++t)
+      packed[t * padded + c] = w.values[c * w.depth + t];
+  return packed;
 }
 
 /// A depthwise convolution (one filter per channel) on
-/// paso_qdepthwise_u8s8: raw C x taps weights, no panels.
+/// paso_qdepthwise_u8s8 (NCHW: raw C x taps weights, no panels) or
+/// paso_qdepthwise_nhwc_8 (channels-last, every target).
 std::optional<IntegerCall> planDepthwise(QConvOp op, Variant variant) {
-  RankedTensorType inType = tensorType(op.getInput());
+  ConvDims s = convDims(op);
   RankedTensorType filterType = tensorType(op.getFilter());
-  int64_t C = inType.getDimSize(1);
-  if (static_cast<int64_t>(op.getGroup()) != C || filterType.getDimSize(0) != C ||
-      filterType.getDimSize(1) != 1)
+  if (static_cast<int64_t>(op.getGroup()) != s.C || s.M != s.C ||
+      filterType.getDimSize(s.nhwc ? 3 : 1) != 1 ||
+      s.KH * s.KW > PASO_DEPTHWISE_MAX_WINDOW)
     return std::nullopt;
   std::optional<RowWeights> w = readRowWeights(op.getFilter(), false);
-  // 3x3 windows of stride 1 or 2, undilated, have dot-product kernels:
-  // VPDPBUSD (reading activations as uint8, like the portable kernel, so
-  // with its constants) and SDOT (int8 activations, the bias carrying
-  // + 128 x the taps' sum, as for the SDOT product).
+  // 3x3 windows of stride 1 or 2, undilated, have dot-product kernels
+  // in NCHW: VPDPBUSD (reading activations as uint8, like the portable
+  // kernel, so with its constants) and SDOT (int8 activations, the bias
+  // carrying + 128 x the taps' sum, as for the SDOT product).
   ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
-  bool window3x3 = filterType.getDimSize(2) == 3 &&
-                   filterType.getDimSize(3) == 3 && strides[0] == strides[1] &&
+  bool window3x3 = s.KH == 3 && s.KW == 3 && strides[0] == strides[1] &&
                    (strides[1] == 1 || strides[1] == 2) && dilations[0] == 1 &&
                    dilations[1] == 1;
-  Variant dot = window3x3 && (variant == Variant::Vnni ||
+  // Channels-last, the dot products take windows of up to four taps a
+  // row (up to 7 rows), undilated, at any stride (paso_qdepthwise_nhwc.c).
+  bool dotWindow = s.nhwc ? s.KW <= 4 && s.KH <= 7 && dilations[0] == 1 &&
+                                dilations[1] == 1
+                          : window3x3;
+  Variant dot = dotWindow && (variant == Variant::Vnni ||
                               variant == Variant::AvxVnni ||
                               variant == Variant::Dot)
                     ? variant
@@ -307,24 +344,74 @@ std::optional<IntegerCall> planDepthwise(QConvOp op, Variant variant) {
                                 dot == Variant::Dot ? Variant::Dot
                                                     : Variant::Portable))
     return std::nullopt;
-  call.packed = w->values;
   call.variant = dot;
   setGeometry(call.d, op);
   call.depthwise = true;
   call.activations = op.getInput();
-  call.scratchBytes = paddedImageBytes(op) + 64;
+  RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType outType = tensorType(op.getResult());
   call.flops = 2.0 * outType.getNumElements() * w->depth;
   call.bytes = inType.getNumElements() + outType.getNumElements();
+  if (s.nhwc) {
+    // The padded copy holds pixels of the channels rounded up to 16.
+    call.packed = packTapRows(*w);
+    call.kernel = dot == Variant::Vnni      ? "paso_qdepthwise_nhwc_8_vnni"
+                  : dot == Variant::AvxVnni ? "paso_qdepthwise_nhwc_8_avxvnni"
+                  : dot == Variant::Dot     ? "paso_qdepthwise_nhwc_8_dot"
+                                            : "paso_qdepthwise_nhwc_8";
+    call.scratchBytes =
+        s.images * ((s.C + 15) / 16 * 16) * paddedPixels(op) + 64;
+    call.algorithm =
+        std::string("int8 depthwise, 16 channels per vector (NHWC)") +
+        (dot == Variant::Vnni ? ", a window row per VPDPBUSD (AVX-512 VNNI)"
+         : dot == Variant::AvxVnni
+             ? ", a window row per VPDPBUSD (AVX-VNNI)"
+         : dot == Variant::Dot ? ", a window row per SDOT (Armv8.2)"
+                               : ", widening multiply-adds");
+    return call;
+  }
+  call.packed = w->values;
+  call.scratchBytes = paddedImageBytes(op) + 64;
   call.algorithm = "int8 depthwise, 16 pixels per vector (NCHW)";
   return call;
+}
+
+/// Swaps a planned channels-last convolution's roles
+/// (PASO_QGEMM_PIXEL_ROWS, paso_gemm.h): the weights packed as groups of
+/// 16 output channels. VNNI takes them as they are (the pixels are its
+/// unsigned operand), as do Arm's SDOT and SMULL (int8 columns, whose
+/// bias is already b - (zB - 128) x sum(w)); the AVX2 and portable
+/// kernels read columns as uint8: w + 128, and that bias. False when a
+/// bias overflows int32.
+bool planPixelRows(IntegerCall &call, const RowWeights &w) {
+  bool shift = call.variant == Variant::Avx2 ||
+               call.variant == Variant::Portable;
+  int64_t M = w.rows, K = w.depth, K4 = (K + 3) / 4;
+  int64_t groups = (M + 15) / 16;
+  call.packed.assign(groups * K4 * 64, 0);
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t k = 0; k < K; ++k) {
+      int64_t v = w.values[m * K + k];
+      call.packed[(m / 16) * K4 * 64 + (k / 4) * 64 + (m % 16) * 4 + k % 4] =
+          shift ? static_cast<int8_t>(static_cast<uint8_t>(v + 128)) : v;
+    }
+    if (shift) {
+      int64_t b = call.params[m] + 128 * call.weightSums[m];
+      if (b < INT32_MIN || b > INT32_MAX)
+        return false;
+      call.params[m] = b;
+    }
+  }
+  call.d[PASO_QGEMM_PIXEL_ROWS] = 1;
+  call.d[PASO_QGEMM_C_COLUMNS] = 0;
+  return true;
 }
 
 std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
   RankedTensorType inType = tensorType(op.getInput());
   RankedTensorType outType = tensorType(op.getResult());
-  if (op.getChannelsLast() || inType.getRank() != 4 ||
-      !inType.hasStaticShape() || !outType.hasStaticShape())
+  if (inType.getRank() != 4 || !inType.hasStaticShape() ||
+      !outType.hasStaticShape())
     return std::nullopt;
   if (op.getGroup() != 1)
     return planDepthwise(op, variant);
@@ -337,24 +424,36 @@ std::optional<IntegerCall> planConv(QConvOp op, Variant variant) {
                           op.getActivationParams(), variant))
     return std::nullopt;
   call.packed = packPanels(*w);
-  RankedTensorType filterType = tensorType(op.getFilter());
-  int64_t images = inType.getDimSize(0), W = inType.getDimSize(3);
-  int64_t OH = outType.getDimSize(2), OW = outType.getDimSize(3);
+  ConvDims s = convDims(op);
   setGeometry(call.d, op);
   call.activations = op.getInput();
-  bool pointwise = filterType.getDimSize(2) == 1 &&
-                   filterType.getDimSize(3) == 1 &&
-                   llvm::all_of(op.getStrides(), [](int64_t v) { return v == 1; }) &&
-                   llvm::all_of(op.getPads(), [](int64_t v) { return v == 0; }) &&
-                   OW == W;
+  bool pointwise =
+      s.KH == 1 && s.KW == 1 &&
+      llvm::all_of(op.getStrides(), [](int64_t v) { return v == 1; }) &&
+      llvm::all_of(op.getPads(), [](int64_t v) { return v == 0; }) &&
+      s.OW == s.W;
+  call.flops = 2.0 * s.images * w->rows * s.OH * s.OW * w->depth;
+  call.bytes = inType.getNumElements() + outType.getNumElements() +
+               static_cast<double>(call.packed.size());
+  if (s.nhwc) {
+    if (!planPixelRows(call, *w))
+      return std::nullopt;
+    call.algorithm = "int8 gemm, pixels as rows, implicit im2col (NHWC)";
+    if (pointwise) {
+      // The image's pixels are the rows of a product (N x C, row-major),
+      // each image of the batch one product, read in place.
+      call.d[PASO_GEMM_B_LAYOUT] = PASO_B_TRANSPOSED;
+      call.d[PASO_GEMM_LDB] = s.C;
+      call.algorithm = "int8 gemm, pixels as rows (NHWC 1x1)";
+      return call;
+    }
+  }
   // The tap offsets and padded images of the kernel's im2col.
   if (!pointwise)
     call.scratchBytes =
         (w->depth + 3) / 4 * 4 * 4 + paddedImageBytes(op) + 64;
-  call.flops = 2.0 * images * w->rows * OH * OW * w->depth;
-  call.bytes = inType.getNumElements() + outType.getNumElements() +
-               static_cast<double>(call.packed.size());
-  call.algorithm = "int8 gemm, implicit im2col (NCHW)";
+  if (!s.nhwc)
+    call.algorithm = "int8 gemm, implicit im2col (NCHW)";
   return call;
 }
 
@@ -687,9 +786,11 @@ struct PasoCallCpuIntegerKernelsPass
                          : variant == Variant::Dot   ? "paso_qgemm_u8s8_dot"
                          : variant == Variant::Widen ? "paso_qgemm_s8s8_neon"
                                                      : "paso_qgemm_u8s8";
-    if (call.depthwise &&
-        (variant == Variant::Vnni || variant == Variant::AvxVnni ||
-         variant == Variant::Dot)) {
+    if (!call.kernel.empty()) {
+      kernel = call.kernel;
+    } else if (call.depthwise &&
+               (variant == Variant::Vnni || variant == Variant::AvxVnni ||
+                variant == Variant::Dot)) {
       kernel = variant == Variant::Vnni      ? "paso_qdepthwise_u8s8_vnni"
                : variant == Variant::AvxVnni ? "paso_qdepthwise_u8s8_avxvnni"
                                              : "paso_qdepthwise_u8s8_dot";
@@ -950,12 +1051,25 @@ struct PasoCallCpuIntegerKernelsPass
         dequantize.erase();
   }
 
-  /// quantize(reduce_mean(dequantize(x))) over x's inner dims, x and the
-  /// result 8-bit per tensor (QLinearGlobalAveragePool, a quantised
-  /// model's global pool): paso_qmean_8 sums the bytes in 32 bits and
-  /// rounds once, as ONNX Runtime does.
+  /// The reduce_mean a quantize takes in, directly or through a reshape
+  /// (which keeps the bytes' order: the NHWC global pool's result read
+  /// as NCHW).
+  static std::pair<ReduceMeanOp, ReshapeOp> meanOf(QuantizeOp quantize) {
+    Value input = quantize.getInput();
+    auto reshape = input.getDefiningOp<ReshapeOp>();
+    if (reshape && reshape->hasOneUse())
+      input = reshape.getInput();
+    else
+      reshape = nullptr;
+    return {input.getDefiningOp<ReduceMeanOp>(), reshape};
+  }
+
+  /// quantize(reduce_mean(dequantize(x))) over consecutive dims of x, x
+  /// and the result 8-bit per tensor (QLinearGlobalAveragePool, a
+  /// quantised model's global pool, in NCHW or NHWC): paso_qmean_8 sums
+  /// the bytes in 32 bits and rounds once, as ONNX Runtime does.
   static bool integerMean(QuantizeOp quantize) {
-    auto mean = quantize.getInput().getDefiningOp<ReduceMeanOp>();
+    auto [mean, reshape] = meanOf(quantize);
     if (!mean || !mean->hasOneUse())
       return false;
     auto dequantize = mean.getInput().getDefiningOp<DequantizeOp>();
@@ -963,11 +1077,11 @@ struct PasoCallCpuIntegerKernelsPass
       return false;
     RankedTensorType input = tensorType(dequantize.getInput());
     ArrayRef<int64_t> axes = mean.getAxes();
-    int64_t rank = input.getRank(), size = 1;
+    int64_t size = 1;
     for (auto [i, axis] : llvm::enumerate(axes)) {
-      // The reduced dims are the innermost, so each plane is contiguous.
-      if (axis != rank - static_cast<int64_t>(axes.size()) +
-                      static_cast<int64_t>(i))
+      // Consecutive dims: every plane is one run of `size` elements, or
+      // (channels-last) `size` elements at the stride of the inner dims.
+      if (axis != axes.front() + static_cast<int64_t>(i))
         return false;
       size *= input.getDimSize(axis);
     }
@@ -979,12 +1093,16 @@ struct PasoCallCpuIntegerKernelsPass
   }
 
   void emitMeanCall(QuantizeOp quantize) {
-    auto mean = quantize.getInput().getDefiningOp<ReduceMeanOp>();
+    auto [mean, reshape] = meanOf(quantize);
     auto dequantize = mean.getInput().getDefiningOp<DequantizeOp>();
     quant::UniformQuantizedType x = perTensorParams(dequantize.getInput()),
                                 y = perTensorParams(quantize.getResult());
+    RankedTensorType input = tensorType(dequantize.getInput());
     int64_t planes = tensorType(quantize.getResult()).getNumElements();
-    int64_t size = tensorType(dequantize.getInput()).getNumElements() / planes;
+    int64_t size = input.getNumElements() / planes;
+    int64_t inner = 1;
+    for (int64_t dim = mean.getAxes().back() + 1; dim < input.getRank(); ++dim)
+      inner *= input.getDimSize(dim);
     // ONNX Runtime's scale, computed in f32 in its order.
     float scale = static_cast<float>(x.getScale()) /
                   (static_cast<float>(y.getScale()) * static_cast<float>(size));
@@ -995,12 +1113,20 @@ struct PasoCallCpuIntegerKernelsPass
     Descriptor d{};
     d[PASO_GEMM_M] = planes;
     d[PASO_GEMM_K] = size;
-    d[PASO_GEMM_N] = d[PASO_GEMM_BATCH] = 1;
+    // The planes' stride: 1 when each is contiguous (NCHW), the channels
+    // of a channels-last tensor.
+    d[PASO_GEMM_N] = inner;
+    d[PASO_GEMM_BATCH] = 1;
     double count = static_cast<double>(planes) * size;
     emitStorageCall(quantize, "paso_qmean_8", "qmean", d,
                     {dequantize.getInput()}, values,
-                    "int8 global average pool (int32 sum, one rounding)",
+                    inner == 1 ? "int8 global average pool (int32 sum, one "
+                                 "rounding)"
+                               : "int8 global average pool, channels-last "
+                                 "(int32 sum, one rounding)",
                     count, count + planes);
+    if (reshape)
+      reshape.erase();
     mean.erase();
     if (dequantize->use_empty())
       dequantize.erase();

@@ -15,6 +15,7 @@
 #include "paso/Target/CostModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -32,11 +33,13 @@ static llvm::cl::opt<std::string> layoutOption(
     llvm::cl::desc("Layout of convolutions: auto (cost model), nchw or nhwc"),
     llvm::cl::init("auto"));
 
+std::string mlir::paso::commandLineLayout() { return layoutOption; }
+
 /// The convolution or pooling `op` as the cost model sees it, or nullopt
 /// when the NHWC kernels and lowering do not take it (it stays NCHW).
 std::optional<ConvolutionShape>
 mlir::paso::convolutionCostShape(Operation *op) {
-  if (!isa<ConvOp, FusedConvOp, MaxPoolOp, AveragePoolOp>(op) ||
+  if (!isa<ConvOp, FusedConvOp, QConvOp, MaxPoolOp, AveragePoolOp>(op) ||
       isChannelsLast(op))
     return std::nullopt;
   auto inType = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
@@ -98,7 +101,7 @@ void convertToNhwc(Operation *op) {
   Location loc = op->getLoc();
   SmallVector<Value> operands(op->getOperands());
   operands[0] = permuteValue(b, loc, operands[0], kToNhwc);
-  if (isa<ConvOp, FusedConvOp>(op))
+  if (isa<ConvOp, FusedConvOp, QConvOp>(op))
     operands[1] = permuteValue(b, loc, operands[1], kToNhwc);
   // A fused residual, when present, is the last operand.
   if (auto fused = dyn_cast<FusedConvOp>(op); fused && fused.getResidual())
@@ -113,6 +116,29 @@ void convertToNhwc(Operation *op) {
   Operation *converted = b.create(state);
   op->getResult(0).replaceAllUsesWith(
       permuteValue(b, loc, converted->getResult(0), kToNchw));
+  op->erase();
+}
+
+/// A transpose or reshape the layout change leaves on quantised values
+/// (a quantised model's input on its way to the first convolution, the
+/// NHWC result of a global pool read as NCHW) moves their storage bytes:
+/// the lowerings of paso.transpose and paso.reshape take integers, not
+/// quantised types.
+void moveToStorage(Operation *op) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  if (!isa<quant::QuantizedType>(type.getElementType()))
+    return;
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  Value input = op->getOperand(0);
+  auto inType = cast<RankedTensorType>(input.getType());
+  Type storage = storageElementType(type.getElementType());
+  Value bytes = StorageCastOp::create(b, loc, inType.clone(storage), input);
+  OperationState state(loc, op->getName(), ValueRange{bytes},
+                       TypeRange{type.clone(storage)}, op->getAttrs());
+  Operation *moved = b.create(state);
+  op->getResult(0).replaceAllUsesWith(
+      StorageCastOp::create(b, loc, type, moved->getResult(0)).getResult());
   op->erase();
 }
 
@@ -137,7 +163,7 @@ struct SelectCpuLayoutPass
     }
     SmallVector<Operation *> candidates;
     double nchwSeconds = 0, nhwcSeconds = 0;
-    int64_t halfConvolutions = 0;
+    int64_t halfConvolutions = 0, integerConvolutions = 0;
     module.walk([&](Operation *op) {
       std::optional<ConvolutionShape> shape = convolutionCostShape(op);
       if (!shape)
@@ -156,33 +182,34 @@ struct SelectCpuLayoutPass
         nchwSeconds += 2 * seconds;
         return;
       }
+      if (isa<QConvOp>(op)) {
+        // The int8 kernels, whose tiles and packing differ by layout.
+        ++integerConvolutions;
+        nchwSeconds += predictIntegerConvolutionSeconds(*target, *shape, false);
+        nhwcSeconds += predictIntegerConvolutionSeconds(*target, *shape, true);
+        return;
+      }
       nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
       nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
     });
-    // Integer convolutions run NCHW only: float layers between them in
-    // NHWC would need a transpose at every precision boundary, which the
-    // comparison below does not cost.
-    int64_t integerConvolutions = 0;
-    module.walk([&](QConvOp) { ++integerConvolutions; });
+    // Quantised graphs take the same decision: the layout transposes sink
+    // through quantize and dequantize too, so precision boundaries cost
+    // none.
     bool nhwc = layout == "nhwc" ||
-                (layout == "auto" && !integerConvolutions &&
-                 nhwcSeconds < 0.95 * nchwSeconds);
+                (layout == "auto" && nhwcSeconds < 0.95 * nchwSeconds);
+    auto of = [](int64_t count, StringRef what) {
+      return count ? llvm::formatv(", {0} of them {1}", count, what).str()
+                   : std::string();
+    };
     std::string why =
-        layout != "auto" ? "forced by layout=" + layout.getValue()
-        : integerConvolutions
-            ? llvm::formatv("{0} integer convolutions, which run NCHW only",
-                            integerConvolutions)
-                  .str()
+        layout != "auto"
+            ? "forced by layout=" + layout.getValue()
             : llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
-                            "NHWC over {2} convolutions and poolings{3}",
+                            "NHWC over {2} convolutions and poolings{3}{4}",
                             nchwSeconds * 1e3, nhwcSeconds * 1e3,
                             candidates.size(),
-                            halfConvolutions
-                                ? llvm::formatv(", {0} of them fp16 "
-                                                "(channels-last kernel)",
-                                                halfConvolutions)
-                                      .str()
-                                : "")
+                            of(halfConvolutions, "fp16 (channels-last kernel)"),
+                            of(integerConvolutions, "int8"))
                   .str();
     if (candidates.empty())
       why = "no convolution or pooling the NHWC kernels take";
@@ -200,7 +227,12 @@ struct SelectCpuLayoutPass
     populateSinkTransposePatterns(patterns);
     if (failed(applyPatternsGreedily(module, std::move(patterns))))
       return signalPassFailure();
-    module.walk([&](TransposeOp) { ++numTransposes; });
+    module.walk([&](Operation *op) {
+      if (isa<TransposeOp>(op))
+        ++numTransposes;
+      if (isa<TransposeOp, ReshapeOp>(op))
+        moveToStorage(op);
+    });
   }
 
   std::optional<TargetDescription> target;

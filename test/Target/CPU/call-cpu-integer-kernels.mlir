@@ -22,7 +22,7 @@
 // (48 bytes); biases 5 - 10 x (1 + 2 + 3) = -55 and 0 - 10 x (4 + 5 - 6)
 // = -30, then the multipliers 0.5 x 0.25 / 0.0625 = 2.0 (0x40000000) and
 // 1.0 (0x3F800000).
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 10, 0, 4, 4, 255, 0, 0, 0]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[2, 16, 3, 1, 0, 0, 3, 0, 16, 0, 48, 32, 3, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 10, 0, 4, 4, 255, 0, 0, 0, 0]>
 // CHECK-LABEL: func.func @conv
 // Arm variants read B as int8: the bias gives back 128 x the row sums
 // (-55 + 768 = 713, -30 + 384 = 354).
@@ -56,7 +56,7 @@ func.func @conv(%x: tensor<1x3x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // A product with int8 activations: read as uint8 (signed flag 1, zB =
 // -3 + 128 = 125); C stored by columns (N x M, LDC = M = 3); clip(-1, 1)
 // clamps to [1 - 4, 1 + 4]; biases 0 - 125 x the column sums 5, 7, 9.
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[3, 5, 2, 1, 0, 0, 1, 2, 3, {{.*}}, 125, 1, 1, -3, 5, 1, 0, 0]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[3, 5, 2, 1, 0, 0, 1, 2, 3, {{.*}}, 125, 1, 1, -3, 5, 1, 0, 0, 0]>
 // CHECK-LABEL: func.func @product
 // VNNI: paso.constant dense<[-625, -875, -1125, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
 // NEON: paso.constant dense<[15, 21, 27, 1065353216, 1065353216, 1065353216]> : tensor<6xi32>
@@ -244,9 +244,14 @@ func.func @global_pool(%x: tensor<1x4x7x7x!x>) -> tensor<1x4x1x1x!y> {
 !x = !quant.uniform<i8:f32, 0.5:1>
 !y = !quant.uniform<i8:f32, 0.25:3>
 
-// A mean over the channels (not the innermost dims: strided planes) stays
-// the generated code's.
+// A mean over the channels: planes of 4 values at the stride of the 49
+// pixels (the channels-last global pool's shape, N = 49 in the
+// descriptor) run on the kernel too; a mean over dims that are not
+// consecutive (channels and width) stays the generated code's.
+// CHECK: memref.global "private" constant @__paso_qmean_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[49, 49, 4, 1,
 // CHECK-LABEL: func.func @channel_mean
+// CHECK: call @paso_qmean_8({{.*}}) {paso.algorithm = "int8 global average pool, channels-last (int32 sum, one rounding)"
+// CHECK-LABEL: func.func @scattered_mean
 // CHECK-NOT: call @paso_qmean_8
 // CHECK: paso.reduce_mean
 func.func @channel_mean(%x: tensor<1x4x7x7x!x>) -> tensor<1x1x7x7x!y> {
@@ -254,6 +259,13 @@ func.func @channel_mean(%x: tensor<1x4x7x7x!x>) -> tensor<1x1x7x7x!y> {
   %m = paso.reduce_mean %f {axes = array<i64: 1>, keepdims = true} : (tensor<1x4x7x7xf32>) -> tensor<1x1x7x7xf32>
   %q = paso.quantize %m {element_type = !y} : tensor<1x1x7x7xf32> -> tensor<1x1x7x7x!y>
   return %q : tensor<1x1x7x7x!y>
+}
+
+func.func @scattered_mean(%x: tensor<1x4x7x7x!x>) -> tensor<1x1x7x1x!y> {
+  %f = paso.dequantize %x : tensor<1x4x7x7x!x> -> tensor<1x4x7x7xf32>
+  %m = paso.reduce_mean %f {axes = array<i64: 1, 3>, keepdims = true} : (tensor<1x4x7x7xf32>) -> tensor<1x1x7x1xf32>
+  %q = paso.quantize %m {element_type = !y} : tensor<1x1x7x1xf32> -> tensor<1x1x7x1x!y>
+  return %q : tensor<1x1x7x1x!y>
 }
 
 // -----
@@ -265,7 +277,7 @@ func.func @channel_mean(%x: tensor<1x4x7x7x!x>) -> tensor<1x1x7x7x!y> {
 // rows of C, dynamic with a bias (2). Constants: bias' (0 on x86, 128 x
 // the weight sums -1 and 8 on Arm), the weight sums, w_scale 0.5
 // (0x3F000000) twice, the biases 1.0 and 2.0.
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 2]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 2, 0]>
 // CHECK-LABEL: func.func @dynamic
 // VNNI: paso.constant dense<[0, 0, -1, 8, 1056964608, 1056964608, 1065353216, 1073741824]> : tensor<8xi32>
 // NEON: paso.constant dense<[-128, 1024, -1, 8, 1056964608, 1056964608, 1065353216, 1073741824]> : tensor<8xi32>
@@ -298,7 +310,7 @@ func.func @dynamic(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
 // MatMulInteger alone: the int32 sums (C_INT32, the field before the
 // last), and the run-time zero point's correction after the call, - z x
 // the weight sums (-1, 8).
-// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<43xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, {{.*}}, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0]>
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[2, 4, 3, 1, 0, 0, 1, 3, 2, {{.*}}, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0]>
 // CHECK-LABEL: func.func @runtime_zero_point
 // CHECK: %[[SUMS:.*]] = paso.constant dense<[-1, 8]> : tensor<2xi32>
 // CHECK: %[[Z:.*]] = paso.cast %arg1 {to = i32}
@@ -363,4 +375,94 @@ func.func @weights_beyond_int8(%q: tensor<4x3xui8>) -> tensor<4x2xi32> {
 func.func @dynamic_quantize(%x: tensor<2x8xf32>) -> (tensor<2x8xui8>, tensor<f32>, tensor<ui8>) {
   %q, %s, %z = paso.dynamic_quantize %x : tensor<2x8xf32> -> (tensor<2x8xui8>, tensor<f32>, tensor<ui8>)
   return %q, %s, %z : tensor<2x8xui8>, tensor<f32>, tensor<ui8>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
+!y = !quant.uniform<u8:f32, 0.0625:4>
+
+// The 1x1 convolution of @conv channels-last (paso-select-cpu-layout):
+// pixels as rows (PIXEL_ROWS, the last field, 1), read in place as the
+// rows of a product (B transposed, LDB = 3 channels), C NHWC (LDC = 2).
+// The weights are one group of 16 filters x 4 k (64 bytes). VNNI takes
+// the pixels as its unsigned operand: raw weights, the plain biases. The
+// AVX2 and portable kernels read columns as uint8 (w + 128), and the Arm
+// ones as int8: both with the int8-column biases (-55 + 128 x 6 = 713,
+// -30 + 128 x 3 = 354).
+// CHECK: memref.global "private" constant @__paso_qgemm_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[2, 16, 3, 1, 0, 0, 1, 3, 2, {{.*}}, 0, 0, 0, 1]>
+// CHECK-LABEL: func.func @conv_nhwc
+// VNNI-DAG: paso.constant dense<[-55, -30, 1073741824, 1065353216]> : tensor<4xi32>
+// CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<64xi8>
+// AVX2-DAG: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// PORTABLE-DAG: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// SDOT-DAG: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// NEON-DAG: paso.constant dense<[713, 354, 1073741824, 1065353216]> : tensor<4xi32>
+// VNNI: call @paso_qgemm_u8s8_vnni({{.*}}) {paso.algorithm = "int8 gemm, pixels as rows (NHWC 1x1), AVX-512 VNNI (VPDPBUSD)"
+// SDOT: call @paso_qgemm_u8s8_dot({{.*}}) {paso.algorithm = "int8 gemm, pixels as rows (NHWC 1x1), Armv8.2 dot product (SDOT)"
+// CHECK-NOT: paso.qconv
+func.func @conv_nhwc(%x: tensor<1x4x4x3x!x>) -> tensor<1x4x4x2x!y> {
+  %wc = paso.constant dense<[[[[1, 2, 3]]], [[[4, 5, -6]]]]> : tensor<2x1x1x3xi8>
+  %w = paso.storage_cast %wc : tensor<2x1x1x3xi8> -> tensor<2x1x1x3x!w>
+  %b = paso.constant dense<[5, 0]> : tensor<2xi32>
+  %y = paso.qconv %x, %w, %b {activation = "relu", channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x4x3x!x>, tensor<2x1x1x3x!w>, tensor<2xi32>) -> tensor<1x4x4x2x!y>
+  return %y : tensor<1x4x4x2x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 0.0625:4>
+
+// A channels-last 3x3 convolution of 3 channels, stride 2, padded: B
+// through the NHWC im2col (layout 4); the scratch holds the tap offsets
+// (28 x 4 bytes) and the padded image (9 x 9 x 3), plus 64: 419 bytes;
+// the weights one group of 16 filters x 7 groups of 4 k (448 bytes).
+// CHECK-LABEL: func.func @conv3x3_nhwc
+// CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<448xi8>
+// CHECK: memref.alloc() : memref<419xi8>
+// CHECK: call @paso_qgemm_{{.*}}) {paso.algorithm = "int8 gemm, pixels as rows, implicit im2col (NHWC),
+func.func @conv3x3_nhwc(%x: tensor<1x8x8x3x!x>) -> tensor<1x4x4x5x!y> {
+  %wc = paso.constant dense<1> : tensor<5x3x3x3xi8>
+  %w = paso.storage_cast %wc : tensor<5x3x3x3xi8> -> tensor<5x3x3x3x!w>
+  %y = paso.qconv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !y, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x8x8x3x!x>, tensor<5x3x3x3x!w>) -> tensor<1x4x4x5x!y>
+  return %y : tensor<1x4x4x5x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 0.0625:4>
+
+// The channels-last depthwise kernel: window rows by dot product where
+// the target has one (SDOT with the + 128 x taps' sum bias, 1062, as in
+// NCHW), else widening multiply-adds; the weights as 9 rows of the 2
+// channels rounded up to 16 (144 bytes); the padded copy 9 x 9 x 16
+// bytes, plus 64. A dilated window has no dot form.
+// CHECK-LABEL: func.func @depthwise_nhwc
+// SDOT-DAG: paso.constant dense<[1062, 1062, {{.*}}]> : tensor<4xi32>
+// CHECK-DAG: paso.constant dense_resource<qgemm_weights> : tensor<144xi8>
+// CHECK: memref.alloc() : memref<1360xi8>
+// VNNI: call @paso_qdepthwise_nhwc_8_vnni({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), a window row per VPDPBUSD (AVX-512 VNNI)"
+// AVXVNNI: call @paso_qdepthwise_nhwc_8_avxvnni({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), a window row per VPDPBUSD (AVX-VNNI)"
+// SDOT: call @paso_qdepthwise_nhwc_8_dot({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), a window row per SDOT (Armv8.2)"
+// AVX2: call @paso_qdepthwise_nhwc_8({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), widening multiply-adds"
+// NEON: call @paso_qdepthwise_nhwc_8({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), widening multiply-adds"
+// CHECK-LABEL: func.func @dilated_depthwise_nhwc
+// CHECK: call @paso_qdepthwise_nhwc_8({{.*}}) {paso.algorithm = "int8 depthwise, 16 channels per vector (NHWC), widening multiply-adds"
+func.func @depthwise_nhwc(%x: tensor<1x8x8x2x!x>) -> tensor<1x4x4x2x!y> {
+  %wc = paso.constant dense<1> : tensor<2x3x3x1xi8>
+  %w = paso.storage_cast %wc : tensor<2x3x3x1xi8> -> tensor<2x3x3x1x!w>
+  %y = paso.qconv %x, %w {channels_last = true, dilations = array<i64: 1, 1>, group = 2 : i64, output_type = !y, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x8x8x2x!x>, tensor<2x3x3x1x!w>) -> tensor<1x4x4x2x!y>
+  return %y : tensor<1x4x4x2x!y>
+}
+
+func.func @dilated_depthwise_nhwc(%x: tensor<1x8x8x2x!x>) -> tensor<1x4x4x2x!y> {
+  %wc = paso.constant dense<1> : tensor<2x3x3x1xi8>
+  %w = paso.storage_cast %wc : tensor<2x3x3x1xi8> -> tensor<2x3x3x1x!w>
+  %y = paso.qconv %x, %w {channels_last = true, dilations = array<i64: 2, 2>, group = 2 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x8x8x2x!x>, tensor<2x3x3x1x!w>) -> tensor<1x4x4x2x!y>
+  return %y : tensor<1x4x4x2x!y>
 }

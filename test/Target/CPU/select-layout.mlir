@@ -89,15 +89,60 @@ func.func @small_map(%x: tensor<1x64x7x7xf32>) -> tensor<1x64x7x7xf32> {
 !i8w = !quant.uniform<i8:f32:0, {1.0e-02, 2.0e-02}>
 !out = !quant.uniform<u8:f32, 5.0e-02>
 
-// auto, with an integer convolution in the graph (NCHW only): the float
-// convolution the cost model would put in NHWC stays NCHW, since a float
-// layer in NHWC between integer ones needs a transpose at each boundary.
-// AUTO-LABEL: module attributes {paso.layout = "NCHW (1 integer convolutions, which run NCHW only)"
-// AUTO-NOT: channels_last = true
+// auto, with an integer convolution in the graph: the cost model weighs
+// it with the int8 kernels' predictions (predictIntegerConvolutionSeconds)
+// and the float one with the float kernels'; both go NHWC together. Its
+// quantised input is transposed as storage bytes (the transpose lowering
+// takes integers).
+// AUTO-LABEL: module attributes {paso.layout = "NHWC (cost model: {{.*}} over 2 convolutions and poolings, 1 of them int8)"
+// AUTO: func @with_integer_conv
+// AUTO: %[[B:.*]] = paso.storage_cast %arg1 : tensor<1x2x4x4x!quant.uniform<u8:f32, 2.000000e-02:128>> -> tensor<1x2x4x4xui8>
+// AUTO: %[[T:.*]] = paso.transpose %[[B]] {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xui8>) -> tensor<1x4x4x2xui8>
+// AUTO: %[[Q:.*]] = paso.storage_cast %[[T]] : tensor<1x4x4x2xui8> -> tensor<1x4x4x2x!quant.uniform<u8:f32, 2.000000e-02:128>>
+// AUTO: paso.qconv %[[Q]], {{.*}} {activation = "relu", channels_last = true
 func.func @with_integer_conv(%x: tensor<1x64x7x7xf32>, %q: tensor<1x2x4x4x!u8>, %w8: tensor<2x2x3x3xi8>, %b: tensor<2xi32>) -> (tensor<1x64x7x7xf32>, tensor<1x2x4x4x!out>) {
   %w = paso.constant dense<0.5> : tensor<64x64x1x1xf32>
   %0 = paso.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x64x7x7xf32>, tensor<64x64x1x1xf32>) -> tensor<1x64x7x7xf32>
   %wq = paso.storage_cast %w8 : tensor<2x2x3x3xi8> -> tensor<2x2x3x3x!i8w>
   %1 = paso.qconv %q, %wq, %b {activation = "relu", dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !out, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!u8>, tensor<2x2x3x3x!i8w>, tensor<2xi32>) -> tensor<1x2x4x4x!out>
   return %0, %1 : tensor<1x64x7x7xf32>, tensor<1x2x4x4x!out>
+}
+
+// -----
+
+!u8 = !quant.uniform<u8:f32, 2.0e-02:128>
+!i8w = !quant.uniform<i8:f32:0, {1.0e-02, 2.0e-02}>
+!a = !quant.uniform<u8:f32, 5.0e-02:3>
+!s = !quant.uniform<u8:f32, 1.0e-01:7>
+
+// A quantised graph in NHWC: the constant int8 filter is permuted at
+// compile time (a new constant, cast back with its per-axis scales on
+// axis 0), and the layout transposes sink through dequantize, the add of
+// two convolutions, quantize and the storage casts of a QOperator add
+// until they cancel: one transpose at the input, one at the output.
+// CHECK-LABEL: func @quantised_residual
+// CHECK: %[[W:.*]] = paso.constant dense<{{\[}}{{\[}}{{\[}}[1, 4], [2, 5], [3, 6]]]{{.*}}> : tensor<2x1x3x2xi8>
+// CHECK: paso.transpose {{.*}} {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x2x4x4xui8>) -> tensor<1x4x4x2xui8>
+// CHECK: paso.storage_cast %[[W]] : tensor<2x1x3x2xi8> -> tensor<2x1x3x2x!quant.uniform<i8:f32:0, {1.000000e-02,2.000000e-02}>>
+// CHECK: paso.qconv {{.*}} {channels_last = true
+// CHECK: paso.qconv {{.*}} {channels_last = true
+// CHECK: paso.dequantize {{.*}} -> tensor<1x4x4x2xf32>
+// CHECK: paso.add {{.*}} -> tensor<1x4x4x2xf32>
+// CHECK: paso.quantize {{.*}} -> tensor<1x4x4x2x!quant.uniform<u8:f32, 5.000000e-02:3>>
+// CHECK: paso.storage_cast {{.*}} -> tensor<1x4x4x2x!quant.uniform<u8:f32, 1.000000e-01:7>>
+// CHECK: paso.transpose {{.*}} {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xui8>) -> tensor<1x2x4x4xui8>
+// CHECK-NOT: paso.transpose
+// CHECK: return
+func.func @quantised_residual(%q: tensor<1x2x4x4x!u8>, %b: tensor<2xi32>) -> tensor<1x2x4x4x!s> {
+  %w8 = paso.constant dense<[[[[1, 2, 3]], [[4, 5, 6]]], [[[7, 8, 9]], [[10, 11, 12]]]]> : tensor<2x2x1x3xi8>
+  %wq = paso.storage_cast %w8 : tensor<2x2x1x3xi8> -> tensor<2x2x1x3x!i8w>
+  %c = paso.qconv %q, %wq, %b {dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !a, pads = array<i64: 0, 1, 0, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!u8>, tensor<2x2x1x3x!i8w>, tensor<2xi32>) -> tensor<1x2x4x4x!a>
+  %c2 = paso.qconv %q, %wq, %b {dilations = array<i64: 1, 1>, group = 1 : i64, output_type = !u8, pads = array<i64: 0, 1, 0, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4x!u8>, tensor<2x2x1x3x!i8w>, tensor<2xi32>) -> tensor<1x2x4x4x!u8>
+  %d = paso.dequantize %c : tensor<1x2x4x4x!a> -> tensor<1x2x4x4xf32>
+  %e = paso.dequantize %c2 : tensor<1x2x4x4x!u8> -> tensor<1x2x4x4xf32>
+  %sum = paso.add %d, %e : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %r = paso.quantize %sum {element_type = !a} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!a>
+  %bytes = paso.storage_cast %r : tensor<1x2x4x4x!a> -> tensor<1x2x4x4xui8>
+  %out = paso.storage_cast %bytes : tensor<1x2x4x4xui8> -> tensor<1x2x4x4x!s>
+  return %out : tensor<1x2x4x4x!s>
 }

@@ -43,6 +43,9 @@ createCallCpuIntegerKernelsPass(const TargetDescription &target);
 /// paso-call-cpu-kernels for an already resolved target description.
 std::unique_ptr<Pass> createCallCpuKernelsPass(const TargetDescription &target);
 
+/// The --paso-layout command-line option's value (default auto).
+std::string commandLineLayout();
+
 /// paso-select-cpu-layout for a resolved target; `layout` is auto, nchw
 /// or nhwc (empty: the --paso-layout command-line option, default auto).
 std::unique_ptr<Pass> createSelectCpuLayoutPass(const TargetDescription &target,

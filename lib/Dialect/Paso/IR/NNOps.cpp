@@ -77,6 +77,8 @@ bool mlir::paso::isChannelsLast(Operation *op) {
     return conv.getChannelsLast();
   if (auto fused = dyn_cast<FusedConvOp>(op))
     return fused.getChannelsLast();
+  if (auto conv = dyn_cast<QConvOp>(op))
+    return conv.getChannelsLast();
   if (auto pool = dyn_cast<MaxPoolOp>(op))
     return pool.getChannelsLast();
   if (auto pool = dyn_cast<AveragePoolOp>(op))

@@ -12,10 +12,12 @@
 
 #include "paso/Dialect/Paso/Transforms/Transposes.h"
 
+#include "paso/Dialect/Paso/IR/ConstantValues.h"
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/ConstantData.h"
 #include "paso/Dialect/Paso/Transforms/Passes.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::paso {
@@ -64,34 +66,81 @@ static Value reshapeTo(OpBuilder &b, Location loc, Value value,
                            b.getDenseI64ArrayAttr(shape));
 }
 
+/// `values` of a row-major `shape` reordered as its permutation by `perm`.
+template <typename T>
+static SmallVector<T> permuteElements(ArrayRef<T> values,
+                                      ArrayRef<int64_t> shape,
+                                      ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> outShape = permuteShape(shape, perm);
+  SmallVector<int64_t> inStrides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * shape[d + 1];
+  SmallVector<T> permuted(values.size());
+  SmallVector<int64_t> index(perm.size(), 0);
+  for (size_t linear = 0; linear < permuted.size(); ++linear) {
+    int64_t source = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      source += index[d] * inStrides[perm[d]];
+    permuted[linear] = values[source];
+    for (int64_t d = static_cast<int64_t>(perm.size()) - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return permuted;
+}
+
+/// `type` with `shape`, a per-axis quantised element type's axis moved
+/// where `perm` puts it.
+static RankedTensorType permutedType(RankedTensorType type,
+                                     ArrayRef<int64_t> shape,
+                                     ArrayRef<int64_t> perm) {
+  auto perAxis =
+      dyn_cast<quant::UniformQuantizedPerAxisType>(type.getElementType());
+  if (!perAxis)
+    return type.clone(shape);
+  int32_t axis = static_cast<int32_t>(
+      llvm::find(perm, perAxis.getQuantizedDimension()) - perm.begin());
+  return RankedTensorType::get(
+      shape, quant::UniformQuantizedPerAxisType::get(
+                 perAxis.getFlags(), perAxis.getStorageType(),
+                 perAxis.getExpressedType(), perAxis.getScales(),
+                 perAxis.getZeroPoints(), axis,
+                 perAxis.getStorageTypeMin(), perAxis.getStorageTypeMax()));
+}
+
 Value mlir::paso::permuteValue(OpBuilder &b, Location loc, Value value,
                                ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(value.getType());
   ArrayRef<int64_t> shape = type.getShape();
   SmallVector<int64_t> outShape = permuteShape(shape, perm);
   // Constants first, even where a reshape would do: later passes read
-  // weights from constants.
-  if (std::optional<SmallVector<float>> values = readF32Constant(value)) {
-    // Weights of any size: the folder of paso.transpose stops at its
-    // growth bound, but a permutation does not grow the model.
-    SmallVector<int64_t> inStrides(shape.size(), 1);
-    for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-      inStrides[d] = inStrides[d + 1] * shape[d + 1];
-    SmallVector<float> permuted(values->size());
-    SmallVector<int64_t> index(perm.size(), 0);
-    for (size_t linear = 0; linear < permuted.size(); ++linear) {
-      int64_t source = 0;
-      for (size_t d = 0; d < perm.size(); ++d)
-        source += index[d] * inStrides[perm[d]];
-      permuted[linear] = (*values)[source];
-      for (int64_t d = static_cast<int64_t>(perm.size()) - 1; d >= 0; --d) {
-        if (++index[d] < outShape[d])
-          break;
-        index[d] = 0;
-      }
-    }
+  // weights from constants. Weights of any size: the folder of
+  // paso.transpose stops at its growth bound, but a permutation does not
+  // grow the model.
+  if (std::optional<SmallVector<float>> values = readF32Constant(value))
     return ConstantOp::create(
-        b, loc, makeF32Elements(type.clone(outShape), permuted, "permuted"));
+        b, loc,
+        makeF32Elements(type.clone(outShape),
+                        permuteElements<float>(*values, shape, perm),
+                        "permuted"));
+  // Quantised weights: the integer constant behind the storage casts,
+  // permuted and cast back.
+  if (std::optional<SmallVector<int64_t>> ints = readIntConstant(value)) {
+    Value root = value;
+    while (auto cast = root.getDefiningOp<StorageCastOp>())
+      root = cast.getInput();
+    auto rootType = cast<RankedTensorType>(root.getType());
+    Value result = ConstantOp::create(
+        b, loc,
+        makeIntElements(rootType.clone(outShape),
+                        permuteElements<int64_t>(*ints, shape, perm),
+                        "permuted"));
+    if (rootType.getElementType() == type.getElementType())
+      return result;
+    return StorageCastOp::create(b, loc, permutedType(type, outShape, perm),
+                                 result);
   }
   if (movesOnlyUnitDims(shape, perm))
     return reshapeTo(b, loc, value, outShape);
@@ -121,8 +170,17 @@ void replaceWithTransposed(PatternRewriter &rewriter, Operation *op,
       rewriter.getDenseI64ArrayAttr(perm));
 }
 
+/// True for a quantised element type with one scale per tensor (or a
+/// non-quantised one): moving it across a transpose changes nothing.
+static bool perTensorElements(Value value) {
+  return !isa<quant::UniformQuantizedPerAxisType>(
+      cast<ShapedType>(value.getType()).getElementType());
+}
+
 /// unary(transpose(x, p)) -> transpose(unary(x), p) for the elementwise
-/// ops (those with SameOperandsAndResultType) and casts.
+/// ops (those with SameOperandsAndResultType), casts, and the
+/// conversions between floats, integers and per-tensor quantised values (a
+/// quantised graph's layout transposes cross them to cancel).
 struct SinkThroughUnary : RewritePattern {
   explicit SinkThroughUnary(MLIRContext *context)
       : RewritePattern(MatchAnyOpTypeTag(), 1, context) {}
@@ -131,7 +189,10 @@ struct SinkThroughUnary : RewritePattern {
     if (!isa<PasoDialect>(op->getDialect()) || op->getNumOperands() != 1 ||
         op->getNumResults() != 1 ||
         !(op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
-          isa<CastOp>(op)))
+          isa<CastOp>(op) ||
+          (isa<QuantizeOp, DequantizeOp, RequantizeOp, StorageCastOp>(op) &&
+           perTensorElements(op->getOperand(0)) &&
+           perTensorElements(op->getResult(0)))))
       return failure();
     auto transpose = op->getOperand(0).getDefiningOp<TransposeOp>();
     if (!transpose)

@@ -120,3 +120,40 @@ func.func @reduce_reorders(%x: tensor<1x4x5x6xf32>) -> tensor<1x6x5xf32> {
   %1 = paso.reduce_max %0 {axes = array<i64: 2>, keepdims = false} : (tensor<1x6x4x5xf32>) -> tensor<1x6x5xf32>
   return %1 : tensor<1x6x5xf32>
 }
+
+// -----
+
+!a = !quant.uniform<u8:f32, 0.5:10>
+!b = !quant.uniform<u8:f32, 0.25:3>
+
+// Per-tensor quantisation does not depend on the layout: the transposes
+// cross dequantize, requantize, quantize and storage casts and cancel.
+// CHECK-LABEL: func @through_quantisation
+// CHECK-NEXT: %[[D:.*]] = paso.dequantize %arg0 : tensor<1x4x4x8x!quant.uniform<u8:f32, 5.000000e-01:10>> -> tensor<1x4x4x8xf32>
+// CHECK-NEXT: %[[Q:.*]] = paso.quantize %[[D]] {{.*}} -> tensor<1x4x4x8x!quant.uniform<u8:f32, 2.500000e-01:3>>
+// CHECK-NEXT: %[[R:.*]] = paso.requantize %[[Q]] {{.*}} -> tensor<1x4x4x8x!quant.uniform<u8:f32, 5.000000e-01:10>>
+// CHECK-NEXT: %[[S:.*]] = paso.storage_cast %[[R]] : tensor<1x4x4x8x!quant.uniform<u8:f32, 5.000000e-01:10>> -> tensor<1x4x4x8xui8>
+// CHECK-NEXT: return %[[S]]
+func.func @through_quantisation(%x: tensor<1x4x4x8x!a>) -> tensor<1x4x4x8xui8> {
+  %t = paso.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x8x!a>) -> tensor<1x8x4x4x!a>
+  %d = paso.dequantize %t : tensor<1x8x4x4x!a> -> tensor<1x8x4x4xf32>
+  %q = paso.quantize %d {element_type = !b} : tensor<1x8x4x4xf32> -> tensor<1x8x4x4x!b>
+  %r = paso.requantize %q {element_type = !a} : tensor<1x8x4x4x!b> -> tensor<1x8x4x4x!a>
+  %s = paso.storage_cast %r : tensor<1x8x4x4x!a> -> tensor<1x8x4x4xui8>
+  %back = paso.transpose %s {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x8x4x4xui8>) -> tensor<1x4x4x8xui8>
+  return %back : tensor<1x4x4x8xui8>
+}
+
+// -----
+
+!c = !quant.uniform<i8:f32:1, {0.5, 0.25}>
+
+// Refused: a per-axis type names a dim, which the transpose moves.
+// CHECK-LABEL: func @per_axis_stays
+// CHECK-NEXT: paso.transpose
+// CHECK-NEXT: paso.quantize
+func.func @per_axis_stays(%x: tensor<1x4x4x2xf32>) -> tensor<1x2x4x4x!c> {
+  %t = paso.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  %q = paso.quantize %t {element_type = !c} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!c>
+  return %q : tensor<1x2x4x4x!c>
+}
