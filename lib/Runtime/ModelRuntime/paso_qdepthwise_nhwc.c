@@ -214,37 +214,36 @@ static void computeTask(int32_t task, void *context) {
   }
 }
 
+/* Four-byte lanes of up to four rows of 16 bytes `step` apart from `at`
+ * (zero past `taps`): one window row of 16 channels. */
+static void interleaveTaps(const uint8_t *at, int64_t step, int64_t taps,
+                           uint8_t *out) {
+  u8x16 rows[4];
+  for (int kw = 0; kw < 4; ++kw) {
+    rows[kw] = (u8x16){};
+    if (kw < taps)
+      __builtin_memcpy(&rows[kw], at + kw * step, LANES);
+  }
+  interleave4(rows, out);
+}
+
 /* Padded row y expanded for the block at c0: output column ow's 64 bytes
  * hold, in channel c's lane, the row's pixels under the window's taps,
  * zero past KW. */
 static void expandRow(const NhwcProblem *q, const uint8_t *image, int64_t y,
                       int64_t c0, uint8_t *out) {
   const uint8_t *row = image + y * q->paddedW * q->Cp + c0;
-  for (int64_t ow = 0; ow < q->OW; ++ow) {
-    u8x16 taps[4];
-    for (int kw = 0; kw < 4; ++kw) {
-      taps[kw] = (u8x16){};
-      if (kw < q->KW)
-        __builtin_memcpy(&taps[kw], row + (ow * q->strideW + kw) * q->Cp,
-                         LANES);
-    }
-    interleave4(taps, out + ow * 64);
-  }
+  for (int64_t ow = 0; ow < q->OW; ++ow)
+    interleaveTaps(row + ow * q->strideW * q->Cp, q->Cp, q->KW,
+                   out + ow * 64);
 }
 
 /* The block's window rows of weights as dot-product words (lane c: the
  * row's KW weights of channel c, zero past KW). */
 static void loadWindowRows(const NhwcProblem *q, int64_t c0, i32x16 *w) {
-  for (int64_t kh = 0; kh < q->KH; ++kh) {
-    u8x16 taps[4];
-    for (int kw = 0; kw < 4; ++kw) {
-      taps[kw] = (u8x16){};
-      if (kw < q->KW)
-        __builtin_memcpy(&taps[kw], q->A + (kh * q->KW + kw) * q->Cp + c0,
-                         LANES);
-    }
-    interleave4(taps, (uint8_t *)&w[kh]);
-  }
+  for (int64_t kh = 0; kh < q->KH; ++kh)
+    interleaveTaps((const uint8_t *)q->A + kh * q->KW * q->Cp + c0, q->Cp,
+                   q->KW, (uint8_t *)&w[kh]);
 }
 
 /* The dot-product form of computeTask for one variant: STEP(acc, x, w)
