@@ -43,14 +43,17 @@ AVX_VNNI = {"base": "x86-64-avx2", "name": "x86-64-avxvnni",
             "cpu": "alderlake", "features": "+avx2,+fma,+avxvnni"}
 
 
-def quantised(name, tmp):
+def quantised(name, tmp, quant_format=QuantFormat.QDQ, per_channel=True,
+              activation_type=QuantType.QInt8):
+    """The suite model `name` (float path) and its quantize_static form
+    (QDQ per-channel S8S8 unless told)."""
     float_path = model_suite.write_suite(tmp, [name])[0]
     pre_path = os.path.join(tmp, f"{name}.pre.onnx")
     int8_path = os.path.join(tmp, f"{name}.int8.onnx")
     quant_pre_process(float_path, pre_path)
     quantize_static(pre_path, int8_path, Calibration(onnx.load(float_path)),
-                    quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QInt8,
+                    quant_format=quant_format, per_channel=per_channel,
+                    activation_type=activation_type,
                     weight_type=QuantType.QInt8)
     return float_path, int8_path
 

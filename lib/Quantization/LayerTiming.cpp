@@ -122,8 +122,9 @@ FailureOr<HostLayerTimes> mlir::paso::measureHostLayerTimes(
   applyQuantization(int8Plan,
                     std::vector<bool>(plan.layers.size(), true), grid,
                     corrections);
-  // fp32 layers of a mixed model run NCHW (the integer kernels' layout),
-  // so they are timed in NCHW; the float model in its own layout is
+  // fp32 layers are timed in NCHW, where mixes ran while the integer
+  // kernels were NCHW-only (a mix may now go NHWC, which these times do
+  // not see: docs/quantization.md); the float model in its own layout is
   // timed whole, as the alternative to any mix.
   OwningOpRef<ModuleOp> fp32Own = module.clone();
   FailureOr<BuildTimes> fp32Times =

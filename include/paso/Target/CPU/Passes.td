@@ -94,7 +94,7 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
                 "int8 kernel";
   let description = [{
     Runs on paso ops, before `paso-call-cpu-kernels`. Each `paso.qconv`
-    (2-D, ungrouped, NCHW, batch of images) and `paso.qmatmul` (constant
+    (2-D, ungrouped or depthwise, batch of images) and `paso.qmatmul` (constant
     right operand) whose weights are constant symmetric int8 (per tensor
     or per output channel) and whose input is 8-bit per tensor becomes one
     call to the runtime's integer product (`paso_qgemm.c`):
@@ -106,16 +106,28 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
     (input scale x weight scale / output scale) and the clamp of the
     activation go with them into the call's constants.
 
+    Channels-last convolutions (`channels_last`, from
+    `paso-select-cpu-layout`) swap the product's roles
+    (`PASO_QGEMM_PIXEL_ROWS`, qgemm_pixels.inc): 12 output pixels are the
+    micro-kernel's rows, packed at run time from the NHWC image (1x1
+    layers in place, others through an NHWC implicit im2col), and the
+    weights are packed as groups of 16 output channels, so results are
+    stored as NHWC bytes without a transpose. Depthwise ones call
+    `paso_qdepthwise_nhwc_8` (16 channels per vector; a window row per
+    VPDPBUSD or SDOT where the target has a dot product). Both layouts sum
+    the same int32 values and requantise them alike: the same bytes.
+
     Element-wise and pooling ops between 8-bit per-tensor dequantizes and
     a quantize run on the storage, in ONNX Runtime's x86 arithmetic
     (docs/quantization.md): `quantize(dequantize + dequantize)` of one
     shape on `paso_qadd_8` (`paso_qadd_8_fma` where the target has FMA),
     `quantize(dequantize * dequantize)` of one shape or broadcast over
     inner dims on `paso_qmul_8`, and `quantize(reduce_mean(dequantize))`
-    over the inner dims (a global average pool) on `paso_qmean_8`.
+    over consecutive dims (a global average pool, NCHW or channels-last,
+    also through the reshape the layout change leaves) on `paso_qmean_8`.
 
     Integer ops the kernels do not take (weights with non-zero zero
-    points, channels-last) are expanded to float between dequantize and
+    points, grouped convolutions) are expanded to float between dequantize and
     quantize here, as `paso-expand-quantized` does, so they still run on
     the float kernels.
   }];
@@ -253,10 +265,15 @@ def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
     output pixels and keeps Winograd for 3x3 convolutions; NHWC vectorises
     along channels, so it wins where feature maps are small (their rows
     fill few lanes) and on depthwise convolutions. NHWC is chosen when it
-    is predicted at least 5% faster. A graph with integer convolutions
-    (`paso.qconv`, NCHW only) stays NCHW under `auto`: float layers between
-    them in NHWC would need a transpose at every precision boundary.
-    Convolutions marked `paso.precision = "f16"` (on a target with fp16
+    is predicted at least 5% faster. Integer convolutions (`paso.qconv`)
+    are costed by `predictIntegerConvolutionSeconds`: the int8 kernels'
+    multiply-add lanes, rounded up to their tiles (12 filters x 16 pixels
+    in NCHW, 12 pixels x 16 filters in NHWC), plus each layout's epilogue
+    and packing, fitted to per-layer profiles. Their filters are permuted
+    as integer constants, and the transposes sink through quantize,
+    dequantize, requantize and storage casts (per tensor), so a
+    precision boundary costs none; a transpose or reshape left on
+    quantised values moves their storage bytes. Convolutions marked `paso.precision = "f16"` (on a target with fp16
     arithmetic) are costed as the fp16 kernel runs them: a direct product
     at the fp16 rate, channels-last, twice as slow in NCHW, where it
     transposes its input and output. The decision and both predictions
