@@ -56,6 +56,14 @@ KERNELS = [
      r"^\s*tbl\s", "int8", True),
     ("fp16 GEMM 6x32 (paso_gemm_f16)", "paso_gemm_f16.c",
      r"^\s*fmla\s+v\d+\.8h", "fp16", True),
+    # Channels-last (NHWC) 3x3 windows: three SDOTs per window row of 16
+    # channels (12 of each SDOT's 16 products are taps), requantisation
+    # included; and the widening form every other target runs.
+    ("int8 depthwise 3x3 NHWC, SDOT (paso_qdepthwise_nhwc_8_dot)",
+     "paso_qdepthwise_nhwc.c", r"^\s*sdot\s", "int8", True, "dotTask"),
+    ("int8 depthwise 3x3 NHWC, widening (paso_qdepthwise_nhwc_8)",
+     "paso_qdepthwise_nhwc.c", r"^\s*(mla|mul|[su]mlal2?)\s+v\d+\.4s", "int8",
+     False, "computeTask"),
     # The matrix-vector path (batch 1 through a fully connected layer):
     # 12 rows x 4 k a group, inlined into gemvTask.
     ("int8 GEMV, SDOT (gemvDot)", "paso_qgemm.c", r"^\s*sdot\s", "int8",

@@ -251,6 +251,16 @@ static void loadWindowRows(const NhwcProblem *q, int64_t c0, i32x16 *w) {
  * (weights) to acc, in place. Expanded rows live in a ring of KH slots, slot
  * y % KH holding padded row y (undilated windows need KH consecutive
  * rows, so no two collide). */
+#define DOT_ROW_OF_OUTPUTS(STEP, ROWS)                                         \
+  for (int64_t ow = 0; ow < q->OW; ++ow) {                                     \
+    i32x16 acc = bias;                                                         \
+    for (int64_t kh = 0; kh < (ROWS); ++kh) {                                  \
+      i32x16 x;                                                                \
+      __builtin_memcpy(&x, rows[kh] + ow * 64, 64);                            \
+      STEP(acc, x, w[kh]);                                                     \
+    }                                                                          \
+    storeBlock(&r, &acc, out + (oh * q->OW + ow) * q->C + c0);                 \
+  }
 #define DEFINE_DOT_TASK(NAME, TARGET, STEP)                                    \
   TARGET static void NAME(const NhwcProblem *q, int64_t b, int64_t first,     \
                           int64_t last) {                                      \
@@ -283,15 +293,11 @@ static void loadWindowRows(const NhwcProblem *q, int64_t c0, i32x16 *w) {
           }                                                                    \
           rows[kh] = ring + slot * rowBytes;                                   \
         }                                                                      \
-        for (int64_t ow = 0; ow < q->OW; ++ow) {                               \
-          i32x16 acc = bias;                                                   \
-          for (int64_t kh = 0; kh < KH; ++kh) {                                \
-            i32x16 x;                                                          \
-            __builtin_memcpy(&x, rows[kh] + ow * 64, 64);                      \
-            STEP(acc, x, w[kh]);                                               \
-          }                                                                    \
-          storeBlock(&r, &acc, out + (oh * q->OW + ow) * q->C + c0);           \
-        }                                                                      \
+        /* Three window rows (3x3, the common case) unrolled. */             \
+        if (KH == 3)                                                           \
+          DOT_ROW_OF_OUTPUTS(STEP, 3)                                          \
+        else                                                                   \
+          DOT_ROW_OF_OUTPUTS(STEP, KH)                                         \
       }                                                                        \
     }                                                                          \
     if (ring != local)                                                         \
