@@ -285,7 +285,8 @@ LogicalResult convertQLinearConv(NodeImporter &node) {
 /// the (scale, zero point) at `outScale`/`outZp`.
 LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
                                   ArrayRef<std::array<size_t, 3>> triples,
-                                  size_t outScale, size_t outZp) {
+                                  size_t outScale, size_t outZp,
+                                  Value *floatResult = nullptr) {
   SmallVector<Value> floats;
   for (auto [data, scale, zp] : triples) {
     // Per-axis scales of these ops run along the last dim (QLinearMatMul's
@@ -302,6 +303,8 @@ LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
   FailureOr<SmallVector<Value>> results = node.convertAs(floatOp, floats, 1);
   if (failed(results))
     return failure();
+  if (floatResult)
+    *floatResult = results->front();
   FailureOr<Type> output =
       outputQuantType(node, outScale, outZp, {}, 0,
                       storageTypeOf(node, triples.front()[0]));
@@ -368,7 +371,23 @@ LogicalResult convertQLinearSoftmax(NodeImporter &node) {
     return node.emitError() << "QLinearSoftmax with opset-" << semantics
                             << " semantics in an opset-" << node.opset
                             << " model is not supported";
-  return convertThroughFloat(node, "Softmax", {{0, 1, 2}}, 3, 4);
+  Value value;
+  if (failed(convertThroughFloat(node, "Softmax", {{0, 1, 2}}, 3, 4, &value)))
+    return failure();
+  // ONNX Runtime computes this op with its own algorithm (an exponential
+  // table and a division, paso_qsoftmax_8), which the CPU back end follows
+  // for the op, not for a QDQ model's float softmax. (Opset 1-12 import as
+  // reshape, softmax, reshape.)
+  while (Operation *op = value.getDefiningOp()) {
+    if (isa<SoftmaxOp>(op)) {
+      op->setAttr("paso.onnx_qlinear", UnitAttr::get(op->getContext()));
+      break;
+    }
+    if (op->getNumOperands() != 1)
+      break;
+    value = op->getOperand(0);
+  }
+  return success();
 }
 /// QLinearConcat(Y_scale, Y_zero_point, (X, X_scale, X_zero_point)...).
 LogicalResult convertQLinearConcat(NodeImporter &node) {

@@ -17,7 +17,10 @@
  *
  * Called with the descriptor of include/paso/Runtime/paso_gemm.h (M = the
  * element count) and params = {lo, hi, bits of rA, rB and fixed, a
- * signed, b signed, out signed}; threaded over chunks.
+ * signed, b signed, out signed, b scalar}; threaded over chunks. A scalar
+ * b (QLinearAdd of a constant) runs the same formula on its one value,
+ * which is ONNX Runtime's scalar kernel once its b x rB + fixed is fused,
+ * as its compiler fuses it (test_integer_add_and_mul_match_ort).
  *
  * paso_qmul_8: out = clamp(rint((float)((a - za)(b - zb)) r + zc)) with
  * r = sa sb / sc in f32, the integer form of quantize(dequantize(a) *
@@ -25,7 +28,8 @@
  * is exact in 32 bits; the multiply and the add are rounded apart, as in
  * ONNX Runtime's kernels on x86 and Arm alike, so the bytes match it on
  * both. b may be broadcast over a's innermost `inner` elements (the
- * per-channel gate of a squeeze-and-excitation block). Called with M =
+ * per-channel gate of a squeeze-and-excitation block, or a scalar: inner
+ * = the element count). Called with M =
  * the element count, K = inner, and params = {lo, hi, za, zb, bits of r,
  * zc, a signed, b signed, out signed}.
  *
@@ -65,7 +69,7 @@ static inline void store8(void *data, int64_t i, int isSigned, float q) {
     const TB *restrict pb = (const TB *)job->b;                                \
     TO *restrict po = (TO *)job->out;                                          \
     for (int64_t i = i0; i < i1; ++i) {                                        \
-      float a = (float)pa[i], b = (float)pb[i];                                \
+      float a = (float)pa[i], b = (float)pb[scalarB ? 0 : i];                  \
       float q = __builtin_rintf(SUM);                                          \
       po[i] = (TO)(int32_t)__builtin_fminf(__builtin_fmaxf(q, lo), hi);        \
     }                                                                          \
@@ -75,14 +79,14 @@ static inline void store8(void *data, int64_t i, int isSigned, float q) {
   const int32_t *p = job->params;                                              \
   float lo = (float)p[0], hi = (float)p[1];                                    \
   float rA = floatBits(p[2]), rB = floatBits(p[3]), fixed = floatBits(p[4]);   \
-  int kind = p[5] * 4 + p[6] * 2 + p[7];                                       \
+  int kind = p[5] * 4 + p[6] * 2 + p[7], scalarB = p[8];                       \
   switch (kind) {                                                              \
   case 0: QADD_LOOP(uint8_t, uint8_t, uint8_t, SUM) break;                     \
   case 7: QADD_LOOP(int8_t, int8_t, int8_t, SUM) break;                        \
   default:                                                                     \
     for (int64_t i = i0; i < i1; ++i) {                                        \
       float a = (float)load8(job->a, i, p[5]);                                 \
-      float b = (float)load8(job->b, i, p[6]);                                 \
+      float b = (float)load8(job->b, scalarB ? 0 : i, p[6]);                   \
       float q = __builtin_rintf(SUM);                                          \
       store8(job->out, i, p[7], __builtin_fminf(__builtin_fmaxf(q, lo), hi));  \
     }                                                                          \

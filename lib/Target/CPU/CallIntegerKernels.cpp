@@ -31,6 +31,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace mlir::paso {
 #define GEN_PASS_DEF_PASOCALLCPUINTEGERKERNELSPASS
@@ -733,7 +734,7 @@ struct PasoCallCpuIntegerKernelsPass
         candidates.push_back(op);
       else if (auto quantize = dyn_cast<QuantizeOp>(op);
                quantize && (integerAdd(quantize) || integerMul(quantize) ||
-                            integerMean(quantize)))
+                            integerMean(quantize) || qlinearSoftmax(quantize)))
         storageOps.push_back(quantize);
     });
     Variant variant = productVariant(*target);
@@ -755,6 +756,8 @@ struct PasoCallCpuIntegerKernelsPass
         emitAddCall(quantize);
       else if (std::optional<int64_t> inner = integerMul(quantize))
         emitMulCall(quantize, *inner);
+      else if (qlinearSoftmax(quantize))
+        emitSoftmaxCall(quantize);
       else
         emitMeanCall(quantize);
     // DynamicQuantizeLinear that no product took in (a ConvInteger's).
@@ -929,19 +932,31 @@ struct PasoCallCpuIntegerKernelsPass
       return false;
     auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
-    return lhs && rhs && eightBitPerTensor(quantize.getResult()) &&
-           eightBitPerTensor(lhs.getInput()) &&
-           eightBitPerTensor(rhs.getInput()) &&
-           lhs.getType() == rhs.getType() &&
-           tensorType(lhs.getResult()).hasStaticShape() &&
-           tensorType(quantize.getResult()).getShape() ==
-               tensorType(lhs.getResult()).getShape();
+    if (!lhs || !rhs || !eightBitPerTensor(quantize.getResult()) ||
+        !eightBitPerTensor(lhs.getInput()) ||
+        !eightBitPerTensor(rhs.getInput()))
+      return false;
+    // Operands of the output's shape, or one of them a single value.
+    RankedTensorType out = tensorType(quantize.getResult());
+    auto fits = [&](DequantizeOp operand) {
+      RankedTensorType type = tensorType(operand.getResult());
+      return type.hasStaticShape() &&
+             (type.getShape() == out.getShape() || type.getNumElements() == 1);
+    };
+    return out.hasStaticShape() && fits(lhs) && fits(rhs) &&
+           (tensorType(lhs.getResult()).getShape() == out.getShape() ||
+            tensorType(rhs.getResult()).getShape() == out.getShape());
   }
 
   void emitAddCall(QuantizeOp quantize) {
     auto add = quantize.getInput().getDefiningOp<AddOp>();
     auto lhs = add.getLhs().getDefiningOp<DequantizeOp>();
     auto rhs = add.getRhs().getDefiningOp<DequantizeOp>();
+    // A single value is b (ONNX Runtime swaps a scalar a likewise).
+    RankedTensorType out = tensorType(quantize.getResult());
+    if (tensorType(lhs.getResult()).getShape() != out.getShape())
+      std::swap(lhs, rhs);
+    bool scalarB = tensorType(rhs.getResult()).getShape() != out.getShape();
     quant::UniformQuantizedType a = perTensorParams(lhs.getInput()),
                                 bType = perTensorParams(rhs.getInput()),
                                 c = perTensorParams(quantize.getResult());
@@ -958,7 +973,8 @@ struct PasoCallCpuIntegerKernelsPass
     SmallVector<int64_t> values{c.getStorageTypeMin(), c.getStorageTypeMax(),
                                 floatBits(ratioA),     floatBits(ratioB),
                                 floatBits(fixed),      a.isSigned(),
-                                bType.isSigned(),      c.isSigned()};
+                                bType.isSigned(),      c.isSigned(),
+                                scalarB};
     int64_t count = tensorType(quantize.getResult()).getNumElements();
     Descriptor d{};
     d[PASO_GEMM_M] = count;
@@ -1000,7 +1016,12 @@ struct PasoCallCpuIntegerKernelsPass
     if (other.getShape() == out.getShape())
       std::swap(full, other);
     if (!out.hasStaticShape() || full.getShape() != out.getShape() ||
-        other.getRank() != out.getRank())
+        !other.hasStaticShape())
+      return std::nullopt;
+    // A single value (a quantised constant factor): b for every element.
+    if (other.getNumElements() == 1)
+      return out.getNumElements();
+    if (other.getRank() != out.getRank())
       return std::nullopt;
     // other = out's shape up to some dim, then 1s.
     int64_t inner = 1, rank = out.getRank(), dim = rank;
@@ -1130,6 +1151,96 @@ struct PasoCallCpuIntegerKernelsPass
     mean.erase();
     if (dequantize->use_empty())
       dequantize.erase();
+  }
+
+  /// The pieces of ONNX Runtime's QLinearSoftmax as the importer leaves
+  /// it: quantize(reshape?(softmax(reshape?(dequantize(x))))), the
+  /// softmax marked `paso.onnx_qlinear` and along its input's last dim (a
+  /// reshape around it is the opset 1-12 form, which flattens the dims
+  /// from the axis on: rows either way).
+  struct QLinearSoftmaxParts {
+    SoftmaxOp softmax;
+    DequantizeOp dequantize;
+    /// From the quantize's input up to the dequantize, which then go.
+    SmallVector<Operation *> chain;
+  };
+  static std::optional<QLinearSoftmaxParts> qlinearSoftmax(QuantizeOp quantize) {
+    QLinearSoftmaxParts parts;
+    Value value = quantize.getInput();
+    if (auto reshape = value.getDefiningOp<ReshapeOp>();
+        reshape && reshape->hasOneUse()) {
+      parts.chain.push_back(reshape);
+      value = reshape.getInput();
+    }
+    parts.softmax = value.getDefiningOp<SoftmaxOp>();
+    if (!parts.softmax || !parts.softmax->hasOneUse() ||
+        !parts.softmax->hasAttr("paso.onnx_qlinear"))
+      return std::nullopt;
+    RankedTensorType type = tensorType(parts.softmax.getInput());
+    if (!type.hasStaticShape() ||
+        static_cast<int64_t>(parts.softmax.getAxis()) != type.getRank() - 1)
+      return std::nullopt;
+    parts.chain.push_back(parts.softmax);
+    value = parts.softmax.getInput();
+    if (auto reshape = value.getDefiningOp<ReshapeOp>();
+        reshape && reshape->hasOneUse()) {
+      parts.chain.push_back(reshape);
+      value = reshape.getInput();
+    }
+    parts.dequantize = value.getDefiningOp<DequantizeOp>();
+    if (!parts.dequantize || !eightBitPerTensor(parts.dequantize.getInput()) ||
+        !eightBitPerTensor(quantize.getResult()) ||
+        perTensorParams(parts.dequantize.getInput()).isSigned() !=
+            perTensorParams(quantize.getResult()).isSigned())
+      return std::nullopt;
+    return parts;
+  }
+
+  /// paso_qsoftmax_8: ONNX Runtime's algorithm, with its table of
+  /// exponentials built here as it builds it (in double, stored as f32)
+  /// and its f32 constants.
+  void emitSoftmaxCall(QuantizeOp quantize) {
+    QLinearSoftmaxParts parts = *qlinearSoftmax(quantize);
+    quant::UniformQuantizedType x = perTensorParams(parts.dequantize.getInput()),
+                                y = perTensorParams(quantize.getResult());
+    RankedTensorType type = tensorType(parts.softmax.getInput());
+    int64_t length = type.getDimSize(type.getRank() - 1);
+    int64_t rows = type.getNumElements() / std::max<int64_t>(1, length);
+    float xScale = static_cast<float>(x.getScale());
+    // sum(exp) must stay below the type's largest value: the table's
+    // exponents are shifted by log(max / length), less five bits' margin
+    // (natural log, as ONNX Runtime writes it), in units of x_scale.
+    double shift =
+        std::log(std::numeric_limits<float>::max() / static_cast<float>(length));
+    shift = std::max(0.0, shift - 5) / xScale;
+    SmallVector<int64_t> values{
+        y.getZeroPoint(),
+        floatBits(std::floor(1.0f / static_cast<float>(y.getScale()))),
+        x.isSigned(), 0};
+    // Entry i serves the byte that sits 255 - i below the row's largest
+    // (for int8, at index i - 128 as a byte).
+    SmallVector<int64_t> table(256);
+    for (int32_t i = 0; i < 256; ++i) {
+      double e = std::exp((static_cast<double>(i) - 255 + shift) *
+                          static_cast<double>(xScale));
+      uint8_t index = static_cast<uint8_t>(x.isSigned() ? i - 128 : i);
+      table[index] = floatBits(static_cast<float>(e));
+    }
+    values.append(table.begin(), table.end());
+    Descriptor d{};
+    d[PASO_GEMM_M] = rows;
+    d[PASO_GEMM_K] = length;
+    d[PASO_GEMM_N] = d[PASO_GEMM_BATCH] = 1;
+    double count = static_cast<double>(rows) * length;
+    emitStorageCall(quantize, "paso_qsoftmax_8", "qsoftmax", d,
+                    {parts.dequantize.getInput()}, values,
+                    "int8 softmax (ONNX Runtime's QLinearSoftmax: exponential "
+                    "table, f32 division)",
+                    4.0 * count, 2.0 * count);
+    for (Operation *op : parts.chain)
+      op->erase();
+    if (parts.dequantize->use_empty())
+      parts.dequantize.erase();
   }
 
   /// Replaces `quantize` by a call of `kernel` (descriptor `d`, then the

@@ -142,10 +142,11 @@ func.func @asymmetric(%x: tensor<1x2x4x4x!x>) -> tensor<1x2x4x4x!y> {
 // The integer add (paso-fold-qdq's quantize(dequantize + dequantize)) is
 // one call on every target, in ONNX Runtime's form: clamp [-128, 127],
 // the f32 bits of the ratios 0.75 and 0.5 and of the fixed part
-// 8 - (0.75 x 9 - 0.5 x 3) = 2.75, all three operands signed. The fused
-// multiply-add variant where the target has FMA (every one here but sse).
+// 8 - (0.75 x 9 - 0.5 x 3) = 2.75, all three operands signed, b not a
+// single value (the last 0). The fused multiply-add variant where the
+// target has FMA (every one here but sse).
 // CHECK-LABEL: func.func @residual_add
-// CHECK: paso.constant dense<[-128, 127, 1061158912, 1056964608, 1076887552, 1, 1, 1]> : tensor<8xi32>
+// CHECK: paso.constant dense<[-128, 127, 1061158912, 1056964608, 1076887552, 1, 1, 1, 0]> : tensor<9xi32>
 // AVX2: call @paso_qadd_8_fma({{.*}}) {paso.algorithm = "int8 add (requantising, fused multiply-adds)"
 // PORTABLE: call @paso_qadd_8({{.*}}) {paso.algorithm = "int8 add (requantising, vectorised)"
 // VNNI: call @paso_qadd_8_fma(
@@ -465,4 +466,33 @@ func.func @dilated_depthwise_nhwc(%x: tensor<1x8x8x2x!x>) -> tensor<1x4x4x2x!y> 
   %w = paso.storage_cast %wc : tensor<2x3x3x1xi8> -> tensor<2x3x3x1x!w>
   %y = paso.qconv %x, %w {channels_last = true, dilations = array<i64: 2, 2>, group = 2 : i64, output_type = !y, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x8x8x2x!x>, tensor<2x3x3x1x!w>) -> tensor<1x4x4x2x!y>
   return %y : tensor<1x4x4x2x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.0625:131>
+!y = !quant.uniform<u8:f32, 0.00390625>
+
+// A softmax the importer marks as ONNX Runtime's QLinearSoftmax runs its
+// algorithm (rows of 37, 8 of them; the table of 256 exponentials after
+// the four leading constants); an unmarked one (a QDQ model's) stays float.
+// CHECK: memref.global "private" constant @__paso_qsoftmax_descriptor_{{[0-9]+}} : memref<44xi64> = dense<[8, 1, 37, 1,
+// CHECK-LABEL: func.func @qlinear_softmax
+// CHECK: paso.constant dense_resource<qsoftmax_params> : tensor<260xi32>
+// CHECK: call @paso_qsoftmax_8({{.*}}) {paso.algorithm = "int8 softmax (ONNX Runtime's QLinearSoftmax: exponential table, f32 division)"
+// CHECK-LABEL: func.func @qdq_softmax
+// CHECK-NOT: call @paso_qsoftmax_8
+// CHECK: paso.softmax
+func.func @qlinear_softmax(%x: tensor<8x37x!x>) -> tensor<8x37x!y> {
+  %f = paso.dequantize %x : tensor<8x37x!x> -> tensor<8x37xf32>
+  %s = paso.softmax %f {axis = 1 : i64, paso.onnx_qlinear} : (tensor<8x37xf32>) -> tensor<8x37xf32>
+  %q = paso.quantize %s {element_type = !y} : tensor<8x37xf32> -> tensor<8x37x!y>
+  return %q : tensor<8x37x!y>
+}
+
+func.func @qdq_softmax(%x: tensor<8x37x!x>) -> tensor<8x37x!y> {
+  %f = paso.dequantize %x : tensor<8x37x!x> -> tensor<8x37xf32>
+  %s = paso.softmax %f {axis = 1 : i64} : (tensor<8x37xf32>) -> tensor<8x37xf32>
+  %q = paso.quantize %s {element_type = !y} : tensor<8x37xf32> -> tensor<8x37x!y>
+  return %q : tensor<8x37x!y>
 }

@@ -125,6 +125,9 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
     inner dims on `paso_qmul_8`, and `quantize(reduce_mean(dequantize))`
     over consecutive dims (a global average pool, NCHW or channels-last,
     also through the reshape the layout change leaves) on `paso_qmean_8`.
+    A softmax the importer marks `paso.onnx_qlinear` (com.microsoft
+    QLinearSoftmax) between them runs on `paso_qsoftmax_8`, ONNX Runtime's
+    own algorithm: a table of exponentials built here and an f32 division.
 
     Integer ops the kernels do not take (weights with non-zero zero
     points, grouped convolutions) are expanded to float between dequantize and
