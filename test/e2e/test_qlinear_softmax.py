@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from conftest import paso, run_on_aarch64
-from test_quantized import kernel_algorithms
+from test_quantized import kernel_algorithms, random_bytes
 
 # (id, storage, x (scale, zero point), y (scale, zero point), shape, axis,
 # opset)
@@ -46,12 +46,6 @@ def softmax_model(path, storage, x_params, y_params, shape, axis, opset):
     return np_type
 
 
-def inputs(np_type, shape, seed):
-    info = np.iinfo(np_type)
-    rng = np.random.default_rng(seed)
-    return {"x": rng.integers(info.min, info.max + 1, shape, dtype=np_type)}
-
-
 def ort_output(path, feeds):
     return ort.InferenceSession(str(path), providers=[
         "CPUExecutionProvider"]).run(None, feeds)[0]
@@ -70,7 +64,7 @@ def test_qlinear_softmax_matches_ort(name, storage, x_params, y_params,
     assert [a.startswith("int8 softmax (ONNX Runtime's QLinearSoftmax")
             for a in kernel_algorithms(report)] == [True]
     for seed in range(3):
-        feeds = inputs(np_type, shape, seed)
+        feeds = random_bytes(np_type, {"x": shape}, seed)
         np.testing.assert_array_equal(compiled.run(feeds)["y"],
                                       ort_output(path, feeds),
                                       err_msg=f"{name} seed {seed}")
@@ -84,7 +78,7 @@ def test_qlinear_softmax_under_qemu(target, paso_opt, tmp_path,
     np_type = softmax_model(path, storage, x_params, y_params, shape, axis,
                             opset)
     so = paso.compile(path, target=target, output=tmp_path / f"{target}.so")
-    feeds = inputs(np_type, shape, 0)
+    feeds = random_bytes(np_type, {"x": shape}, 0)
     run_on_aarch64(aarch64_runner, so, feeds, tmp_path)
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"),
                                   ort_output(path, feeds))
