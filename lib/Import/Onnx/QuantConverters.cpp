@@ -286,7 +286,8 @@ LogicalResult convertQLinearConv(NodeImporter &node) {
 LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
                                   ArrayRef<std::array<size_t, 3>> triples,
                                   size_t outScale, size_t outZp,
-                                  Value *floatResult = nullptr) {
+                                  Value *floatResult = nullptr,
+                                  bool keepScalars = false) {
   SmallVector<Value> floats;
   for (auto [data, scale, zp] : triples) {
     // Per-axis scales of these ops run along the last dim (QLinearMatMul's
@@ -298,6 +299,13 @@ LogicalResult convertThroughFloat(NodeImporter &node, StringRef floatOp,
     FailureOr<Value> real = node.create1<DequantizeOp>(*quantized);
     if (failed(real))
       return failure();
+    // A constant scalar operand of QLinearAdd / QLinearMul stays quantised,
+    // so that the integer kernels compute with its byte as ONNX Runtime
+    // does (its float value, folded, rounds apart).
+    if (keepScalars &&
+        cast<RankedTensorType>(quantized->getType()).getNumElements() == 1)
+      real->getDefiningOp()->setAttr("paso.keep_quantized",
+                                     UnitAttr::get(real->getContext()));
     floats.push_back(*real);
   }
   FailureOr<SmallVector<Value>> results = node.convertAs(floatOp, floats, 1);
@@ -337,7 +345,8 @@ LogicalResult convertQLinearMatMul(NodeImporter &node) {
 }
 
 LogicalResult convertQLinearBinary(NodeImporter &node, StringRef floatOp) {
-  return convertThroughFloat(node, floatOp, {{0, 1, 2}, {3, 4, 5}}, 6, 7);
+  return convertThroughFloat(node, floatOp, {{0, 1, 2}, {3, 4, 5}}, 6, 7,
+                             nullptr, /*keepScalars=*/true);
 }
 LogicalResult convertQLinearAdd(NodeImporter &node) {
   return convertQLinearBinary(node, "Add");

@@ -160,6 +160,10 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor) {
 OpFoldResult DequantizeOp::fold(FoldAdaptor) {
   // Only inline `dense` constants (at most 16 elements, as the importer
   // keeps them): weights in resource blobs stay integer for the kernels.
+  // `paso.keep_quantized` (a QLinearAdd/QLinearMul's constant scalar)
+  // stays too: the integer add and multiply read its byte.
+  if ((*this)->hasAttr("paso.keep_quantized"))
+    return {};
   auto cast = getInput().getDefiningOp<StorageCastOp>();
   auto constant = cast ? cast.getInput().getDefiningOp<ConstantOp>()
                        : ConstantOp();

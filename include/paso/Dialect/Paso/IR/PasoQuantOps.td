@@ -73,7 +73,9 @@ def Paso_DequantizeOp : Paso_Op<"dequantize", [InferTypeOpAdaptor]> {
     dimension; the result has the type's expressed element type. Mirrors
     ONNX DequantizeLinear (opsets 10-24) with constant scale and zero point.
     Small inline constants (zero points, scalars) fold to float constants;
-    quantised weights stay integer for the kernels.
+    quantised weights stay integer for the kernels, and so does a constant
+    marked `paso.keep_quantized` (the importer marks a QLinearAdd or
+    QLinearMul's constant scalar, whose byte the integer kernels read).
 
     Example:
 
