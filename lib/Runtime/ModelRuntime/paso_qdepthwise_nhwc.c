@@ -107,48 +107,11 @@ static void padTask(int32_t task, void *context) {
   padRow(q, task / q->paddedH, task % q->paddedH);
 }
 
-/* The requantisation of the NCHW kernel, per lane: scale, clamp to the
- * output's range (integer bounds, so before or after rounding agree),
- * round half to even, add the zero point; then the block's `width`
- * channels stored. With multipliers below 1 (`small`) |x| < 2^31, so the
- * clamp follows the conversion in integers (x86's float min/max cost two
- * more instructions each to order NaNs); larger ones clamp in floats. */
-typedef struct {
-  f32x16 mult;
-  i32x16 lo, hi, zero;
-  int small, width;
-} Requantise;
-
-/* (Vectors by pointer: the 256-bit AVX-VNNI variant calls these.) */
-static inline __attribute__((always_inline)) Requantise
+/* The block's requantisation (int8_vectors.h), channels [c0, c0 + 16). */
+static inline __attribute__((always_inline)) LaneRequantise
 requantiseBlock(const NhwcProblem *q, int64_t c0, const f32x16 *mult) {
-  Requantise r;
-  r.mult = *mult;
-  r.lo = (i32x16){} + (q->minC - q->zeroC);
-  r.hi = (i32x16){} + (q->maxC - q->zeroC);
-  r.zero = (i32x16){} + q->zeroC;
-  r.small = 1;
-  for (int j = 0; j < LANES; ++j)
-    r.small &= (*mult)[j] < 1.0f;
-  r.width = q->C - c0 < LANES ? (int)(q->C - c0) : LANES;
-  return r;
-}
-
-static inline __attribute__((always_inline)) void
-storeBlock(const Requantise *r, const i32x16 *acc, uint8_t *to) {
-  f32x16 x = __builtin_convertvector(*acc, f32x16) * r->mult;
-  if (!r->small)
-    x = __builtin_elementwise_min(
-        __builtin_elementwise_max(x, __builtin_convertvector(r->lo, f32x16)),
-        __builtin_convertvector(r->hi, f32x16));
-  i32x16 y = __builtin_convertvector(__builtin_elementwise_rint(x), i32x16);
-  y = __builtin_elementwise_min(__builtin_elementwise_max(y, r->lo), r->hi);
-  u8x16 bytes = __builtin_convertvector(y + r->zero, u8x16);
-  if (r->width == LANES)
-    __builtin_memcpy(to, &bytes, LANES);
-  else
-    for (int j = 0; j < r->width; ++j)
-      to[j] = bytes[j];
+  return laneRequantise(mult, q->minC, q->maxC, q->zeroC,
+                        q->C - c0 < LANES ? (int)(q->C - c0) : LANES);
 }
 
 /* One row of output pixels for the channel block at byte `c0`: the
@@ -157,7 +120,7 @@ storeBlock(const Requantise *r, const i32x16 *acc, uint8_t *to) {
 static inline __attribute__((always_inline)) void
 outputRow(const NhwcProblem *q, const uint8_t *image, int64_t oh, int64_t c0,
           int64_t KH, int64_t KW, const i32x16 *w, i32x16 bias,
-          const Requantise *r, uint8_t *out) {
+          const LaneRequantise *r, uint8_t *out) {
   int64_t Cp = q->Cp;
   int64_t tapRow = q->dilationH * q->paddedW * Cp, tapColumn = q->dilationW * Cp;
   const uint8_t *row = image + oh * q->strideH * q->paddedW * Cp + c0;
@@ -170,7 +133,7 @@ outputRow(const NhwcProblem *q, const uint8_t *image, int64_t oh, int64_t c0,
         __builtin_memcpy(&pixels, at + kh * tapRow + kw * tapColumn, LANES);
         acc += __builtin_convertvector(pixels, i32x16) * w[kh * KW + kw];
       }
-    storeBlock(r, &acc, out + (oh * q->OW + ow) * q->C + c0);
+    storeLanes(r, &acc, out + (oh * q->OW + ow) * q->C + c0);
   }
 }
 
@@ -204,7 +167,7 @@ static void computeTask(int32_t task, void *context) {
     i32x16 bias;
     f32x16 mult;
     loadBlock(q, c0, taps, w, &bias, &mult);
-    Requantise r = requantiseBlock(q, c0, &mult);
+    LaneRequantise r = requantiseBlock(q, c0, &mult);
     for (int64_t oh = first; oh < last; ++oh) {
       if (q->KH == 3 && q->KW == 3)
         outputRow(q, image, oh, c0, 3, 3, w, bias, &r, out);
@@ -259,7 +222,7 @@ static void loadWindowRows(const NhwcProblem *q, int64_t c0, i32x16 *w) {
       __builtin_memcpy(&x, rows[kh] + ow * 64, 64);                            \
       STEP(acc, x, w[kh]);                                                     \
     }                                                                          \
-    storeBlock(&r, &acc, out + (oh * q->OW + ow) * q->C + c0);                 \
+    storeLanes(&r, &acc, out + (oh * q->OW + ow) * q->C + c0);                 \
   }
 #define DEFINE_DOT_TASK(NAME, TARGET, STEP)                                    \
   TARGET static void NAME(const NhwcProblem *q, int64_t b, int64_t first,     \
@@ -279,7 +242,7 @@ static void loadWindowRows(const NhwcProblem *q, int64_t c0, i32x16 *w) {
       f32x16 mult;                                                             \
       loadBlock(q, c0, 0, 0, &bias, &mult);                                    \
       loadWindowRows(q, c0, w);                                                \
-      Requantise r = requantiseBlock(q, c0, &mult);                            \
+      LaneRequantise r = requantiseBlock(q, c0, &mult);                            \
       int64_t held[MAX_DOT_ROWS];                                              \
       for (int64_t kh = 0; kh < KH; ++kh)                                      \
         held[kh] = -1;                                                         \
