@@ -96,16 +96,19 @@ def test_suite_model_int8(name, suite, paso_opt, tmp_path):
     assert summary["held_back_samples"] == count // 4
     assert summary["calibration_samples"] == count - count // 4
     # Every quantised layer runs on an integer kernel, and the residual
-    # adds of the CNNs on the integer add (their global pools on the
-    # integer pool).
+    # adds of the CNNs on the integer add (their poolings on the integer
+    # poolings: ResNet-18's max pool keeps its input's grid).
     kernels = json.loads(report.read_text())["runtime_kernels"]
     adds = sum(k["algorithm"].startswith("int8 add") for k in kernels)
-    pools = sum(k["algorithm"].startswith("int8 global average pool")
+    pools = sum(k["algorithm"].startswith(("int8 global average pool",
+                                           "int8 max pool"))
                 for k in kernels)
     assert sum("int8" in k["algorithm"] for k in kernels) - adds - pools == \
         len(int8_layers)
     if name in ("resnet18", "mobilenetv2"):
         assert adds > 0
+    if name == "resnet18":
+        assert any(k["algorithm"].startswith("int8 max pool") for k in kernels)
 
 
 @pytest.mark.parametrize("target", ["rpi4", "rpi5"])

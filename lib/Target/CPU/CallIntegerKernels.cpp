@@ -11,6 +11,7 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "IntegerPools.h"
 #include "KernelCalls.h"
 
 #include "paso/Dialect/Paso/IR/ConstantValues.h"
@@ -726,6 +727,10 @@ struct PasoCallCpuIntegerKernelsPass
     SmallVector<Operation *> candidates;
     // Adds, multiplies and global pools on the storage.
     SmallVector<QuantizeOp> storageOps;
+    // Max and average poolings of 8-bit values (IntegerPools.h): their
+    // quantize, or the storage pooling. Planned again when emitted, as
+    // the calls before replace what they read.
+    SmallVector<Operation *> pools;
     module.walk([&](Operation *op) {
       if (isa<QConvOp, QMatMulOp>(op) ||
           (isa<MatMulOp>(op) && tensorType(op->getResult(0))
@@ -736,6 +741,9 @@ struct PasoCallCpuIntegerKernelsPass
                quantize && (integerAdd(quantize) || integerMul(quantize) ||
                             integerMean(quantize) || qlinearSoftmax(quantize)))
         storageOps.push_back(quantize);
+      else if ((quantize && cpu::planQuantizedPool(quantize)) ||
+               (isa<MaxPoolOp>(op) && cpu::planStoragePool(cast<MaxPoolOp>(op))))
+        pools.push_back(op);
     });
     Variant variant = productVariant(*target);
     for (Operation *op : candidates) {
@@ -760,6 +768,13 @@ struct PasoCallCpuIntegerKernelsPass
         emitSoftmaxCall(quantize);
       else
         emitMeanCall(quantize);
+    for (Operation *op : pools) {
+      std::optional<cpu::IntegerPool> pool =
+          isa<QuantizeOp>(op) ? cpu::planQuantizedPool(cast<QuantizeOp>(op))
+                              : cpu::planStoragePool(cast<MaxPoolOp>(op));
+      if (pool)
+        emitPoolCall(*pool);
+    }
     // DynamicQuantizeLinear that no product took in (a ConvInteger's).
     SmallVector<DynamicQuantizeOp> dynamics;
     module.walk([&](DynamicQuantizeOp op) {
@@ -1250,24 +1265,63 @@ struct PasoCallCpuIntegerKernelsPass
                        Descriptor &d, ArrayRef<Value> inputs,
                        ArrayRef<int64_t> params, StringRef algorithm,
                        double flops, double bytes) {
+    emitStorageCall(quantize, quantize.getResult(), kernel, name, d, inputs,
+                    params, algorithm, flops, bytes);
+  }
+
+  /// A pooling of 8-bit values on paso_qpool_8 (or paso_qmean_8).
+  void emitPoolCall(cpu::IntegerPool &pool) {
+    Descriptor d{};
+    for (auto [field, value] : pool.fields)
+      d[field] = value;
+    // The quantize after the pooling (and its reshape), or the storage
+    // pooling itself.
+    Operation *last = pool.reshape ? pool.reshape.getOperation() : pool.pool;
+    Operation *replaced =
+        pool.dequantize ? *last->getResult(0).getUsers().begin() : pool.pool;
+    emitStorageCall(replaced, replaced->getResult(0), pool.kernel, pool.name,
+                    d, {pool.input}, pool.params, pool.algorithm, pool.flops,
+                    pool.bytes);
+    if (pool.dequantize) {
+      if (pool.reshape)
+        pool.reshape.erase();
+      pool.pool->erase();
+      if (pool.dequantize->use_empty())
+        pool.dequantize.erase();
+    }
+  }
+
+  /// Replaces `replaced`, whose `result` is quantised 8-bit values or
+  /// integers, by the call; quantised inputs are read as their storage.
+  void emitStorageCall(Operation *replaced, Value resultValue,
+                       StringRef kernel, StringRef name, Descriptor &d,
+                       ArrayRef<Value> inputs, ArrayRef<int64_t> params,
+                       StringRef algorithm, double flops, double bytes) {
     ModuleOp module = getOperation();
     ThreadPlan threads = planThreads(*target, flops, bytes,
                                      kernelTimeScale(*target, "int8"));
     d[PASO_GEMM_MAX_THREADS] = threads.threads;
     d[PASO_GEMM_KERNEL_ID] = ++kernelCount;
 
-    OpBuilder b(quantize);
-    Location loc = quantize.getLoc();
+    OpBuilder b(replaced);
+    Location loc = replaced->getLoc();
+    // Integer elements are the storage; quantised ones are cast to it.
+    auto storageOf = [](RankedTensorType type) {
+      return isa<quant::QuantizedType>(type.getElementType())
+                 ? type.clone(storageElementType(type.getElementType()))
+                 : type;
+    };
     auto storage = [&](Value quantized) {
       RankedTensorType type = tensorType(quantized);
+      if (storageOf(type) == type)
+        return quantized;
       return UnrealizedConversionCastOp::create(
                  b, loc, type.clone(storageElementType(type.getElementType())),
                  quantized)
           .getResult(0);
     };
-    RankedTensorType resultType = tensorType(quantize.getResult());
-    RankedTensorType resultStorage =
-        resultType.clone(storageElementType(resultType.getElementType()));
+    RankedTensorType resultType = tensorType(resultValue);
+    RankedTensorType resultStorage = storageOf(resultType);
     Value output = memref::AllocOp::create(
         b, loc,
         MemRefType::get(resultStorage.getShape(),
@@ -1295,10 +1349,11 @@ struct PasoCallCpuIntegerKernelsPass
              resultType.getShape(), flops, bytes);
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultStorage, output, /*restrict=*/true, /*writable=*/true);
-    quantize.getResult().replaceAllUsesWith(
-        UnrealizedConversionCastOp::create(b, loc, resultType, result)
-            .getResult(0));
-    quantize.erase();
+    if (resultStorage != resultType)
+      result = UnrealizedConversionCastOp::create(b, loc, resultType, result)
+                   .getResult(0);
+    resultValue.replaceAllUsesWith(result);
+    replaced->erase();
   }
 
   /// paso.dynamic_quantize on paso_dynamic_quantize_u8: the operations of

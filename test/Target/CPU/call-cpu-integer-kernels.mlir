@@ -496,3 +496,93 @@ func.func @qdq_softmax(%x: tensor<8x37x!x>) -> tensor<8x37x!y> {
   %q = paso.quantize %s {element_type = !y} : tensor<8x37xf32> -> tensor<8x37x!y>
   return %q : tensor<8x37x!y>
 }
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:100>
+!y = !quant.uniform<u8:f32, 0.25:3>
+
+// An average pooling of 8-bit values (QLinearAveragePool) is one call on
+// the bytes: params average, unsigned, zx = 100, zy = 3, the f32 bits of
+// 0.5 and 0.25, count_include_pad. A window as large as the image is the
+// global pool ONNX Runtime makes of it.
+// CHECK-LABEL: func.func @average_pool
+// CHECK: paso.constant dense<[1, 0, 100, 3, 1056964608, 1048576000, 1]> : tensor<7xi32>
+// CHECK: call @paso_qpool_8({{.*}}) {paso.algorithm = "int8 average pool (ONNX Runtime's QLinearAveragePool: f32 window sums)"
+// CHECK-NOT: paso.average_pool
+// CHECK-LABEL: func.func @whole_image_average
+// CHECK: call @paso_qmean_8({{.*}}) {paso.algorithm = "int8 average pool over the whole image, as a global pool
+func.func @average_pool(%x: tensor<1x4x8x8x!x>) -> tensor<1x4x4x4x!y> {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!x> -> tensor<1x4x8x8xf32>
+  %p = paso.average_pool %f {ceil_mode = false, count_include_pad = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  %q = paso.quantize %p {element_type = !y} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4x!y>
+  return %q : tensor<1x4x4x4x!y>
+}
+func.func @whole_image_average(%x: tensor<1x4x8x8x!x>) -> tensor<1x4x1x1x!y> {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!x> -> tensor<1x4x8x8xf32>
+  %p = paso.average_pool %f {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 8, 8>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x1x1xf32>
+  %q = paso.quantize %p {element_type = !y} : tensor<1x4x1x1xf32> -> tensor<1x4x1x1x!y>
+  return %q : tensor<1x4x1x1x!y>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:100>
+!y = !quant.uniform<u8:f32, 0.25:3>
+
+// Max pooling runs on the bytes when input and output share one
+// quantisation (a QOperator model's uint8 MaxPool), channels-last too,
+// and on integers (paso-fold-qdq's signed storage form): params max,
+// signedness, nothing else.
+// CHECK-LABEL: func.func @max_pool_one_grid
+// CHECK: paso.constant dense<[0, 0, 100, 100, 1056964608, 1056964608, 0]> : tensor<7xi32>
+// CHECK: call @paso_qpool_8({{.*}}) {paso.algorithm = "int8 max pool, channels-last (on the bytes)"
+// CHECK-NOT: paso.max_pool
+// CHECK-LABEL: func.func @max_pool_storage
+// CHECK: paso.constant dense<[0, 1, 0, 0, 0, 0, 0]> : tensor<7xi32>
+// CHECK: call @paso_qpool_8({{.*}}) {paso.algorithm = "int8 max pool (on the bytes)"
+// CHECK-NOT: paso.max_pool
+func.func @max_pool_one_grid(%x: tensor<1x8x8x4x!x>) -> tensor<1x4x4x4x!x> {
+  %f = paso.dequantize %x : tensor<1x8x8x4x!x> -> tensor<1x8x8x4xf32>
+  %p = paso.max_pool %f {ceil_mode = false, channels_last = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x8x4xf32>) -> tensor<1x4x4x4xf32>
+  %q = paso.quantize %p {element_type = !x} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4x!x>
+  return %q : tensor<1x4x4x4x!x>
+}
+func.func @max_pool_storage(%x: tensor<1x4x8x8xi8>) -> tensor<1x4x4x4xi8> {
+  %p = paso.max_pool %x {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xi8>) -> tensor<1x4x4x4xi8>
+  return %p : tensor<1x4x4x4xi8>
+}
+
+// -----
+
+!x = !quant.uniform<u8:f32, 0.5:100>
+!y = !quant.uniform<u8:f32, 0.25:3>
+
+// Not on the bytes: a maximum between two quantisations (the largest byte
+// is not the largest value's byte on the other grid), a dilated window,
+// and a float pooling; they stay pooling ops for the float path.
+// CHECK-LABEL: func.func @max_pool_two_grids
+// CHECK-NOT: call @paso_qpool_8
+// CHECK: paso.max_pool
+// CHECK-LABEL: func.func @dilated_average
+// CHECK-NOT: call @paso_qpool_8
+// CHECK: paso.average_pool
+// CHECK-LABEL: func.func @float_max_pool
+// CHECK-NOT: call @paso_qpool_8
+// CHECK: paso.max_pool
+func.func @max_pool_two_grids(%x: tensor<1x4x8x8x!x>) -> tensor<1x4x4x4x!y> {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!x> -> tensor<1x4x8x8xf32>
+  %p = paso.max_pool %f {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  %q = paso.quantize %p {element_type = !y} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4x!y>
+  return %q : tensor<1x4x4x4x!y>
+}
+func.func @dilated_average(%x: tensor<1x4x8x8x!x>) -> tensor<1x4x6x6x!y> {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!x> -> tensor<1x4x8x8xf32>
+  %p = paso.average_pool %f {ceil_mode = false, count_include_pad = false, dilations = array<i64: 2, 2>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x6x6xf32>
+  %q = paso.quantize %p {element_type = !y} : tensor<1x4x6x6xf32> -> tensor<1x4x6x6x!y>
+  return %q : tensor<1x4x6x6x!y>
+}
+func.func @float_max_pool(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
+  %p = paso.max_pool %x {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %p : tensor<1x4x4x4xf32>
+}

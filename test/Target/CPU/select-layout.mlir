@@ -146,3 +146,33 @@ func.func @quantised_residual(%q: tensor<1x2x4x4x!u8>, %b: tensor<2xi32>) -> ten
   %out = paso.storage_cast %bytes : tensor<1x2x4x4xui8> -> tensor<1x2x4x4x!s>
   return %out : tensor<1x2x4x4x!s>
 }
+
+// -----
+
+!u8 = !quant.uniform<u8:f32, 2.0e-02:128>
+
+// A quantised pooling (QLinearAveragePool's dequantize -> pool ->
+// quantize): the input's layout transpose, left after a dequantize with
+// nothing to cancel, moves above it onto the bytes, where the integer
+// pooling reads them; the output's transpose is on bytes already.
+// CHECK-LABEL: func @quantised_pool
+// CHECK: paso.transpose {{.*}} {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x8x8xui8>) -> tensor<1x8x8x4xui8>
+// CHECK: paso.dequantize {{.*}} -> tensor<1x8x8x4xf32>
+// CHECK-NEXT: paso.average_pool {{.*}}channels_last = true
+// CHECK: paso.transpose {{.*}} {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x4xui8>) -> tensor<1x4x4x4xui8>
+// CHECK-NOT: paso.transpose
+// A dequantize with another reader keeps its float transpose.
+// CHECK-LABEL: func @shared_dequantize
+// CHECK: paso.dequantize {{.*}} -> tensor<1x4x8x8xf32>
+// CHECK: paso.transpose {{.*}} : (tensor<1x4x8x8xf32>) -> tensor<1x8x8x4xf32>
+func.func @quantised_pool(%x: tensor<1x4x8x8x!u8>) -> tensor<1x4x4x4x!u8> {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!u8> -> tensor<1x4x8x8xf32>
+  %p = paso.average_pool %f {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  %q = paso.quantize %p {element_type = !u8} : tensor<1x4x4x4xf32> -> tensor<1x4x4x4x!u8>
+  return %q : tensor<1x4x4x4x!u8>
+}
+func.func @shared_dequantize(%x: tensor<1x4x8x8x!u8>) -> (tensor<1x4x4x4xf32>, tensor<1x4x8x8xf32>) {
+  %f = paso.dequantize %x : tensor<1x4x8x8x!u8> -> tensor<1x4x8x8xf32>
+  %p = paso.average_pool %f {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %p, %f : tensor<1x4x4x4xf32>, tensor<1x4x8x8xf32>
+}
