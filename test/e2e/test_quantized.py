@@ -330,10 +330,13 @@ def test_suite_model_under_qemu(target, paso_opt, tmp_path, aarch64_runner):
     assert_like_ort(got, path, feeds, f"squeezenet11 QDQ {target}")
 
 
-def test_uint8_inputs_and_outputs_carry_their_quantisation(paso_opt, tmp_path):
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+def test_uint8_inputs_and_outputs_carry_their_quantisation(layout, paso_opt,
+                                                           tmp_path):
     """A QOperator model with uint8 input and output: the ABI tables and
     model.h give each one's scale and zero point, paso-run prints them, and
-    the uint8 output equals ONNX Runtime's."""
+    the uint8 output equals ONNX Runtime's. Channels-last, the output's
+    bytes are transposed back after their cast, and still carry them."""
     def constant(name, array):
         return numpy_helper.from_array(np.array(array), name)
     graph = helper.make_graph(
@@ -354,7 +357,8 @@ def test_uint8_inputs_and_outputs_carry_their_quantisation(paso_opt, tmp_path):
     model.ir_version = 8
     path = tmp_path / "uint8_io.onnx"
     onnx.save(model, path)
-    so = paso.compile(path, output=tmp_path / "uint8_io.so")
+    so = paso.compile(path, output=tmp_path / "uint8_io.so",
+                      extra_args=[f"--paso-layout={layout}"])
     compiled = paso.load(so)
     (x,), (y,) = compiled.inputs, compiled.outputs
     assert (x.dtype, x.scale, x.zero_point) == (np.uint8, 0.05000000074505806, 120)

@@ -47,6 +47,10 @@ static int onnxDtype(Type type) {
 static quant::UniformQuantizedType abiQuantization(Value value,
                                                    bool isOutput) {
   if (isOutput) {
+    // A channels-last graph transposes the output's bytes back to NCHW
+    // after the cast.
+    if (auto transpose = value.getDefiningOp<TransposeOp>())
+      return abiQuantization(transpose.getInput(), true);
     auto cast = value.getDefiningOp<StorageCastOp>();
     return cast ? dyn_cast<quant::UniformQuantizedType>(
                       cast.getInput().getType().getElementType())
