@@ -69,6 +69,12 @@ struct CostModelDefaults {
   static constexpr double kInt8DepthwiseNhwcPerOutput = 26;
   static constexpr double kInt8DepthwiseNhwcPerStride = 89;
   static constexpr double kInt8DepthwisePerTap = 15;
+  /// Poolings of 8-bit values (paso_qpool_8), per (vector of 64 bytes,
+  /// tap): a strided load, shuffle and mask along NCHW rows; a contiguous
+  /// load channels-last. From SqueezeNet's three 3x3 max pools (3.5 and
+  /// 1.65 ns per vector tap on this host).
+  static constexpr double kInt8PoolNchwPerTap = 360;
+  static constexpr double kInt8PoolNhwcPerTap = 170;
   /// Largest Winograd scratch (transformed inputs and products, part of
   /// the arena) a layer may take: beyond it the direct kernel runs,
   /// whatever the predicted gain, to keep the arena small on boards with
@@ -270,6 +276,15 @@ double predictConvolutionSeconds(const TargetDescription &target,
 double predictIntegerConvolutionSeconds(const TargetDescription &target,
                                         const ConvolutionShape &shape,
                                         bool channelsLast);
+
+/// Predicted single-thread time of a max or average pooling of 8-bit
+/// values on paso_qpool_8, whose vectors hold 64 bytes: 64 output columns
+/// of one row in NCHW (short rows leave lanes empty, and every row pays
+/// its loads), 64 channels of one pixel channels-last. `shape` is the
+/// window as a depthwise convolution (convolutionCostShape).
+double predictIntegerPoolSeconds(const TargetDescription &target,
+                                 const ConvolutionShape &shape,
+                                 bool channelsLast);
 
 /// Threads worth using for a kernel doing `flops` over `bytes` of memory
 /// traffic, and its predicted time on that many: threads split the

@@ -43,24 +43,39 @@ typedef struct {
   uint8_t flip;
   int32_t zx, zy, lo, hi;
   float xScale, yScale;
-  int64_t rows, rowsPerPiece;
+  int64_t size, rows, rowsPerPiece;
+  u8x64 *masks;  /* planLanes */
+  float *widths;
 } QpoolJob;
 
-/* Lane j: in[(first + j * step)] (flipped) where 0 <= first + j * step <
- * limit and j < lanes, else `neutral` (the maximum's least byte, or a
- * byte that dequantises to 0 for a sum). */
-static u8x64 loadLanes(const uint8_t *in, int64_t first, int64_t step,
-                       int64_t lanes, int64_t limit, uint8_t flip,
-                       uint8_t neutral) {
-  int64_t last = first + (LANES - 1) * step;
-  if (lanes == LANES && first >= 0 && last < limit) {
-    u8x64 v;
+/* 0xff in lane j when 0 <= first + j * step < limit and j < lanes: the
+ * lanes a load fills from the image, the others taking a neutral byte. */
+static u8x64 laneMask(int64_t first, int64_t step, int64_t lanes,
+                      int64_t limit) {
+  u8x64 mask;
+  for (int64_t j = 0; j < LANES; ++j) {
+    int64_t at = first + j * step;
+    mask[j] = j < lanes && at >= 0 && at < limit ? 0xff : 0;
+  }
+  return mask;
+}
+
+/* Lane j: in[offset + j * step] (flipped) where `mask` has it, else `neutral` (the
+ * maximum's least byte, or a byte that dequantises to 0 for a sum). A
+ * whole vector is loaded when it stays inside the input buffer (lanes
+ * past a row's end read the next row and are masked); at the buffer's
+ * edges only the masked lanes are read. */
+static u8x64 loadLanes(const QpoolJob *job, int64_t offset, int64_t step,
+                       u8x64 mask, uint8_t neutral) {
+  u8x64 v;
+  if (offset >= 0 && offset + LANES * step <= job->size) {
+    const uint8_t *at = job->in + offset;
     if (step == 1) {
-      __builtin_memcpy(&v, in + first, LANES);
+      __builtin_memcpy(&v, at, LANES);
     } else if (step == 2) {
       typedef uint8_t u8x128 __attribute__((vector_size(128)));
       u8x128 pair;
-      __builtin_memcpy(&pair, in + first, LANES * 2 - 1);
+      __builtin_memcpy(&pair, at, LANES * 2);
       v = __builtin_shufflevector(
           pair, pair, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
           30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62,
@@ -69,17 +84,14 @@ static u8x64 loadLanes(const uint8_t *in, int64_t first, int64_t step,
           126);
     } else {
       for (int j = 0; j < LANES; ++j)
-        v[j] = in[first + j * step];
+        v[j] = at[j * step];
     }
-    return v ^ flip;
+  } else {
+    for (int j = 0; j < LANES; ++j)
+      v[j] = mask[j] ? job->in[offset + j * step] : 0;
   }
-  u8x64 v;
-  for (int64_t j = 0; j < LANES; ++j) {
-    int64_t at = first + j * step;
-    v[j] = j < lanes && at >= 0 && at < limit ? (uint8_t)(in[at] ^ flip)
-                                              : neutral;
-  }
-  return v;
+  v ^= job->flip;
+  return (v & mask) | ((u8x64){} + neutral & ~mask);
 }
 
 /* The window's [start, end) along one dim of `size`, as ONNX Runtime
@@ -150,35 +162,31 @@ static uint8_t neutralByte(const QpoolJob *job) {
 /* Output row `oh` of plane `plane` (NCHW): 64 output columns at a time,
  * each tap a strided load along the input row. */
 static void poolPlaneRow(const QpoolJob *job, int64_t plane, int64_t oh) {
-  const uint8_t *image = job->in + plane * job->height * job->width;
+  int64_t image = plane * job->height * job->width;
   uint8_t *out = job->out + (plane * job->outH + oh) * job->outW;
   int64_t h0, h1;
   windowRange(oh, job->strideH, job->padTop, job->kernelH, job->height, &h0,
               &h1);
   uint8_t neutral = neutralByte(job);
   float counts[LANES];
-  for (int64_t ow0 = 0; ow0 < job->outW; ow0 += LANES) {
+  for (int64_t block = 0, ow0 = 0; ow0 < job->outW; ++block, ow0 += LANES) {
     int64_t lanes = job->outW - ow0 < LANES ? job->outW - ow0 : LANES;
+    int64_t first = ow0 * job->strideW - job->padLeft;
+    const u8x64 *masks = job->masks + block * job->kernelW;
     Lanes acc;
     initLanes(job, &acc);
     for (int64_t h = h0; h < h1; ++h)
-      for (int64_t kx = 0; kx < job->kernelW; ++kx) {
-        int64_t first = ow0 * job->strideW - job->padLeft + kx;
-        /* Taps past a window's clipped end (beyond the image) are
-         * outside [0, width) and read as neutral. */
+      for (int64_t kx = 0; kx < job->kernelW; ++kx)
         addLanes(job, &acc,
-                 loadLanes(image + h * job->width, first, job->strideW, lanes,
-                           job->width, job->flip, neutral));
-      }
-    if (job->average)
-      for (int64_t j = 0; j < LANES; ++j) {
-        int64_t w0, w1;
-        windowRange(ow0 + j, job->strideW, job->padLeft, job->kernelW,
-                    job->width, &w0, &w1);
-        counts[j] = job->includePad
-                        ? (float)(job->kernelH * job->kernelW)
-                        : (float)((h1 - h0) * (w1 > w0 ? w1 - w0 : 1));
-      }
+                 loadLanes(job, image + h * job->width + first + kx,
+                           job->strideW, masks[kx], neutral));
+    if (job->average) {
+      const float *widths = job->widths + block * LANES;
+      float window = (float)(job->kernelH * job->kernelW),
+            rows = (float)(h1 - h0);
+      for (int64_t j = 0; j < LANES; ++j)
+        counts[j] = job->includePad ? window : rows * widths[j];
+    }
     storeOutputs(job, &acc, counts, lanes, out + ow0);
   }
 }
@@ -187,7 +195,7 @@ static void poolPlaneRow(const QpoolJob *job, int64_t plane, int64_t oh) {
  * at a time, summed over the window's pixels in order. */
 static void poolPixelRow(const QpoolJob *job, int64_t n, int64_t oh) {
   int64_t c = job->channels;
-  const uint8_t *image = job->in + n * job->height * job->width * c;
+  int64_t image = n * job->height * job->width * c;
   uint8_t *out = job->out + (n * job->outH + oh) * job->outW * c;
   int64_t h0, h1;
   windowRange(oh, job->strideH, job->padTop, job->kernelH, job->height, &h0,
@@ -202,18 +210,51 @@ static void poolPixelRow(const QpoolJob *job, int64_t n, int64_t oh) {
                                   : (float)((h1 - h0) * (w1 - w0));
     for (int j = 0; j < LANES; ++j)
       counts[j] = count;
-    for (int64_t c0 = 0; c0 < c; c0 += LANES) {
+    for (int64_t block = 0, c0 = 0; c0 < c; ++block, c0 += LANES) {
       int64_t lanes = c - c0 < LANES ? c - c0 : LANES;
       Lanes acc;
       initLanes(job, &acc);
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t w = w0; w < w1; ++w)
           addLanes(job, &acc,
-                   loadLanes(image + (h * job->width + w) * c + c0, 0, 1,
-                             lanes, lanes, job->flip, neutral));
+                   loadLanes(job, image + (h * job->width + w) * c + c0, 1,
+                             job->masks[block], neutral));
       storeOutputs(job, &acc, counts, lanes, out + ow * c + c0);
     }
   }
+}
+
+/* The lanes each load fills, the same for every row: per block of 64
+ * output columns and column tap (NCHW), or per block of 64 channels
+ * (channels-last); and each NCHW output column's window width. */
+static int planLanes(QpoolJob *job) {
+  int64_t extent = job->nhwc ? job->channels : job->outW;
+  int64_t blocks = (extent + LANES - 1) / LANES;
+  int64_t count = job->nhwc ? blocks : blocks * job->kernelW;
+  job->masks = (u8x64 *)aligned_alloc(
+      64, (size_t)(count * sizeof(u8x64) + blocks * LANES * sizeof(float)));
+  if (!job->masks)
+    return 0;
+  job->widths = (float *)(job->masks + count);
+  for (int64_t block = 0; block < blocks; ++block) {
+    int64_t at = block * LANES;
+    int64_t lanes = extent - at < LANES ? extent - at : LANES;
+    if (job->nhwc) {
+      job->masks[block] = laneMask(0, 1, lanes, lanes);
+      continue;
+    }
+    int64_t first = at * job->strideW - job->padLeft;
+    for (int64_t kx = 0; kx < job->kernelW; ++kx)
+      job->masks[block * job->kernelW + kx] =
+          laneMask(first + kx, job->strideW, lanes, job->width);
+    for (int64_t j = 0; j < LANES; ++j) {
+      int64_t w0, w1;
+      windowRange(at + j, job->strideW, job->padLeft, job->kernelW,
+                  job->width, &w0, &w1);
+      job->widths[at + j] = (float)(w1 > w0 ? w1 - w0 : 1);
+    }
+  }
+  return 1;
 }
 
 static void poolRows(const QpoolJob *job, int64_t r0, int64_t r1) {
@@ -264,6 +305,7 @@ void paso_qpool_8(const int64_t *descriptor, intptr_t in, intptr_t out,
   job.xScale = floatBits(p[4]);
   job.yScale = floatBits(p[5]);
   job.includePad = p[6];
+  job.size = job.images * job.channels * job.height * job.width;
   job.rows = job.outH * job.images * (job.nhwc ? 1 : job.channels);
   int64_t threads = kernelThreads(descriptor);
   int64_t pieces = threads > 1 ? 4 * threads : 1;
@@ -271,9 +313,12 @@ void paso_qpool_8(const int64_t *descriptor, intptr_t in, intptr_t out,
     pieces = job.rows;
   job.rowsPerPiece = (job.rows + pieces - 1) / pieces;
   pieces = (job.rows + job.rowsPerPiece - 1) / job.rowsPerPiece;
+  if (!planLanes(&job))
+    abort();
   if (pieces > 1)
     paso_parallel_for((int32_t)pieces, qpoolPiece, &job);
   else
     poolRows(&job, 0, job.rows);
+  free(job.masks);
   profileStop(descriptor, start);
 }

@@ -119,6 +119,25 @@ void convertToNhwc(Operation *op) {
   op->erase();
 }
 
+/// A pooling that paso-call-cpu-integer-kernels runs on 8-bit storage:
+/// on integers, or between a dequantize and a quantize of 8-bit values
+/// (IntegerPools.h decides the details; this is the cost model's view).
+bool isIntegerPool(Operation *op) {
+  if (!isa<MaxPoolOp, AveragePoolOp>(op))
+    return false;
+  auto element = [](Value value) {
+    return cast<RankedTensorType>(value.getType()).getElementType();
+  };
+  if (element(op->getResult(0)).isInteger(8))
+    return true;
+  auto dequantize = op->getOperand(0).getDefiningOp<DequantizeOp>();
+  auto quantized = dequantize ? dyn_cast<quant::UniformQuantizedType>(
+                                    element(dequantize.getInput()))
+                              : nullptr;
+  return quantized && quantized.getStorageTypeIntegralWidth() == 8 &&
+         op->hasOneUse() && isa<QuantizeOp>(*op->getUsers().begin());
+}
+
 /// transpose(dequantize(x)) -> dequantize(transpose(x)), x per tensor and
 /// the dequantize read by the transpose alone: the same move on a quarter
 /// of the bytes. Sinking pushed transposes below every dequantize (where
@@ -205,6 +224,13 @@ struct SelectCpuLayoutPass
                          fp16ThroughputRatio(*target);
         nhwcSeconds += seconds;
         nchwSeconds += 2 * seconds;
+        return;
+      }
+      if (isIntegerPool(op)) {
+        // paso_qpool_8 on the bytes (paso-call-cpu-integer-kernels).
+        ++integerConvolutions;
+        nchwSeconds += predictIntegerPoolSeconds(*target, *shape, false);
+        nhwcSeconds += predictIntegerPoolSeconds(*target, *shape, true);
         return;
       }
       if (isa<QConvOp>(op)) {

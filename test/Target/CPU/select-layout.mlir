@@ -176,3 +176,20 @@ func.func @shared_dequantize(%x: tensor<1x4x8x8x!u8>) -> (tensor<1x4x4x4xf32>, t
   %p = paso.average_pool %f {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
   return %p, %f : tensor<1x4x4x4xf32>, tensor<1x4x8x8xf32>
 }
+
+// -----
+
+!u8 = !quant.uniform<u8:f32, 2.0e-02:128>
+
+// `auto` costs a pooling of 8-bit values as paso_qpool_8 runs it: 64-byte
+// vectors per tap, along NCHW rows (55 outputs of 64 lanes here, each row
+// paying its loads) or channels-last (64 channels per pixel): NHWC.
+// AUTO: paso.layout = "NHWC (cost model: {{.*}} over 1 convolutions and poolings, 1 of them int8)"
+// AUTO-LABEL: func @squeezenet_pool
+// AUTO: paso.max_pool {{.*}}channels_last = true
+func.func @squeezenet_pool(%x: tensor<1x64x111x111x!u8>) -> tensor<1x64x55x55x!u8> {
+  %f = paso.dequantize %x : tensor<1x64x111x111x!u8> -> tensor<1x64x111x111xf32>
+  %p = paso.max_pool %f {ceil_mode = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x64x111x111xf32>) -> tensor<1x64x55x55xf32>
+  %q = paso.quantize %p {element_type = !u8} : tensor<1x64x55x55xf32> -> tensor<1x64x55x55x!u8>
+  return %q : tensor<1x64x55x55x!u8>
+}

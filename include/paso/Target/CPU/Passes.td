@@ -128,6 +128,13 @@ def PasoCallCpuIntegerKernelsPass : Pass<"paso-call-cpu-integer-kernels",
     A softmax the importer marks `paso.onnx_qlinear` (com.microsoft
     QLinearSoftmax) between them runs on `paso_qsoftmax_8`, ONNX Runtime's
     own algorithm: a table of exponentials built here and an f32 division.
+    2-D max and average poolings of 8-bit values (`quantize(max_pool or
+    average_pool(dequantize))`, and max pools on integers, the storage
+    form of `paso-fold-qdq`) run on `paso_qpool_8`, NCHW or channels-last:
+    a maximum on the bytes where input and output share one quantisation,
+    an average in ONNX Runtime's QLinearAveragePool arithmetic (f32 window
+    sums in its order), or on `paso_qmean_8` when the window covers the
+    unpadded image, as ONNX Runtime computes that one.
 
     Integer ops the kernels do not take (weights with non-zero zero
     points, grouped convolutions) are expanded to float between dequantize and
@@ -275,8 +282,12 @@ def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
     and packing, fitted to per-layer profiles. Their filters are permuted
     as integer constants, and the transposes sink through quantize,
     dequantize, requantize and storage casts (per tensor), so a
-    precision boundary costs none; a transpose or reshape left on
-    quantised values moves their storage bytes. Convolutions marked `paso.precision = "f16"` (on a target with fp16
+    precision boundary costs none; one left after a dequantize that only
+    it reads moves above it, onto the bytes (where an integer pooling
+    reads them), and a transpose or reshape left on quantised values
+    moves their storage bytes. Poolings of 8-bit values are costed by
+    `predictIntegerPoolSeconds` (64-byte vectors per tap: along NCHW
+    rows, whose short rows leave lanes empty, or along channels). Convolutions marked `paso.precision = "f16"` (on a target with fp16
     arithmetic) are costed as the fp16 kernel runs them: a direct product
     at the fp16 rate, channels-last, twice as slow in NCHW, where it
     transposes its input and output. The decision and both predictions
