@@ -17,6 +17,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -51,6 +52,15 @@ def build(path, layout, tmp, name):
         return model, json.load(f)["layout"]
 
 
+def layout_label(decision):
+    """The report's layout decision in a word: NCHW, NHWC, or the split
+    (NCHW, then NHWC from candidate k of n) as NCHW->NHWC at k/n."""
+    split = re.match(r"NCHW, then NHWC from (\d+) of (\d+)", decision)
+    if split:
+        return f"NCHW->NHWC at {split[1]}/{split[2]}"
+    return decision.split(" ")[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="mobilenetv2,resnet18,squeezenet11")
@@ -67,7 +77,7 @@ def main():
                 name, tmp, quant_format=QuantFormat.QOperator,
                 per_channel=False, activation_type=QuantType.QUInt8)
             builds = [build(int8_path, layout, tmp, name) for layout in LAYOUTS]
-            chosen = builds[2][1].split(" ")[0]
+            chosen = layout_label(builds[2][1])
             feeds = random_feeds(onnx.load(float_path), 0)
             for threads in threads_list:
                 for model, _ in builds:
@@ -82,7 +92,9 @@ def main():
              "QOperator per-tensor U8S8; median of "
              f"{args.reps} alternating runs after a warm-up. The three "
              "builds of a model give the same bytes (test_quantized_nhwc.py)."
-             " `auto` is the layout the cost model picked.", "",
+             " `auto` is the layout the cost model picked (a split: the"
+             " convolutions and poolings before candidate k NCHW, the rest"
+             " NHWC).", "",
              "| model | threads | NCHW ms | NHWC ms | NCHW / NHWC | auto picks | auto ms |",
              "|---|---|---|---|---|---|---|"]
     for name, threads, nchw, nhwc, auto, chosen in rows:

@@ -186,6 +186,94 @@ void moveToStorage(Operation *op) {
   op->erase();
 }
 
+/// Where a graph is best split between layouts: candidates from `first`
+/// on channels-last, those before in NCHW, and the predicted total.
+struct LayoutSplit {
+  size_t first;
+  double seconds;
+};
+
+/// The split of `candidates` (in program order, with their NCHW and NHWC
+/// costs) predicted fastest, counting the transpose of the one computed
+/// value read across it, if it beats `bound`. CNNs shrink their maps as
+/// they go: their early layers, on long rows, are faster in NCHW and the
+/// late ones, on many channels, channels-last (MobileNetV2's int8
+/// depthwise layers: 85 against 154 us at 112x112x32, 61 against 25 us
+/// at 7x7x960). Only a point that one use of a computed value crosses (no
+/// residual connection spans it) is a candidate, so the split costs one
+/// transpose; the other order (NHWC first) is not searched.
+std::optional<LayoutSplit>
+bestSplit(const TargetDescription &target, ModuleOp module,
+          ArrayRef<Operation *> candidates,
+          ArrayRef<std::pair<double, double>> costs, double bound) {
+  if (candidates.size() < 2)
+    return std::nullopt;
+  // Program positions, and which values are computed from the inputs (a
+  // constant's chain is not transposed at run time).
+  DenseMap<Operation *, int64_t> position;
+  DenseSet<Value> computed;
+  SmallVector<Value> values;
+  module.walk([&](Operation *op) {
+    position[op] = static_cast<int64_t>(position.size());
+    bool fromInputs = llvm::any_of(op->getOperands(), [&](Value operand) {
+      return isa<BlockArgument>(operand) || computed.contains(operand);
+    });
+    if (fromInputs)
+      for (Value result : op->getResults()) {
+        computed.insert(result);
+        values.push_back(result);
+      }
+  });
+  // The value read across the point `at`, when exactly one use crosses
+  // it (a value also read by an op the sinking leaves NCHW, a residual
+  // add, would need transposes both ways).
+  auto crossing = [&](Operation *at) -> Value {
+    int64_t here = position.lookup(at);
+    Value found;
+    for (Value value : values) {
+      if (position.lookup(value.getDefiningOp()) >= here)
+        continue;
+      for (Operation *user : value.getUsers()) {
+        if (position.lookup(user) < here)
+          continue;
+        if (found)
+          return nullptr;
+        found = value;
+      }
+    }
+    return found;
+  };
+  // Prefix sums of the NCHW costs, suffix sums of the NHWC ones.
+  SmallVector<double> nchwBefore{0}, nhwcFrom(candidates.size() + 1, 0);
+  for (auto [nchw, nhwc] : costs)
+    nchwBefore.push_back(nchwBefore.back() + nchw);
+  for (size_t i = candidates.size(); i-- > 0;)
+    nhwcFrom[i] = nhwcFrom[i + 1] + costs[i].second;
+  std::optional<LayoutSplit> best;
+  for (size_t first = 1; first < candidates.size(); ++first) {
+    double seconds = nchwBefore[first] + nhwcFrom[first];
+    if (seconds >= bound || (best && seconds >= best->seconds))
+      continue;
+    Value value = crossing(candidates[first]);
+    if (!value)
+      continue;
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || !type.hasStaticShape())
+      continue;
+    Type element = type.getElementType();
+    auto quantized = dyn_cast<quant::QuantizedType>(element);
+    if (!quantized && !element.isIntOrFloat())
+      continue;
+    int64_t bits = quantized ? quantized.getStorageTypeIntegralWidth()
+                             : element.getIntOrFloatBitWidth();
+    double bytes = static_cast<double>(type.getNumElements()) * bits / 8;
+    seconds += predictSeconds(target, 0, 2 * bytes, 1);
+    if (seconds < bound && (!best || seconds < best->seconds))
+      best = LayoutSplit{first, seconds};
+  }
+  return best;
+}
+
 struct SelectCpuLayoutPass
     : paso::impl::PasoSelectCpuLayoutPassBase<SelectCpuLayoutPass> {
   using Base::Base;
@@ -206,6 +294,8 @@ struct SelectCpuLayoutPass
       return signalPassFailure();
     }
     SmallVector<Operation *> candidates;
+    // Each candidate's predicted time in NCHW and in NHWC.
+    SmallVector<std::pair<double, double>> costs;
     double nchwSeconds = 0, nhwcSeconds = 0;
     int64_t halfConvolutions = 0, integerConvolutions = 0;
     module.walk([&](Operation *op) {
@@ -213,6 +303,7 @@ struct SelectCpuLayoutPass
       if (!shape)
         return;
       candidates.push_back(op);
+      double nchw, nhwc;
       if (runsInHalfPrecision(op, *target) && !shape->depthwise) {
         // The fp16 kernel: a direct product at the fp16 rate, channels-last.
         // In NCHW it transposes its input and writes its output transposed,
@@ -220,34 +311,36 @@ struct SelectCpuLayoutPass
         // 1.7x, MobileNetV2 2.1x; docs/quantization.md).
         ++halfConvolutions;
         shape->winogradEligible = false;
-        double seconds = predictConvolutionSeconds(*target, *shape, true) /
-                         fp16ThroughputRatio(*target);
-        nhwcSeconds += seconds;
-        nchwSeconds += 2 * seconds;
-        return;
-      }
-      if (isIntegerPool(op)) {
+        nhwc = predictConvolutionSeconds(*target, *shape, true) /
+               fp16ThroughputRatio(*target);
+        nchw = 2 * nhwc;
+      } else if (isIntegerPool(op)) {
         // paso_qpool_8 on the bytes (paso-call-cpu-integer-kernels).
         ++integerConvolutions;
-        nchwSeconds += predictIntegerPoolSeconds(*target, *shape, false);
-        nhwcSeconds += predictIntegerPoolSeconds(*target, *shape, true);
-        return;
-      }
-      if (isa<QConvOp>(op)) {
+        nchw = predictIntegerPoolSeconds(*target, *shape, false);
+        nhwc = predictIntegerPoolSeconds(*target, *shape, true);
+      } else if (isa<QConvOp>(op)) {
         // The int8 kernels, whose tiles and packing differ by layout.
         ++integerConvolutions;
-        nchwSeconds += predictIntegerConvolutionSeconds(*target, *shape, false);
-        nhwcSeconds += predictIntegerConvolutionSeconds(*target, *shape, true);
-        return;
+        nchw = predictIntegerConvolutionSeconds(*target, *shape, false);
+        nhwc = predictIntegerConvolutionSeconds(*target, *shape, true);
+      } else {
+        nchw = predictConvolutionSeconds(*target, *shape, false);
+        nhwc = predictConvolutionSeconds(*target, *shape, true);
       }
-      nchwSeconds += predictConvolutionSeconds(*target, *shape, false);
-      nhwcSeconds += predictConvolutionSeconds(*target, *shape, true);
+      costs.push_back({nchw, nhwc});
+      nchwSeconds += nchw;
+      nhwcSeconds += nhwc;
     });
     // Quantised graphs take the same decision: the layout transposes sink
     // through quantize and dequantize too, so precision boundaries cost
     // none.
     bool nhwc = layout == "nhwc" ||
                 (layout == "auto" && nhwcSeconds < 0.95 * nchwSeconds);
+    std::optional<LayoutSplit> split;
+    if (layout == "auto")
+      split = bestSplit(*target, module, candidates, costs,
+                        0.95 * std::min(nchwSeconds, nhwcSeconds));
     auto of = [](int64_t count, StringRef what) {
       return count ? llvm::formatv(", {0} of them {1}", count, what).str()
                    : std::string();
@@ -256,19 +349,30 @@ struct SelectCpuLayoutPass
         layout != "auto"
             ? "forced by layout=" + layout.getValue()
             : llvm::formatv("cost model: {0:F3} ms in NCHW, {1:F3} ms in "
-                            "NHWC over {2} convolutions and poolings{3}{4}",
+                            "NHWC{5} over {2} convolutions and poolings{3}{4}",
                             nchwSeconds * 1e3, nhwcSeconds * 1e3,
                             candidates.size(),
                             of(halfConvolutions, "fp16 (channels-last kernel)"),
-                            of(integerConvolutions, "int8"))
+                            of(integerConvolutions, "int8"),
+                            split ? llvm::formatv(", {0:F3} ms split",
+                                                  split->seconds * 1e3)
+                                        .str()
+                                  : std::string())
                   .str();
     if (candidates.empty())
       why = "no convolution or pooling the NHWC kernels take";
+    std::string decision = nhwc && !candidates.empty() ? "NHWC (" : "NCHW (";
+    if (split) {
+      // The high-resolution layers first, along rows; the rest along
+      // channels, from the first op of the NHWC part on.
+      decision = llvm::formatv("NCHW, then NHWC from {0} of {1} (",
+                               split->first + 1, candidates.size());
+      candidates.erase(candidates.begin(),
+                       candidates.begin() + split->first);
+      nhwc = true;
+    }
     module->setAttr("paso.layout",
-                    StringAttr::get(&getContext(),
-                                    (nhwc && !candidates.empty() ? "NHWC ("
-                                                                 : "NCHW (") +
-                                        why + ")"));
+                    StringAttr::get(&getContext(), decision + why + ")"));
     if (!nhwc || candidates.empty())
       return;
     for (Operation *op : candidates)

@@ -275,7 +275,12 @@ def PasoSelectCpuLayoutPass : Pass<"paso-select-cpu-layout", "ModuleOp"> {
     output pixels and keeps Winograd for 3x3 convolutions; NHWC vectorises
     along channels, so it wins where feature maps are small (their rows
     fill few lanes) and on depthwise convolutions. NHWC is chosen when it
-    is predicted at least 5% faster. Integer convolutions (`paso.qconv`)
+    is predicted at least 5% faster. `auto` also weighs splitting the
+    graph at a point of the candidates' program order that one use of one
+    computed value crosses: the candidates before it NCHW, those from it
+    on NHWC, plus that value's transpose; a split predicted 5% faster
+    than the better single layout is taken (`NCHW, then NHWC from k of
+    n` in `paso.layout`). Integer convolutions (`paso.qconv`)
     are costed by `predictIntegerConvolutionSeconds`: the int8 kernels'
     multiply-add lanes, rounded up to their tiles (12 filters x 16 pixels
     in NCHW, 12 pixels x 16 filters in NHWC), plus each layout's epilogue
