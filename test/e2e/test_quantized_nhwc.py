@@ -182,10 +182,10 @@ def test_auto_layout_follows_the_int8_cost_model(model, int8_ops, decision,
     """`auto` weighs a quantised graph's convolutions and poolings with the
     int8 kernels' predictions: ResNet-18's 3x3 layers on small maps go
     channels-last (measured 10% faster here), and so do SqueezeNet's max
-    pools on the bytes (about 25%); MobileNetV2 splits, NCHW for its large maps
-    and NHWC from its 14x14 blocks on (6-9%; docs/performance.md). Its
-    bytes stay ONNX Runtime's (test_quantized.py's suite test builds it
-    with `auto`)."""
+    pools on the bytes (about 25%); MobileNetV2 splits, NCHW for its large
+    maps and NHWC from its 14x14 blocks on (6-9%; docs/performance.md).
+    Its bytes stay ONNX Runtime's (test_quantized.py's suite test builds
+    it with `auto`)."""
     path = quantize_suite_model(model, tmp_path, "QOperator", False, "U8S8")
     report = tmp_path / "r.json"
     subprocess.run([paso_opt, str(path), "-o", str(tmp_path / "r.so"),
