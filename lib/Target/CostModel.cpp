@@ -423,12 +423,11 @@ double mlir::paso::predictIntegerPoolSeconds(const TargetDescription &target,
   double images = static_cast<double>(shape.images);
   double taps = static_cast<double>(shape.kernelH * shape.kernelW);
   double pixels = static_cast<double>(shape.outH * shape.outW);
-  double lanes =
-      channelsLast
-          ? images * pixels * blocks(shape.channels) * taps *
-                D::kInt8PoolNhwcPerTap
-          : images * shape.channels * shape.outH * blocks(shape.outW) * taps *
-                D::kInt8PoolNchwPerTap;
+  double lanes = channelsLast
+                     ? images * pixels * blocks(shape.channels) * taps *
+                           D::kInt8PoolNhwcPerTap
+                     : images * shape.channels * shape.outH *
+                           blocks(shape.outW) * taps * D::kInt8PoolNchwPerTap;
   double bytes = images * shape.channels *
                  (pixels * shape.strideH * shape.strideW + pixels);
   return predictSeconds(target, 2.0 * lanes / int8ThroughputRatio(target),

@@ -44,7 +44,7 @@ typedef struct {
   int32_t zx, zy, lo, hi;
   float xScale, yScale;
   int64_t size, rows, rowsPerPiece;
-  u8x64 *masks;  /* planLanes */
+  u8x64 *masks; /* planLanes */
   float *widths;
 } QpoolJob;
 
@@ -60,8 +60,8 @@ static u8x64 laneMask(int64_t first, int64_t step, int64_t lanes,
   return mask;
 }
 
-/* Lane j: in[offset + j * step] (flipped) where `mask` has it, else `neutral` (the
- * maximum's least byte, or a byte that dequantises to 0 for a sum). A
+/* Lane j: in[offset + j * step] (flipped) where `mask` has it, else `neutral`
+ * (the maximum's least byte, or a byte that dequantises to 0 for a sum). A
  * whole vector is loaded when it stays inside the input buffer (lanes
  * past a row's end read the next row and are masked); at the buffer's
  * edges only the masked lanes are read. */
@@ -77,11 +77,10 @@ static u8x64 loadLanes(const QpoolJob *job, int64_t offset, int64_t step,
       u8x128 pair;
       __builtin_memcpy(&pair, at, LANES * 2);
       v = __builtin_shufflevector(
-          pair, pair, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-          30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62,
-          64, 66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96,
-          98, 100, 102, 104, 106, 108, 110, 112, 114, 116, 118, 120, 122, 124,
-          126);
+          pair, pair, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+          32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 64,
+          66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 98,
+          100, 102, 104, 106, 108, 110, 112, 114, 116, 118, 120, 122, 124, 126);
     } else {
       for (int j = 0; j < LANES; ++j)
         v[j] = at[j * step];
@@ -96,9 +95,8 @@ static u8x64 loadLanes(const QpoolJob *job, int64_t offset, int64_t step,
 
 /* The window's [start, end) along one dim of `size`, as ONNX Runtime
  * clips it (a window never lies wholly in the padding). */
-static void windowRange(int64_t o, int64_t stride, int64_t pad,
-                        int64_t kernel, int64_t size, int64_t *start,
-                        int64_t *end) {
+static void windowRange(int64_t o, int64_t stride, int64_t pad, int64_t kernel,
+                        int64_t size, int64_t *start, int64_t *end) {
   int64_t s = o * stride - pad, e = s + kernel;
   *start = s < 0 ? 0 : s;
   *end = e < size ? e : size;
@@ -121,7 +119,8 @@ static void addLanes(const QpoolJob *job, Lanes *acc, u8x64 v) {
     u8x16 part;
     __builtin_memcpy(&part, (const uint8_t *)&v + 16 * q, 16);
     i32x16 d = __builtin_convertvector(part, i32x16) - zero;
-    acc->sum[q] = acc->sum[q] + job->xScale * __builtin_convertvector(d, f32x16);
+    acc->sum[q] =
+        acc->sum[q] + job->xScale * __builtin_convertvector(d, f32x16);
   }
 }
 
@@ -138,8 +137,9 @@ static void storeOutputs(const QpoolJob *job, const Lanes *acc,
       __builtin_memcpy(&count, counts + 16 * q, sizeof count);
       f32x16 y = acc->sum[q] / count / job->yScale + (float)job->zy;
       i32x16 r = __builtin_convertvector(__builtin_elementwise_rint(y), i32x16);
-      r = __builtin_elementwise_min(__builtin_elementwise_max(r, (i32x16){} + job->lo),
-                                    (i32x16){} + job->hi);
+      r = __builtin_elementwise_min(
+          __builtin_elementwise_max(r, (i32x16){} + job->lo),
+          (i32x16){} + job->hi);
       for (int j = 0; j < 16; ++j)
         bytes[16 * q + j] = (uint8_t)r[j];
     }
@@ -249,8 +249,8 @@ static int planLanes(QpoolJob *job) {
           laneMask(first + kx, job->strideW, lanes, job->width);
     for (int64_t j = 0; j < LANES; ++j) {
       int64_t w0, w1;
-      windowRange(at + j, job->strideW, job->padLeft, job->kernelW,
-                  job->width, &w0, &w1);
+      windowRange(at + j, job->strideW, job->padLeft, job->kernelW, job->width,
+                  &w0, &w1);
       job->widths[at + j] = (float)(w1 > w0 ? w1 - w0 : 1);
     }
   }
@@ -269,8 +269,8 @@ static void poolRows(const QpoolJob *job, int64_t r0, int64_t r1) {
 static void qpoolPiece(int32_t index, void *context) {
   const QpoolJob *job = (const QpoolJob *)context;
   int64_t r0 = (int64_t)index * job->rowsPerPiece;
-  int64_t r1 = r0 + job->rowsPerPiece < job->rows ? r0 + job->rowsPerPiece
-                                                   : job->rows;
+  int64_t r1 =
+      r0 + job->rowsPerPiece < job->rows ? r0 + job->rowsPerPiece : job->rows;
   poolRows(job, r0, r1);
 }
 

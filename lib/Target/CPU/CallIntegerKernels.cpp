@@ -742,7 +742,8 @@ struct PasoCallCpuIntegerKernelsPass
                             integerMean(quantize) || qlinearSoftmax(quantize)))
         storageOps.push_back(quantize);
       else if ((quantize && cpu::planQuantizedPool(quantize)) ||
-               (isa<MaxPoolOp>(op) && cpu::planStoragePool(cast<MaxPoolOp>(op))))
+               (isa<MaxPoolOp>(op) &&
+                cpu::planStoragePool(cast<MaxPoolOp>(op))))
         pools.push_back(op);
     });
     Variant variant = productVariant(*target);
@@ -1279,8 +1280,8 @@ struct PasoCallCpuIntegerKernelsPass
     Operation *last = pool.reshape ? pool.reshape.getOperation() : pool.pool;
     Operation *replaced =
         pool.dequantize ? *last->getResult(0).getUsers().begin() : pool.pool;
-    emitStorageCall(replaced, replaced->getResult(0), pool.kernel, pool.name,
-                    d, {pool.input}, pool.params, pool.algorithm, pool.flops,
+    emitStorageCall(replaced, replaced->getResult(0), pool.kernel, pool.name, d,
+                    {pool.input}, pool.params, pool.algorithm, pool.flops,
                     pool.bytes);
     if (pool.dequantize) {
       if (pool.reshape)
@@ -1293,10 +1294,10 @@ struct PasoCallCpuIntegerKernelsPass
 
   /// Replaces `replaced`, whose `result` is quantised 8-bit values or
   /// integers, by the call; quantised inputs are read as their storage.
-  void emitStorageCall(Operation *replaced, Value resultValue,
-                       StringRef kernel, StringRef name, Descriptor &d,
-                       ArrayRef<Value> inputs, ArrayRef<int64_t> params,
-                       StringRef algorithm, double flops, double bytes) {
+  void emitStorageCall(Operation *replaced, Value resultValue, StringRef kernel,
+                       StringRef name, Descriptor &d, ArrayRef<Value> inputs,
+                       ArrayRef<int64_t> params, StringRef algorithm,
+                       double flops, double bytes) {
     ModuleOp module = getOperation();
     ThreadPlan threads = planThreads(*target, flops, bytes,
                                      kernelTimeScale(*target, "int8"));

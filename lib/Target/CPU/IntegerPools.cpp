@@ -28,8 +28,8 @@ RankedTensorType tensorType(Value value) {
 int64_t floatBits(float value) { return llvm::bit_cast<int32_t>(value); }
 
 quant::UniformQuantizedType eightBitPerTensor(Value value) {
-  auto element = dyn_cast<quant::UniformQuantizedType>(
-      tensorType(value).getElementType());
+  auto element =
+      dyn_cast<quant::UniformQuantizedType>(tensorType(value).getElementType());
   if (!element || element.getStorageTypeIntegralWidth() != 8)
     return nullptr;
   return element;
@@ -43,8 +43,8 @@ struct Window {
 };
 
 template <typename PoolOp> Window windowOf(PoolOp op) {
-  return {op.getKernelShape(), op.getStrides(), op.getPads(),
-          op.getDilations(), op.getChannelsLast()};
+  return {op.getKernelShape(), op.getStrides(), op.getPads(), op.getDilations(),
+          op.getChannelsLast()};
 }
 
 /// The fields and work of a 2-D pooling of `input` into `output`, or
@@ -127,9 +127,8 @@ void useGlobalMean(IntegerPool &plan, AveragePoolOp pool,
                  {PASO_GEMM_K, size},
                  {PASO_GEMM_N, nhwc ? channels : 1},
                  {PASO_GEMM_BATCH, 1}};
-  plan.params = {x.getZeroPoint(),     y.getZeroPoint(),
-                 y.getStorageTypeMin(), y.getStorageTypeMax(),
-                 floatBits(scale),      x.isSigned(),
+  plan.params = {x.getZeroPoint(),      y.getZeroPoint(), y.getStorageTypeMin(),
+                 y.getStorageTypeMax(), floatBits(scale), x.isSigned(),
                  y.isSigned()};
   plan.algorithm = std::string("int8 average pool over the whole image, ") +
                    (nhwc ? "channels-last, " : "") +
@@ -175,15 +174,14 @@ std::optional<IntegerPool> cpu::planQuantizedPool(QuantizeOp quantize) {
     useGlobalMean(*plan, average, x, y);
     return plan;
   }
-  plan->params =
-      poolParams(average != nullptr, x, y,
-                 average ? average.getCountIncludePad() : false);
+  plan->params = poolParams(average != nullptr, x, y,
+                            average ? average.getCountIncludePad() : false);
   plan->algorithm =
-      average ? std::string("int8 average pool") +
-                    (nhwc ? ", channels-last" : "") +
-                    " (ONNX Runtime's QLinearAveragePool: f32 window sums)"
-              : std::string("int8 max pool") +
-                    (nhwc ? ", channels-last" : "") + " (on the bytes)";
+      average
+          ? std::string("int8 average pool") + (nhwc ? ", channels-last" : "") +
+                " (ONNX Runtime's QLinearAveragePool: f32 window sums)"
+          : std::string("int8 max pool") + (nhwc ? ", channels-last" : "") +
+                " (on the bytes)";
   return plan;
 }
 

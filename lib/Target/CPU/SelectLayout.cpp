@@ -153,10 +153,9 @@ struct HoistAboveDequantize : OpRewritePattern<TransposeOp> {
     auto input = cast<RankedTensorType>(dequantize.getInput().getType());
     if (!isa<quant::UniformQuantizedType>(input.getElementType()))
       return failure();
-    auto moved = TransposeOp::create(
-        rewriter, op.getLoc(),
-        op.getType().clone(input.getElementType()), dequantize.getInput(),
-        op.getPermAttr());
+    auto moved = TransposeOp::create(rewriter, op.getLoc(),
+                                     op.getType().clone(input.getElementType()),
+                                     dequantize.getInput(), op.getPermAttr());
     rewriter.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), moved);
     rewriter.eraseOp(dequantize);
     return success();
@@ -202,10 +201,11 @@ struct LayoutSplit {
 /// at 7x7x960). Only a point that one use of a computed value crosses (no
 /// residual connection spans it) is a candidate, so the split costs one
 /// transpose; the other order (NHWC first) is not searched.
-std::optional<LayoutSplit>
-bestSplit(const TargetDescription &target, ModuleOp module,
-          ArrayRef<Operation *> candidates,
-          ArrayRef<std::pair<double, double>> costs, double bound) {
+std::optional<LayoutSplit> bestSplit(const TargetDescription &target,
+                                     ModuleOp module,
+                                     ArrayRef<Operation *> candidates,
+                                     ArrayRef<std::pair<double, double>> costs,
+                                     double bound) {
   if (candidates.size() < 2)
     return std::nullopt;
   // Program positions, and which values are computed from the inputs (a
@@ -367,8 +367,7 @@ struct SelectCpuLayoutPass
       // channels, from the first op of the NHWC part on.
       decision = llvm::formatv("NCHW, then NHWC from {0} of {1} (",
                                split->first + 1, candidates.size());
-      candidates.erase(candidates.begin(),
-                       candidates.begin() + split->first);
+      candidates.erase(candidates.begin(), candidates.begin() + split->first);
       nhwc = true;
     }
     module->setAttr("paso.layout",
