@@ -137,3 +137,22 @@ func.func @fold_mod() -> (tensor<2xi64>, tensor<2xi64>) {
   %1 = paso.fmod %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
   return %0, %1 : tensor<2xi64>, tensor<2xi64>
 }
+
+// -----
+
+// A whole float through i32 and back is itself (ConvInteger's int32 sums,
+// imported as round(f32 conv), cast back to float by quantize_dynamic's
+// graphs). Without the round the first cast truncates: kept.
+// CHECK-LABEL: func @rounded_cast_pair
+// CHECK-NEXT: %[[R:.*]] = paso.round %arg0
+// CHECK-NEXT: %[[T:.*]] = paso.cast %arg1 {to = i32}
+// CHECK-NEXT: %[[B:.*]] = paso.cast %[[T]] {to = f32}
+// CHECK-NEXT: return %[[R]], %[[B]]
+func.func @rounded_cast_pair(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %r = paso.round %x : tensor<4xf32>
+  %i = paso.cast %r {to = i32} : tensor<4xf32> -> tensor<4xi32>
+  %f = paso.cast %i {to = f32} : tensor<4xi32> -> tensor<4xf32>
+  %j = paso.cast %y {to = i32} : tensor<4xf32> -> tensor<4xi32>
+  %g = paso.cast %j {to = f32} : tensor<4xi32> -> tensor<4xf32>
+  return %f, %g : tensor<4xf32>, tensor<4xf32>
+}

@@ -55,6 +55,17 @@ LogicalResult CastOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // cast(cast(round(x)) to i32) back to x's float type is round(x): a
+  // whole float converts to i32 and back exactly (beyond the i32 range
+  // the first cast is undefined, in ONNX as in LLVM). The importer gives
+  // ConvInteger's int32 sums as round(f32 conv), which quantize_dynamic's
+  // graphs cast straight back to float: two passes over every output.
+  if (auto inner = getInput().getDefiningOp<CastOp>())
+    if (inner.getInput().getType() == getType() &&
+        inner.getInput().getDefiningOp<RoundOp>() &&
+        rankedType(getInput()).getElementType().isInteger(32) &&
+        isa<FloatType>(getType().getElementType()))
+      return inner.getInput();
   return foldCast(adaptor.getInput(), getType());
 }
 

@@ -204,6 +204,29 @@ struct SinkThroughUnary : RewritePattern {
   }
 };
 
+/// dynamic_quantize(transpose(x, p)) -> transpose of its output, the
+/// scale and zero point unchanged: they come from the minimum and maximum
+/// of all elements, whatever their order, and the quantisation is
+/// elementwise (quantize_dynamic's CNNs quantise before every
+/// convolution, so without this each one kept a transpose either side).
+struct SinkThroughDynamicQuantize : OpRewritePattern<DynamicQuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DynamicQuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = op.getInput().getDefiningOp<TransposeOp>();
+    if (!transpose)
+      return failure();
+    auto moved = DynamicQuantizeOp::create(rewriter, op.getLoc(),
+                                           transpose.getInput());
+    Value output = TransposeOp::create(rewriter, op.getLoc(),
+                                       op.getOutput().getType(),
+                                       moved.getOutput(),
+                                       transpose.getPermAttr());
+    rewriter.replaceOp(op, {output, moved.getScale(), moved.getZeroPoint()});
+    return success();
+  }
+};
+
 /// binary(transpose(x, p), y) -> transpose(binary(x, y'), p) where y' is y
 /// permuted back: the input of the same transpose, or a constant (or a
 /// tensor of unit dims) broadcast to full rank and permuted at compile
@@ -376,6 +399,7 @@ struct SinkTransposesPass
 void mlir::paso::populateSinkTransposePatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
   patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
+               SinkThroughDynamicQuantize,
                SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
                SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>,
                SinkThroughReduce<ReduceProdOp>, TransposeAsReshape>(context);

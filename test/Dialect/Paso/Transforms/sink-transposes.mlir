@@ -157,3 +157,24 @@ func.func @per_axis_stays(%x: tensor<1x4x4x2xf32>) -> tensor<1x2x4x4x!c> {
   %q = paso.quantize %t {element_type = !c} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!c>
   return %q : tensor<1x2x4x4x!c>
 }
+
+// -----
+
+// DynamicQuantizeLinear (quantize_dynamic's CNNs, before every
+// convolution): its scale and zero point come from the minimum and maximum
+// of all elements, so the transpose moves to its output and on through
+// the cast and the subtraction of the (rank-0) zero point, to cancel with
+// the convolution's.
+// CHECK-LABEL: func @through_dynamic_quantize
+// CHECK-NEXT: %[[Y:.*]], %[[S:.*]], %[[Z:.*]] = paso.dynamic_quantize %arg0 : tensor<1x4x4x8xf32> -> (tensor<1x4x4x8xui8>, tensor<f32>, tensor<ui8>)
+// CHECK-NOT: paso.transpose
+// CHECK: return
+func.func @through_dynamic_quantize(%x: tensor<1x4x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<f32>) {
+  %t = paso.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x4x4x8xf32>) -> tensor<1x8x4x4xf32>
+  %y, %s, %z = paso.dynamic_quantize %t : tensor<1x8x4x4xf32> -> (tensor<1x8x4x4xui8>, tensor<f32>, tensor<ui8>)
+  %f = paso.cast %y {to = f32} : tensor<1x8x4x4xui8> -> tensor<1x8x4x4xf32>
+  %zf = paso.cast %z {to = f32} : tensor<ui8> -> tensor<f32>
+  %c = paso.sub %f, %zf : tensor<1x8x4x4xf32>, tensor<f32> -> tensor<1x8x4x4xf32>
+  %back = paso.transpose %c {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x8x4x4xf32>) -> tensor<1x4x4x8xf32>
+  return %back, %s : tensor<1x4x4x8xf32>, tensor<f32>
+}
