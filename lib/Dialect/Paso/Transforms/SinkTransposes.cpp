@@ -216,12 +216,11 @@ struct SinkThroughDynamicQuantize : OpRewritePattern<DynamicQuantizeOp> {
     auto transpose = op.getInput().getDefiningOp<TransposeOp>();
     if (!transpose)
       return failure();
-    auto moved = DynamicQuantizeOp::create(rewriter, op.getLoc(),
-                                           transpose.getInput());
-    Value output = TransposeOp::create(rewriter, op.getLoc(),
-                                       op.getOutput().getType(),
-                                       moved.getOutput(),
-                                       transpose.getPermAttr());
+    auto moved =
+        DynamicQuantizeOp::create(rewriter, op.getLoc(), transpose.getInput());
+    Value output =
+        TransposeOp::create(rewriter, op.getLoc(), op.getOutput().getType(),
+                            moved.getOutput(), transpose.getPermAttr());
     rewriter.replaceOp(op, {output, moved.getScale(), moved.getZeroPoint()});
     return success();
   }
@@ -399,8 +398,8 @@ struct SinkTransposesPass
 void mlir::paso::populateSinkTransposePatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
   patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
-               SinkThroughDynamicQuantize,
-               SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
-               SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>,
-               SinkThroughReduce<ReduceProdOp>, TransposeAsReshape>(context);
+               SinkThroughDynamicQuantize, SinkThroughReduce<ReduceMeanOp>,
+               SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>,
+               SinkThroughReduce<ReduceMinOp>, SinkThroughReduce<ReduceProdOp>,
+               TransposeAsReshape>(context);
 }
