@@ -26,12 +26,19 @@ CASES = [
 ]
 
 
-def softmax_model(path, storage, x_params, y_params, shape, axis, opset):
+def quantisation_initializers(storage, x_params, y_params):
+    """The numpy type of `storage` and the initializers xs, xz, ys, yz of an
+    op with quantised input x and output y ((scale, zero point) each)."""
     np_type = np.uint8 if storage == TensorProto.UINT8 else np.int8
-    inits = [numpy_helper.from_array(np.array(x_params[0], np.float32), "xs"),
-             numpy_helper.from_array(np.array(x_params[1], np_type), "xz"),
-             numpy_helper.from_array(np.array(y_params[0], np.float32), "ys"),
-             numpy_helper.from_array(np.array(y_params[1], np_type), "yz")]
+    return np_type, [
+        numpy_helper.from_array(np.array(x_params[0], np.float32), "xs"),
+        numpy_helper.from_array(np.array(x_params[1], np_type), "xz"),
+        numpy_helper.from_array(np.array(y_params[0], np.float32), "ys"),
+        numpy_helper.from_array(np.array(y_params[1], np_type), "yz")]
+
+
+def softmax_model(path, storage, x_params, y_params, shape, axis, opset):
+    np_type, inits = quantisation_initializers(storage, x_params, y_params)
     node = helper.make_node("QLinearSoftmax", ["x", "xs", "xz", "ys", "yz"],
                             ["y"], domain="com.microsoft", axis=axis,
                             opset=opset)

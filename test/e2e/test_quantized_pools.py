@@ -7,11 +7,11 @@ global pool, and MaxPool of uint8 and int8 tensors, quantised or raw, on
 the host and under qemu."""
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from conftest import paso, run_on_aarch64
+from test_qlinear_softmax import ort_output, quantisation_initializers
 from test_quantized import kernel_algorithms, random_bytes
 
 # (id, storage, x (scale, zero point), y (scale, zero point), input shape,
@@ -36,11 +36,7 @@ AVERAGE = [
 
 
 def qlinear_average_model(path, storage, x_params, y_params, shape, attrs):
-    np_type = np.uint8 if storage == TensorProto.UINT8 else np.int8
-    inits = [numpy_helper.from_array(np.array(x_params[0], np.float32), "xs"),
-             numpy_helper.from_array(np.array(x_params[1], np_type), "xz"),
-             numpy_helper.from_array(np.array(y_params[0], np.float32), "ys"),
-             numpy_helper.from_array(np.array(y_params[1], np_type), "yz")]
+    np_type, inits = quantisation_initializers(storage, x_params, y_params)
     node = helper.make_node("QLinearAveragePool",
                             ["x", "xs", "xz", "ys", "yz"], ["y"],
                             domain="com.microsoft", **attrs)
@@ -53,11 +49,7 @@ def qlinear_average_model(path, storage, x_params, y_params, shape, attrs):
 
 def qdq_model(path, op, storage, x_params, y_params, shape, attrs):
     """DequantizeLinear -> `op` -> QuantizeLinear on `storage` bytes."""
-    np_type = np.uint8 if storage == TensorProto.UINT8 else np.int8
-    inits = [numpy_helper.from_array(np.array(x_params[0], np.float32), "xs"),
-             numpy_helper.from_array(np.array(x_params[1], np_type), "xz"),
-             numpy_helper.from_array(np.array(y_params[0], np.float32), "ys"),
-             numpy_helper.from_array(np.array(y_params[1], np_type), "yz")]
+    np_type, inits = quantisation_initializers(storage, x_params, y_params)
     nodes = [helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["f"]),
              helper.make_node(op, ["f"], ["p"], **attrs),
              helper.make_node("QuantizeLinear", ["p", "ys", "yz"], ["y"])]
@@ -83,11 +75,6 @@ def save(graph, path):
         helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
     model.ir_version = 8
     onnx.save(model, path)
-
-
-def ort_output(path, feeds):
-    return ort.InferenceSession(str(path), providers=[
-        "CPUExecutionProvider"]).run(None, feeds)[0]
 
 
 def check(path, np_type, shape, tmp_path, layout, expected_kernel, seeds=3):
