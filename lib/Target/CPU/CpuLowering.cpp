@@ -5,7 +5,10 @@
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 using namespace mlir::paso;
@@ -123,6 +126,31 @@ FailureOr<ModelInterface> mlir::paso::describeModelInterface(ModuleOp module) {
   return interface;
 }
 
+/// Each output gets a buffer of its own: one tensor returned twice (an
+/// ONNX graph listing a tensor twice among its outputs, or an Identity of
+/// one output as another) is copied for its second place.
+/// buffer-results-to-out-params would otherwise give both places one
+/// allocation and fail on the second.
+static void copyRepeatedResults(func::FuncOp main) {
+  main.walk([](func::ReturnOp ret) {
+    llvm::SmallDenseSet<Value> returned;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value value = operand.get();
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!type || returned.insert(value).second)
+        continue;
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(tensor::DimOp::create(b, ret.getLoc(), value, i));
+      // With `copy`, bufferisation always gives it a buffer of its own.
+      operand.set(bufferization::AllocTensorOp::create(b, ret.getLoc(), type,
+                                                       sizes, value));
+    }
+  });
+}
+
 LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -141,6 +169,7 @@ LogicalResult mlir::paso::prepareEntryFunction(ModuleOp module) {
   }
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     main.removeResultAttr(i, b.getStringAttr("paso.name"));
+  copyRepeatedResults(main);
   return success();
 }
 
