@@ -374,41 +374,40 @@ microAvx2(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
 
 /* Armv8.2 dot product (SDOT, Cortex-A76/rpi5): signed x signed bytes, so
  * B is packed as int8 (b ^ 0x80 = b - 128, see qgemm) and the compiler
- * adds 128 x the row sums of A to the bias for this variant. Four rows at
- * a time: 4 x 4 quads of 32-bit lanes (16 registers) over the 16 columns,
- * each weight word used by lane (SDOT by element). */
+ * adds 128 x the row sums of A to the bias for this variant. Six rows at
+ * a time, in two passes over the panel: 6 x 4 quads of 32-bit lanes (24
+ * registers) over the 16 columns, each weight word used by lane (SDOT by
+ * element) from one q and one d load of the rows' 24 bytes. Four rows a
+ * pass loaded the 64 bytes of B three times per panel row instead of
+ * twice, and those loads left a Cortex-A76's three-wide dispatch short of
+ * two SDOTs a cycle (80% of peak by llvm-mca's Neoverse N1 model, 94%
+ * this way; benchmarks/mca_kernels.py). */
 __attribute__((target("dotprod"))) static void
 microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
-  for (int rb = 0; rb < MR; rb += 4) {
-    int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23,
-        c30, c31, c32, c33;
-    c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = vdupq_n_s32(0);
-    c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = vdupq_n_s32(0);
+  _Static_assert(MR % 6 == 0, "passes of six rows");
+  for (int rb = 0; rb < MR; rb += 6) {
+    int32x4_t c[6][4];
+    for (int r = 0; r < 6; ++r)
+      for (int j = 0; j < 4; ++j)
+        c[r][j] = vdupq_n_s32(0);
     const int8_t *ap = a + rb * 4;
     const uint8_t *bp = b;
+#pragma clang loop unroll_count(2)
     for (int64_t g = 0; g < k4; ++g, ap += MR * 4, bp += NR * 4) {
-      int8x16_t b0 = vld1q_s8((const int8_t *)(bp));
-      int8x16_t b1 = vld1q_s8((const int8_t *)(bp + 16));
-      int8x16_t b2 = vld1q_s8((const int8_t *)(bp + 32));
-      int8x16_t b3 = vld1q_s8((const int8_t *)(bp + 48));
       int8x16_t w = vld1q_s8(ap);
-#define ROW(r, x0, x1, x2, x3)                                                 \
-  x0 = vdotq_laneq_s32(x0, b0, w, r);                                          \
-  x1 = vdotq_laneq_s32(x1, b1, w, r);                                          \
-  x2 = vdotq_laneq_s32(x2, b2, w, r);                                          \
-  x3 = vdotq_laneq_s32(x3, b3, w, r);
-      ROW(0, c00, c01, c02, c03)
-      ROW(1, c10, c11, c12, c13)
-      ROW(2, c20, c21, c22, c23)
-      ROW(3, c30, c31, c32, c33)
-#undef ROW
+      int8x8_t w45 = vld1_s8(ap + 16);
+      for (int j = 0; j < 4; ++j) {
+        int8x16_t x = vld1q_s8((const int8_t *)(bp + 16 * j));
+        c[0][j] = vdotq_laneq_s32(c[0][j], x, w, 0);
+        c[1][j] = vdotq_laneq_s32(c[1][j], x, w, 1);
+        c[2][j] = vdotq_laneq_s32(c[2][j], x, w, 2);
+        c[3][j] = vdotq_laneq_s32(c[3][j], x, w, 3);
+        c[4][j] = vdotq_lane_s32(c[4][j], x, w45, 0);
+        c[5][j] = vdotq_lane_s32(c[5][j], x, w45, 1);
+      }
     }
-    int32x4_t rows[4][4] = {{c00, c01, c02, c03},
-                            {c10, c11, c12, c13},
-                            {c20, c21, c22, c23},
-                            {c30, c31, c32, c33}};
-    for (int r = 0; r < 4; ++r)
-      __builtin_memcpy(&acc[rb + r], rows[r], 64);
+    for (int r = 0; r < 6; ++r)
+      __builtin_memcpy(&acc[rb + r], c[r], 64);
   }
 }
 /* Armv8.0 without dot product (Cortex-A72/rpi4): SMULL then SMLAL of two
