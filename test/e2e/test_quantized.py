@@ -948,14 +948,14 @@ def qlinear_product_model(path, op, rows, depth, columns):
 def test_products_exact_where_onnx_runtimes_amx_kernel_is_not(op, paso_opt,
                                                               tmp_path):
     """QGemm and QLinearMatMul give the exact bytes for shapes where ONNX
-    Runtime 1.23 on a host with AMX does not: its AMX u8s8 kernel writes
+    Runtime 1.23 on a host with AMX did not: its AMX u8s8 kernel wrote
     wrong values into the last 8 columns of every 32nd row when the
-    column count is 8 past a multiple of 16 (fixed upstream in ONNX
-    Runtime PR 27671, after the 1.23 this project pins). PP-OCRv4's
-    recogniser has such a product (40 x 120 x 120), so ONNX Runtime
-    itself is the outlier there; PASO is checked against the exact
-    integer reference, and ONNX Runtime's own result, where it differs,
-    differs only in those places (docs/quantization.md)."""
+    column count is 8 past a multiple of 16 (fixed in ONNX Runtime's pull
+    request 27671; the pin moved from 1.23.2 to 1.32.0 for it). PP-OCRv4's
+    recogniser has such a product (40 x 120 x 120). PASO is checked
+    against the exact integer reference, and ONNX Runtime against it too:
+    any error of the oracle itself shows here first, confined to the
+    pattern of that bug or failing the test (docs/quantization.md)."""
     for rows, depth, columns in ((40, 120, 120), (100, 64, 120), (33, 120, 56)):
         path = tmp_path / f"{op}_{rows}_{columns}.onnx"
         a, want = qlinear_product_model(path, op, rows, depth, columns)

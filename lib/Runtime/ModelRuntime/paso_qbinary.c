@@ -5,7 +5,8 @@
  * paso-fold-qdq makes of quantize(dequantize(a) + dequantize(b))
  * (QLinearAdd, a quantised residual add). rA = sa / sc, rB = sb / sc
  * and fixed = zc - (rA za + rB zb) are f32, so the zero points cost
- * nothing per element.
+ * nothing per element (the compiler computes them as ONNX Runtime 1.32
+ * does: with FMA, rA za + rB zb is one fused multiply-add).
  *
  * This is ONNX Runtime's formula on x86 in its operation order, so the
  * bytes match it exactly: with FMA (its AVX2 kernel) t = fma(b, rB, fixed)

@@ -976,15 +976,21 @@ struct PasoCallCpuIntegerKernelsPass
     quant::UniformQuantizedType a = perTensorParams(lhs.getInput()),
                                 bType = perTensorParams(rhs.getInput()),
                                 c = perTensorParams(quantize.getResult());
+    StringRef triple(target->triple), features(target->features);
+    bool fma = triple.starts_with("aarch64") || features.contains("+fma");
     // ONNX Runtime's constants, in f32 and its order (paso_qbinary.c); one
-    // operation per statement, so that none is contracted.
+    // operation per statement, so that none is contracted but the one its
+    // AVX2 kernel's build contracts: zc - (rA za + rB zb) with rA za + rB
+    // zb as one fused multiply-add (ONNX Runtime 1.32; a .5 tie in 10^5
+    // rounds the other way without it).
     float ratioA = static_cast<float>(a.getScale()) /
                    static_cast<float>(c.getScale());
     float ratioB = static_cast<float>(bType.getScale()) /
                    static_cast<float>(c.getScale());
-    float shiftA = ratioA * static_cast<float>(a.getZeroPoint());
+    float zeroA = static_cast<float>(a.getZeroPoint());
     float shiftB = ratioB * static_cast<float>(bType.getZeroPoint());
-    float shift = shiftA + shiftB;
+    float shiftA = ratioA * zeroA;
+    float shift = fma ? std::fma(ratioA, zeroA, shiftB) : shiftA + shiftB;
     float fixed = static_cast<float>(c.getZeroPoint()) - shift;
     SmallVector<int64_t> values{c.getStorageTypeMin(), c.getStorageTypeMax(),
                                 floatBits(ratioA),     floatBits(ratioB),
@@ -996,10 +1002,7 @@ struct PasoCallCpuIntegerKernelsPass
     d[PASO_GEMM_M] = count;
     d[PASO_GEMM_N] = d[PASO_GEMM_K] = d[PASO_GEMM_BATCH] = 1;
     // The fused multiply-adds of ONNX Runtime's AVX2 kernel where the
-    // target has them.
-    StringRef triple(target->triple), features(target->features);
-    bool fma = triple.starts_with("aarch64") || features.contains("+fma");
-    // Two 8-bit reads and a write per element.
+    // target has them. Two 8-bit reads and a write per element.
     emitStorageCall(quantize, fma ? "paso_qadd_8_fma" : "paso_qadd_8",
                     "qadd", d, {lhs.getInput(), rhs.getInput()}, values,
                     fma ? "int8 add (requantising, fused multiply-adds)"
