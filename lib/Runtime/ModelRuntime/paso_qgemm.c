@@ -380,7 +380,7 @@ microAvx2(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
  * element) from one q and one d load of the rows' 24 bytes. Four rows a
  * pass loaded the 64 bytes of B three times per panel row instead of
  * twice, and those loads left a Cortex-A76's three-wide dispatch short of
- * two SDOTs a cycle (80% of peak by llvm-mca's Neoverse N1 model, 94%
+ * two SDOTs a cycle (80% of peak by llvm-mca's Neoverse N1 model, 96%
  * this way; benchmarks/mca_kernels.py). */
 __attribute__((target("dotprod"))) static void
 microDot(const int8_t *a, const uint8_t *b, int64_t k4, i32x16 acc[MR]) {
