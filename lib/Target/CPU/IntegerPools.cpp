@@ -201,3 +201,17 @@ std::optional<IntegerPool> cpu::planStoragePool(MaxPoolOp pool) {
                     " (on the bytes)";
   return plan;
 }
+
+bool cpu::runsOnIntegerPool(Operation *op) {
+  if (auto max = dyn_cast<MaxPoolOp>(op))
+    if (planStoragePool(max))
+      return true;
+  if (!isa<MaxPoolOp, AveragePoolOp>(op) || !op->hasOneUse())
+    return false;
+  // Its quantize, directly or through the reshape planQuantizedPool takes.
+  Operation *user = *op->getUsers().begin();
+  if (isa<ReshapeOp>(user) && user->hasOneUse())
+    user = *user->getUsers().begin();
+  auto quantize = dyn_cast<QuantizeOp>(user);
+  return quantize && planQuantizedPool(quantize).has_value();
+}

@@ -46,6 +46,11 @@ std::optional<IntegerPool> planQuantizedPool(QuantizeOp quantize);
 /// a signed one).
 std::optional<IntegerPool> planStoragePool(MaxPoolOp pool);
 
+/// Whether paso-call-cpu-integer-kernels will run pooling `op` on
+/// paso_qpool_8 (one of the two plans above holds for it): what the
+/// layout pass costs as an 8-bit pooling.
+bool runsOnIntegerPool(Operation *op);
+
 } // namespace mlir::paso::cpu
 
 #endif // PASO_LIB_TARGET_CPU_INTEGERPOOLS_H

@@ -10,6 +10,8 @@
 
 #include "paso/Target/CPU/CpuBackend.h"
 
+#include "IntegerPools.h"
+
 #include "paso/Dialect/Paso/IR/PasoDialect.h"
 #include "paso/Dialect/Paso/Transforms/Transposes.h"
 #include "paso/Target/CostModel.h"
@@ -117,25 +119,6 @@ void convertToNhwc(Operation *op) {
   op->getResult(0).replaceAllUsesWith(
       permuteValue(b, loc, converted->getResult(0), kToNchw));
   op->erase();
-}
-
-/// A pooling that paso-call-cpu-integer-kernels runs on 8-bit storage:
-/// on integers, or between a dequantize and a quantize of 8-bit values
-/// (IntegerPools.h decides the details; this is the cost model's view).
-bool isIntegerPool(Operation *op) {
-  if (!isa<MaxPoolOp, AveragePoolOp>(op))
-    return false;
-  auto element = [](Value value) {
-    return cast<RankedTensorType>(value.getType()).getElementType();
-  };
-  if (element(op->getResult(0)).isInteger(8))
-    return true;
-  auto dequantize = op->getOperand(0).getDefiningOp<DequantizeOp>();
-  auto quantized = dequantize ? dyn_cast<quant::UniformQuantizedType>(
-                                    element(dequantize.getInput()))
-                              : nullptr;
-  return quantized && quantized.getStorageTypeIntegralWidth() == 8 &&
-         op->hasOneUse() && isa<QuantizeOp>(*op->getUsers().begin());
 }
 
 /// transpose(dequantize(x)) -> dequantize(transpose(x)), x per tensor and
@@ -314,7 +297,7 @@ struct SelectCpuLayoutPass
         nhwc = predictConvolutionSeconds(*target, *shape, true) /
                fp16ThroughputRatio(*target);
         nchw = 2 * nhwc;
-      } else if (isIntegerPool(op)) {
+      } else if (cpu::runsOnIntegerPool(op)) {
         // paso_qpool_8 on the bytes (paso-call-cpu-integer-kernels).
         ++integerConvolutions;
         nchw = predictIntegerPoolSeconds(*target, *shape, false);
