@@ -73,21 +73,28 @@ def small_cnn(path):
     onnx.save(model, path)
 
 
-class Calibration(CalibrationDataReader):
-    """Fixed random calibration data, the same on every run."""
+class Samples(CalibrationDataReader):
+    """Calibration batches ONNX Runtime's quantiser reads: the given feed
+    dicts, in order."""
 
-    def __init__(self, shape, count=8):
-        rng = np.random.default_rng(42)
-        self.batches = iter([{"x": rng.standard_normal(shape).astype(np.float32)}
-                             for _ in range(count)])
+    def __init__(self, feeds):
+        self.batches = iter(feeds)
 
     def get_next(self):
         return next(self.batches, None)
 
 
+def random_calibration(shape, count=8, seed=42):
+    """Fixed random calibration data for input "x", the same on every
+    run."""
+    rng = np.random.default_rng(seed)
+    return Samples([{"x": rng.standard_normal(shape).astype(np.float32)}
+                    for _ in range(count)])
+
+
 def quantize(float_path, out_path, fmt, per_channel, act):
     quantize_static(
-        str(float_path), str(out_path), Calibration(SHAPE),
+        str(float_path), str(out_path), random_calibration(SHAPE),
         quant_format=QuantFormat.QDQ if fmt == "QDQ" else QuantFormat.QOperator,
         per_channel=per_channel,
         activation_type=QuantType.QInt8 if act == "S8S8" else QuantType.QUInt8,
@@ -207,16 +214,10 @@ def quantize_suite_model(name, out_dir, fmt, per_channel, act):
                                   TensorProto.INT64 else np.float32)
             self.shape = tuple(d.dim_value or 1 for d in tensor.shape.dim)
 
-    class Suite(CalibrationDataReader):
-        def __init__(self):
-            infos = [Info(value) for value in model.graph.input]
-            self.batches = iter([random_inputs(infos, seed=100 + i)
-                                 for i in range(4)])
-
-        def get_next(self):
-            return next(self.batches, None)
+    infos = [Info(value) for value in model.graph.input]
     quantize_static(
-        str(pre), str(path), Suite(),
+        str(pre), str(path),
+        Samples([random_inputs(infos, seed=100 + i) for i in range(4)]),
         quant_format=QuantFormat.QDQ if fmt == "QDQ" else QuantFormat.QOperator,
         per_channel=per_channel,
         activation_type=QuantType.QInt8 if act == "S8S8" else QuantType.QUInt8,
@@ -973,12 +974,8 @@ def ocr_model_for_quantiser(name, shape, out_dir):
     then quant_pre_process without symbolic shape inference (which fails
     on their Concat)."""
     from onnx import version_converter
-    from paso import real_models
-    path = real_models.model_path(name)
-    if path is None or real_models.page_image() is None:
-        pytest.fail("rapidocr-onnxruntime and scikit-image are installed by "
-                    "third_party/bootstrap.sh; run it")
-    model = onnx.load(path)
+    from test_quantize import _ocr_model
+    model = onnx.load(_ocr_model(name))
     for dim, value in zip(model.graph.input[0].type.tensor_type.shape.dim,
                           shape):
         dim.Clear()
@@ -992,13 +989,6 @@ def ocr_model_for_quantiser(name, shape, out_dir):
     quant_pre_process(str(fixed), str(pre), skip_symbolic_shape=True)
     return fixed, pre
 
-
-class Samples(CalibrationDataReader):
-    def __init__(self, samples):
-        self.batches = iter([{"x": s} for s in samples])
-
-    def get_next(self):
-        return next(self.batches, None)
 
 
 @pytest.mark.parametrize("which,config", [
@@ -1027,7 +1017,7 @@ def test_real_ocr_model_quantised_by_onnxruntime(which, config, paso_opt,
     fmt, per_channel, act = config
     path = tmp_path / "int8.onnx"
     quantize_static(
-        str(pre), str(path), Samples(calibration[:16]),
+        str(pre), str(path), Samples([{"x": c} for c in calibration[:16]]),
         quant_format=QuantFormat.QDQ if fmt == "QDQ" else QuantFormat.QOperator,
         per_channel=per_channel,
         activation_type=QuantType.QInt8 if act == "S8S8" else QuantType.QUInt8,

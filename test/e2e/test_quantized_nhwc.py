@@ -13,11 +13,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
-                                      QuantType, quantize_static)
+from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
 from conftest import paso, random_inputs, run_on_aarch64
-from test_quantized import kernel_algorithms, quantize_suite_model, reference
+from test_quantized import (kernel_algorithms, quantize_suite_model,
+                            random_calibration, reference)
 
 NHWC = ("--paso-layout=nhwc",)
 NCHW = ("--paso-layout=nchw",)
@@ -99,16 +99,6 @@ def zoo_model(path):
     onnx.save(model, path)
 
 
-class ZooCalibration(CalibrationDataReader):
-    def __init__(self):
-        rng = np.random.default_rng(11)
-        self.batches = iter([{"x": rng.standard_normal(ZOO_SHAPE)
-                              .astype(np.float32)} for _ in range(4)])
-
-    def get_next(self):
-        return next(self.batches, None)
-
-
 ZOO_CONFIGS = {"QOperator-pt-U8S8": (QuantFormat.QOperator, False,
                                      QuantType.QUInt8),
                "QDQ-pc-S8S8": (QuantFormat.QDQ, True, QuantType.QInt8)}
@@ -122,7 +112,8 @@ def zoo(request, tmp_path_factory):
     float_path = out / "zoo.onnx"
     zoo_model(float_path)
     path = out / f"zoo.{request.param}.onnx"
-    quantize_static(str(float_path), str(path), ZooCalibration(),
+    quantize_static(str(float_path), str(path),
+                    random_calibration(ZOO_SHAPE, count=4, seed=11),
                     quant_format=fmt, per_channel=per_channel,
                     activation_type=activations, weight_type=QuantType.QInt8)
     so, _ = compile_with(path, out / "nchw.so", NCHW)
